@@ -1,0 +1,198 @@
+package abci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/cometsync/cometsync/abci/core"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// AppVersion is reported in Info; it changes when the state machine's rules change.
+const AppVersion uint64 = 1
+
+var _ abcitypes.Application = (*App)(nil)
+
+// App is the cometsync ABCI application. CometBFT calls it from its consensus, mempool,
+// query and snapshot connections; the local client serializes those calls, while the
+// read accessors (Machine, Snapshot, CommitNotify, Meta) are safe from any goroutine.
+type App struct {
+	abcitypes.BaseApplication
+
+	db     *badger.DB
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu       sync.RWMutex
+	machine  *core.Machine
+	meta     *pb.AppMeta
+	pending  *core.Outcome
+	notify   chan struct{}
+	observer Observer
+}
+
+// Observer is told what the application decided; the node uses it for metrics and logs.
+// Its methods run on CometBFT's ABCI goroutine and must not block.
+type Observer interface {
+	CheckedTx(code core.Code)
+	Committed(o *core.Outcome)
+}
+
+// NewApp opens the application over db. A db that holds a genesis is resumed from its
+// last committed block.
+func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
+	a := &App{db: db, logger: logger, now: time.Now, notify: make(chan struct{})}
+	r, release := Snapshot(db)
+	defer release()
+	meta, err := core.ReadMeta(r)
+	if err != nil {
+		return nil, err
+	}
+	a.meta = meta
+	m, err := core.LoadMachine(r)
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		a.machine = m
+	}
+	return a, nil
+}
+
+// SetObserver installs o; call before the node starts.
+func (a *App) SetObserver(o Observer) { a.observer = o }
+
+// Machine returns the state machine, or nil before InitChain.
+func (a *App) Machine() *core.Machine {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.machine
+}
+
+// Meta returns a copy of the committed head.
+func (a *App) Meta() *pb.AppMeta {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	c := *a.meta
+	return &c
+}
+
+// Snapshot returns a consistent reader over committed state.
+func (a *App) Snapshot() (core.Reader, func()) { return Snapshot(a.db) }
+
+// CommitNotify returns a channel closed at the next commit.
+func (a *App) CommitNotify() <-chan struct{} {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.notify
+}
+
+// Info reports the committed head so that CometBFT replays what is missing.
+func (a *App) Info(_ context.Context, _ *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
+	meta := a.Meta()
+	return &abcitypes.ResponseInfo{
+		Data:             "cometsync",
+		Version:          core.ProtocolVersion,
+		AppVersion:       AppVersion,
+		LastBlockHeight:  meta.Height,
+		LastBlockAppHash: meta.AppHash,
+	}, nil
+}
+
+// InitChain stores the genesis app_state. It is idempotent: a wiped database gets it
+// again when CometBFT replays from height 0.
+func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*abcitypes.ResponseInitChain, error) {
+	g, err := core.ParseGenesis(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyWrites(a.db, core.InitGenesis(g)); err != nil {
+		return nil, fmt.Errorf("store genesis: %w", err)
+	}
+	a.mu.Lock()
+	a.machine = core.NewMachine(g)
+	a.meta = &pb.AppMeta{}
+	a.mu.Unlock()
+	a.logger.Info("chain initialized", "synchronizer", g.SynchronizerID, "members", len(g.Members))
+	return &abcitypes.ResponseInitChain{}, nil
+}
+
+// CheckTx admits a submission to the mempool when the core accepts it against committed
+// state. The answer is advisory: FinalizeBlock validates again.
+func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
+	m := a.Machine()
+	if m == nil {
+		return &abcitypes.ResponseCheckTx{Code: uint32(core.CodeMalformed), Codespace: core.Codespace, Log: "chain not initialized"}, nil
+	}
+	now := a.now().UnixMicro()
+	if last := a.Meta().LastTimestampMicros; last > now {
+		now = last
+	}
+	r, release := a.Snapshot()
+	defer release()
+	_, err := m.Check(r, req.Tx, now)
+	code := core.CodeOK
+	var rej *core.SubmissionError
+	switch {
+	case errors.As(err, &rej):
+		code = rej.Code
+	case err != nil:
+		return nil, fmt.Errorf("check tx: %w", err)
+	}
+	if a.observer != nil {
+		a.observer.CheckedTx(code)
+	}
+	if rej != nil {
+		return &abcitypes.ResponseCheckTx{Code: uint32(code), Codespace: core.Codespace, Log: rej.Reason}, nil
+	}
+	return &abcitypes.ResponseCheckTx{Code: 0}, nil
+}
+
+// FinalizeBlock executes the decided block and keeps its outcome for Commit.
+func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	m := a.Machine()
+	if m == nil {
+		return nil, errors.New("finalize block before InitChain")
+	}
+	r, release := a.Snapshot()
+	defer release()
+	out, err := m.Execute(r, core.Block{Height: req.Height, TimeMicros: req.Time.UnixMicro(), Txs: req.Txs})
+	if err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", req.Height, err)
+	}
+	a.pending = out
+	res := &abcitypes.ResponseFinalizeBlock{AppHash: out.Meta.AppHash, TxResults: make([]*abcitypes.ExecTxResult, len(out.TxResults))}
+	for i, tr := range out.TxResults {
+		res.TxResults[i] = &abcitypes.ExecTxResult{Code: uint32(tr.Code), Log: tr.Log, Codespace: core.Codespace}
+	}
+	return res, nil
+}
+
+// Commit writes the finalized block's outcome and wakes the readers.
+func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
+	out := a.pending
+	if out == nil {
+		return nil, errors.New("commit without a finalized block")
+	}
+	if err := applyWrites(a.db, out.Writes); err != nil {
+		return nil, fmt.Errorf("commit block %d: %w", out.Meta.Height, err)
+	}
+	a.pending = nil
+	a.mu.Lock()
+	a.meta = out.Meta
+	close(a.notify)
+	a.notify = make(chan struct{})
+	a.mu.Unlock()
+	if a.observer != nil {
+		a.observer.Committed(out)
+	}
+	return &abcitypes.ResponseCommit{}, nil
+}

@@ -1,0 +1,23 @@
+// Package core is the deterministic sequencer state machine behind the ABCI application.
+//
+// It is a pure function of the committed state and a block:
+//
+//	Execute(state Reader, block Block) -> Outcome{writes, tx results, deliveries, app hash}
+//
+// It never touches the network, the disk, the wall clock or randomness, and it never
+// depends on map iteration order: two validators executing the same block over the same
+// state produce byte-identical writes and the same app hash. The ABCI adapter (package
+// abci) reads committed state from badger, calls Execute in FinalizeBlock and writes the
+// Outcome in Commit.
+//
+// A block's transactions are SignedSubmissions. Each valid one gets a sequencing timestamp
+// strictly greater than the previous one, its batch is stored once under that timestamp,
+// and every member it is addressed to (plus the sender, as a receipt) gets the next entry
+// of its own stream. A submission that is signed by its sender but cannot be delivered
+// (expired, duplicate message id, unknown recipient, over a limit) becomes a DeliverError
+// on the sender's stream. A submission that cannot be attributed (undecodable, unknown
+// sender, bad signature) is dropped and the reason is reported in the transaction result.
+//
+// CheckTx runs the same validation against committed state for mempool admission; it is
+// advisory, and Execute re-validates everything.
+package core

@@ -1,0 +1,210 @@
+package core
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cometbft/cometbft/crypto/merkle"
+
+	"github.com/cometsync/cometsync/crypto"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Block is the input of Execute: a decided CometBFT block.
+type Block struct {
+	Height     int64
+	TimeMicros int64
+	Txs        [][]byte
+}
+
+// TxResult is the outcome of one transaction.
+type TxResult struct {
+	Code   Code
+	Log    string
+	Sender string
+}
+
+// Delivery names one new entry of a member's stream.
+type Delivery struct {
+	Member  string
+	Counter int64
+}
+
+// Outcome is everything Execute decided for a block: the writes to commit, the new head,
+// and what happened to each transaction.
+type Outcome struct {
+	Meta       *pb.AppMeta
+	Writes     []Write
+	TxResults  []TxResult
+	Deliveries []Delivery
+	EventsRoot []byte
+}
+
+// execution is the mutable scratch state of one Execute call.
+type execution struct {
+	m      *Machine
+	ov     *overlay
+	meta   *pb.AppMeta
+	leaves [][]byte
+	out    *Outcome
+}
+
+// Execute runs a block over committed state r. It fails only when the state cannot be
+// read or the block does not follow the committed head; both mean the replica cannot
+// continue deterministically.
+func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
+	meta, err := ReadMeta(r)
+	if err != nil {
+		return nil, err
+	}
+	if b.Height != meta.Height+1 {
+		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
+	}
+	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}}
+	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
+		return nil, err
+	}
+	for _, tx := range b.Txs {
+		res, err := x.apply(tx, b)
+		if err != nil {
+			return nil, err
+		}
+		x.out.TxResults = append(x.out.TxResults, res)
+	}
+	x.finish(b)
+	return x.out, nil
+}
+
+func (x *execution) nextTimestamp(blockTime int64) int64 {
+	ts := x.meta.LastTimestampMicros + 1
+	if blockTime > ts {
+		ts = blockTime
+	}
+	return ts
+}
+
+func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
+	s, rej := DecodeSubmission(tx)
+	if rej != nil {
+		return TxResult{Code: rej.Code, Log: rej.Reason}, nil
+	}
+	res := TxResult{Sender: s.Request.Sender}
+	if rej := authenticate(s, x.m.membership); rej != nil {
+		res.Code, res.Log = rej.Code, rej.Reason
+		return res, nil
+	}
+	ts := x.nextTimestamp(b.TimeMicros)
+	routes, rej := validateRequest(s, x.m.membership, x.m.genesis.Parameters, ts)
+	if rej == nil {
+		var err error
+		if rej, err = checkDedupe(x.ov.get, s.Request.Sender, s.Request.MessageId, ts); err != nil {
+			return res, err
+		}
+	}
+	x.meta.LastTimestampMicros = ts
+	if rej != nil {
+		res.Code, res.Log = rej.Code, rej.Reason
+		return res, x.deliverError(s.Request, rej, ts, b.Height)
+	}
+	return res, x.deliver(s.Request, routes, ts, b.Height)
+}
+
+func (x *execution) deliver(req *pb.SubmissionRequest, routes map[string][]uint32, ts, height int64) error {
+	stored := &pb.StoredBatch{TimestampMicros: ts, Height: height, Sender: req.Sender, MessageId: req.MessageId, Batch: req.Batch}
+	batchBytes := mustMarshal(stored)
+	x.ov.set(KeyBatch(ts), batchBytes)
+	batchHash := crypto.HashBytes(crypto.PurposeSequencedEvent, batchBytes)
+	if _, ok := routes[req.Sender]; !ok {
+		routes[req.Sender] = nil
+	}
+	members := make([]string, 0, len(routes))
+	for mem := range routes {
+		members = append(members, mem)
+	}
+	sort.Strings(members)
+	for _, mem := range members {
+		ref := &pb.EventRef{TimestampMicros: ts, Height: height, Kind: pb.EventKind_EVENT_KIND_DELIVER, EnvelopeIndexes: routes[mem]}
+		if mem == req.Sender {
+			ref.MessageId = req.MessageId
+		}
+		if err := x.appendEvent(mem, ref, batchHash); err != nil {
+			return err
+		}
+	}
+	exp := make([]byte, 8)
+	binary.BigEndian.PutUint64(exp, uint64(req.MaxSequencingTimeMicros))
+	x.ov.set(keyDedupe(req.Sender, req.MessageId), exp)
+	x.ov.set(keyExpiry(req.MaxSequencingTimeMicros, req.Sender, req.MessageId), nil)
+	return nil
+}
+
+func (x *execution) deliverError(req *pb.SubmissionRequest, rej *SubmissionError, ts, height int64) error {
+	ref := &pb.EventRef{
+		TimestampMicros: ts, Height: height, Kind: pb.EventKind_EVENT_KIND_DELIVER_ERROR,
+		MessageId: req.MessageId, ErrorCode: rej.Code.ErrorCode(), ErrorReason: rej.Reason,
+	}
+	return x.appendEvent(req.Sender, ref, nil)
+}
+
+func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byte) error {
+	counter, err := x.nextCounter(member)
+	if err != nil {
+		return err
+	}
+	refBytes := mustMarshal(ref)
+	x.ov.set(KeyEvent(member, counter), refBytes)
+	x.ov.set(KeyCounter(member), mustMarshal(&pb.MemberCounter{Next: counter + 1}))
+	leaf := crypto.NewHasher(crypto.PurposeSequencedEvent).
+		AddString(member).AddInt64(counter).AddBytes(refBytes).AddBytes(batchHash).Sum()
+	x.leaves = append(x.leaves, leaf)
+	x.out.Deliveries = append(x.out.Deliveries, Delivery{Member: member, Counter: counter})
+	return nil
+}
+
+func (x *execution) nextCounter(member string) (int64, error) {
+	b, err := x.ov.get(KeyCounter(member))
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var c pb.MemberCounter
+	if err := c.Unmarshal(b); err != nil {
+		return 0, fmt.Errorf("stored counter of %s: %w", member, err)
+	}
+	return c.Next, nil
+}
+
+// expireDedupe drops dedupe entries whose max sequencing time is before the block time.
+// It scans committed state only, so it is independent of the block's own writes.
+func (x *execution) expireDedupe(r Reader, blockTime int64) error {
+	return r.Iterate([]byte{tagExpiry}, nil, func(key, _ []byte) (bool, error) {
+		if len(key) < 9 {
+			return false, fmt.Errorf("corrupt expiry key %x", key)
+		}
+		exp := int64(binary.BigEndian.Uint64(key[1:9]))
+		if exp >= blockTime {
+			return false, nil
+		}
+		x.ov.delete(key)
+		dk := append([]byte{tagDedupe}, key[9:]...)
+		if v, err := r.Get(dk); err == nil && len(v) == 8 && int64(binary.BigEndian.Uint64(v)) == exp {
+			x.ov.delete(dk)
+		}
+		return true, nil
+	})
+}
+
+func (x *execution) finish(b Block) {
+	x.meta.Height = b.Height
+	root := merkle.HashFromByteSlices(x.leaves)
+	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).
+		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.m.membership.Root()).Sum()
+	x.ov.set(KeyMeta(), mustMarshal(x.meta))
+	x.out.Meta = x.meta
+	x.out.EventsRoot = root
+	x.out.Writes = x.ov.writes()
+}

@@ -1,0 +1,58 @@
+package core
+
+import "encoding/binary"
+
+// Key layout of the application state. Every key starts with a one-byte table tag.
+//
+//	'M'                                  -> AppMeta
+//	'G'                                  -> genesis (canonical JSON)
+//	'B' ts(8)                            -> StoredBatch
+//	'E' member 0x00 counter(8)           -> EventRef
+//	'C' member                           -> MemberCounter (next counter)
+//	'D' sender 0x00 message id           -> expiry ts(8) of the dedupe entry
+//	'X' expiry ts(8) sender 0x00 msgid   -> empty (expiry index of dedupe entries)
+const (
+	tagMeta    = 'M'
+	tagGenesis = 'G'
+	tagBatch   = 'B'
+	tagEvent   = 'E'
+	tagCounter = 'C'
+	tagDedupe  = 'D'
+	tagExpiry  = 'X'
+)
+
+// KeyMeta is the key of the application head.
+func KeyMeta() []byte { return []byte{tagMeta} }
+
+// KeyGenesis is the key of the stored genesis.
+func KeyGenesis() []byte { return []byte{tagGenesis} }
+
+// KeyBatch is the key of the batch sequenced at ts.
+func KeyBatch(ts int64) []byte { return binary.BigEndian.AppendUint64([]byte{tagBatch}, uint64(ts)) }
+
+// PrefixEvents is the prefix of a member's stream.
+func PrefixEvents(member string) []byte {
+	k := append([]byte{tagEvent}, member...)
+	return append(k, 0)
+}
+
+// KeyEvent is the key of a member's stream entry.
+func KeyEvent(member string, counter int64) []byte {
+	return binary.BigEndian.AppendUint64(PrefixEvents(member), uint64(counter))
+}
+
+// KeyCounter is the key of a member's next counter.
+func KeyCounter(member string) []byte { return append([]byte{tagCounter}, member...) }
+
+func keyDedupe(sender, msgID string) []byte {
+	k := append([]byte{tagDedupe}, sender...)
+	k = append(k, 0)
+	return append(k, msgID...)
+}
+
+func keyExpiry(expiry int64, sender, msgID string) []byte {
+	k := binary.BigEndian.AppendUint64([]byte{tagExpiry}, uint64(expiry))
+	k = append(k, sender...)
+	k = append(k, 0)
+	return append(k, msgID...)
+}

@@ -1,0 +1,153 @@
+package core
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cometsync/cometsync/crypto"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Submission is a decoded and authenticated SignedSubmission.
+type Submission struct {
+	Signed  *pb.SignedSubmission
+	Request *pb.SubmissionRequest
+	Size    int
+}
+
+// DecodeSubmission decodes a transaction without checking it against any state. It is
+// the decoder reachable from the network and is fuzzed.
+func DecodeSubmission(tx []byte) (*Submission, *SubmissionError) {
+	var signed pb.SignedSubmission
+	if err := signed.Unmarshal(tx); err != nil {
+		return nil, reject(CodeMalformed, "not a SignedSubmission: %v", err)
+	}
+	var req pb.SubmissionRequest
+	if err := req.Unmarshal(signed.Request); err != nil {
+		return nil, reject(CodeMalformed, "request is not a SubmissionRequest: %v", err)
+	}
+	if _, err := crypto.ParseMember(req.Sender); err != nil {
+		return nil, reject(CodeMalformed, "sender: %v", err)
+	}
+	return &Submission{Signed: &signed, Request: &req, Size: len(tx)}, nil
+}
+
+// authenticate checks that the sender is a member and that the signature verifies
+// under the named key of that member.
+func authenticate(s *Submission, m Membership) *SubmissionError {
+	sender := s.Request.Sender
+	if !m.IsMember(sender) {
+		return reject(CodeUnknownSender, "sender %s is not a member of this synchronizer", sender)
+	}
+	key, ok := m.SigningKey(sender, crypto.Fingerprint(s.Signed.SigningKey))
+	if !ok {
+		return reject(CodeUnknownKey, "key %q is not a current signing key of %s", s.Signed.SigningKey, sender)
+	}
+	if err := key.Verify(crypto.PurposeSubmissionRequest, s.Signed.Request, s.Signed.Signature); err != nil {
+		return reject(CodeBadSignature, "signature of %s: %v", sender, err)
+	}
+	return nil
+}
+
+// validateRequest checks limits, recipients and timing of an authenticated submission
+// to be sequenced at ts, and returns for each addressed member the indexes of the
+// envelopes naming it.
+func validateRequest(s *Submission, m Membership, p Parameters, ts int64) (map[string][]uint32, *SubmissionError) {
+	req := s.Request
+	if int64(s.Size) > p.MaxRequestSize {
+		return nil, reject(CodeTooLarge, "submission of %d bytes exceeds max_request_size %d", s.Size, p.MaxRequestSize)
+	}
+	if req.MessageId == "" || int64(len(req.MessageId)) > p.MaxMessageIDLength {
+		return nil, reject(CodeInvalidBatch, "message id must have 1 to %d bytes, has %d", p.MaxMessageIDLength, len(req.MessageId))
+	}
+	if req.MaxSequencingTimeMicros < ts {
+		return nil, reject(CodeExpired, "max sequencing time %d passed: sequencing time is %d", req.MaxSequencingTimeMicros, ts)
+	}
+	if req.MaxSequencingTimeMicros > ts+p.MaxSequencingHorizonMicros {
+		return nil, reject(CodeInvalidBatch, "max sequencing time %d is more than %dµs after the sequencing time %d", req.MaxSequencingTimeMicros, p.MaxSequencingHorizonMicros, ts)
+	}
+	return route(req.Batch, m, p)
+}
+
+func route(b *pb.Batch, m Membership, p Parameters) (map[string][]uint32, *SubmissionError) {
+	out := make(map[string][]uint32)
+	if b == nil {
+		return out, nil
+	}
+	if int64(len(b.Envelopes)) > p.MaxEnvelopes {
+		return nil, reject(CodeInvalidBatch, "batch has %d envelopes, max_envelopes is %d", len(b.Envelopes), p.MaxEnvelopes)
+	}
+	for i, env := range b.Envelopes {
+		members, err := resolveRecipients(env.Recipients, m, p)
+		if err != nil {
+			err.Reason = fmt.Sprintf("envelope %d: %s", i, err.Reason)
+			return nil, err
+		}
+		for _, mem := range members {
+			out[mem] = append(out[mem], uint32(i))
+		}
+	}
+	return out, nil
+}
+
+func resolveRecipients(rs []*pb.Recipient, m Membership, p Parameters) ([]string, *SubmissionError) {
+	if len(rs) == 0 {
+		return nil, reject(CodeInvalidBatch, "no recipients")
+	}
+	if int64(len(rs)) > p.MaxRecipients {
+		return nil, reject(CodeInvalidBatch, "%d recipients, max_recipients is %d", len(rs), p.MaxRecipients)
+	}
+	set := make(map[string]bool)
+	for _, r := range rs {
+		members, err := resolveRecipient(r, m)
+		if err != nil {
+			return nil, err
+		}
+		for _, mem := range members {
+			set[mem] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for mem := range set {
+		out = append(out, mem)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func resolveRecipient(r *pb.Recipient, m Membership) ([]string, *SubmissionError) {
+	if r == nil || (r.Member == "") == (r.Group == pb.GroupKind_GROUP_KIND_UNSPECIFIED) {
+		return nil, reject(CodeInvalidBatch, "a recipient names exactly one member or one group")
+	}
+	if r.Member != "" {
+		if !m.IsMember(r.Member) {
+			return nil, reject(CodeUnknownRecipient, "recipient %s is not a member", r.Member)
+		}
+		return []string{r.Member}, nil
+	}
+	if r.Group == pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER {
+		return nil, reject(CodeUnknownRecipient, "the topology manager does not accept requests on this synchronizer version")
+	}
+	members := m.Group(r.Group, r.GroupIndex)
+	if len(members) == 0 {
+		return nil, reject(CodeUnknownRecipient, "group %s(%d) has no members", r.Group, r.GroupIndex)
+	}
+	return members, nil
+}
+
+// checkDedupe fails when (sender, message id) was sequenced and has not expired at ts.
+func checkDedupe(get func([]byte) ([]byte, error), sender, msgID string, ts int64) (*SubmissionError, error) {
+	v, err := get(keyDedupe(sender, msgID))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= ts {
+		return reject(CodeDuplicate, "message id %q of %s was already sequenced", msgID, sender), nil
+	}
+	return nil, nil
+}

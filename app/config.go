@@ -1,0 +1,142 @@
+package app
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/spf13/viper"
+
+	"github.com/cometsync/cometsync/app/api"
+)
+
+// Config is the cometsync part of a node's configuration (config/cometsync.toml).
+type Config struct {
+	// APIListenAddress is where the gRPC sequencer API listens (host:port).
+	APIListenAddress string `mapstructure:"api_listen_address"`
+	// MetricsListenAddress serves Prometheus metrics at /metrics; empty disables.
+	MetricsListenAddress string `mapstructure:"metrics_listen_address"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `mapstructure:"log_level"`
+	// TokenTTL is how long an authentication token is valid.
+	TokenTTL time.Duration `mapstructure:"token_ttl"`
+}
+
+// DefaultConfig returns the configuration of a new node.
+func DefaultConfig() Config {
+	return Config{
+		APIListenAddress:     "127.0.0.1:26690",
+		MetricsListenAddress: "127.0.0.1:26691",
+		LogLevel:             "info",
+		TokenTTL:             time.Hour,
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.APIListenAddress); err != nil {
+		return fmt.Errorf("api_listen_address %q: %w", c.APIListenAddress, err)
+	}
+	if c.MetricsListenAddress != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListenAddress); err != nil {
+			return fmt.Errorf("metrics_listen_address %q: %w", c.MetricsListenAddress, err)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.TokenTTL <= 0 {
+		return fmt.Errorf("token_ttl must be positive")
+	}
+	return nil
+}
+
+func (c Config) apiConfig() api.Config {
+	ac := api.DefaultConfig()
+	ac.TokenTTL = c.TokenTTL
+	return ac
+}
+
+const configTemplate = `# cometsync node configuration. CometBFT's own settings are in config.toml.
+
+# gRPC sequencer API (SequencerConnectService, SequencerAuthenticationService,
+# SequencerService, health, reflection).
+api_listen_address = %q
+
+# Prometheus metrics at http://ADDRESS/metrics (cometsync and CometBFT). Empty disables.
+metrics_listen_address = %q
+
+# debug | info | warn | error
+log_level = %q
+
+# Lifetime of the tokens handed out by SequencerAuthenticationService.
+token_ttl = %q
+`
+
+func writeConfig(path string, c Config) error {
+	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.TokenTTL.String())
+	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// LoadConfig reads both configuration files of home.
+func LoadConfig(home string) (*cmtcfg.Config, Config, error) {
+	cmt := cmtcfg.DefaultConfig()
+	v := viper.New()
+	v.SetConfigFile(filepath.Join(home, "config", "config.toml"))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, Config{}, fmt.Errorf("read CometBFT config: %w", err)
+	}
+	if err := v.Unmarshal(cmt); err != nil {
+		return nil, Config{}, fmt.Errorf("parse CometBFT config: %w", err)
+	}
+	cmt.SetRoot(home)
+	if err := cmt.ValidateBasic(); err != nil {
+		return nil, Config{}, fmt.Errorf("CometBFT config: %w", err)
+	}
+	c := DefaultConfig()
+	v = viper.New()
+	v.SetConfigFile(filepath.Join(home, "config", "cometsync.toml"))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, Config{}, fmt.Errorf("read cometsync config: %w", err)
+	}
+	if err := v.Unmarshal(&c); err != nil {
+		return nil, Config{}, fmt.Errorf("parse cometsync config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, Config{}, fmt.Errorf("config/cometsync.toml: %w", err)
+	}
+	return cmt, c, nil
+}
+
+// tuneCometBFT applies cometsync's defaults to a CometBFT configuration: these are the
+// settings that bind first under load (see docs/running-a-validator.md).
+func tuneCometBFT(c *cmtcfg.Config, fast bool) {
+	c.DBBackend = "badgerdb"
+	c.TxIndex.Indexer = "null"
+	c.Mempool.Size = 20000
+	c.Mempool.MaxTxsBytes = 256 << 20
+	c.Mempool.MaxTxBytes = 2 << 20
+	c.Mempool.CacheSize = 100000
+	c.Consensus.CreateEmptyBlocks = true
+	c.Consensus.CreateEmptyBlocksInterval = time.Second
+	c.Consensus.TimeoutCommit = 300 * time.Millisecond
+	c.Consensus.TimeoutPropose = time.Second
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.AddrBookStrict = false
+	c.Instrumentation.Prometheus = false
+	if fast {
+		c.Consensus.TimeoutPropose = 400 * time.Millisecond
+		c.Consensus.TimeoutProposeDelta = 100 * time.Millisecond
+		c.Consensus.TimeoutPrevote = 200 * time.Millisecond
+		c.Consensus.TimeoutPrecommit = 200 * time.Millisecond
+		c.Consensus.TimeoutCommit = 100 * time.Millisecond
+		c.Consensus.CreateEmptyBlocksInterval = 250 * time.Millisecond
+		c.Consensus.PeerGossipSleepDuration = 20 * time.Millisecond
+		c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	}
+}

@@ -1,0 +1,176 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtcrypto "github.com/cometbft/cometbft/crypto"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/crypto"
+)
+
+// HomeOptions describe a node home to create.
+type HomeOptions struct {
+	Home    string
+	Moniker string
+	// P2PAddress and RPCAddress are CometBFT listen addresses (tcp://host:port); RPC may
+	// be empty to disable CometBFT's RPC server.
+	P2PAddress string
+	RPCAddress string
+	Config     Config
+	// Fast selects short consensus timeouts (tests, demo).
+	Fast bool
+}
+
+// HomeInfo is what other nodes and the genesis need to know about a created home.
+type HomeInfo struct {
+	Home            string
+	NodeID          string
+	P2PAddress      string
+	ValidatorPubKey cmtcrypto.PubKey
+	Sequencer       core.GenesisMember
+}
+
+// Key file names inside config/.
+const (
+	SequencerKeyFile = "sequencer_key.json"
+	NamespaceKeyFile = "namespace_key.json"
+)
+
+// InitHome creates the directories, configuration and keys of a node home. It refuses a
+// home that already has a configuration. The genesis is written separately (WriteGenesis)
+// because a network shares one.
+func InitHome(o HomeOptions) (*HomeInfo, error) {
+	cfgDir := filepath.Join(o.Home, "config")
+	if _, err := os.Stat(filepath.Join(cfgDir, "config.toml")); err == nil {
+		return nil, fmt.Errorf("%s is already initialized (remove it or pick another --home)", o.Home)
+	}
+	if err := o.Config.Validate(); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{cfgDir, filepath.Join(o.Home, "data")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	c := cmtcfg.DefaultConfig()
+	c.SetRoot(o.Home)
+	c.Moniker = o.Moniker
+	c.P2P.ListenAddress = o.P2PAddress
+	c.RPC.ListenAddress = o.RPCAddress
+	tuneCometBFT(c, o.Fast)
+	cmtcfg.WriteConfigFile(filepath.Join(cfgDir, "config.toml"), c)
+	if err := writeConfig(filepath.Join(cfgDir, "cometsync.toml"), o.Config); err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return nil, err
+	}
+	pv := privval.LoadOrGenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	pub, err := pv.GetPubKey()
+	if err != nil {
+		return nil, err
+	}
+	seq, err := newMemberKey(filepath.Join(cfgDir, SequencerKeyFile), crypto.KindSequencer, o.Moniker)
+	if err != nil {
+		return nil, err
+	}
+	return &HomeInfo{Home: o.Home, NodeID: string(nodeKey.ID()), P2PAddress: o.P2PAddress, ValidatorPubKey: pub, Sequencer: seq}, nil
+}
+
+// newMemberKey creates a signing key for a member named name in its own namespace and
+// stores it at path.
+func newMemberKey(path string, kind crypto.MemberKind, name string) (core.GenesisMember, error) {
+	k, err := crypto.GenerateSigningKey(nil)
+	if err != nil {
+		return core.GenesisMember{}, err
+	}
+	m, err := crypto.NewMember(kind, name, k.Fingerprint())
+	if err != nil {
+		return core.GenesisMember{}, err
+	}
+	if err := crypto.WriteKeyFile(path, crypto.NewKeyFile(m.String(), k)); err != nil {
+		return core.GenesisMember{}, err
+	}
+	return core.GenesisMember{ID: m.String(), SigningKeys: []string{core.EncodeKey(k.Public())}}, nil
+}
+
+// NewSynchronizerGenesis creates the synchronizer's namespace key at keyPath and returns
+// a genesis app state naming the synchronizer name::namespace, with the given members.
+func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember) (*core.Genesis, error) {
+	k, err := crypto.GenerateSigningKey(nil)
+	if err != nil {
+		return nil, err
+	}
+	uid, err := crypto.NewUID(name, k.Fingerprint())
+	if err != nil {
+		return nil, err
+	}
+	if err := crypto.WriteKeyFile(keyPath, crypto.NewKeyFile(uid.String(), k)); err != nil {
+		return nil, err
+	}
+	g := &core.Genesis{
+		SynchronizerID:  uid.String(),
+		ProtocolVersion: core.ProtocolVersion,
+		Parameters:      core.DefaultParameters(),
+		Members:         members,
+	}
+	return g, g.Validate()
+}
+
+// NewGenesisDoc returns the CometBFT genesis of a chain whose validators are the given
+// homes (equal power) and whose app_state is g.
+func NewGenesisDoc(chainID string, g *core.Genesis, validators []*HomeInfo) (*types.GenesisDoc, error) {
+	params := types.DefaultConsensusParams()
+	params.Block.MaxBytes = 4 << 20
+	doc := &types.GenesisDoc{
+		GenesisTime:     time.Now().UTC().Round(time.Millisecond),
+		ChainID:         chainID,
+		InitialHeight:   1,
+		ConsensusParams: params,
+		AppState:        g.Canonical(),
+	}
+	for _, v := range validators {
+		doc.Validators = append(doc.Validators, types.GenesisValidator{
+			Address: v.ValidatorPubKey.Address(), PubKey: v.ValidatorPubKey, Power: 10, Name: filepath.Base(v.Home),
+		})
+	}
+	return doc, doc.ValidateAndComplete()
+}
+
+// WriteGenesis stores doc in every home.
+func WriteGenesis(doc *types.GenesisDoc, homes ...string) error {
+	for _, h := range homes {
+		if err := doc.SaveAs(filepath.Join(h, "config", "genesis.json")); err != nil {
+			return fmt.Errorf("write genesis to %s: %w", h, err)
+		}
+	}
+	return nil
+}
+
+// SetPersistentPeers points every home's CometBFT at all the other homes.
+func SetPersistentPeers(infos []*HomeInfo) error {
+	for _, self := range infos {
+		var peers []string
+		for _, o := range infos {
+			if o != self {
+				peers = append(peers, fmt.Sprintf("%s@%s", o.NodeID, trimScheme(o.P2PAddress)))
+			}
+		}
+		cmt, _, err := LoadConfig(self.Home)
+		if err != nil {
+			return err
+		}
+		cmt.P2P.PersistentPeers = joinComma(peers)
+		cmtcfg.WriteConfigFile(filepath.Join(self.Home, "config", "config.toml"), cmt)
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/mempool"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cometsync/cometsync/abci"
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app/api"
+	"github.com/cometsync/cometsync/crypto"
+)
+
+// Node is a running sequencer node. It implements api.Backend.
+type Node struct {
+	home   string
+	cmtCfg *cmtcfg.Config
+	cfg    Config
+	logger *slog.Logger
+
+	db       *badger.DB
+	app      *abci.App
+	cmt      *cmtnode.Node
+	registry *prometheus.Registry
+	api      *api.Server
+	grpc     *grpc.Server
+	apiLis   net.Listener
+	metrics  *http.Server
+	seqID    string
+
+	stopOnce sync.Once
+}
+
+var _ api.Backend = (*Node)(nil)
+
+// Open loads the home and prepares a node; Start runs it.
+func Open(home string, logger *slog.Logger) (*Node, error) {
+	cmtCfg, cfg, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: home, cmtCfg: cmtCfg, cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	if kf, _, err := crypto.ReadKeyFile(filepath.Join(home, "config", SequencerKeyFile)); err == nil {
+		n.seqID = kf.Member
+	}
+	return n, nil
+}
+
+// Start opens the databases and starts CometBFT, the gRPC API and the metrics server.
+// On error everything started so far is stopped again.
+func (n *Node) Start() (err error) {
+	defer func() {
+		if err != nil {
+			n.Stop()
+		}
+	}()
+	if n.db, err = abci.OpenDB(filepath.Join(n.home, "data", "app"), n.logger); err != nil {
+		return err
+	}
+	if n.app, err = abci.NewApp(n.db, n.logger.With("module", "abci")); err != nil {
+		return err
+	}
+	n.app.SetObserver(NewMetrics(n.registry))
+	if err = n.startCometBFT(); err != nil {
+		return err
+	}
+	if err = n.startAPI(); err != nil {
+		return err
+	}
+	return n.startMetrics()
+}
+
+func (n *Node) startCometBFT() error {
+	nodeKey, err := p2p.LoadNodeKey(n.cmtCfg.NodeKeyFile())
+	if err != nil {
+		return fmt.Errorf("load node key: %w", err)
+	}
+	pv := privval.LoadFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
+	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewLocalClientCreator(n.app),
+		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), cmtLogger{l: n.logger.With("module", "cometbft")})
+	if err != nil {
+		return fmt.Errorf("create CometBFT node: %w", err)
+	}
+	if err := n.cmt.Start(); err != nil {
+		return fmt.Errorf("start CometBFT: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) startAPI() error {
+	m, err := api.NewPrometheusMetrics(n.registry)
+	if err != nil {
+		return err
+	}
+	ac := n.cfg.apiConfig()
+	ac.Metrics = m
+	n.api, err = api.NewServer(n, ac, n.logger.With("module", "api"))
+	if err != nil {
+		return err
+	}
+	n.apiLis, err = net.Listen("tcp", n.cfg.APIListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen for the sequencer API on %s: %w", n.cfg.APIListenAddress, err)
+	}
+	n.grpc = grpc.NewServer(n.api.ServerOptions()...)
+	n.api.Register(n.grpc)
+	go func() {
+		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			n.logger.Error("sequencer API stopped", "err", err)
+		}
+	}()
+	n.logger.Info("sequencer API listening", "address", n.apiLis.Addr().String())
+	return nil
+}
+
+func (n *Node) startMetrics() error {
+	if n.cfg.MetricsListenAddress == "" {
+		return nil
+	}
+	lis, err := net.Listen("tcp", n.cfg.MetricsListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", n.cfg.MetricsListenAddress, err)
+	}
+	gatherers := prometheus.Gatherers{n.registry, prometheus.DefaultGatherer}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
+	n.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = n.metrics.Serve(lis) }()
+	return nil
+}
+
+// Stop shuts the node down: API first (so no new work arrives), then CometBFT, then the
+// database. It is safe to call more than once.
+func (n *Node) Stop() {
+	n.stopOnce.Do(func() {
+		if n.api != nil {
+			n.api.Close()
+		}
+		if n.grpc != nil {
+			n.grpc.Stop()
+		}
+		if n.metrics != nil {
+			_ = n.metrics.Close()
+		}
+		if n.cmt != nil && n.cmt.IsRunning() {
+			if err := n.cmt.Stop(); err != nil {
+				n.logger.Error("stop CometBFT", "err", err)
+			}
+			n.cmt.Wait()
+		}
+		if n.db != nil {
+			if err := n.db.Close(); err != nil {
+				n.logger.Error("close application database", "err", err)
+			}
+		}
+	})
+}
+
+// APIAddress is the address the gRPC sequencer API listens on.
+func (n *Node) APIAddress() string { return n.apiLis.Addr().String() }
+
+// Home is the node's home directory.
+func (n *Node) Home() string { return n.home }
+
+// CometBFT exposes the underlying CometBFT node (for tests and status).
+func (n *Node) CometBFT() *cmtnode.Node { return n.cmt }
+
+// App exposes the ABCI application.
+func (n *Node) App() *abci.App { return n.app }
+
+// Registry is the node's Prometheus registry.
+func (n *Node) Registry() *prometheus.Registry { return n.registry }
+
+// SynchronizerID implements api.Backend.
+func (n *Node) SynchronizerID() string {
+	if m := n.app.Machine(); m != nil {
+		return m.Genesis().SynchronizerID
+	}
+	return ""
+}
+
+// SequencerID implements api.Backend.
+func (n *Node) SequencerID() string { return n.seqID }
+
+// Machine implements api.Backend.
+func (n *Node) Machine() *core.Machine { return n.app.Machine() }
+
+// Snapshot implements api.Backend.
+func (n *Node) Snapshot() (core.Reader, func()) { return n.app.Snapshot() }
+
+// CommitNotify implements api.Backend.
+func (n *Node) CommitNotify() <-chan struct{} { return n.app.CommitNotify() }
+
+// LastCommittedTimeMicros implements api.Backend.
+func (n *Node) LastCommittedTimeMicros() int64 { return n.app.Meta().LastTimestampMicros }
+
+// Submit implements api.Backend: it runs the submission through CometBFT's mempool and
+// returns the application's CheckTx verdict.
+func (n *Node) Submit(ctx context.Context, tx []byte) error {
+	resCh := make(chan *abcitypes.ResponseCheckTx, 1)
+	err := n.cmt.Mempool().CheckTx(tx, func(res *abcitypes.ResponseCheckTx) {
+		select {
+		case resCh <- res:
+		default:
+		}
+	}, mempool.TxInfo{})
+	if errors.Is(err, mempool.ErrTxInCache) {
+		return nil // already in the mempool or recently committed: the sender's receipt will tell
+	}
+	if err != nil {
+		return fmt.Errorf("mempool: %w", err)
+	}
+	select {
+	case res := <-resCh:
+		if res.Code != 0 {
+			return &core.SubmissionError{Code: core.Code(res.Code), Reason: res.Log}
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app"
+	"github.com/cometsync/cometsync/crypto"
+)
+
+func init() { subcommands = append(subcommands, newNodeCmd) }
+
+func newNodeCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "node", Short: "Run a sequencer node (CometBFT validator + cometsync ABCI app + sequencer API)"}
+	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd())
+	return cmd
+}
+
+func newNodeInitCmd() *cobra.Command {
+	var (
+		home, moniker, chainID, syncName string
+		p2p, rpc                         string
+		members                          []string
+		cfg                              = app.DefaultConfig()
+	)
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a one-validator synchronizer in --home (config, keys, genesis)",
+		Long: `Create a node home for a new synchronizer with this node as its only validator.
+
+Members are named with --member ID=KEY, where KEY is the base64 Ed25519 public key;
+'cometsync keys generate' prints that flag for a new key. The node's own sequencer
+member and the synchronizer namespace key are created in <home>/config.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			gms, err := parseMemberFlags(members)
+			if err != nil {
+				return err
+			}
+			info, err := app.InitHome(app.HomeOptions{Home: home, Moniker: moniker, P2PAddress: p2p, RPCAddress: rpc, Config: cfg})
+			if err != nil {
+				return err
+			}
+			g, err := app.NewSynchronizerGenesis(syncName, filepath.Join(home, "config", app.NamespaceKeyFile), append(gms, info.Sequencer))
+			if err != nil {
+				return err
+			}
+			doc, err := app.NewGenesisDoc(chainID, g, []*app.HomeInfo{info})
+			if err != nil {
+				return err
+			}
+			if err := app.WriteGenesis(doc, home); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "initialized %s\n  synchronizer %s\n  sequencer    %s\n  members      %d\n  api          %s\nstart it with: cometsync node start --home %s\n",
+				home, g.SynchronizerID, info.Sequencer.ID, len(g.Members), cfg.APIListenAddress, home)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&home, "home", defaultHome(), "node home directory")
+	f.StringVar(&moniker, "moniker", "node0", "node name (also the sequencer member name)")
+	f.StringVar(&chainID, "chain-id", "cometsync-1", "CometBFT chain id")
+	f.StringVar(&syncName, "synchronizer-name", "cometsync", "name part of the synchronizer id")
+	f.StringVar(&p2p, "p2p-laddr", "tcp://127.0.0.1:26656", "CometBFT p2p listen address")
+	f.StringVar(&rpc, "rpc-laddr", "tcp://127.0.0.1:26657", "CometBFT RPC listen address (empty disables)")
+	f.StringVar(&cfg.APIListenAddress, "api-laddr", cfg.APIListenAddress, "gRPC sequencer API listen address")
+	f.StringVar(&cfg.MetricsListenAddress, "metrics-laddr", cfg.MetricsListenAddress, "Prometheus metrics listen address (empty disables)")
+	f.StringArrayVar(&members, "member", nil, "genesis member as ID=BASE64_PUBLIC_KEY (repeatable)")
+	return cmd
+}
+
+func parseMemberFlags(flags []string) ([]core.GenesisMember, error) {
+	var out []core.GenesisMember
+	for _, f := range flags {
+		id, key, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("--member %q: want ID=BASE64_PUBLIC_KEY", f)
+		}
+		if _, err := crypto.ParseMember(id); err != nil {
+			return nil, fmt.Errorf("--member: %w", err)
+		}
+		out = append(out, core.GenesisMember{ID: id, SigningKeys: []string{key}})
+	}
+	return out, nil
+}
+
+func newNodeStartCmd() *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run the node in --home until SIGINT or SIGTERM",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, cfg, err := app.LoadConfig(home)
+			if err != nil {
+				return err
+			}
+			logger := app.NewLogger(os.Stderr, cfg.LogLevel)
+			n, err := app.Open(home, logger)
+			if err != nil {
+				return err
+			}
+			if err := n.Start(); err != nil {
+				return err
+			}
+			logger.Info("node started", "home", home, "synchronizer", n.SynchronizerID(), "api", n.APIAddress())
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+			s := <-sig
+			logger.Info("shutting down", "signal", s.String())
+			n.Stop()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", defaultHome(), "node home directory")
+	return cmd
+}
+
+func defaultHome() string {
+	if h := os.Getenv("COMETSYNC_HOME"); h != "" {
+		return h
+	}
+	dir, err := os.UserHomeDir()
+	if err != nil {
+		return ".cometsync"
+	}
+	return filepath.Join(dir, ".cometsync")
+}
