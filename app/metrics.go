@@ -8,11 +8,11 @@ import (
 
 // Metrics are the sequencer application's Prometheus metrics (namespace cometsync).
 type Metrics struct {
-	checked    *prometheus.CounterVec
-	sequenced  *prometheus.CounterVec
-	delivered  prometheus.Counter
-	height     prometheus.Gauge
-	blockTxs   prometheus.Histogram
+	checked   *prometheus.CounterVec
+	sequenced *prometheus.CounterVec
+	delivered prometheus.Counter
+	height    prometheus.Gauge
+	blockTxs  prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them with reg.
