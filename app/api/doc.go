@@ -1,0 +1,35 @@
+// Package api is the gRPC sequencer API that every sequencer node serves to participants
+// and mediators.
+//
+// A Server serves three services over a Backend (the node it runs in):
+//
+//   - SequencerConnectService (open): Handshake on the protocol version,
+//     GetSynchronizerId and GetSynchronizerParameters.
+//   - SequencerAuthenticationService (open): Challenge returns a single-use random nonce
+//     and the fingerprints of the member's signing keys; Authenticate checks the member's
+//     signature over AuthenticationHash(nonce, synchronizerID) and returns an opaque
+//     bearer token that expires after Config.TokenTTL.
+//   - SequencerService (token required): Send offers a SignedSubmission to the backend,
+//     Subscribe streams a member's own events from a counter and follows new commits,
+//     Acknowledge records how far a member has processed its stream.
+//
+// Tokens travel in gRPC metadata: "authorization: Bearer <token>" and "member: <id>"
+// (see MetadataAuthorization and MetadataMember). The interceptors installed by
+// ServerOptions reject calls to SequencerService without a valid, unexpired token of the
+// named member with codes.Unauthenticated.
+//
+// Refusals of a submission by the sequencer core (*core.SubmissionError) come back as gRPC
+// statuses whose details carry an errdetails.ErrorInfo with Domain core.Codespace and
+// Reason the core.Code name; SubmissionCode recovers the code on the client side.
+//
+// Usage:
+//
+//	srv, err := api.NewServer(backend, api.DefaultConfig(), logger)
+//	gs := grpc.NewServer(srv.ServerOptions()...)
+//	srv.Register(gs)
+//	go gs.Serve(lis)
+//	defer srv.Close() // ends open subscriptions
+//
+// Tokens, challenges and acknowledgements live in memory: a restarted node forgets them
+// and clients authenticate again.
+package api

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"errors"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cometsync/cometsync/abci/core"
+)
+
+// submissionStatus turns a refusal of the sequencer core into a gRPC status whose
+// details carry an ErrorInfo{Domain: core.Codespace, Reason: code name}.
+func submissionStatus(e *core.SubmissionError) error {
+	st := status.New(grpcCode(e.Code), e.Error())
+	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: core.Codespace, Reason: e.Code.String()})
+	if err != nil {
+		return st.Err()
+	}
+	return withInfo.Err()
+}
+
+func grpcCode(c core.Code) codes.Code {
+	switch c {
+	case core.CodeMalformed, core.CodeInvalidBatch:
+		return codes.InvalidArgument
+	case core.CodeUnknownSender, core.CodeUnknownKey, core.CodeBadSignature:
+		return codes.PermissionDenied
+	case core.CodeTooLarge:
+		return codes.ResourceExhausted
+	case core.CodeUnknownRecipient:
+		return codes.NotFound
+	case core.CodeExpired:
+		return codes.DeadlineExceeded
+	case core.CodeDuplicate:
+		return codes.AlreadyExists
+	}
+	return codes.Unknown
+}
+
+// SubmissionCode recovers the core.Code from a status returned by Send. ok is false when
+// err does not carry a submission refusal (transport errors, authentication failures).
+func SubmissionCode(err error) (code core.Code, ok bool) {
+	st, isStatus := status.FromError(err)
+	if !isStatus {
+		return 0, false
+	}
+	for _, d := range st.Details() {
+		info, isInfo := d.(*errdetails.ErrorInfo)
+		if !isInfo || info.Domain != core.Codespace {
+			continue
+		}
+		for c := core.CodeOK; c <= core.CodeDuplicate; c++ {
+			if c.String() == info.Reason {
+				return c, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// asSubmissionError unwraps a *core.SubmissionError from err.
+func asSubmissionError(err error) (*core.SubmissionError, bool) {
+	var se *core.SubmissionError
+	ok := errors.As(err, &se)
+	return se, ok
+}

@@ -1,0 +1,59 @@
+package api
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// protectedPrefix is the method prefix of the service that needs a token.
+const protectedPrefix = "/cometsync.sequencer.v1.SequencerService/"
+
+// UnaryInterceptor authenticates unary SequencerService calls; other services pass.
+func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if !strings.HasPrefix(info.FullMethod, protectedPrefix) {
+		return handler(ctx, req)
+	}
+	ctx, err := s.authenticateCall(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+// StreamInterceptor authenticates streaming SequencerService calls; other services pass.
+// The token is checked when the stream opens; an open stream outlives its token.
+func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if !strings.HasPrefix(info.FullMethod, protectedPrefix) {
+		return handler(srv, ss)
+	}
+	ctx, err := s.authenticateCall(ss.Context())
+	if err != nil {
+		return err
+	}
+	return handler(srv, &authedStream{ServerStream: ss, ctx: ctx})
+}
+
+func (s *Server) authenticateCall(ctx context.Context) (context.Context, error) {
+	member, token := credentials(ctx)
+	if token == "" {
+		return nil, status.Error(codes.Unauthenticated, ErrMissingToken.Error())
+	}
+	if member == "" {
+		return nil, status.Errorf(codes.Unauthenticated, "missing %q metadata", MetadataMember)
+	}
+	if err := s.tokens.check(token, member, s.cfg.now()); err != nil {
+		return nil, status.Error(codes.Unauthenticated, err.Error())
+	}
+	return context.WithValue(ctx, memberKey{}, member), nil
+}
+
+type authedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (a *authedStream) Context() context.Context { return a.ctx }

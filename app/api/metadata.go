@@ -1,0 +1,46 @@
+package api
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// gRPC metadata carrying the credentials of SequencerService calls.
+const (
+	// MetadataAuthorization holds "Bearer <token>".
+	MetadataAuthorization = "authorization"
+	// MetadataMember holds the member id the token was issued to.
+	MetadataMember = "member"
+	// BearerPrefix precedes the token in MetadataAuthorization.
+	BearerPrefix = "Bearer "
+)
+
+// WithCredentials returns ctx carrying member and token as outgoing metadata.
+func WithCredentials(ctx context.Context, member, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, MetadataAuthorization, BearerPrefix+token, MetadataMember, member)
+}
+
+// credentials extracts member and token from incoming metadata; empty when absent.
+func credentials(ctx context.Context) (member, token string) {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok {
+		return "", ""
+	}
+	if v := md.Get(MetadataMember); len(v) > 0 {
+		member = v[0]
+	}
+	if v := md.Get(MetadataAuthorization); len(v) > 0 {
+		token, _ = strings.CutPrefix(v[0], BearerPrefix)
+	}
+	return member, strings.TrimSpace(token)
+}
+
+type memberKey struct{}
+
+// AuthenticatedMember returns the member a SequencerService call was authenticated as.
+func AuthenticatedMember(ctx context.Context) (string, bool) {
+	m, ok := ctx.Value(memberKey{}).(string)
+	return m, ok
+}

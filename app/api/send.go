@@ -1,0 +1,58 @@
+package api
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cometsync/cometsync/abci/core"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// sequencerService implements SequencerService; the interceptors have authenticated the
+// caller before any method runs.
+type sequencerService struct{ s *Server }
+
+// Send decodes the submission, checks that the caller sends as itself and hands the
+// bytes to the backend. A success means the node admitted the submission to its mempool,
+// not that it will be sequenced: the receipt on the sender's stream says so.
+func (q sequencerService) Send(ctx context.Context, req *pb.SendRequest) (*pb.SendResponse, error) {
+	s := q.s
+	member, _ := AuthenticatedMember(ctx)
+	sub, rej := core.DecodeSubmission(req.Submission)
+	if rej != nil {
+		s.metrics.SubmissionRejected(rej.Code.String())
+		return nil, submissionStatus(rej)
+	}
+	if sub.Request.Sender != member {
+		s.metrics.SubmissionRejected("permission_denied")
+		return nil, status.Errorf(codes.PermissionDenied, "member %s may not send as %s", member, sub.Request.Sender)
+	}
+	err := s.backend.Submit(ctx, req.Submission)
+	if err == nil {
+		s.metrics.SubmissionAccepted()
+		return &pb.SendResponse{}, nil
+	}
+	if se, ok := asSubmissionError(err); ok {
+		s.metrics.SubmissionRejected(se.Code.String())
+		s.logger.Debug("submission refused", "sender", member, "message_id", sub.Request.MessageId, "code", se.Code.String(), "reason", se.Reason)
+		return nil, submissionStatus(se)
+	}
+	s.metrics.SubmissionRejected("unavailable")
+	s.logger.Warn("submit failed", "sender", member, "message_id", sub.Request.MessageId, "err", err)
+	return nil, status.Errorf(codes.Unavailable, "submit: %v", err)
+}
+
+// Acknowledge records that the caller has processed its stream up to a timestamp.
+func (q sequencerService) Acknowledge(ctx context.Context, req *pb.AcknowledgeRequest) (*pb.AcknowledgeResponse, error) {
+	member, _ := AuthenticatedMember(ctx)
+	if req.Member != member {
+		return nil, status.Errorf(codes.PermissionDenied, "member %s may not acknowledge for %s", member, req.Member)
+	}
+	if req.TimestampMicros < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "timestamp %d is negative", req.TimestampMicros)
+	}
+	q.s.acks.record(member, req.TimestampMicros)
+	return &pb.AcknowledgeResponse{}, nil
+}

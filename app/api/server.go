@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// ErrServerClosed ends the subscriptions of a closed server.
+var ErrServerClosed = errors.New("sequencer api server closed")
+
+// Server implements the three sequencer services over a Backend. It is safe for
+// concurrent use; create it with NewServer.
+type Server struct {
+	backend    Backend
+	cfg        Config
+	logger     *slog.Logger
+	metrics    Metrics
+	tokens     *tokenStore
+	challenges *challengeStore
+	acks       *ackStore
+	health     *health.Server
+
+	mu     sync.Mutex
+	subs   map[int64]context.CancelCauseFunc
+	nextID int64
+	closed bool
+}
+
+// NewServer validates cfg and returns a server over backend. A nil logger discards logs.
+func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error) {
+	if backend == nil {
+		return nil, fmt.Errorf("%w: backend is nil", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m := cfg.Metrics
+	if m == nil {
+		m = nopMetrics{}
+	}
+	return &Server{
+		backend:    backend,
+		cfg:        cfg,
+		logger:     logger,
+		metrics:    m,
+		tokens:     newTokenStore(cfg.TokenTTL),
+		challenges: newChallengeStore(cfg.ChallengeTTL, cfg.MaxPendingChallenges),
+		acks:       newAckStore(),
+		health:     health.NewServer(),
+		subs:       make(map[int64]context.CancelCauseFunc),
+	}, nil
+}
+
+// ServerOptions returns the options a grpc.Server needs for this API: the token
+// interceptors (unary and stream). Pass them to grpc.NewServer before Register.
+func (s *Server) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(s.StreamInterceptor),
+	}
+}
+
+// Register registers the connect, authentication and sequencer services, the gRPC health
+// service (serving) and server reflection on gs. gs must have been created with
+// ServerOptions, otherwise SequencerService calls are refused as unauthenticated.
+func (s *Server) Register(gs *grpc.Server) {
+	pb.RegisterSequencerConnectServiceServer(gs, connectService{s})
+	pb.RegisterSequencerAuthenticationServiceServer(gs, authService{s})
+	pb.RegisterSequencerServiceServer(gs, sequencerService{s})
+	healthpb.RegisterHealthServer(gs, s.health)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{
+		"cometsync.sequencer.v1.SequencerConnectService",
+		"cometsync.sequencer.v1.SequencerAuthenticationService",
+		"cometsync.sequencer.v1.SequencerService",
+	} {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	reflection.Register(gs)
+}
+
+// Close marks the server not serving, ends every open subscription with
+// codes.Unavailable and refuses new ones. Call it before stopping the grpc.Server so that
+// streams end promptly.
+func (s *Server) Close() {
+	s.health.Shutdown()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.CloseSubscriptions(ErrServerClosed)
+}
+
+// CloseSubscriptions ends every open subscription with codes.Unavailable carrying cause;
+// clients resume from their next counter. New subscriptions are still accepted.
+func (s *Server) CloseSubscriptions(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, cancel := range s.subs {
+		cancel(cause)
+		delete(s.subs, id)
+	}
+}
+
+// Subscribers returns the number of open subscriptions.
+func (s *Server) Subscribers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Token lookup failures, mapped to codes.Unauthenticated by the interceptors.
+var (
+	ErrMissingToken = errors.New("missing token")
+	ErrTokenExpired = errors.New("token expired")
+	ErrUnknownToken = errors.New("unknown token")
+	ErrTokenMember  = errors.New("token was issued to another member")
+)
+
+// tokenStore keeps the issued tokens. An expired token is kept for one more TTL so that
+// its use is reported as expired rather than unknown; after that it is swept.
+type tokenStore struct {
+	mu        sync.Mutex
+	ttl       time.Duration
+	tokens    map[string]tokenEntry
+	lastSweep time.Time
+}
+
+type tokenEntry struct {
+	member  string
+	expires time.Time
+}
+
+func newTokenStore(ttl time.Duration) *tokenStore {
+	return &tokenStore{ttl: ttl, tokens: make(map[string]tokenEntry)}
+}
+
+// issue creates a token for member valid until now+ttl.
+func (s *tokenStore) issue(member string, now time.Time) (string, time.Time, error) {
+	tok, err := randomText(32)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	exp := now.Add(s.ttl)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(now)
+	s.tokens[tok] = tokenEntry{member: member, expires: exp}
+	return tok, exp, nil
+}
+
+// check verifies that token is current and belongs to member.
+func (s *tokenStore) check(token, member string, now time.Time) error {
+	if token == "" {
+		return ErrMissingToken
+	}
+	s.mu.Lock()
+	e, ok := s.tokens[token]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return ErrUnknownToken
+	case !now.Before(e.expires):
+		return ErrTokenExpired
+	case e.member != member:
+		return ErrTokenMember
+	}
+	return nil
+}
+
+// sweepLocked drops tokens expired for more than one TTL, at most once per TTL/4.
+func (s *tokenStore) sweepLocked(now time.Time) {
+	if now.Sub(s.lastSweep) < s.ttl/4 {
+		return
+	}
+	s.lastSweep = now
+	for tok, e := range s.tokens {
+		if now.Sub(e.expires) > s.ttl {
+			delete(s.tokens, tok)
+		}
+	}
+}
+
+func randomText(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
