@@ -1,0 +1,264 @@
+package testnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app"
+	"github.com/cometsync/cometsync/crypto"
+)
+
+// MemberSpec names a member to create keys for and put in the genesis.
+type MemberSpec struct {
+	Kind          crypto.MemberKind
+	Name          string
+	MediatorGroup uint32
+}
+
+// Member is a created member with its private signing key.
+type Member struct {
+	ID  string
+	Key crypto.SigningPrivateKey
+}
+
+// Options configure New.
+type Options struct {
+	// Dir holds the node homes (node0, node1, ...). It must exist.
+	Dir        string
+	Validators int
+	Members    []MemberSpec
+	// Parameters override the synchronizer defaults when non-nil.
+	Parameters *core.Parameters
+	// Slow selects the production consensus timeouts instead of the fast test ones.
+	Slow bool
+	// RPC enables CometBFT's RPC server on each node.
+	RPC    bool
+	Logger *slog.Logger
+}
+
+// Network is a set of in-process validator nodes sharing one genesis.
+type Network struct {
+	Dir            string
+	SynchronizerID string
+	Homes          []*app.HomeInfo
+	Members        []Member
+	logger         *slog.Logger
+
+	mu    sync.Mutex
+	nodes []*app.Node
+	apis  []string
+}
+
+// New creates the homes and the genesis; no node runs yet.
+func New(o Options) (*Network, error) {
+	if o.Validators < 1 {
+		return nil, errors.New("testnet: at least one validator")
+	}
+	if o.Logger == nil {
+		o.Logger = app.DiscardLogger()
+	}
+	n := &Network{Dir: o.Dir, logger: o.Logger, nodes: make([]*app.Node, o.Validators)}
+	for i := 0; i < o.Validators; i++ {
+		info, api, err := initHome(filepath.Join(o.Dir, fmt.Sprintf("node%d", i)), i, o)
+		if err != nil {
+			return nil, err
+		}
+		n.Homes = append(n.Homes, info)
+		n.apis = append(n.apis, api)
+	}
+	gms, err := n.createMembers(o.Members)
+	if err != nil {
+		return nil, err
+	}
+	return n, n.writeGenesis(o, gms)
+}
+
+func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
+	p2p, err := app.FreeAddress()
+	if err != nil {
+		return nil, "", err
+	}
+	api, err := app.FreeAddress()
+	if err != nil {
+		return nil, "", err
+	}
+	rpc := ""
+	if o.RPC {
+		a, err := app.FreeAddress()
+		if err != nil {
+			return nil, "", err
+		}
+		rpc = "tcp://" + a
+	}
+	cfg := app.DefaultConfig()
+	cfg.APIListenAddress = api
+	cfg.MetricsListenAddress = ""
+	cfg.LogLevel = "warn"
+	info, err := app.InitHome(app.HomeOptions{
+		Home: home, Moniker: fmt.Sprintf("node%d", i), P2PAddress: "tcp://" + p2p, RPCAddress: rpc,
+		Config: cfg, Fast: !o.Slow,
+	})
+	return info, api, err
+}
+
+func (n *Network) createMembers(specs []MemberSpec) ([]core.GenesisMember, error) {
+	var gms []core.GenesisMember
+	for _, h := range n.Homes {
+		gms = append(gms, h.Sequencer)
+	}
+	for _, s := range specs {
+		k, err := crypto.GenerateSigningKey(nil)
+		if err != nil {
+			return nil, err
+		}
+		m, err := crypto.NewMember(s.Kind, s.Name, k.Fingerprint())
+		if err != nil {
+			return nil, err
+		}
+		n.Members = append(n.Members, Member{ID: m.String(), Key: k})
+		gms = append(gms, core.GenesisMember{ID: m.String(), SigningKeys: []string{core.EncodeKey(k.Public())}, MediatorGroup: s.MediatorGroup})
+	}
+	return gms, nil
+}
+
+func (n *Network) writeGenesis(o Options, gms []core.GenesisMember) error {
+	g, err := app.NewSynchronizerGenesis("cometsync", filepath.Join(n.Homes[0].Home, "config", app.NamespaceKeyFile), gms)
+	if err != nil {
+		return err
+	}
+	if o.Parameters != nil {
+		g.Parameters = *o.Parameters
+	}
+	n.SynchronizerID = g.SynchronizerID
+	doc, err := app.NewGenesisDoc("cometsync-test", g, n.Homes)
+	if err != nil {
+		return err
+	}
+	homes := make([]string, len(n.Homes))
+	for i, h := range n.Homes {
+		homes[i] = h.Home
+	}
+	if err := app.WriteGenesis(doc, homes...); err != nil {
+		return err
+	}
+	if len(n.Homes) > 1 {
+		return app.SetPersistentPeers(n.Homes)
+	}
+	return nil
+}
+
+// Member returns the created member called name (any kind).
+func (n *Network) Member(name string) Member {
+	for _, m := range n.Members {
+		if mem, err := crypto.ParseMember(m.ID); err == nil && mem.UID.Name == name {
+			return m
+		}
+	}
+	panic("testnet: no member named " + name)
+}
+
+// Start starts node i.
+func (n *Network) Start(i int) error {
+	node, err := app.Open(n.Homes[i].Home, n.logger.With("node", i))
+	if err != nil {
+		return err
+	}
+	if err := node.Start(); err != nil {
+		return fmt.Errorf("start node %d: %w", i, err)
+	}
+	n.mu.Lock()
+	n.nodes[i] = node
+	n.mu.Unlock()
+	return nil
+}
+
+// StartAll starts every node that is not running.
+func (n *Network) StartAll() error {
+	for i := range n.Homes {
+		if n.Node(i) == nil {
+			if err := n.Start(i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Stop stops node i (a clean shutdown).
+func (n *Network) Stop(i int) {
+	n.mu.Lock()
+	node := n.nodes[i]
+	n.nodes[i] = nil
+	n.mu.Unlock()
+	if node != nil {
+		node.Stop()
+	}
+}
+
+// Close stops every node.
+func (n *Network) Close() {
+	for i := range n.Homes {
+		n.Stop(i)
+	}
+}
+
+// Node returns running node i, or nil.
+func (n *Network) Node(i int) *app.Node {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.nodes[i]
+}
+
+// APIAddress is node i's sequencer API address (fixed across restarts).
+func (n *Network) APIAddress(i int) string { return n.apis[i] }
+
+// APIAddresses lists every node's sequencer API address.
+func (n *Network) APIAddresses() []string { return append([]string(nil), n.apis...) }
+
+// WipeAppDB deletes node i's application database; the node must be stopped. On the
+// next start CometBFT replays every block from its block store into the empty app.
+func (n *Network) WipeAppDB(i int) error {
+	if n.Node(i) != nil {
+		return fmt.Errorf("testnet: node %d is running", i)
+	}
+	return os.RemoveAll(filepath.Join(n.Homes[i].Home, "data", "app"))
+}
+
+// WaitHeight waits until node i has committed height h, awaiting commits (no polling).
+func (n *Network) WaitHeight(ctx context.Context, i int, h int64) error {
+	node := n.Node(i)
+	if node == nil {
+		return fmt.Errorf("testnet: node %d is not running", i)
+	}
+	for {
+		ch := node.CommitNotify()
+		if node.App().Meta().Height >= h {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("node %d at height %d, waiting for %d: %w", i, node.App().Meta().Height, h, ctx.Err())
+		}
+	}
+}
+
+// AppHashAt returns node i's app hash after height h, read from CometBFT's block store
+// (the header of block h+1 carries it), or nil if block h+1 is not stored yet.
+func (n *Network) AppHashAt(i int, h int64) []byte {
+	node := n.Node(i)
+	if node == nil {
+		return nil
+	}
+	meta := node.CometBFT().BlockStore().LoadBlockMeta(h + 1)
+	if meta == nil {
+		return nil
+	}
+	return meta.Header.AppHash
+}
