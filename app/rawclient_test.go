@@ -18,10 +18,10 @@ import (
 // rawClient talks to a node's sequencer API with plain gRPC stubs, so tests can send
 // exactly the bytes they want, including bad ones.
 type rawClient struct {
-	conn  *grpc.ClientConn
-	seq   pb.SequencerServiceClient
-	auth  pb.SequencerAuthenticationServiceClient
-	conn2 pb.SequencerConnectServiceClient
+	conn   *grpc.ClientConn
+	seq    pb.SequencerServiceClient
+	auth   pb.SequencerAuthenticationServiceClient
+	conn2  pb.SequencerConnectServiceClient
 	syncID string
 }
 
