@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/abci/example/kvstore"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/mempool"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cometsync/cometsync/app"
+)
+
+// kvSystem is CometBFT's kvstore example app on a one-validator chain created exactly
+// like a cometsync node home (same CometBFT settings).
+type kvSystem struct {
+	node   *cmtnode.Node
+	done   chan uint64
+	cancel context.CancelFunc
+	blocks blockClock
+}
+
+func startKVStore(dir string) (*kvSystem, error) {
+	home := filepath.Join(dir, "kvstore")
+	if _, err := initBenchHome(home); err != nil {
+		return nil, err
+	}
+	cfg, _, err := app.LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cfg.NodeKeyFile())
+	if err != nil {
+		return nil, err
+	}
+	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
+	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(kvstore.NewInMemoryApplication()),
+		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), cmtLogger())
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Start(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &kvSystem{node: n, done: make(chan uint64, 1<<16), cancel: cancel}
+	sub, err := n.EventBus().Subscribe(ctx, "bench", types.EventQueryNewBlock, 1024)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	go s.follow(ctx, sub)
+	return s, nil
+}
+
+func (s *kvSystem) follow(ctx context.Context, sub types.Subscription) {
+	for {
+		select {
+		case msg := <-sub.Out():
+			b := msg.Data().(types.EventDataNewBlock).Block
+			s.blocks.tick(b.Time)
+			for _, tx := range b.Txs {
+				if seq, ok := kvSeq(tx); ok {
+					s.done <- seq
+				}
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// kvTx is "b<seq>=<padding>" of total size payload (kvstore wants key=value).
+func kvTx(seq uint64, payload []byte) []byte {
+	key := "b" + strconv.FormatUint(seq, 10) + "="
+	tx := make([]byte, 0, max(len(payload), len(key)+1))
+	tx = append(tx, key...)
+	for len(tx) < cap(tx) {
+		tx = append(tx, 'v')
+	}
+	return tx
+}
+
+func kvSeq(tx []byte) (uint64, bool) {
+	if len(tx) < 2 || tx[0] != 'b' {
+		return 0, false
+	}
+	end := 1
+	for end < len(tx) && tx[end] != '=' {
+		end++
+	}
+	seq, err := strconv.ParseUint(string(tx[1:end]), 10, 64)
+	return seq, err == nil
+}
+
+func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error {
+	res := make(chan *abcitypes.ResponseCheckTx, 1)
+	err := s.node.Mempool().CheckTx(kvTx(seq, payload), func(r *abcitypes.ResponseCheckTx) { res <- r }, mempool.TxInfo{})
+	if err != nil {
+		return err
+	}
+	select {
+	case r := <-res:
+		if r.Code != 0 {
+			return fmt.Errorf("kvstore CheckTx code %d: %s", r.Code, r.Log)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *kvSystem) completions() <-chan uint64   { return s.done }
+func (s *kvSystem) blockInterval() time.Duration { return s.blocks.mean() }
+func (s *kvSystem) close() {
+	s.cancel()
+	if s.node.IsRunning() {
+		_ = s.node.Stop()
+		s.node.Wait()
+	}
+}
+
+// blockClock keeps the mean interval between recent block times.
+type blockClock struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (c *blockClock) tick(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.times = append(c.times, t)
+	if len(c.times) > 200 {
+		c.times = c.times[len(c.times)-200:]
+	}
+}
+
+func (c *blockClock) mean() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.times) < 2 {
+		return 0
+	}
+	return c.times[len(c.times)-1].Sub(c.times[0]) / time.Duration(len(c.times)-1)
+}
+
