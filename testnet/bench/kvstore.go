@@ -154,4 +154,3 @@ func (c *blockClock) mean() time.Duration {
 	}
 	return c.times[len(c.times)-1].Sub(c.times[0]) / time.Duration(len(c.times)-1)
 }
-
