@@ -1,0 +1,87 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/cometsync/cometsync/crypto"
+)
+
+// ErrInvalidConfig is returned by Config.Validate and New for unusable settings.
+var ErrInvalidConfig = errors.New("invalid driver config")
+
+// Config tunes a Client.
+type Config struct {
+	// Endpoints are sequencer API addresses (host:port), tried in order.
+	Endpoints []string
+	// SynchronizerID pins the synchronizer; empty accepts the first one seen and pins it.
+	SynchronizerID string
+	// Member is the member id this client acts as (PAR::..., MED::...).
+	Member string
+	// SigningKey is the member's current signing key.
+	SigningKey crypto.SigningPrivateKey
+	// SendTTL is the default time from Send to the max sequencing time.
+	SendTTL time.Duration
+	// ResubmitInterval is how often an unanswered submission is resubmitted.
+	ResubmitInterval time.Duration
+	// CallTimeout bounds each unary call.
+	CallTimeout time.Duration
+	// TokenRenewMargin renews a token when less than this is left (at most half its
+	// lifetime).
+	TokenRenewMargin time.Duration
+	// ReconnectBackoff and MaxReconnectBackoff bound the wait between subscription
+	// reconnects (doubling from the first to the second).
+	ReconnectBackoff    time.Duration
+	MaxReconnectBackoff time.Duration
+	// DialOptions are passed to grpc.NewClient; empty means plaintext (loopback and tests).
+	DialOptions []grpc.DialOption
+}
+
+// DefaultConfig returns production defaults; Endpoints, Member and SigningKey must be set.
+func DefaultConfig() Config {
+	return Config{
+		SendTTL:             60 * time.Second,
+		ResubmitInterval:    5 * time.Second,
+		CallTimeout:         10 * time.Second,
+		TokenRenewMargin:    5 * time.Minute,
+		ReconnectBackoff:    100 * time.Millisecond,
+		MaxReconnectBackoff: 5 * time.Second,
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Endpoints) == 0:
+		return fmt.Errorf("%w: endpoints is empty", ErrInvalidConfig)
+	case c.SendTTL <= 0:
+		return fmt.Errorf("%w: send_ttl must be positive", ErrInvalidConfig)
+	case c.ResubmitInterval <= 0:
+		return fmt.Errorf("%w: resubmit_interval must be positive", ErrInvalidConfig)
+	case c.CallTimeout <= 0:
+		return fmt.Errorf("%w: call_timeout must be positive", ErrInvalidConfig)
+	case c.TokenRenewMargin < 0:
+		return fmt.Errorf("%w: token_renew_margin must not be negative", ErrInvalidConfig)
+	case c.ReconnectBackoff <= 0 || c.MaxReconnectBackoff < c.ReconnectBackoff:
+		return fmt.Errorf("%w: reconnect_backoff must be positive and at most max_reconnect_backoff", ErrInvalidConfig)
+	case len(c.SigningKey.Key) == 0:
+		return fmt.Errorf("%w: signing_key is not set", ErrInvalidConfig)
+	}
+	for i, e := range c.Endpoints {
+		if e == "" {
+			return fmt.Errorf("%w: endpoints[%d] is empty", ErrInvalidConfig, i)
+		}
+	}
+	if _, err := crypto.ParseMember(c.Member); err != nil {
+		return fmt.Errorf("%w: member: %v", ErrInvalidConfig, err)
+	}
+	if c.SynchronizerID != "" {
+		if _, err := crypto.ParseUID(c.SynchronizerID); err != nil {
+			return fmt.Errorf("%w: synchronizer_id: %v", ErrInvalidConfig, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package driver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app/api"
+	"github.com/cometsync/cometsync/crypto"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// SendOptions tune one Send. The zero value uses a random message id and Config.SendTTL.
+type SendOptions struct {
+	// MessageID identifies the submission for dedupe and its receipt; empty means random.
+	// Reusing an id (for example when replaying an outbox) is safe: a submission already
+	// sequenced is not sequenced again.
+	MessageID string
+	// TTL overrides Config.SendTTL.
+	TTL time.Duration
+	// TopologyTimestampMicros is the topology snapshot time the recipients were computed at.
+	TopologyTimestampMicros int64
+}
+
+// Send signs batch as a SubmissionRequest of the member and submits it. It returns an
+// error when the sequencer refuses the submission at once (a *SendError with the
+// core.Code) or no endpoint takes it; otherwise a Handle that resolves from the
+// subscription. Until then the same signed bytes are resubmitted periodically. A
+// duplicate refusal counts as success: the submission is already sequenced.
+func (c *Client) Send(ctx context.Context, batch *pb.Batch, opts SendOptions) (*Handle, error) {
+	return c.send(ctx, batch, opts, false)
+}
+
+// SendAndWait sends batch and waits for its outcome: the receipt, or the error the
+// handle resolved with.
+func (c *Client) SendAndWait(ctx context.Context, batch *pb.Batch, opts SendOptions) (*pb.SequencedEvent, error) {
+	h, err := c.Send(ctx, batch, opts)
+	if err != nil {
+		return nil, err
+	}
+	return h.Wait(ctx)
+}
+
+func (c *Client) send(ctx context.Context, batch *pb.Batch, opts SendOptions, timeProof bool) (*Handle, error) {
+	msgID := opts.MessageID
+	if msgID == "" {
+		msgID = randomID()
+	}
+	ttl := opts.TTL
+	if ttl <= 0 {
+		ttl = c.cfg.SendTTL
+	}
+	h := newHandle(msgID, time.Now().Add(ttl))
+	h.timeProof = timeProof
+	tx, err := c.sign(&pb.SubmissionRequest{
+		Sender: c.cfg.Member, MessageId: msgID, Batch: batch,
+		MaxSequencingTimeMicros: h.maxSeqMicros, TopologyTimestampMicros: opts.TopologyTimestampMicros,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.register(h); err != nil {
+		return nil, err
+	}
+	if err := c.submit(ctx, tx); err != nil {
+		c.unregister(h)
+		return nil, err
+	}
+	go c.resubmit(h, tx)
+	return h, nil
+}
+
+func (c *Client) sign(req *pb.SubmissionRequest) ([]byte, error) {
+	reqBytes, err := req.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("marshal submission request: %w", err)
+	}
+	signed := &pb.SignedSubmission{
+		Request:    reqBytes,
+		Signature:  c.cfg.SigningKey.Sign(crypto.PurposeSubmissionRequest, reqBytes),
+		SigningKey: c.cfg.SigningKey.Fingerprint().String(),
+	}
+	return signed.Marshal()
+}
+
+// submit sends tx once (with failover). A duplicate refusal is success.
+func (c *Client) submit(ctx context.Context, tx []byte) error {
+	err := c.call(ctx, func(ctx context.Context, e *endpoint) error {
+		_, err := e.seq.Send(ctx, &pb.SendRequest{Submission: tx})
+		return err
+	})
+	if err == nil {
+		return nil
+	}
+	if code, ok := api.SubmissionCode(err); ok {
+		if code == core.CodeDuplicate {
+			return nil
+		}
+		return &SendError{Code: code, Err: err}
+	}
+	return err
+}
+
+func (c *Client) register(h *Handle) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if _, ok := c.pending[h.MessageID]; ok {
+		return fmt.Errorf("%w: %q", ErrDuplicateMessageID, h.MessageID)
+	}
+	c.pending[h.MessageID] = h
+	return nil
+}
+
+func (c *Client) unregister(h *Handle) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[h.MessageID] == h {
+		delete(c.pending, h.MessageID)
+	}
+}
+
+// resubmit resends tx every ResubmitInterval until h resolves or the client closes. Past
+// the max sequencing time by the local clock it stops resending and sends time proofs
+// instead, so that an event sequenced after the max sequencing time resolves h.
+func (c *Client) resubmit(h *Handle, tx []byte) {
+	t := time.NewTicker(c.cfg.ResubmitInterval)
+	defer t.Stop()
+	resend := true
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if time.Now().After(h.MaxSequencingTime) {
+			if !h.timeProof {
+				c.sendTimeProof()
+			}
+			continue
+		}
+		if !resend {
+			continue
+		}
+		err := c.submit(c.ctx, tx)
+		var se *SendError
+		switch {
+		case err == nil:
+			c.logger.Debug("resubmitted", "message_id", h.MessageID)
+		case errors.As(err, &se) && se.Code == core.CodeExpired:
+			resend = false
+		default:
+			c.logger.Warn("resubmission failed", "message_id", h.MessageID, "err", err)
+		}
+	}
+}
+
+// sendTimeProof sends an empty batch to the member itself, at most once per
+// ResubmitInterval; its receipt carries the sequencer's current time.
+func (c *Client) sendTimeProof() {
+	c.mu.Lock()
+	if time.Since(c.lastTimeProof) < c.cfg.ResubmitInterval {
+		c.mu.Unlock()
+		return
+	}
+	c.lastTimeProof = time.Now()
+	c.timeProofID++
+	id := fmt.Sprintf("time-proof-%s-%d", randomID()[:8], c.timeProofID)
+	c.mu.Unlock()
+	if _, err := c.send(c.ctx, &pb.Batch{}, SendOptions{MessageID: id, TTL: c.cfg.SendTTL}, true); err != nil {
+		c.logger.Warn("time proof failed", "err", err)
+	}
+}
+
+// observe resolves pending handles from one in-order event of the subscription.
+func (c *Client) observe(ev *pb.SequencedEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seqTime = max(c.seqTime, ev.TimestampMicros)
+	if h := c.pending[ev.MessageId]; ev.MessageId != "" && h != nil {
+		delete(c.pending, ev.MessageId)
+		if ev.Kind == pb.EventKind_EVENT_KIND_DELIVER {
+			h.resolve(ev, nil)
+		} else {
+			h.resolve(nil, &DeliverError{Event: ev})
+		}
+	}
+	for id, h := range c.pending {
+		if h.maxSeqMicros < ev.TimestampMicros {
+			delete(c.pending, id)
+			h.resolve(nil, fmt.Errorf("%w: message %q, max sequencing time %d, sequencer time %d", ErrExpired, id, h.maxSeqMicros, ev.TimestampMicros))
+		}
+	}
+}
+
+// SequencerTimeMicros returns the highest event timestamp the subscription has seen.
+func (c *Client) SequencerTimeMicros() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seqTime
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,170 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Handler receives the events of a subscription, in counter order, one at a time. The
+// subscription waits for it to return; an error ends Subscribe with that error. The
+// event must not be modified (Send handles may hold it as their receipt).
+type Handler func(ctx context.Context, ev *pb.SequencedEvent) error
+
+// handlerError marks an error returned by the Handler.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
+
+// Subscribe follows the member's stream from counter from and calls h for every event,
+// in order, exactly once per counter. It reconnects on failure (moving to the next
+// endpoint) and resumes at the next expected counter, forever, until ctx ends (it then
+// returns ctx.Err()), h fails (its error is returned), the server refuses the
+// subscription for good (InvalidArgument, PermissionDenied), the client closes
+// (ErrClosed), or every endpoint in turn shows a gap or disorder (ErrGap, ErrOutOfOrder).
+// One Subscribe may run per Client at a time; it also resolves Send handles.
+func (c *Client) Subscribe(ctx context.Context, from int64, h Handler) error {
+	if err := c.startSubscription(); err != nil {
+		return err
+	}
+	defer c.endSubscription()
+	s := &subscription{c: c, next: from, handler: h}
+	backoff := c.cfg.ReconnectBackoff
+	faults := 0
+	for {
+		e, err := c.current(ctx)
+		if err == nil {
+			var delivered int
+			delivered, err = s.stream(ctx, e)
+			if delivered > 0 {
+				backoff = c.cfg.ReconnectBackoff
+			}
+			if stop, final := s.classify(ctx, err, &faults); stop {
+				return final
+			}
+			if status.Code(err) == codes.Unauthenticated {
+				e.invalidate()
+			}
+			c.failover(e, err)
+		} else if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return err
+		}
+		c.logger.Info("subscription interrupted, resuming", "next", s.next, "err", err, "backoff", backoff)
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(2*backoff, c.cfg.MaxReconnectBackoff)
+	}
+}
+
+// classify decides whether a stream error ends the subscription.
+func (s *subscription) classify(ctx context.Context, err error, faults *int) (bool, error) {
+	var he *handlerError
+	switch {
+	case ctx.Err() != nil:
+		return true, ctx.Err()
+	case errors.As(err, &he):
+		return true, he.err
+	case errors.Is(err, ErrGap) || errors.Is(err, ErrOutOfOrder):
+		*faults++
+		if *faults >= len(s.c.cfg.Endpoints) {
+			return true, err
+		}
+		return false, nil
+	}
+	*faults = 0
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.PermissionDenied:
+		return true, fmt.Errorf("subscription refused: %w", err)
+	}
+	return false, nil
+}
+
+func (c *Client) startSubscription() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.subscribed {
+		return ErrAlreadySubscribed
+	}
+	c.subscribed = true
+	return nil
+}
+
+func (c *Client) endSubscription() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subscribed = false
+}
+
+// subscription is the position of a running Subscribe.
+type subscription struct {
+	c       *Client
+	next    int64 // counter of the next event to deliver
+	lastTS  int64 // timestamp of the last delivered event
+	handler Handler
+}
+
+// stream opens one Subscribe stream on e at s.next and delivers until it fails. It
+// returns how many events it delivered and why it stopped.
+func (s *subscription) stream(ctx context.Context, e *endpoint) (int, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	authed, err := e.credentials(sctx, s.c)
+	if err != nil {
+		return 0, err
+	}
+	st, err := e.seq.Subscribe(authed, &pb.SubscribeRequest{Member: s.c.cfg.Member, FromCounter: s.next})
+	if err != nil {
+		return 0, err
+	}
+	delivered := 0
+	for {
+		resp, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return delivered, status.Error(codes.Unavailable, "server ended the stream")
+		}
+		if err != nil {
+			return delivered, err
+		}
+		ok, err := s.deliver(ctx, e, resp.GetEvent())
+		if err != nil {
+			return delivered, err
+		}
+		if ok {
+			delivered++
+		}
+	}
+}
+
+// deliver checks ev against the expected position and hands it to the handler. It
+// returns false for a dropped duplicate.
+func (s *subscription) deliver(ctx context.Context, e *endpoint, ev *pb.SequencedEvent) (bool, error) {
+	switch {
+	case ev == nil:
+		return false, status.Errorf(codes.Internal, "%s sent an empty event", e.addr)
+	case ev.Counter < s.next:
+		s.c.logger.Debug("dropping duplicate event", "counter", ev.Counter, "next", s.next)
+		return false, nil
+	case ev.Counter > s.next:
+		return false, fmt.Errorf("%w: %s sent counter %d, expected %d", ErrGap, e.addr, ev.Counter, s.next)
+	case s.next > 0 && s.lastTS != 0 && ev.TimestampMicros <= s.lastTS:
+		return false, fmt.Errorf("%w: %s sent counter %d at %d, previous event at %d", ErrOutOfOrder, e.addr, ev.Counter, ev.TimestampMicros, s.lastTS)
+	}
+	if err := s.handler(ctx, ev); err != nil {
+		return false, &handlerError{err: err}
+	}
+	s.next++
+	s.lastTS = ev.TimestampMicros
+	s.c.observe(ev)
+	return true, nil
+}
