@@ -27,6 +27,10 @@ type HomeOptions struct {
 	Config     Config
 	// Fast selects short consensus timeouts (tests, demo).
 	Fast bool
+	// CometBFTMetrics turns on CometBFT's Prometheus metrics (registered process-wide, so
+	// only one node per process may have them; served with cometsync's on
+	// Config.MetricsListenAddress and by CometBFT on 127.0.0.1:26660).
+	CometBFTMetrics bool
 }
 
 // HomeInfo is what other nodes and the genesis need to know about a created home.
@@ -66,6 +70,10 @@ func InitHome(o HomeOptions) (*HomeInfo, error) {
 	c.P2P.ListenAddress = o.P2PAddress
 	c.RPC.ListenAddress = o.RPCAddress
 	tuneCometBFT(c, o.Fast)
+	if o.CometBFTMetrics {
+		c.Instrumentation.Prometheus = true
+		c.Instrumentation.PrometheusListenAddr = "127.0.0.1:26660"
+	}
 	cmtcfg.WriteConfigFile(filepath.Join(cfgDir, "config.toml"), c)
 	if err := writeConfig(filepath.Join(cfgDir, "cometsync.toml"), o.Config); err != nil {
 		return nil, err

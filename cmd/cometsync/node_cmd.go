@@ -43,7 +43,7 @@ member and the synchronizer namespace key are created in <home>/config.`,
 			if err != nil {
 				return err
 			}
-			info, err := app.InitHome(app.HomeOptions{Home: home, Moniker: moniker, P2PAddress: p2p, RPCAddress: rpc, Config: cfg})
+			info, err := app.InitHome(app.HomeOptions{Home: home, Moniker: moniker, P2PAddress: p2p, RPCAddress: rpc, Config: cfg, CometBFTMetrics: cfg.MetricsListenAddress != ""})
 			if err != nil {
 				return err
 			}
