@@ -193,3 +193,26 @@ func (b *Backend) Stop() {
 	defer b.mu.Unlock()
 	b.stopped = true
 }
+
+// MempoolTxs returns copies of the submissions waiting for the next Commit.
+func (b *Backend) MempoolTxs() [][]byte {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([][]byte, len(b.mempool))
+	for i, tx := range b.mempool {
+		out[i] = bytes.Clone(tx)
+	}
+	return out
+}
+
+// Inject commits a block of exactly txs, bypassing CheckTx and the mempool, as when a
+// proposer includes a transaction twice or one this node never admitted.
+func (b *Backend) Inject(txs ...[]byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	saved := b.mempool
+	b.mempool = txs
+	_, err := b.commitLocked()
+	b.mempool = saved
+	return err
+}
