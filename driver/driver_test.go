@@ -317,3 +317,32 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestUnaryCallsFailOver(t *testing.T) {
+	fx := fixture(t)
+	b := backend(t, fx, apitest.Config{AutoCommit: true})
+	srv1, srv2 := serve(t, b, nil), serve(t, b, nil)
+	a := client(t, fx, alice, nil, srv1.Addr, srv2.Addr)
+	if err := a.Connect(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	srv1.Stop()
+	h, err := a.Send(ctxT(t), batchTo("x", fx.Member(bob).ID), driver.SendOptions{})
+	if err != nil {
+		t.Fatalf("send after the first server stopped: %v", err)
+	}
+	if a.Endpoint() != srv2.Addr {
+		t.Fatalf("using %s, want %s", a.Endpoint(), srv2.Addr)
+	}
+	if _, err := h.Result(); !errors.Is(err, driver.ErrNotResolved) {
+		t.Fatalf("result before any subscription: %v", err)
+	}
+	subscribe(t, a, 0)
+	if receipt, err := h.Wait(ctxT(t)); err != nil || receipt.Counter != 0 {
+		t.Fatalf("receipt %+v %v", receipt, err)
+	}
+	srv2.Stop()
+	if err := a.Acknowledge(ctxT(t), 1); !errors.Is(err, driver.ErrNoEndpoint) {
+		t.Fatalf("acknowledge with every server down: %v", err)
+	}
+}

@@ -26,6 +26,8 @@ var (
 	ErrExpired = errors.New("max sequencing time passed without a receipt")
 	// ErrDuplicateMessageID: a send with this message id is already pending.
 	ErrDuplicateMessageID = errors.New("message id already pending")
+	// ErrNotResolved: Handle.Result was called before the handle resolved.
+	ErrNotResolved = errors.New("send not resolved yet")
 	// ErrClosed: the client was closed.
 	ErrClosed = errors.New("driver client closed")
 )

@@ -31,13 +31,14 @@ func newHandle(msgID string, maxSeq time.Time) *Handle {
 func (h *Handle) Done() <-chan struct{} { return h.done }
 
 // Result returns the outcome once Done is closed: the receipt (a DELIVER event with the
-// message id) or an error: *DeliverError, ErrExpired or ErrClosed.
+// message id) or an error: *DeliverError, ErrExpired or ErrClosed. Before that it
+// returns ErrNotResolved.
 func (h *Handle) Result() (*pb.SequencedEvent, error) {
 	select {
 	case <-h.done:
 		return h.receipt, h.err
 	default:
-		return nil, context.DeadlineExceeded
+		return nil, ErrNotResolved
 	}
 }
 
