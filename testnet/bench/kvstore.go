@@ -69,7 +69,7 @@ func (s *kvSystem) follow(ctx context.Context, sub types.Subscription) {
 		select {
 		case msg := <-sub.Out():
 			b := msg.Data().(types.EventDataNewBlock).Block
-			s.blocks.tick(b.Time)
+			s.blocks.observe(b.Height, b.Time)
 			for _, tx := range b.Txs {
 				if seq, ok := kvSeq(tx); ok {
 					s.done <- seq
@@ -133,13 +133,19 @@ func (s *kvSystem) close() {
 
 // blockClock keeps the mean interval between recent block times.
 type blockClock struct {
-	mu    sync.Mutex
-	times []time.Time
+	mu     sync.Mutex
+	height int64
+	times  []time.Time
 }
 
-func (c *blockClock) tick(t time.Time) {
+// observe records the time of the first event seen at each new height.
+func (c *blockClock) observe(height int64, t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if height <= c.height {
+		return
+	}
+	c.height = height
 	c.times = append(c.times, t)
 	if len(c.times) > 200 {
 		c.times = c.times[len(c.times)-200:]

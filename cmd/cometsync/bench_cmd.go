@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cometsync/cometsync/testnet/bench"
+)
+
+func init() { subcommands = append(subcommands, newBenchCmd) }
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks"}
+	o := bench.DefaultOptions()
+	var profile string
+	seq := &cobra.Command{
+		Use:   "sequencer",
+		Short: "Sequencer vs CometBFT's kvstore on the same settings: throughput, MB/s, latency",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			out := cmd.OutOrStdout()
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			fmt.Fprintf(out, "each system and workload: %v at saturation (window %d), then %v at half that rate\n\n", o.Phase, o.Window, o.Phase)
+			_, err := bench.Run(ctx, out, o)
+			return err
+		},
+	}
+	seq.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	seq.Flags().Var(workloadsFlag{&o.Workloads}, "workloads", "comma-separated PAYLOADxRECIPIENTS, e.g. 256x1,4096x4")
+	seq.Flags().DurationVar(&o.Phase, "phase", o.Phase, "length of each measurement phase")
+	seq.Flags().IntVar(&o.Window, "window", o.Window, "submissions in flight at saturation")
+	seq.Flags().StringSliceVar(&o.Systems, "systems", o.Systems, "systems to measure: kvstore, sequencer")
+	cmd.AddCommand(seq)
+	return cmd
+}
+
+// workloadsFlag parses "256x1,4096x4".
+type workloadsFlag struct{ ws *[]bench.Workload }
+
+func (f workloadsFlag) String() string {
+	var parts []string
+	for _, w := range *f.ws {
+		parts = append(parts, fmt.Sprintf("%dx%d", w.Payload, w.Recipients))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f workloadsFlag) Set(s string) error {
+	var ws []bench.Workload
+	for _, part := range strings.Split(s, ",") {
+		p, r, ok := strings.Cut(strings.TrimSpace(part), "x")
+		payload, err1 := strconv.Atoi(p)
+		recipients, err2 := strconv.Atoi(r)
+		if !ok || err1 != nil || err2 != nil || payload < 8 || recipients < 1 {
+			return fmt.Errorf("workload %q: want PAYLOADxRECIPIENTS with payload >= 8 and recipients >= 1", part)
+		}
+		ws = append(ws, bench.Workload{Payload: payload, Recipients: recipients})
+	}
+	*f.ws = ws
+	return nil
+}
+
+func (workloadsFlag) Type() string { return "workloads" }
