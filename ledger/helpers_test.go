@@ -30,6 +30,15 @@ func loadExample(t testing.TB, name string) *Package {
 	return pkg
 }
 
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func mustSet(t testing.TB, pkgs ...*Package) *PackageSet {
 	t.Helper()
 	s, err := NewPackageSet(pkgs...)
