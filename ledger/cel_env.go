@@ -55,7 +55,7 @@ func compileExpr(env *cel.Env, where string, e Expr, want *cel.Type) (*program, 
 	}
 	ast, iss := env.Compile(e.Source)
 	if iss.Err() != nil {
-		return nil, perr("%s", strings.ReplaceAll(iss.Err().Error(), "\n", " | "))
+		return nil, perr("%s", celIssue(iss))
 	}
 	if out := ast.OutputType(); !compatible(want, out) {
 		return nil, perr("expression has type %s, want %s", out, want)
@@ -128,4 +128,21 @@ func compatible(want, got *cel.Type) bool {
 		}
 	}
 	return true
+}
+
+// celIssue renders the first compile error with its place in the expression.
+func celIssue(iss *cel.Issues) string {
+	errs := iss.Errors()
+	if len(errs) == 0 {
+		return strings.ReplaceAll(iss.Err().Error(), "\n", " ")
+	}
+	e := errs[0]
+	msg := e.Message
+	if loc := e.Location; loc != nil && loc.Line() > 0 {
+		msg += fmt.Sprintf(" (expression line %d, column %d)", loc.Line(), loc.Column()+1)
+	}
+	if len(errs) > 1 {
+		msg += fmt.Sprintf(" and %d more", len(errs)-1)
+	}
+	return msg
 }
