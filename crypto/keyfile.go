@@ -69,6 +69,9 @@ func ReadKeyFile(path string) (KeyFile, SigningPrivateKey, error) {
 	if err != nil {
 		return kf, SigningPrivateKey{}, fmt.Errorf("%w: %s: %v", ErrKeyFile, path, err)
 	}
+	if kf.PublicKey != base64.StdEncoding.EncodeToString(k.Public().Key) {
+		return kf, SigningPrivateKey{}, fmt.Errorf("%w: %s: public key does not match the seed", ErrKeyFile, path)
+	}
 	if string(k.Fingerprint()) != kf.Fingerprint {
 		return kf, SigningPrivateKey{}, fmt.Errorf("%w: %s: fingerprint does not match the key", ErrKeyFile, path)
 	}
