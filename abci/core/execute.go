@@ -91,7 +91,7 @@ func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
 		return TxResult{Code: rej.Code, Log: rej.Reason}, nil
 	}
 	res := TxResult{Sender: s.Request.Sender}
-	if rej := authenticate(s, x.m.membership); rej != nil {
+	if rej := authenticate(s, x.m.membership, x.m.sigs); rej != nil {
 		res.Code, res.Log = rej.Code, rej.Reason
 		return res, nil
 	}

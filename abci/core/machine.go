@@ -7,16 +7,19 @@ import (
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
-// Machine is the sequencer state machine bound to a genesis. It holds no mutable state:
-// everything that changes lives in the Reader passed to each call.
+// Machine is the sequencer state machine bound to a genesis. It holds no mutable state
+// that affects results: everything that changes lives in the Reader passed to each call
+// (its signature cache only memoizes a pure function). Check may run concurrently with
+// Execute.
 type Machine struct {
 	genesis    *Genesis
 	membership Membership
+	sigs       *sigCache
 }
 
 // NewMachine returns the machine for a validated genesis.
 func NewMachine(g *Genesis) *Machine {
-	return &Machine{genesis: g, membership: MembershipFromGenesis(g)}
+	return &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache()}
 }
 
 // LoadMachine reads the genesis stored by InitGenesis. It returns ErrNotFound when the
@@ -76,7 +79,7 @@ func (m *Machine) Check(r Reader, tx []byte, nowMicros int64) (*Submission, erro
 	if rej != nil {
 		return nil, rej
 	}
-	if rej := authenticate(s, m.membership); rej != nil {
+	if rej := authenticate(s, m.membership, m.sigs); rej != nil {
 		return s, rej
 	}
 	if _, rej := validateRequest(s, m.membership, m.genesis.Parameters, nowMicros); rej != nil {

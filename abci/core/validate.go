@@ -36,7 +36,7 @@ func DecodeSubmission(tx []byte) (*Submission, *SubmissionError) {
 
 // authenticate checks that the sender is a member and that the signature verifies
 // under the named key of that member.
-func authenticate(s *Submission, m Membership) *SubmissionError {
+func authenticate(s *Submission, m Membership, sigs *sigCache) *SubmissionError {
 	sender := s.Request.Sender
 	if !m.IsMember(sender) {
 		return reject(CodeUnknownSender, "sender %s is not a member of this synchronizer", sender)
@@ -45,7 +45,7 @@ func authenticate(s *Submission, m Membership) *SubmissionError {
 	if !ok {
 		return reject(CodeUnknownKey, "key %q is not a current signing key of %s", s.Signed.SigningKey, sender)
 	}
-	if err := key.Verify(crypto.PurposeSubmissionRequest, s.Signed.Request, s.Signed.Signature); err != nil {
+	if err := sigs.verify(key, s.Signed.Request, s.Signed.Signature); err != nil {
 		return reject(CodeBadSignature, "signature of %s: %v", sender, err)
 	}
 	return nil
