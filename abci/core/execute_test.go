@@ -302,7 +302,9 @@ func TestRejections(t *testing.T) {
 			s.Request = mustMarshal(request(alice, "msg-1", t0+100, envelope("hi", to(alice))))
 		}), code: core.CodeBadSignature},
 		{name: "truncated signature", tx: resign(ok(nil), func(s *pb.SignedSubmission) { s.Signature = s.Signature[:63] }), code: core.CodeBadSignature},
-		{name: "oversized", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Content = bytes.Repeat([]byte("z"), int(p.MaxRequestSize)) }),
+		{name: "oversized", tx: ok(func(r *pb.SubmissionRequest) {
+			r.Batch.Envelopes[0].Content = bytes.Repeat([]byte("z"), int(p.MaxRequestSize))
+		}),
 			code: core.CodeTooLarge, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exceeds max_request_size 2048"},
 		{name: "too many envelopes", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes = []*pb.Envelope{envelope("1", to(bob)), envelope("2", to(bob)), envelope("3", to(bob)), envelope("4", to(bob))}
@@ -316,7 +318,9 @@ func TestRejections(t *testing.T) {
 		}), code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exactly one member or one group"},
 		{name: "empty recipient", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = []*pb.Recipient{{}} }),
 			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exactly one member or one group"},
-		{name: "unknown recipient member", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = []*pb.Recipient{to(bob), to(outsider)} }),
+		{name: "unknown recipient member", tx: ok(func(r *pb.SubmissionRequest) {
+			r.Batch.Envelopes[0].Recipients = []*pb.Recipient{to(bob), to(outsider)}
+		}),
 			code: core.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "is not a member"},
 		{name: "unknown recipient in a later envelope", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes = append(r.Batch.Envelopes, envelope("2", to("PAR::x::1220")))

@@ -95,6 +95,21 @@ func (m *Machine) Check(r Reader, tx []byte, nowMicros int64) (*Submission, erro
 	return s, nil
 }
 
+// Authenticate decodes tx and verifies its sender's signature, remembering the result so
+// that Check and Execute do not verify it again. The node calls it from its API
+// goroutines before handing tx to the mempool, whose CheckTx calls run one at a time:
+// this moves the expensive part of admission out of that serial section.
+func (m *Machine) Authenticate(tx []byte) error {
+	s, rej := DecodeSubmission(tx)
+	if rej != nil {
+		return rej
+	}
+	if rej := authenticate(s, m.membership, m.sigs); rej != nil {
+		return rej
+	}
+	return nil
+}
+
 func mustMarshal(m interface{ Marshal() ([]byte, error) }) []byte {
 	b, err := m.Marshal()
 	if err != nil {

@@ -1,0 +1,128 @@
+package core_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/crypto"
+)
+
+// sameOutcome fails unless two outcomes are byte-identical.
+func sameOutcome(a, b *core.Outcome) error {
+	if !sameMsg(a.Meta, b.Meta) {
+		return fmt.Errorf("meta %+v vs %+v", a.Meta, b.Meta)
+	}
+	if !bytes.Equal(a.EventsRoot, b.EventsRoot) {
+		return fmt.Errorf("events root %x vs %x", a.EventsRoot, b.EventsRoot)
+	}
+	if len(a.Writes) != len(b.Writes) {
+		return fmt.Errorf("%d writes vs %d", len(a.Writes), len(b.Writes))
+	}
+	for i := range a.Writes {
+		wa, wb := a.Writes[i], b.Writes[i]
+		if !bytes.Equal(wa.Key, wb.Key) || !bytes.Equal(wa.Value, wb.Value) || wa.Delete != wb.Delete {
+			return fmt.Errorf("write %d: %x=%x (delete %v) vs %x=%x (delete %v)", i, wa.Key, wa.Value, wa.Delete, wb.Key, wb.Value, wb.Delete)
+		}
+	}
+	for i := 1; i < len(a.Writes); i++ {
+		if bytes.Compare(a.Writes[i-1].Key, a.Writes[i].Key) >= 0 {
+			return fmt.Errorf("writes not sorted by key at %d", i)
+		}
+	}
+	if fmt.Sprint(a.TxResults) != fmt.Sprint(b.TxResults) || fmt.Sprint(a.Deliveries) != fmt.Sprint(b.Deliveries) {
+		return fmt.Errorf("results %v / %v vs %v / %v", a.TxResults, a.Deliveries, b.TxResults, b.Deliveries)
+	}
+	return nil
+}
+
+func TestReplicasAgree(t *testing.T) {
+	f := stdFixture(t)
+	alice, bob, carol := f.id("PAR::alice"), f.id("PAR::bob"), f.id("PAR::carol")
+	blocks := [][][]byte{
+		{
+			f.sign(request(alice, "1", t0+500, envelope("a", to(bob)), envelope("b", allMembers))),
+			f.sign(request(bob, "1", t0+500, envelope("c", mediators(0), to(carol)))),
+			f.sign(request(carol, "1", t0+500, envelope("d", to(memberID("PAR::zed"))))),
+			[]byte("junk"),
+		},
+		{f.sign(request(alice, "1", t0+500, envelope("dup", to(bob))))},
+		{},
+		{f.sign(request(bob, "2", t0+900, envelope("e", sequencers, to(alice))))},
+	}
+	a, b := f.newReplica(t), f.newReplica(t)
+	for i, txs := range blocks {
+		time := t0 + int64(i)*200
+		oa, ob := a.exec(time, txs...), b.exec(time, txs...)
+		if err := sameOutcome(oa, ob); err != nil {
+			t.Fatalf("block %d: replicas differ: %v", i+1, err)
+		}
+	}
+	// Executing the same block twice over the same state (as a replaying validator does)
+	// gives the same outcome: Execute does not mutate its input.
+	c := f.newReplica(t)
+	blk := core.Block{Height: 1, TimeMicros: t0, Txs: blocks[0]}
+	o1, err1 := f.m.Execute(c.r, blk)
+	o2, err2 := f.m.Execute(c.r, blk)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if err := sameOutcome(o1, o2); err != nil {
+		t.Fatalf("re-execution differs: %v", err)
+	}
+}
+
+func TestAppHashChain(t *testing.T) {
+	f := stdFixture(t)
+	alice, bob := f.id("PAR::alice"), f.id("PAR::bob")
+	txA := f.sign(request(alice, "1", t0+500, envelope("a", to(bob))))
+	txB := f.sign(request(alice, "1", t0+500, envelope("b", to(bob))))
+	txC := f.sign(request(bob, "1", t0+500, envelope("c", to(alice))))
+
+	hashes := func(blocks ...[][]byte) [][]byte {
+		x := f.newReplica(t)
+		var out [][]byte
+		var prev []byte
+		for i, txs := range blocks {
+			o := x.exec(t0+int64(i), txs...)
+			want := crypto.NewHasher(crypto.PurposeAppHash).AddBytes(prev).AddBytes(o.EventsRoot).AddBytes(f.m.Membership().Root()).Sum()
+			if !bytes.Equal(o.Meta.AppHash, want) {
+				t.Fatalf("block %d app hash %x, want H(prev || events root || membership root) = %x", i+1, o.Meta.AppHash, want)
+			}
+			prev = o.Meta.AppHash
+			out = append(out, prev)
+		}
+		return out
+	}
+	h1 := hashes([][]byte{txA}, nil, [][]byte{txC}, nil)
+	for i := 1; i < len(h1); i++ {
+		if bytes.Equal(h1[i], h1[i-1]) {
+			t.Fatalf("app hash did not change at block %d", i+1)
+		}
+	}
+	// Same later blocks after a different first block: every later hash differs.
+	h2 := hashes([][]byte{txB}, nil, [][]byte{txC}, nil)
+	for i := range h1 {
+		if bytes.Equal(h1[i], h2[i]) {
+			t.Fatalf("block %d: app hash does not depend on the history", i+1)
+		}
+	}
+	// Order within a block matters; the same input reproduces the same chain.
+	if bytes.Equal(hashes([][]byte{txA, txC})[0], hashes([][]byte{txC, txA})[0]) {
+		t.Fatal("app hash does not depend on the order of transactions")
+	}
+	if h3 := hashes([][]byte{txA}, nil, [][]byte{txC}, nil); !bytes.Equal(h3[3], h1[3]) {
+		t.Fatal("the same blocks gave a different app hash")
+	}
+	// A dropped transaction changes nothing but the height.
+	if !bytes.Equal(hashes(nil)[0], hashes([][]byte{[]byte("junk")})[0]) {
+		t.Fatal("an undecodable transaction changed the app hash")
+	}
+	// A different membership gives a different app hash for the same (empty) block.
+	g := newFixture(t, smallParams(), "PAR::alice")
+	x := g.newReplica(t)
+	if bytes.Equal(x.exec(t0).Meta.AppHash, hashes(nil)[0]) {
+		t.Fatal("app hash does not depend on the membership")
+	}
+}

@@ -1,0 +1,7 @@
+package core
+
+// Exported for the black-box tests in core_test.
+var (
+	KeyDedupeForTest = keyDedupe
+	KeyExpiryForTest = keyExpiry
+)
