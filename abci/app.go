@@ -21,8 +21,11 @@ const AppVersion uint64 = 1
 var _ abcitypes.Application = (*App)(nil)
 
 // App is the cometsync ABCI application. CometBFT calls it from its consensus, mempool,
-// query and snapshot connections; the local client serializes those calls, while the
-// read accessors (Machine, Snapshot, CommitNotify, Meta) are safe from any goroutine.
+// query and snapshot connections, each serialized on its own (the node uses CometBFT's
+// per-connection local client, so CheckTx runs while a block executes). Consensus-only
+// state (the pending outcome) is touched only by the consensus connection; the shared
+// head is guarded by mu; the read accessors (Machine, Snapshot, CommitNotify, Meta) are
+// safe from any goroutine.
 type App struct {
 	abcitypes.BaseApplication
 

@@ -122,6 +122,10 @@ func tuneCometBFT(c *cmtcfg.Config, fast bool) {
 	c.Mempool.MaxTxsBytes = 256 << 20
 	c.Mempool.MaxTxBytes = 2 << 20
 	c.Mempool.CacheSize = 100000
+	// FinalizeBlock validates every transaction again and reports an admitted one that
+	// became invalid (expired, duplicate) to its sender as a DeliverError, so rechecking
+	// the whole mempool after every block (which holds the mempool lock) buys nothing.
+	c.Mempool.Recheck = false
 	c.Consensus.CreateEmptyBlocks = true
 	c.Consensus.CreateEmptyBlocksInterval = time.Second
 	c.Consensus.TimeoutCommit = 300 * time.Millisecond

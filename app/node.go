@@ -95,7 +95,7 @@ func (n *Node) startCometBFT() error {
 		return fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
-	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewLocalClientCreator(n.app),
+	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(n.app),
 		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), cmtcfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), cmtLogger{l: n.logger.With("module", "cometbft")})
 	if err != nil {
@@ -217,6 +217,13 @@ func (n *Node) LastCommittedTimeMicros() int64 { return n.app.Meta().LastTimesta
 // Submit implements api.Backend: it runs the submission through CometBFT's mempool and
 // returns the application's CheckTx verdict.
 func (n *Node) Submit(ctx context.Context, tx []byte) error {
+	m := n.app.Machine()
+	if m == nil {
+		return errors.New("chain not initialized yet")
+	}
+	if err := m.Authenticate(tx); err != nil {
+		return err
+	}
 	resCh := make(chan *abcitypes.ResponseCheckTx, 1)
 	err := n.cmt.Mempool().CheckTx(tx, func(res *abcitypes.ResponseCheckTx) {
 		select {

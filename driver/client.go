@@ -33,6 +33,7 @@ type Client struct {
 	active        *endpoint   // connected and verified; nil when none
 	syncID        string
 	pending       map[string]*Handle
+	expiry        expiryQueue
 	seqTime       int64 // highest event timestamp seen on the subscription
 	subscribed    bool
 	closed        bool

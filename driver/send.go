@@ -115,6 +115,7 @@ func (c *Client) register(h *Handle) error {
 		return fmt.Errorf("%w: %q", ErrDuplicateMessageID, h.MessageID)
 	}
 	c.pending[h.MessageID] = h
+	c.expiry.add(h)
 	return nil
 }
 
@@ -193,11 +194,12 @@ func (c *Client) observe(ev *pb.SequencedEvent) {
 			h.resolve(nil, &DeliverError{Event: ev})
 		}
 	}
-	for id, h := range c.pending {
-		if h.maxSeqMicros < ev.TimestampMicros {
-			delete(c.pending, id)
-			h.resolve(nil, fmt.Errorf("%w: message %q, max sequencing time %d, sequencer time %d", ErrExpired, id, h.maxSeqMicros, ev.TimestampMicros))
+	for _, h := range c.expiry.popExpired(ev.TimestampMicros) {
+		if c.pending[h.MessageID] != h {
+			continue // resolved earlier, or replaced
 		}
+		delete(c.pending, h.MessageID)
+		h.resolve(nil, fmt.Errorf("%w: message %q, max sequencing time %d, sequencer time %d", ErrExpired, h.MessageID, h.maxSeqMicros, ev.TimestampMicros))
 	}
 }
 
