@@ -15,7 +15,7 @@ func (f *dvpFixture) tid(name string) TemplateID { return TemplateID{Package: f.
 
 // newDvp issues 100 USD from the bank to alice and 5 shares from the registry to bob, and
 // has alice propose to buy the shares with the cash.
-func newDvp(t *testing.T) *dvpFixture {
+func newDvp(t testing.TB) *dvpFixture {
 	f := &dvpFixture{pkg: loadExample(t, "dvp.yaml")}
 	f.l = newLedger(t, mustSet(t, f.pkg))
 	f.cash = f.offerAccept(bank, alice, "IouOffer", Record{"amount": dec("100"), "currency": TextValue("USD")})

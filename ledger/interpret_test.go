@@ -27,7 +27,7 @@ func loadBox(t testing.TB) *Package {
 	return pkg
 }
 
-func newBoxFixture(t *testing.T) *boxFixture {
+func newBoxFixture(t testing.TB) *boxFixture {
 	f := &boxFixture{pkg: loadBox(t), acs: ContractMap{}}
 	f.pkgs = mustSet(t, f.pkg)
 	f.box = f.create(t, alice, f.boxArgs(alice, 1, bob))
@@ -47,7 +47,7 @@ func (f *boxFixture) boxArgs(owner Party, n int64, watchers ...Party) Record {
 		"note": OptionalValue{}, "when": TimeFromGo(testTime)}
 }
 
-func (f *boxFixture) create(t *testing.T, owner Party, args Record) ContractID {
+func (f *boxFixture) create(t testing.TB, owner Party, args Record) ContractID {
 	tx, err := Interpret(f.pkgs, CreateCommand([]Party{owner}, f.tid("Box"), args), f.acs, testTime, seedOf(byte(len(f.acs))))
 	if err != nil {
 		t.Fatal(err)

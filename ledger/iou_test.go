@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func iouSetup(t *testing.T) (*ledgerState, TemplateID, ContractID) {
+func iouSetup(t testing.TB) (*ledgerState, TemplateID, ContractID) {
 	pkg := loadExample(t, "iou.yaml")
 	l := newLedger(t, mustSet(t, pkg))
 	iou := TemplateID{Package: pkg.ID, Name: "Iou"}

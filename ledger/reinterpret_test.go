@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func settledDvp(t *testing.T) (*dvpFixture, *Transaction, ContractMap) {
+func settledDvp(t testing.TB) (*dvpFixture, *Transaction, ContractMap) {
 	f := newDvp(t)
 	inputs := ContractMap{}
 	for id, c := range f.l.acs {
