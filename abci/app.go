@@ -49,8 +49,11 @@ type Observer interface {
 }
 
 // NewApp opens the application over db. A db that holds a genesis is resumed from its
-// last committed block.
+// last committed block. A nil logger discards.
 func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	a := &App{db: db, logger: logger, now: time.Now, notify: make(chan struct{})}
 	r, release := Snapshot(db)
 	defer release()

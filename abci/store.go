@@ -12,7 +12,11 @@ import (
 )
 
 // OpenDB opens (creating if needed) the application's badger database in dir.
+// A nil logger discards badger's messages.
 func OpenDB(dir string, logger *slog.Logger) (*badger.DB, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	opts := badger.DefaultOptions(dir).WithLogger(badgerLogger{logger}).WithNumVersionsToKeep(1)
 	db, err := badger.Open(opts)
 	if err != nil {

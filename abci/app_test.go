@@ -1,0 +1,83 @@
+package abci_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cometsync/cometsync/abci"
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/crypto"
+)
+
+func newApp(t *testing.T) (*abci.App, []byte) {
+	t.Helper()
+	db, err := abci.OpenDB(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	app, err := abci.NewApp(db, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := crypto.GenerateSigningKey(nil)
+	k, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindParticipant, "alice", k.Fingerprint())
+	g := &core.Genesis{
+		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion,
+		Parameters: core.DefaultParameters(),
+		Members:    []core.GenesisMember{{ID: m.String(), SigningKeys: []string{core.EncodeKey(k.Public())}}},
+	}
+	return app, g.Canonical()
+}
+
+// TestAppLifecycle drives the ABCI methods in CometBFT's order and checks Info, Query,
+// that Commit persists across a reopen, and that FinalizeBlock without InitChain fails.
+func TestAppLifecycle(t *testing.T) {
+	app, appState := newApp(t)
+	ctx := t.Context()
+	if _, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: 1, Time: time.Now()}); err == nil {
+		t.Fatal("FinalizeBlock before InitChain succeeded")
+	}
+	if q, _ := app.Query(ctx, &abcitypes.RequestQuery{Path: abci.QueryMeta}); q.Code != abci.QueryCodeNotInitialized {
+		t.Fatalf("query before init: code %d", q.Code)
+	}
+	if _, err := app.InitChain(ctx, &abcitypes.RequestInitChain{AppStateBytes: []byte("{not json")}); err == nil {
+		t.Fatal("InitChain accepted a malformed app state")
+	}
+	if _, err := app.InitChain(ctx, &abcitypes.RequestInitChain{AppStateBytes: appState}); err != nil {
+		t.Fatal(err)
+	}
+	var hash []byte
+	for h := int64(1); h <= 3; h++ {
+		res, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: h, Time: time.Unix(1700000000+h, 0), Txs: [][]byte{{0xff}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.TxResults) != 1 || res.TxResults[0].Code != uint32(core.CodeMalformed) {
+			t.Fatalf("tx result %+v, want code malformed", res.TxResults)
+		}
+		if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+			t.Fatal(err)
+		}
+		hash = res.AppHash
+	}
+	info, _ := app.Info(ctx, &abcitypes.RequestInfo{})
+	if info.LastBlockHeight != 3 || string(info.LastBlockAppHash) != string(hash) {
+		t.Fatalf("info %+v, want height 3 and the last app hash", info)
+	}
+	q, _ := app.Query(ctx, &abcitypes.RequestQuery{Path: abci.QueryMeta})
+	var mv abci.MetaView
+	if err := json.Unmarshal(q.Value, &mv); err != nil || mv.Height != 3 {
+		t.Fatalf("meta query %s: %v", q.Value, err)
+	}
+	if q, _ := app.Query(ctx, &abcitypes.RequestQuery{Path: "/streams/alice"}); q.Code != abci.QueryCodeUnknownPath {
+		t.Fatalf("unknown path answered with code %d", q.Code)
+	}
+	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err == nil {
+		t.Fatal("Commit without FinalizeBlock succeeded")
+	}
+}
