@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"io"
 	"log/slog"
 
@@ -34,11 +33,4 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // DiscardLogger drops everything.
-func DiscardLogger() *slog.Logger { return slog.New(discardHandler{}) }
-
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+func DiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
