@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/overloads"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -70,10 +72,16 @@ func compileExpr(env *cel.Env, where string, e Expr, want *cel.Type) (*program, 
 	return &program{where: where, source: e.Source, pos: e.Pos, prg: prg}, nil
 }
 
-// checkSandbox rejects floating point (not deterministic across platforms and not exact)
-// and time-zone functions (which read the host's time zone database).
+// checkSandbox rejects floating point (not deterministic across platforms and not exact),
+// time-zone functions (which read the host's time zone database), iteration over maps
+// (whose order is Go's random map order) and dyn() (which would hide a map from that
+// check; dyn values otherwise come only from fetched contracts, whose fields are never
+// maps).
 func checkSandbox(ast *cel.Ast) error {
 	native := ast.NativeRep()
+	if err := checkNoMapIteration(native); err != nil {
+		return err
+	}
 	for _, t := range native.TypeMap() {
 		if t == cel.DoubleType {
 			return errors.New("floating point (double) is not allowed; use decimal")
@@ -81,7 +89,7 @@ func checkSandbox(ast *cel.Ast) error {
 	}
 	for _, ref := range native.ReferenceMap() {
 		for _, id := range ref.OverloadIDs {
-			if strings.Contains(id, "_tz") || strings.Contains(id, "double") {
+			if strings.Contains(id, "_tz") || strings.Contains(id, "double") || id == overloads.ToDyn {
 				return fmt.Errorf("function overload %s is not allowed (time zones and floating point are not deterministic)", id)
 			}
 		}
@@ -145,4 +153,17 @@ func celIssue(iss *cel.Issues) string {
 		msg += fmt.Sprintf(" and %d more", len(errs)-1)
 	}
 	return msg
+}
+
+func checkNoMapIteration(native *celast.AST) error {
+	var err error
+	celast.PostOrderVisit(native.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() != celast.ComprehensionKind || err != nil {
+			return
+		}
+		if t := native.GetType(e.AsComprehension().IterRange().ID()); t != nil && t.Kind() == types.MapKind {
+			err = errors.New("iterating over a map is not allowed (its order is not deterministic)")
+		}
+	}))
+	return err
 }

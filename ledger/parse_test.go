@@ -34,6 +34,8 @@ func TestPackageErrorsHaveLineAndColumn(t *testing.T) {
 		{"CEL wrong type", strings.Replace(minimalYAML, `"[p]"`, `"p"`, 1), 6, 18, "want list(string)"},
 		{"floating point", minimalYAML + "    ensure: 'double(n) > 1.5'\n", 7, 13, "floating point"},
 		{"time zones", minimalYAML + "    ensure: \"timestamp('2024-01-01T00:00:00Z').getHours('Europe/Paris') > 1\"\n", 7, 13, "not allowed"},
+		{"map iteration", minimalYAML + "    ensure: \"{'a': 1, 'b': 2}.map(k, k)[0] == 'a'\"\n", 7, 13, "iterating over a map"},
+		{"dyn", minimalYAML + "    ensure: \"dyn(n) == 1\"\n", 7, 13, "not allowed"},
 		{"anchor", minimalYAML + "    ensure: &a 'true'\n", 7, 13, "anchors"},
 		{"unknown template in body", minimalYAML + `    choices:
       C:
