@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,7 @@ type tracker struct {
 	done      int
 	notify    chan struct{}
 	slots     chan struct{} // when set, one slot is released per completion
+	rejected  atomic.Int64  // submissions refused as backpressure
 }
 
 func newTracker() *tracker {
@@ -76,6 +78,22 @@ func (t *tracker) complete(seq uint64) {
 	case t.notify <- struct{}{}:
 	default:
 	}
+}
+
+// forget drops a submission that was refused, releasing its slot.
+func (t *tracker) forget(seq uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.submitted[seq]; ok {
+		delete(t.submitted, seq)
+		if t.slots != nil {
+			<-t.slots
+		}
+	}
+}
+
+func isBackpressure(err error) bool {
+	return strings.Contains(err.Error(), "mempool is full")
 }
 
 func (t *tracker) inFlight() int {
@@ -136,8 +154,18 @@ func saturate(ctx context.Context, s system, payload []byte, window, workers int
 				seq := next.Add(1)
 				tr.start(seq)
 				if err := s.submit(ctx, seq, payload); err != nil {
-					errs <- fmt.Errorf("submit %d: %w", seq, err)
-					return
+					// A full mempool is backpressure: give the slot back and wait for a
+					// completion before offering more. Anything else ends the run.
+					if !isBackpressure(err) || tr.rejected.Add(1) > 100000 {
+						errs <- fmt.Errorf("submit %d: %w", seq, err)
+						return
+					}
+					tr.forget(seq)
+					select {
+					case <-tr.notify:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 		}()
