@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -106,5 +107,25 @@ func TestDvpSettleByBuyerIsUnauthorized(t *testing.T) {
 	var ae *AuthorizationError
 	if !errors.As(err, &ae) || !equalParties(ae.Missing, bob) || ae.Path.String() != "0" {
 		t.Fatalf("settle by buyer: %v", err)
+	}
+}
+
+func TestDvpProjections(t *testing.T) {
+	_, tx, _ := settledDvp(t)
+	want := map[Party][]string{
+		alice:    {"0"},
+		bob:      {"0"},
+		bank:     {"0.1", "0.2"}, // the cash fetch and the cash transfer with its create
+		registry: {"0.0", "0.3"}, // the asset fetch and the asset transfer with its create
+		carol:    nil,
+	}
+	for p, paths := range want {
+		var got []string
+		for _, pn := range tx.Projection(p) {
+			got = append(got, pn.Path.String())
+		}
+		if fmt.Sprint(got) != fmt.Sprint(paths) {
+			t.Errorf("projection for %s: %v, want %v", p, got, paths)
+		}
 	}
 }

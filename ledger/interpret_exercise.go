@@ -19,6 +19,30 @@ func (in *interp) exercise(path NodePath, seed Seed, auth PartySet, ct *compiled
 	if err := in.newNode(path); err != nil {
 		return nil, nil, err
 	}
+	cc, c, err := in.resolveExercise(path, ct, cid, choice, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars := choiceVars(c, args, in.now)
+	controllers, err := in.authorizeExercise(path, cc, cid, vars, auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cc.consuming {
+		in.archived[cid] = path
+	}
+	node := &Node{Kind: NodeExercise, Seed: seed, ContractID: cid, Template: ct.id,
+		Signatories: c.Signatories, Observers: c.Observers, Choice: choice, ChoiceArgs: args,
+		Actors: controllers, Consuming: cc.consuming}
+	b := &body{node: node, vars: vars, auth: c.Signatories.Union(controllers)}
+	if err := in.runChoice(path, cc, b); err != nil {
+		return nil, nil, err
+	}
+	return node, node.Result, nil
+}
+
+// resolveExercise finds the choice and the active contract and checks the arguments.
+func (in *interp) resolveExercise(path NodePath, ct *compiledTemplate, cid ContractID, choice string, args Record) (*compiledChoice, *Contract, error) {
 	cc := ct.choices[choice]
 	if cc == nil {
 		return nil, nil, &LookupError{Path: path, Name: fmt.Sprintf("choice %s of %s", choice, ct.id), Err: ErrUnknownChoice}
@@ -30,31 +54,33 @@ func (in *interp) exercise(path NodePath, seed Seed, auth PartySet, ct *compiled
 	if err := CheckRecord(cc.where, cc.params, args); err != nil {
 		return nil, nil, err
 	}
-	vars := choiceVars(c, args, in.now)
+	return cc, c, nil
+}
+
+// authorizeExercise computes the controllers and checks that all are authorizers.
+func (in *interp) authorizeExercise(path NodePath, cc *compiledChoice, cid ContractID, vars map[string]any, auth PartySet) (PartySet, error) {
 	controllers, err := in.controllers(path, cc, vars)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if missing := controllers.Minus(auth); len(missing) > 0 {
-		return nil, nil, &AuthorizationError{Path: path, Action: fmt.Sprintf("exercise %s on %s", cc.where, cid),
+		return nil, &AuthorizationError{Path: path, Action: fmt.Sprintf("exercise %s on %s", cc.where, cid),
 			Required: controllers, Authorizers: auth, Missing: missing}
 	}
-	if cc.consuming {
-		in.archived[cid] = path
-	}
-	node := &Node{Kind: NodeExercise, Seed: seed, ContractID: cid, Template: ct.id,
-		Signatories: c.Signatories, Observers: c.Observers, Choice: choice, ChoiceArgs: args,
-		Actors: controllers, Consuming: cc.consuming}
-	b := &body{node: node, vars: vars, auth: c.Signatories.Union(controllers)}
+	return controllers, nil
+}
+
+// runChoice runs the body and evaluates the result into b.node.
+func (in *interp) runChoice(path NodePath, cc *compiledChoice, b *body) error {
 	if err := in.runBody(path, cc, b); err != nil {
-		return nil, nil, err
+		return err
 	}
-	if cc.result != nil {
-		if node.Result, err = in.evalTyped(path, cc.result, b.vars, *cc.returns); err != nil {
-			return nil, nil, err
-		}
+	if cc.result == nil {
+		return nil
 	}
-	return node, node.Result, nil
+	var err error
+	b.node.Result, err = in.evalTyped(path, cc.result, b.vars, *cc.returns)
+	return err
 }
 
 func (in *interp) controllers(path NodePath, cc *compiledChoice, vars map[string]any) (PartySet, error) {
