@@ -1,0 +1,105 @@
+package core_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/cometsync/cometsync/abci/core"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// benchBlock returns a block of n submissions from rotating senders, each with one envelope
+// of size bytes to recipients members, valid over a fresh chain at t0.
+func benchBlock(f *fixture, n, size, recipients int) [][]byte {
+	senders := []string{f.id("PAR::alice"), f.id("PAR::bob"), f.id("PAR::carol")}
+	content := bytes.Repeat([]byte{0xab}, size)
+	txs := make([][]byte, n)
+	for i := range txs {
+		sender := senders[i%len(senders)]
+		var rs []*pb.Recipient
+		for j := 0; len(rs) < recipients; j++ {
+			if m := f.members[(i+j)%len(f.members)]; m != sender {
+				rs = append(rs, to(m))
+			}
+		}
+		txs[i] = f.sign(&pb.SubmissionRequest{
+			Sender: sender, MessageId: fmt.Sprintf("bench-%d", i), MaxSequencingTimeMicros: t0 + 1000,
+			Batch: &pb.Batch{Envelopes: []*pb.Envelope{{Recipients: rs, Content: content}}},
+		})
+	}
+	return txs
+}
+
+func benchFixture(b *testing.B) *fixture {
+	return newFixture(b, core.DefaultParameters(), stdMembers...)
+}
+
+// BenchmarkExecuteBlock executes a block of 100 submissions over a fresh chain. With
+// sigs=cold every iteration uses a new Machine, so every signature is verified; with
+// sigs=warm the machine's signature cache already holds them (the usual case: CheckTx saw
+// the transactions before FinalizeBlock).
+func BenchmarkExecuteBlock(b *testing.B) {
+	f := benchFixture(b)
+	x := f.newReplica(b)
+	for _, size := range []int{256, 4096} {
+		for _, recipients := range []int{1, 4} {
+			for _, cold := range []bool{true, false} {
+				name := fmt.Sprintf("txs=100/size=%d/recipients=%d/sigs=%s", size, recipients, map[bool]string{true: "cold", false: "warm"}[cold])
+				b.Run(name, func(b *testing.B) {
+					txs := benchBlock(f, 100, size, recipients)
+					blk := core.Block{Height: 1, TimeMicros: t0, Txs: txs}
+					var total int64
+					for _, tx := range txs {
+						total += int64(len(tx))
+					}
+					b.SetBytes(total)
+					b.ReportAllocs()
+					m := core.NewMachine(f.g)
+					for b.Loop() {
+						if cold {
+							b.StopTimer()
+							m = core.NewMachine(f.g)
+							b.StartTimer()
+						}
+						out, err := m.Execute(x.r, blk)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if out.TxResults[99].Code != core.CodeOK {
+							b.Fatalf("tx refused: %+v", out.TxResults[99])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkCheck admits one submission to 4 recipients. sigs=cold verifies the signature
+// every time (a new Machine per iteration); sigs=warm is a mempool recheck that hits the
+// signature cache.
+func BenchmarkCheck(b *testing.B) {
+	f := benchFixture(b)
+	x := f.newReplica(b)
+	for _, size := range []int{256, 4096} {
+		for _, cold := range []bool{true, false} {
+			b.Run(fmt.Sprintf("size=%d/sigs=%s", size, map[bool]string{true: "cold", false: "warm"}[cold]), func(b *testing.B) {
+				tx := benchBlock(f, 1, size, 4)[0]
+				b.SetBytes(int64(len(tx)))
+				b.ReportAllocs()
+				m := core.NewMachine(f.g)
+				for b.Loop() {
+					if cold {
+						b.StopTimer()
+						m = core.NewMachine(f.g)
+						b.StartTimer()
+					}
+					if _, err := m.Check(x.r, tx, t0); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
