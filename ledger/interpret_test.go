@@ -273,3 +273,17 @@ func wantTypeErr(t *testing.T, err error, where, expected, got string) {
 		t.Fatalf("want type error %s: expected %s got %s; got %v", where, expected, got, err)
 	}
 }
+
+// failingLookup fails every lookup with a storage error.
+type failingLookup struct{ err error }
+
+func (l failingLookup) LookupContract(ContractID) (*Contract, error) { return nil, l.err }
+
+func TestLookupFailureIsNotNotFound(t *testing.T) {
+	f := newBoxFixture(t)
+	ioErr := errors.New("disk on fire")
+	_, err := Interpret(f.pkgs, ExerciseCommand([]Party{alice}, f.tid("Box"), f.box, "Bump", nil), failingLookup{ioErr}, testTime, seedOf(1))
+	if !errors.Is(err, ioErr) || errors.Is(err, ErrContractNotFound) {
+		t.Fatalf("got %v", err)
+	}
+}
