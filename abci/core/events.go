@@ -15,6 +15,9 @@ func ReadEvents(r Reader, member string, from int64, limit int) ([]*pb.Sequenced
 	if from < 0 {
 		return nil, fmt.Errorf("counter %d is negative", from)
 	}
+	if limit <= 0 {
+		return nil, nil
+	}
 	var out []*pb.SequencedEvent
 	batches := make(map[int64]*pb.StoredBatch)
 	prefix := PrefixEvents(member)

@@ -201,7 +201,7 @@ func (x *execution) expireDedupe(r Reader, blockTime int64) error {
 func (x *execution) finish(b Block) {
 	x.meta.Height = b.Height
 	root := merkle.HashFromByteSlices(x.leaves)
-	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).
+	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).
 		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.m.membership.Root()).Sum()
 	x.ov.set(KeyMeta(), mustMarshal(x.meta))
 	x.out.Meta = x.meta

@@ -17,9 +17,10 @@ type Membership interface {
 	SigningKeys(member string) []crypto.Fingerprint
 	// IsMember reports whether member is registered and active.
 	IsMember(member string) bool
-	// Members returns every active member, sorted.
+	// Members returns every active member, sorted. Callers must not modify the slice.
 	Members() []string
-	// Group expands a group recipient to its members, sorted; empty when unknown.
+	// Group expands a group recipient to its members, sorted; empty when unknown. Callers
+	// must not modify the slice.
 	Group(kind pb.GroupKind, index uint32) []string
 	// Root is a hash committing to the whole membership (part of the app hash).
 	Root() []byte
