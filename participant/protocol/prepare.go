@@ -20,7 +20,8 @@ type Prepared struct {
 // the transaction's input contracts (the submitter's active contracts it was interpreted
 // against); meta.Submitters must be the command's actAs parties; seed must be fresh
 // randomness, used for nothing else. Prepare is a pure function of its arguments: the same
-// inputs give byte-identical trees.
+// inputs give byte-identical trees. The views share tx's nodes: do not modify tx
+// afterwards.
 func Prepare(tx *ledger.Transaction, contracts ledger.ContractLookup, meta Metadata, seed Seed) (*Prepared, error) {
 	if err := meta.Validate(); err != nil {
 		return nil, err

@@ -16,7 +16,8 @@ const (
 
 // ViewTree returns the tree sent to the recipients of the view at path: that view in full
 // with its sub-views blinded, its ancestors reduced to their hashes and sub-view lists,
-// every other view blinded, and the submitter metadata shown only for a root view.
+// every other view blinded, and the submitter metadata shown only for a root view. The
+// tree shares its data with p: do not modify it.
 func (p *Prepared) ViewTree(path ViewPath) (*Tree, error) {
 	if p.find(path) == nil {
 		return nil, ErrUnknownView
@@ -34,7 +35,8 @@ func (p *Prepared) ViewTree(path ViewPath) (*Tree, error) {
 }
 
 // InformeeTree returns the tree sent to the mediator: every view's common data and shape,
-// all participant data blinded, both metadata parts shown.
+// all participant data blinded, both metadata parts shown. The tree shares its data with p:
+// do not modify it.
 func (p *Prepared) InformeeTree() *Tree {
 	return p.tree(func(ViewPath) visibility { return commonOnly }, true)
 }
