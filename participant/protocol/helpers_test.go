@@ -107,7 +107,9 @@ func (w *world) submit(cmd ledger.Command) *submission {
 	return s
 }
 
-func dec(s string) ledger.DecimalValue { return ledger.DecimalValue{Decimal: ledger.MustParseDecimal(s)} }
+func dec(s string) ledger.DecimalValue {
+	return ledger.DecimalValue{Decimal: ledger.MustParseDecimal(s)}
+}
 
 func resultID(s *submission) ledger.ContractID {
 	return ledger.ContractID(s.tx.Roots[0].Result.(ledger.ContractIDValue))
