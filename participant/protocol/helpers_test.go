@@ -55,6 +55,7 @@ type world struct {
 	pkgs     *ledger.PackageSet
 	acs      ledger.ContractMap
 	n        int
+	log      []*submission // every successful submission, in order
 }
 
 func newWorld(t testing.TB) *world {
@@ -95,6 +96,7 @@ func (w *world) try(cmd ledger.Command) (*submission, error) {
 		delete(w.acs, id)
 	}
 	w.acs.Add(eff.Created...)
+	w.log = append(w.log, s)
 	return s, nil
 }
 
