@@ -70,7 +70,7 @@ var aggregationCases = []coreCase{
 	{name: "multi-view: quorum per view and party", events: func(f *fixture) []mediator.Event {
 		return evs(f.request(t0, iv(0, conf("alice"), conf("dec")), iv(1, conf("bob"), conf("dec"))),
 			f.approve(t0+1, p1, t0, ps("alice", "dec"), view(0)), // dec view 0: 1
-			f.approve(t0+2, p2, t0, ps("bob", "dec")), // dec view 0: 2, view 1: 1
+			f.approve(t0+2, p2, t0, ps("bob", "dec")),            // dec view 0: 2, view 1: 1
 			tick(t0+3),
 			f.approve(t0+4, p3, t0, ps("dec"), view(1))) // dec view 1: 2
 	}, want: []verdict{approved(t0, t0+4)}},

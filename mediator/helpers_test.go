@@ -151,8 +151,10 @@ func rhm(root []byte, to ...string) mediator.RootHashMessage {
 // respOpt modifies a response before it is signed.
 type respOpt func(*pb.ConfirmationResponse)
 
-func view(pos uint32) respOpt { return func(r *pb.ConfirmationResponse) { r.AllViews, r.ViewPosition = false, pos } }
-func root(h []byte) respOpt   { return func(r *pb.ConfirmationResponse) { r.RootHash = h } }
+func view(pos uint32) respOpt {
+	return func(r *pb.ConfirmationResponse) { r.AllViews, r.ViewPosition = false, pos }
+}
+func root(h []byte) respOpt { return func(r *pb.ConfirmationResponse) { r.RootHash = h } }
 func rejectWith(code pb.LocalRejectCode, why string) respOpt {
 	return func(r *pb.ConfirmationResponse) {
 		r.Verdict, r.RejectCode, r.RejectReason = pb.Verdict_VERDICT_REJECT, code, why
@@ -200,7 +202,9 @@ type verdict struct {
 	at   int64
 }
 
-func (v verdict) String() string { return fmt.Sprintf("{req %d %v %v at %d}", v.req, v.v, v.code, v.at) }
+func (v verdict) String() string {
+	return fmt.Sprintf("{req %d %v %v at %d}", v.req, v.v, v.code, v.at)
+}
 
 func approved(req, at int64) verdict { return verdict{req, pb.Verdict_VERDICT_APPROVE, 0, at} }
 func rejected(req int64, code pb.RejectCode, at int64) verdict {
@@ -224,4 +228,13 @@ func ignoredDetails(recs []*pb.Record) []string {
 		}
 	}
 	return out
+}
+
+// newCoreQuiet is a core that does not log (for long randomized runs).
+func (f *fixture) newCoreQuiet() *mediator.Core {
+	c, err := mediator.NewCore(mediator.Config{Mediator: medID, SynchronizerID: syncID, Topology: f.topo, Verifier: f.vks})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
 }
