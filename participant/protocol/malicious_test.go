@@ -182,6 +182,17 @@ func TestSubViewMismatchDetected(t *testing.T) {
 	if !errors.As(err, &se) || se.Index != 2 || !errors.Is(err, ErrSubViewMismatch) {
 		t.Fatalf("want sub-view 2 mismatching, got %v", err)
 	}
+	// A sub-view validated at another ledger time than its parent: the asset leg's
+	// reinterpretation does not read the time, but the parent's recipients notice.
+	timeSub := viewTreeCopy(t, p, ViewPath{0, 3})
+	timeSub.Views[0].SubViews[3].Participant.LedgerTime = testTime.Add(time.Hour)
+	timeSub.Views[0].SubViews[3].rehash()
+	b, root = forge(t, p, ViewPath{0}, func(tv *TreeView) {
+		tv.SubViews[3] = &TreeView{Path: ViewPath{0, 3}, Hash: timeSub.Views[0].SubViews[3].Hash, Blinded: true}
+	})
+	if err := CheckSubViews(receive(t, b, root).View); !errors.As(err, &se) || se.Index != 3 {
+		t.Fatalf("want sub-view 3 mismatching, got %v", err)
+	}
 	b, root = forge(t, p, ViewPath{0}, func(tv *TreeView) { tv.SubViews = tv.SubViews[:3] })
 	if err := CheckSubViews(receive(t, b, root).View); !errors.As(err, &se) || se.Index != -1 {
 		t.Fatalf("want a sub-view count mismatch, got %v", err)

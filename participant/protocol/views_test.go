@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/cometsync/cometsync/ledger"
 )
 
 // wantView is one expected view: its path, its action, its informees (a trailing *
@@ -133,4 +135,28 @@ func validateAll(t *testing.T, w *world, s *submission, pl *SubmissionPlan) {
 			}
 		}
 	}
+}
+
+// A transaction with several root actions has a root view per action, each validated on
+// its own.
+func TestSeveralRootViews(t *testing.T) {
+	w := newWorld(t)
+	first, second := w.iouTransfer(), w.dvpSettle(carol, bob)
+	both := &submission{cmd: second.cmd, tx: &ledger.Transaction{Roots: []*ledger.Node{first.tx.Roots[0], second.tx.Roots[0]}},
+		before: ledger.ContractMap{}}
+	for _, s := range []*submission{first, second} {
+		for id, c := range s.before {
+			both.before[id] = c
+		}
+	}
+	p, err := Prepare(both.tx, both.before, Metadata{SubmittingParticipant: pTrader, Submitters: ledger.NewPartySet(bob),
+		SynchronizerID: syncID, LedgerTime: testTime}, seedOf(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := plan(t, p, hosting)
+	if got := fmt.Sprint(pl.ViewsFor(pCarol)); got != "[1 1.1 1.2 1.3 1.3.0]" {
+		t.Fatalf("carol's participant receives %s", got)
+	}
+	validateAll(t, w, both, pl)
 }
