@@ -54,6 +54,10 @@
 // the stream. Topology and Verifier must be deterministic in their time argument for this
 // to hold.
 //
+// Loop is a thin shell over the core behind small interfaces (Sender, RecordStore): it
+// keeps the outbox of results without a receipt, flushes it once caught up with the
+// stream, and requests time proofs when the wall clock passes a pending decision time.
+//
 // Signatures are checked through Verifier, which the loop implements with topology keys;
 // the core never looks keys up. The loop signs results with SignResult (purpose 141);
 // participants sign responses with SignResponse (purpose 140).
