@@ -121,6 +121,8 @@ func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error
 	}
 }
 
+func (s *kvSystem) prepare(uint64, int, []byte) {}
+
 func (s *kvSystem) completions() <-chan uint64   { return s.done }
 func (s *kvSystem) blockInterval() time.Duration { return s.blocks.mean() }
 func (s *kvSystem) close() {

@@ -17,6 +17,8 @@ type system interface {
 	submit(ctx context.Context, seq uint64, payload []byte) error
 	// completions delivers the sequence number of every completed submission.
 	completions() <-chan uint64
+	// prepare readies submissions from+1 .. from+n before a timed phase.
+	prepare(from uint64, n int, payload []byte)
 	// blockInterval is the mean time between the last blocks.
 	blockInterval() time.Duration
 	close()

@@ -18,6 +18,8 @@ type Options struct {
 	// Window is the number of submissions in flight during the saturation phase.
 	Window  int
 	Workers int
+	// Presign is how many submissions are signed before the saturation phase.
+	Presign int
 	// Systems selects "kvstore", "sequencer" or both (empty).
 	Systems []string
 }
@@ -29,6 +31,7 @@ func DefaultOptions() Options {
 		Phase:     10 * time.Second,
 		Window:    4000,
 		Workers:   8,
+		Presign:   200000,
 		Systems:   []string{"kvstore", "sequencer"},
 	}
 }
@@ -73,11 +76,13 @@ func measure(ctx context.Context, dir, sys string, w Workload, o Options) (Resul
 	defer s.close()
 	payload := make([]byte, w.Payload)
 	var next atomic.Uint64
+	s.prepare(next.Load(), o.Presign, payload)
 	tput, err := saturate(ctx, s, payload, o.Window, o.Workers, o.Phase, &next)
 	if err != nil {
 		return Result{}, err
 	}
 	half := tput / 2
+	s.prepare(next.Load(), int(half*o.Phase.Seconds())+1000, payload)
 	p50, p99, n, err := paced(ctx, s, payload, half, o.Phase, &next)
 	if err != nil {
 		return Result{}, err
