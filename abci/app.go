@@ -39,6 +39,9 @@ type App struct {
 	pending  *core.Outcome
 	notify   chan struct{}
 	observer Observer
+
+	snapshots *snapshotStore // nil: no local snapshots
+	restore   *restore       // state-sync restore in progress (snapshot connection only)
 }
 
 // Observer is told what the application decided; the node uses it for metrics and logs.
@@ -200,5 +203,6 @@ func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.
 	if a.observer != nil {
 		a.observer.Committed(out)
 	}
+	a.maybeSnapshot(out.Meta.Height, out.Meta.AppHash)
 	return &abcitypes.ResponseCommit{}, nil
 }

@@ -23,6 +23,10 @@ type Config struct {
 	LogLevel string `mapstructure:"log_level"`
 	// TokenTTL is how long an authentication token is valid.
 	TokenTTL time.Duration `mapstructure:"token_ttl"`
+	// SnapshotInterval takes a state-sync snapshot every this many blocks (0 disables).
+	SnapshotInterval int64 `mapstructure:"snapshot_interval"`
+	// SnapshotKeepRecent is how many snapshots are kept.
+	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
 }
 
 // DefaultConfig returns the configuration of a new node.
@@ -32,6 +36,8 @@ func DefaultConfig() Config {
 		MetricsListenAddress: "127.0.0.1:26691",
 		LogLevel:             "info",
 		TokenTTL:             time.Hour,
+		SnapshotInterval:     1000,
+		SnapshotKeepRecent:   2,
 	}
 }
 
@@ -52,6 +58,12 @@ func (c Config) Validate() error {
 	}
 	if c.TokenTTL <= 0 {
 		return fmt.Errorf("token_ttl must be positive")
+	}
+	if c.SnapshotInterval < 0 {
+		return fmt.Errorf("snapshot_interval must not be negative")
+	}
+	if c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1 {
+		return fmt.Errorf("snapshot_keep_recent must be at least 1 when snapshots are on")
 	}
 	return nil
 }
@@ -76,10 +88,17 @@ log_level = %q
 
 # Lifetime of the tokens handed out by SequencerAuthenticationService.
 token_ttl = %q
+
+# State-sync snapshots of the application state (data/snapshots): one every N blocks
+# (0 disables taking them; restoring from peers' snapshots works regardless), and how
+# many to keep. A snapshot holds the whole event history, so a state-synced node serves
+# every member's stream from counter 0.
+snapshot_interval = %d
+snapshot_keep_recent = %d
 `
 
 func writeConfig(path string, c Config) error {
-	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.TokenTTL.String())
+	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent)
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 

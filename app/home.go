@@ -170,7 +170,7 @@ func SetPersistentPeers(infos []*HomeInfo) error {
 		var peers []string
 		for _, o := range infos {
 			if o != self {
-				peers = append(peers, fmt.Sprintf("%s@%s", o.NodeID, trimScheme(o.P2PAddress)))
+				peers = append(peers, o.PeerAddress())
 			}
 		}
 		cmt, _, err := LoadConfig(self.Home)
@@ -181,4 +181,9 @@ func SetPersistentPeers(infos []*HomeInfo) error {
 		cmtcfg.WriteConfigFile(filepath.Join(self.Home, "config", "config.toml"), cmt)
 	}
 	return nil
+}
+
+// PeerAddress is the node's id@host:port as CometBFT's persistent_peers lists it.
+func (h *HomeInfo) PeerAddress() string {
+	return fmt.Sprintf("%s@%s", h.NodeID, trimScheme(h.P2PAddress))
 }

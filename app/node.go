@@ -80,6 +80,11 @@ func (n *Node) Start() (err error) {
 		return err
 	}
 	n.app.SetObserver(NewMetrics(n.registry))
+	sc := abci.DefaultSnapshotConfig(filepath.Join(n.home, "data", "snapshots"))
+	sc.Interval, sc.KeepRecent = n.cfg.SnapshotInterval, n.cfg.SnapshotKeepRecent
+	if err = n.app.EnableSnapshots(sc); err != nil {
+		return err
+	}
 	if err = n.startCometBFT(); err != nil {
 		return err
 	}

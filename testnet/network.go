@@ -38,8 +38,12 @@ type Options struct {
 	// Slow selects the production consensus timeouts instead of the fast test ones.
 	Slow bool
 	// RPC enables CometBFT's RPC server on each node.
-	RPC    bool
-	Logger *slog.Logger
+	RPC bool
+	// SnapshotInterval makes every node take a state-sync snapshot each this many blocks.
+	SnapshotInterval int64
+	// SnapshotKeepRecent overrides how many snapshots each node keeps (0: the default).
+	SnapshotKeepRecent int
+	Logger             *slog.Logger
 }
 
 // Network is a set of in-process validator nodes sharing one genesis.
@@ -50,6 +54,7 @@ type Network struct {
 	Members        []Member
 	logger         *slog.Logger
 
+	opts  Options
 	mu    sync.Mutex
 	nodes []*app.Node
 	apis  []string
@@ -63,7 +68,7 @@ func New(o Options) (*Network, error) {
 	if o.Logger == nil {
 		o.Logger = app.DiscardLogger()
 	}
-	n := &Network{Dir: o.Dir, logger: o.Logger, nodes: make([]*app.Node, o.Validators)}
+	n := &Network{Dir: o.Dir, logger: o.Logger, nodes: make([]*app.Node, o.Validators), opts: o}
 	for i := 0; i < o.Validators; i++ {
 		info, api, err := initHome(filepath.Join(o.Dir, fmt.Sprintf("node%d", i)), i, o)
 		if err != nil {
@@ -100,6 +105,10 @@ func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
 	cfg.APIListenAddress = api
 	cfg.MetricsListenAddress = ""
 	cfg.LogLevel = "warn"
+	cfg.SnapshotInterval = o.SnapshotInterval
+	if o.SnapshotKeepRecent > 0 {
+		cfg.SnapshotKeepRecent = o.SnapshotKeepRecent
+	}
 	info, err := app.InitHome(app.HomeOptions{
 		Home: home, Moniker: fmt.Sprintf("node%d", i), P2PAddress: "tcp://" + p2p, RPCAddress: rpc,
 		Config: cfg, Fast: !o.Slow,
