@@ -40,6 +40,8 @@ type App struct {
 	notify   chan struct{}
 	observer Observer
 
+	retainBlocks int64 // 0: keep every block
+
 	snapshots *snapshotStore // nil: no local snapshots
 	restore   *restore       // state-sync restore in progress (snapshot connection only)
 }
@@ -74,6 +76,18 @@ func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
 		a.machine = m
 	}
 	return a, nil
+}
+
+// SetRetainBlocks makes CometBFT prune blocks older than the last n (0 keeps all). A node
+// that prunes can no longer rebuild a wiped application database from its own block
+// store; it must state-sync instead. Call before the node starts.
+func (a *App) SetRetainBlocks(n int64) { a.retainBlocks = n }
+
+func (a *App) retainHeight(height int64) int64 {
+	if a.retainBlocks <= 0 || height <= a.retainBlocks {
+		return 0
+	}
+	return height - a.retainBlocks + 1
 }
 
 // SetObserver installs o; call before the node starts.
@@ -204,5 +218,5 @@ func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.
 		a.observer.Committed(out)
 	}
 	a.maybeSnapshot(out.Meta.Height, out.Meta.AppHash)
-	return &abcitypes.ResponseCommit{}, nil
+	return &abcitypes.ResponseCommit{RetainHeight: a.retainHeight(out.Meta.Height)}, nil
 }

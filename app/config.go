@@ -27,6 +27,8 @@ type Config struct {
 	SnapshotInterval int64 `mapstructure:"snapshot_interval"`
 	// SnapshotKeepRecent is how many snapshots are kept.
 	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
+	// MinRetainBlocks prunes blocks older than this many (0 keeps all).
+	MinRetainBlocks int64 `mapstructure:"min_retain_blocks"`
 }
 
 // DefaultConfig returns the configuration of a new node.
@@ -62,6 +64,9 @@ func (c Config) Validate() error {
 	if c.SnapshotInterval < 0 {
 		return fmt.Errorf("snapshot_interval must not be negative")
 	}
+	if c.MinRetainBlocks < 0 {
+		return fmt.Errorf("min_retain_blocks must not be negative")
+	}
 	if c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1 {
 		return fmt.Errorf("snapshot_keep_recent must be at least 1 when snapshots are on")
 	}
@@ -95,10 +100,15 @@ token_ttl = %q
 # every member's stream from counter 0.
 snapshot_interval = %d
 snapshot_keep_recent = %d
+
+# Prune CometBFT blocks older than the last N (0 keeps every block). A pruning node cannot
+# rebuild a wiped application database from its own blocks (it must state-sync), and it
+# cannot serve block sync from genesis to new nodes.
+min_retain_blocks = %d
 `
 
 func writeConfig(path string, c Config) error {
-	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent)
+	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks)
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 

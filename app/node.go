@@ -48,6 +48,21 @@ type Node struct {
 	seqID    string
 
 	stopOnce sync.Once
+	stopped  chan struct{}
+}
+
+// trackReadiness marks the API ready once CometBFT is no longer block- or state-syncing,
+// re-checking at every commit.
+func (n *Node) trackReadiness() {
+	for {
+		notify := n.app.CommitNotify()
+		n.api.SetReady(!n.cmt.ConsensusReactor().WaitSync())
+		select {
+		case <-notify:
+		case <-n.stopped:
+			return
+		}
+	}
 }
 
 var _ api.Backend = (*Node)(nil)
@@ -80,6 +95,7 @@ func (n *Node) Start() (err error) {
 		return err
 	}
 	n.app.SetObserver(NewMetrics(n.registry))
+	n.app.SetRetainBlocks(n.cfg.MinRetainBlocks)
 	sc := abci.DefaultSnapshotConfig(filepath.Join(n.home, "data", "snapshots"))
 	sc.Interval, sc.KeepRecent = n.cfg.SnapshotInterval, n.cfg.SnapshotKeepRecent
 	if err = n.app.EnableSnapshots(sc); err != nil {
@@ -129,6 +145,9 @@ func (n *Node) startAPI() error {
 	}
 	n.grpc = grpc.NewServer(n.api.ServerOptions()...)
 	n.api.Register(n.grpc)
+	n.api.SetReady(false)
+	n.stopped = make(chan struct{})
+	go n.trackReadiness()
 	go func() {
 		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.logger.Error("sequencer API stopped", "err", err)
@@ -158,6 +177,9 @@ func (n *Node) startMetrics() error {
 // database. It is safe to call more than once.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
+		if n.stopped != nil {
+			close(n.stopped)
+		}
 		if n.api != nil {
 			n.api.Close()
 		}
