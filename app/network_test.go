@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 )
@@ -58,6 +60,7 @@ func TestFourValidatorsToleratesOneStoppedAndCatchesUp(t *testing.T) {
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c0 := dialRaw(t, net.APIAddress(0))
 	actx, bctx := c0.login(t, alice), c0.login(t, bob)
+	agreed := agreedSubscriber(t, net, bob, 2) // f = 1 of 4
 
 	sendN(t, c0, actx, alice, "before", 5, bob.ID)
 	c0.readEvents(t, bctx, bob.ID, 0, 5)
@@ -90,6 +93,65 @@ func TestFourValidatorsToleratesOneStoppedAndCatchesUp(t *testing.T) {
 	}
 	c3 := dialRaw(t, net.APIAddress(3))
 	sameEvents(t, "bob's stream on node 3 vs node 0", c3.readEvents(t, c3.login(t, bob), bob.ID, 0, 10), during)
+	sameEvents(t, "bob's stream agreed by 2 of 4 nodes", agreed.await(t, 10), during)
+}
+
+// agreedEvents collects what a SubscribeAgreed subscription delivers.
+type agreedEvents struct {
+	mu   sync.Mutex
+	evs  []*pb.SequencedEvent
+	seen chan struct{}
+	errs chan error
+}
+
+// agreedSubscriber follows m's stream on every node of net, accepting events that
+// threshold nodes agree on.
+func agreedSubscriber(t *testing.T, net *testnet.Network, m testnet.Member, threshold int) *agreedEvents {
+	t.Helper()
+	cfg := driver.DefaultConfig()
+	cfg.Endpoints, cfg.Member, cfg.SigningKey = net.APIAddresses(), m.ID, m.Key
+	cfg.MaxReconnectBackoff = 500 * time.Millisecond
+	c, err := driver.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	a := &agreedEvents{seen: make(chan struct{}, 1), errs: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		a.errs <- c.SubscribeAgreed(ctx, 0, threshold, func(_ context.Context, ev *pb.SequencedEvent) error {
+			a.mu.Lock()
+			a.evs = append(a.evs, ev)
+			a.mu.Unlock()
+			select {
+			case a.seen <- struct{}{}:
+			default:
+			}
+			return nil
+		})
+	}()
+	return a
+}
+
+func (a *agreedEvents) await(t *testing.T, n int) []*pb.SequencedEvent {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		a.mu.Lock()
+		got := append([]*pb.SequencedEvent(nil), a.evs...)
+		a.mu.Unlock()
+		if len(got) >= n {
+			return got[:n]
+		}
+		select {
+		case <-a.seen:
+		case err := <-a.errs:
+			t.Fatalf("agreed subscription ended after %d events: %v", len(got), err)
+		case <-timeout:
+			t.Fatalf("agreed subscription delivered %d of %d events", len(got), n)
+		}
+	}
 }
 
 // TestWipedAppStateIsRebuiltFromBlockStore deletes the application database of a
