@@ -1,0 +1,88 @@
+package topology
+
+import (
+	"fmt"
+
+	pb "github.com/cometsync/cometsync/proto/topologypb"
+)
+
+// UniqueKey identifies the slot a mapping occupies: at most one mapping per unique key is
+// in force at a time, and serials count per unique key.
+type UniqueKey struct {
+	Code pb.MappingCode
+	// ID is the mapping's identity within its code, for example the member of an
+	// OwnerToKeyMapping or "synchronizer/group" of a MediatorSynchronizerState.
+	ID string
+}
+
+// String renders the key as "code/id"; it orders keys canonically.
+func (k UniqueKey) String() string { return fmt.Sprintf("%02d/%s", int32(k.Code), k.ID) }
+
+// Less orders unique keys by code, then by id.
+func (k UniqueKey) Less(o UniqueKey) bool {
+	if k.Code != o.Code {
+		return k.Code < o.Code
+	}
+	return k.ID < o.ID
+}
+
+// CodeOf returns the code of the mapping m holds (MAPPING_CODE_UNSPECIFIED when empty).
+func CodeOf(m *pb.TopologyMapping) pb.MappingCode {
+	switch m.GetMapping().(type) {
+	case *pb.TopologyMapping_NamespaceDelegation:
+		return pb.MappingCode_MAPPING_CODE_NAMESPACE_DELEGATION
+	case *pb.TopologyMapping_IdentifierDelegation:
+		return pb.MappingCode_MAPPING_CODE_IDENTIFIER_DELEGATION
+	case *pb.TopologyMapping_DecentralizedNamespaceDefinition:
+		return pb.MappingCode_MAPPING_CODE_DECENTRALIZED_NAMESPACE_DEFINITION
+	case *pb.TopologyMapping_OwnerToKeyMapping:
+		return pb.MappingCode_MAPPING_CODE_OWNER_TO_KEY_MAPPING
+	case *pb.TopologyMapping_PartyToParticipant:
+		return pb.MappingCode_MAPPING_CODE_PARTY_TO_PARTICIPANT
+	case *pb.TopologyMapping_SynchronizerParametersState:
+		return pb.MappingCode_MAPPING_CODE_SYNCHRONIZER_PARAMETERS_STATE
+	case *pb.TopologyMapping_MediatorSynchronizerState:
+		return pb.MappingCode_MAPPING_CODE_MEDIATOR_SYNCHRONIZER_STATE
+	case *pb.TopologyMapping_SequencerSynchronizerState:
+		return pb.MappingCode_MAPPING_CODE_SEQUENCER_SYNCHRONIZER_STATE
+	case *pb.TopologyMapping_ParticipantSynchronizerPermission:
+		return pb.MappingCode_MAPPING_CODE_PARTICIPANT_SYNCHRONIZER_PERMISSION
+	case *pb.TopologyMapping_VettedPackages:
+		return pb.MappingCode_MAPPING_CODE_VETTED_PACKAGES
+	}
+	return pb.MappingCode_MAPPING_CODE_UNSPECIFIED
+}
+
+// validCode reports whether c names a mapping kind.
+func validCode(c pb.MappingCode) bool {
+	return c >= pb.MappingCode_MAPPING_CODE_NAMESPACE_DELEGATION && c <= pb.MappingCode_MAPPING_CODE_VETTED_PACKAGES
+}
+
+// uniqueKeyOf computes the unique key of a validated mapping.
+func uniqueKeyOf(m *pb.TopologyMapping) UniqueKey {
+	k := UniqueKey{Code: CodeOf(m)}
+	switch x := m.GetMapping().(type) {
+	case *pb.TopologyMapping_NamespaceDelegation:
+		k.ID = x.NamespaceDelegation.Namespace + "/" + string(fingerprintOf(x.NamespaceDelegation.TargetKey))
+	case *pb.TopologyMapping_IdentifierDelegation:
+		k.ID = x.IdentifierDelegation.Uid + "/" + string(fingerprintOf(x.IdentifierDelegation.TargetKey))
+	case *pb.TopologyMapping_DecentralizedNamespaceDefinition:
+		k.ID = x.DecentralizedNamespaceDefinition.Namespace
+	case *pb.TopologyMapping_OwnerToKeyMapping:
+		k.ID = x.OwnerToKeyMapping.Member
+	case *pb.TopologyMapping_PartyToParticipant:
+		k.ID = x.PartyToParticipant.Party
+	case *pb.TopologyMapping_SynchronizerParametersState:
+		k.ID = x.SynchronizerParametersState.SynchronizerId
+	case *pb.TopologyMapping_MediatorSynchronizerState:
+		k.ID = fmt.Sprintf("%s/%d", x.MediatorSynchronizerState.SynchronizerId, x.MediatorSynchronizerState.Group)
+	case *pb.TopologyMapping_SequencerSynchronizerState:
+		k.ID = x.SequencerSynchronizerState.SynchronizerId
+	case *pb.TopologyMapping_ParticipantSynchronizerPermission:
+		p := x.ParticipantSynchronizerPermission
+		k.ID = p.SynchronizerId + "/" + p.Participant
+	case *pb.TopologyMapping_VettedPackages:
+		k.ID = x.VettedPackages.Participant
+	}
+	return k
+}

@@ -1,0 +1,99 @@
+package topology
+
+import (
+	"github.com/cometsync/cometsync/crypto"
+	pb "github.com/cometsync/cometsync/proto/topologypb"
+)
+
+func validateParametersState(m *pb.SynchronizerParametersState) error {
+	const field = "synchronizer_parameters_state"
+	if _, err := validateUID(field+".synchronizer_id", m.SynchronizerId); err != nil {
+		return err
+	}
+	p := m.Parameters
+	switch {
+	case p == nil:
+		return invalid(field+".parameters", "missing")
+	case p.TopologyChangeDelayMicros < 0:
+		return invalid(field+".parameters.topology_change_delay_micros", "must not be negative")
+	case p.DecisionTimeoutMicros <= 0:
+		return invalid(field+".parameters.decision_timeout_micros", "must be positive")
+	case p.LedgerTimeToleranceMicros < 0:
+		return invalid(field+".parameters.ledger_time_tolerance_micros", "must not be negative")
+	case p.MaxRequestSize <= 0:
+		return invalid(field+".parameters.max_request_size", "must be positive")
+	case p.OnboardingPolicy != pb.OnboardingPolicy_ONBOARDING_POLICY_OPEN &&
+		p.OnboardingPolicy != pb.OnboardingPolicy_ONBOARDING_POLICY_PERMISSIONED:
+		return invalid(field+".parameters.onboarding_policy", "unknown policy %d", int32(p.OnboardingPolicy))
+	}
+	return nil
+}
+
+func validateMembers(field string, ms []string, kind crypto.MemberKind, allowEmpty bool) error {
+	if err := validateListLength(field, len(ms), allowEmpty); err != nil {
+		return err
+	}
+	for i, m := range ms {
+		if _, err := validateMember(fieldAt(field, i), m, kind); err != nil {
+			return err
+		}
+	}
+	return sortDistinctStrings(field, ms)
+}
+
+func validateMediatorState(m *pb.MediatorSynchronizerState) error {
+	const field = "mediator_synchronizer_state"
+	if _, err := validateUID(field+".synchronizer_id", m.SynchronizerId); err != nil {
+		return err
+	}
+	if err := validateMembers(field+".active", m.Active, crypto.KindMediator, false); err != nil {
+		return err
+	}
+	if err := validateMembers(field+".observers", m.Observers, crypto.KindMediator, true); err != nil {
+		return err
+	}
+	for _, o := range m.Observers {
+		if containsSorted(m.Active, o) {
+			return invalid(field+".observers", "%s is also active", o)
+		}
+	}
+	return validateThreshold(field+".threshold", m.Threshold, len(m.Active))
+}
+
+func validateSequencerState(m *pb.SequencerSynchronizerState) error {
+	const field = "sequencer_synchronizer_state"
+	if _, err := validateUID(field+".synchronizer_id", m.SynchronizerId); err != nil {
+		return err
+	}
+	if err := validateMembers(field+".active", m.Active, crypto.KindSequencer, false); err != nil {
+		return err
+	}
+	return validateThreshold(field+".threshold", m.Threshold, len(m.Active))
+}
+
+func validateParticipantPermission(m *pb.ParticipantSynchronizerPermission) error {
+	const field = "participant_synchronizer_permission"
+	if _, err := validateUID(field+".synchronizer_id", m.SynchronizerId); err != nil {
+		return err
+	}
+	if _, err := validateMember(field+".participant", m.Participant, crypto.KindParticipant); err != nil {
+		return err
+	}
+	return validatePermission(field+".permission", m.Permission)
+}
+
+// synchronizerOf returns the synchronizer id of a synchronizer-level mapping ("" for
+// the others).
+func synchronizerOf(m *pb.TopologyMapping) string {
+	switch x := m.GetMapping().(type) {
+	case *pb.TopologyMapping_SynchronizerParametersState:
+		return x.SynchronizerParametersState.SynchronizerId
+	case *pb.TopologyMapping_MediatorSynchronizerState:
+		return x.MediatorSynchronizerState.SynchronizerId
+	case *pb.TopologyMapping_SequencerSynchronizerState:
+		return x.SequencerSynchronizerState.SynchronizerId
+	case *pb.TopologyMapping_ParticipantSynchronizerPermission:
+		return x.ParticipantSynchronizerPermission.SynchronizerId
+	}
+	return ""
+}
