@@ -114,3 +114,5 @@ func (f *fixture) root(name string) {
 	f.t.Helper()
 	f.ok(replace, 1, topology.NewRootCertificate(pub(name)), name)
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
