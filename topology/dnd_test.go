@@ -112,4 +112,3 @@ func TestDecentralizedNamespaceOwnerChanges(t *testing.T) {
 	f.ok(remove, 4, topology.NewDecentralizedNamespace(dns, 2, ns("o2"), ns("o3"), ns("o4")), "o2", "o3")
 	f.fails(topology.ErrUnauthorized, replace, 2, seqs, "o3", "o4")
 }
-
