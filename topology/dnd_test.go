@@ -21,7 +21,7 @@ var ownersNamespace = topology.DecentralizedNamespace([]crypto.Fingerprint{ns("o
 
 // governed sets up three owners o1..o3 with root certificates and their decentralized
 // namespace with threshold 2, defined through proposals; it returns the namespace.
-func governed(t *testing.T, f *fixture) crypto.Fingerprint {
+func governed(t testing.TB, f *fixture) crypto.Fingerprint {
 	t.Helper()
 	for _, o := range []string{"o1", "o2", "o3"} {
 		f.root(o)

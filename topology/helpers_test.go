@@ -51,13 +51,13 @@ func member(kind crypto.MemberKind, name string, namespace crypto.Fingerprint) c
 // fixture drives a State with a clock that advances by one per transaction and no
 // topology change delay unless set.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	st    *topology.State
 	now   int64
 	delay int64
 }
 
-func newFixture(t *testing.T, sync crypto.UID) *fixture {
+func newFixture(t testing.TB, sync crypto.UID) *fixture {
 	return &fixture{t: t, st: topology.NewState(sync), now: 1000}
 }
 
