@@ -209,6 +209,7 @@ func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.
 		return nil, fmt.Errorf("commit block %d: %w", out.Meta.Height, err)
 	}
 	a.pending = nil
+	a.Machine().Adopt(out)
 	a.mu.Lock()
 	a.meta = out.Meta
 	close(a.notify)

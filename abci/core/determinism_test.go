@@ -86,7 +86,7 @@ func TestAppHashChain(t *testing.T) {
 		var prev []byte
 		for i, txs := range blocks {
 			o := x.exec(t0+int64(i), txs...)
-			want := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(o.Meta.Height).AddBytes(prev).AddBytes(o.EventsRoot).AddBytes(f.m.Membership().Root()).Sum()
+			want := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(o.Meta.Height).AddBytes(prev).AddBytes(o.EventsRoot).AddBytes(f.m.StateRoot()).Sum()
 			if !bytes.Equal(o.Meta.AppHash, want) {
 				t.Fatalf("block %d app hash %x, want H(height || prev || events root || membership root) = %x", i+1, o.Meta.AppHash, want)
 			}

@@ -25,6 +25,10 @@ const (
 	CodeUnknownRecipient Code = 7
 	CodeExpired          Code = 8
 	CodeDuplicate        Code = 9
+	CodeTopologyRejected Code = 10
+
+	// MaxCode is the highest code in use.
+	MaxCode = CodeTopologyRejected
 )
 
 var codeNames = map[Code]string{
@@ -32,6 +36,7 @@ var codeNames = map[Code]string{
 	CodeUnknownKey: "unknown_key", CodeBadSignature: "bad_signature", CodeTooLarge: "too_large",
 	CodeInvalidBatch: "invalid_batch", CodeUnknownRecipient: "unknown_recipient",
 	CodeExpired: "expired", CodeDuplicate: "duplicate_message_id",
+	CodeTopologyRejected: "topology_rejected",
 }
 
 // String returns the code's short name (used as a metrics label).
@@ -55,6 +60,8 @@ func (c Code) ErrorCode() pb.ErrorCode {
 		return pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT
 	case CodeDuplicate:
 		return pb.ErrorCode_ERROR_CODE_DUPLICATE_MESSAGE_ID
+	case CodeTopologyRejected:
+		return pb.ErrorCode_ERROR_CODE_TOPOLOGY_REJECTED
 	}
 	return pb.ErrorCode_ERROR_CODE_INVALID_BATCH
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // Block is the input of Execute: a decided CometBFT block.
@@ -40,6 +41,9 @@ type Outcome struct {
 	TxResults  []TxResult
 	Deliveries []Delivery
 	EventsRoot []byte
+	// Topology is the new topology state when the block changed it (nil otherwise); the
+	// adapter hands it to Machine.Adopt at Commit.
+	Topology *topology.State
 }
 
 // execution is the mutable scratch state of one Execute call.
@@ -47,6 +51,9 @@ type execution struct {
 	m      *Machine
 	ov     *overlay
 	meta   *pb.AppMeta
+	mem    Membership      // in force at the block's first sequencing time
+	delay  int64           // topology change delay in force then
+	topo   *topology.State // the topology state as this block leaves it so far
 	leaves [][]byte
 	out    *Outcome
 }
@@ -62,7 +69,9 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 	if b.Height != meta.Height+1 {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
-	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}}
+	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology()}
+	first := x.nextTimestamp(b.TimeMicros)
+	x.mem, x.delay = m.MembershipAt(first), m.topologyChangeDelay(first)
 	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
 		return nil, err
 	}
@@ -91,16 +100,22 @@ func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
 		return TxResult{Code: rej.Code, Log: rej.Reason}, nil
 	}
 	res := TxResult{Sender: s.Request.Sender}
-	if rej := authenticate(s, x.m.membership, x.m.sigs); rej != nil {
+	if rej := authenticateAny(s, x.mem, x.m.sigs); rej != nil {
 		res.Code, res.Log = rej.Code, rej.Reason
 		return res, nil
 	}
 	ts := x.nextTimestamp(b.TimeMicros)
-	routes, rej := validateRequest(s, x.m.membership, x.m.genesis.Parameters, ts)
+	routes, rej := validateRequest(s, x.mem, x.m.genesis.Parameters, ts)
 	if rej == nil {
 		var err error
 		if rej, err = checkDedupe(x.ov.get, s.Request.Sender, s.Request.MessageId, ts); err != nil {
 			return res, err
+		}
+	}
+	if rej == nil && len(routes.topology) > 0 {
+		var next *topology.State
+		if next, rej = applyTopology(x.topo, s.Request.Batch, routes.topology, ts, x.delay); rej == nil {
+			x.topo, x.out.Topology = next, next
 		}
 	}
 	x.meta.LastTimestampMicros = ts
@@ -111,7 +126,8 @@ func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
 	return res, x.deliver(s.Request, routes, ts, b.Height)
 }
 
-func (x *execution) deliver(req *pb.SubmissionRequest, routes map[string][]uint32, ts, height int64) error {
+func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height int64) error {
+	routes := r.members
 	stored := &pb.StoredBatch{TimestampMicros: ts, Height: height, Sender: req.Sender, MessageId: req.MessageId, Batch: req.Batch}
 	batchBytes := mustMarshal(stored)
 	x.ov.set(KeyBatch(ts), batchBytes)
@@ -202,7 +218,10 @@ func (x *execution) finish(b Block) {
 	x.meta.Height = b.Height
 	root := merkle.HashFromByteSlices(x.leaves)
 	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).
-		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.m.membership.Root()).Sum()
+		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.m.membershipRoot(x.topo)).Sum()
+	if x.out.Topology != nil {
+		x.ov.set(KeyTopology(), x.out.Topology.Marshal())
+	}
 	x.ov.set(KeyMeta(), mustMarshal(x.meta))
 	x.out.Meta = x.meta
 	x.out.EventsRoot = root

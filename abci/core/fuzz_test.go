@@ -101,7 +101,7 @@ func FuzzCheckTx(f *testing.F) {
 			if !errors.As(err, &se) {
 				t.Fatalf("Check returned a non-submission error: %v", err)
 			}
-			if se.Code < core.CodeMalformed || se.Code > core.CodeDuplicate || se.Reason == "" {
+			if se.Code < core.CodeMalformed || se.Code > core.MaxCode || se.Reason == "" {
 				t.Fatalf("Check refused with unknown code %v (%q)", se.Code, se.Reason)
 			}
 			code = se.Code

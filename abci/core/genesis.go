@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // ProtocolVersion is the sequencer protocol version this code speaks.
@@ -23,6 +24,9 @@ type Genesis struct {
 	ProtocolVersion string          `json:"protocol_version"`
 	Parameters      Parameters      `json:"parameters"`
 	Members         []GenesisMember `json:"members"`
+	// Topology holds signed topology transactions (base64 SignedTopologyTransaction)
+	// applied in order at time 0; each must be fully authorized.
+	Topology []string `json:"topology,omitempty"`
 }
 
 // GenesisMember is a member with its signing keys (base64 Ed25519 public keys).
@@ -45,6 +49,9 @@ type Parameters struct {
 	MaxSequencingHorizonMicros int64 `json:"max_sequencing_horizon_micros"`
 	// MaxMessageIDLength bounds message ids in bytes.
 	MaxMessageIDLength int64 `json:"max_message_id_length"`
+	// TopologyChangeDelayMicros is added to the sequencing time of a topology transaction
+	// to get the time from which it is in force.
+	TopologyChangeDelayMicros int64 `json:"topology_change_delay_micros"`
 }
 
 // DefaultParameters returns the parameters a new synchronizer starts with.
@@ -71,6 +78,8 @@ func (p Parameters) Validate() error {
 		return fmt.Errorf("%w: parameters.max_sequencing_horizon_micros must be positive", ErrInvalidGenesis)
 	case p.MaxMessageIDLength <= 0:
 		return fmt.Errorf("%w: parameters.max_message_id_length must be positive", ErrInvalidGenesis)
+	case p.TopologyChangeDelayMicros < 0:
+		return fmt.Errorf("%w: parameters.topology_change_delay_micros must not be negative", ErrInvalidGenesis)
 	}
 	return nil
 }
@@ -99,6 +108,9 @@ func (g *Genesis) Validate() error {
 		return fmt.Errorf("%w: protocol_version %q, this node speaks %q", ErrInvalidGenesis, g.ProtocolVersion, ProtocolVersion)
 	}
 	if err := g.Parameters.Validate(); err != nil {
+		return err
+	}
+	if _, err := g.topologyState(); err != nil {
 		return err
 	}
 	seen := make(map[string]bool, len(g.Members))
@@ -140,4 +152,27 @@ func decodeKey(s string) (crypto.SigningPublicKey, error) {
 		return crypto.SigningPublicKey{}, fmt.Errorf("not base64: %v", err)
 	}
 	return crypto.SigningPublicKeyFromBytes(b)
+}
+
+// topologyState applies the genesis topology transactions to an empty state at time 0.
+func (g *Genesis) topologyState() (*topology.State, error) {
+	uid, err := crypto.ParseUID(g.SynchronizerID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: synchronizer_id: %v", ErrInvalidGenesis, err)
+	}
+	st := topology.NewState(uid)
+	for i, enc := range g.Topology {
+		b, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: topology[%d]: not base64: %v", ErrInvalidGenesis, i, err)
+		}
+		out, err := st.ApplyBytes(b, 0, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%w: topology[%d]: %v", ErrInvalidGenesis, i, err)
+		}
+		if out.Kind != topology.OutcomeApplied {
+			return nil, fmt.Errorf("%w: topology[%d]: not fully authorized (%s)", ErrInvalidGenesis, i, out.Kind)
+		}
+	}
+	return st, nil
 }

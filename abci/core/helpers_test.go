@@ -158,6 +158,7 @@ func (x *replica) exec(timeMicros int64, txs ...[]byte) *core.Outcome {
 		x.tb.Fatalf("block %d: %d tx results for %d txs", x.height+1, len(out.TxResults), len(txs))
 	}
 	x.r.Apply(out.Writes)
+	x.f.m.Adopt(out)
 	x.height++
 	return out
 }

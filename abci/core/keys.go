@@ -11,6 +11,7 @@ import "encoding/binary"
 //	'C' member                           -> MemberCounter (next counter)
 //	'D' sender 0x00 message id           -> expiry ts(8) of the dedupe entry
 //	'X' expiry ts(8) sender 0x00 msgid   -> empty (expiry index of dedupe entries)
+//	'T'                                  -> topology state (topology.State.Marshal)
 const (
 	tagMeta    = 'M'
 	tagGenesis = 'G'
@@ -19,7 +20,11 @@ const (
 	tagCounter = 'C'
 	tagDedupe  = 'D'
 	tagExpiry  = 'X'
+	tagTopo    = 'T'
 )
+
+// KeyTopology is the key of the on-chain topology state.
+func KeyTopology() []byte { return []byte{tagTopo} }
 
 // KeyMeta is the key of the application head.
 func KeyMeta() []byte { return []byte{tagMeta} }

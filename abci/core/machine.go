@@ -3,6 +3,10 @@ package core
 import (
 	"errors"
 	"fmt"
+	"sync"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/topology"
 
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
@@ -13,14 +17,67 @@ import (
 // Execute.
 type Machine struct {
 	genesis    *Genesis
-	membership Membership
+	membership Membership // the genesis members
 	sigs       *sigCache
+
+	mu   sync.RWMutex
+	topo *topology.State // committed on-chain topology; replaced (never mutated) at Commit
 }
 
-// NewMachine returns the machine for a validated genesis.
+// NewMachine returns the machine for a validated genesis, with the topology state its
+// genesis transactions define.
 func NewMachine(g *Genesis) *Machine {
-	return &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache()}
+	st, err := g.topologyState()
+	if err != nil {
+		panic(fmt.Sprintf("NewMachine with an invalid genesis: %v", err))
+	}
+	return &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache(), topo: st}
 }
+
+// topology returns the committed topology state; callers must not modify it.
+func (m *Machine) topology() *topology.State {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.topo
+}
+
+// Adopt makes the topology state an Outcome produced the committed one. The ABCI
+// adapter calls it in Commit, after writing the outcome.
+func (m *Machine) Adopt(o *Outcome) {
+	if o.Topology == nil {
+		return
+	}
+	m.mu.Lock()
+	m.topo = o.Topology
+	m.mu.Unlock()
+}
+
+// MembershipAt returns the membership in force at sequencing time t: the genesis members
+// overlaid by the committed topology as of t.
+func (m *Machine) MembershipAt(t int64) Membership {
+	return newComposite(m.membership, m.topology().SnapshotAt(t))
+}
+
+// topologyChangeDelay is the delay of the synchronizer parameters in force at t: from
+// the on-chain SynchronizerParametersState when there is one, else from genesis.
+func (m *Machine) topologyChangeDelay(t int64) int64 {
+	if p, ok := m.TopologyAt(t).Parameters(); ok {
+		return p.TopologyChangeDelayMicros
+	}
+	return m.genesis.Parameters.TopologyChangeDelayMicros
+}
+
+// StateRoot is the membership part of the app hash for the committed state.
+func (m *Machine) StateRoot() []byte { return m.membershipRoot(m.topology()) }
+
+// membershipRoot commits to the genesis members and the whole topology state st (its
+// history and proposals), for the app hash.
+func (m *Machine) membershipRoot(st *topology.State) []byte {
+	return crypto.NewHasher(crypto.PurposeMembershipRoot).AddBytes(m.membership.Root()).AddBytes(st.Hash()).Sum()
+}
+
+// TopologyAt returns the committed topology snapshot as of t.
+func (m *Machine) TopologyAt(t int64) *topology.Snapshot { return m.topology().SnapshotAt(t) }
 
 // LoadMachine reads the genesis stored by InitGenesis. It returns ErrNotFound when the
 // chain has not been initialized.
@@ -33,7 +90,18 @@ func LoadMachine(r Reader) (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored genesis: %w", err)
 	}
-	return NewMachine(g), nil
+	m := NewMachine(g)
+	tb, err := r.Get(KeyTopology())
+	if errors.Is(err, ErrNotFound) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.topo, err = topology.Unmarshal(tb); err != nil {
+		return nil, fmt.Errorf("stored topology state: %w", err)
+	}
+	return m, nil
 }
 
 // InitGenesis returns the writes that initialize an empty state with genesis g.
@@ -48,8 +116,10 @@ func InitGenesis(g *Genesis) []Write {
 // Genesis returns the genesis the machine runs.
 func (m *Machine) Genesis() *Genesis { return m.genesis }
 
-// Membership returns the membership the machine routes with.
-func (m *Machine) Membership() Membership { return m.membership }
+// Membership returns the membership in force now (the head of the topology state).
+func (m *Machine) Membership() Membership {
+	return newComposite(m.membership, m.topology().Head())
+}
 
 // Parameters returns the synchronizer parameters.
 func (m *Machine) Parameters() Parameters { return m.genesis.Parameters }
@@ -79,10 +149,11 @@ func (m *Machine) Check(r Reader, tx []byte, nowMicros int64) (*Submission, erro
 	if rej != nil {
 		return nil, rej
 	}
-	if rej := authenticate(s, m.membership, m.sigs); rej != nil {
+	mem := m.Membership()
+	if rej := authenticateAny(s, mem, m.sigs); rej != nil {
 		return s, rej
 	}
-	if _, rej := validateRequest(s, m.membership, m.genesis.Parameters, nowMicros); rej != nil {
+	if _, rej := validateRequest(s, mem, m.genesis.Parameters, nowMicros); rej != nil {
 		return s, rej
 	}
 	rej, err := checkDedupe(r.Get, s.Request.Sender, s.Request.MessageId, nowMicros)
@@ -104,7 +175,7 @@ func (m *Machine) Authenticate(tx []byte) error {
 	if rej != nil {
 		return rej
 	}
-	if rej := authenticate(s, m.membership, m.sigs); rej != nil {
+	if rej := authenticateAny(s, m.Membership(), m.sigs); rej != nil {
 		return rej
 	}
 	return nil

@@ -102,6 +102,8 @@ func (m *refModel) expand(r *pb.Recipient) ([]string, core.Code) {
 		out = m.groups[r.GroupIndex]
 	case pb.GroupKind_GROUP_KIND_SEQUENCERS:
 		out = m.seqs
+	case pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER:
+		out = m.all
 	}
 	if len(out) == 0 {
 		return nil, core.CodeUnknownRecipient
@@ -127,10 +129,15 @@ func (m *refModel) validate(req *pb.SubmissionRequest, size int, ts int64) core.
 		if len(env.Recipients) == 0 || int64(len(env.Recipients)) > m.p.MaxRecipients {
 			return core.CodeInvalidBatch
 		}
+		toTopologyManager := false
 		for _, r := range env.Recipients {
 			if _, c := m.expand(r); c != core.CodeOK {
 				return c
 			}
+			toTopologyManager = toTopologyManager || r.Group == pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER
+		}
+		if toTopologyManager { // the generated contents are never topology transactions
+			return core.CodeTopologyRejected
 		}
 	}
 	if exp, ok := m.dedupe[[2]string{req.Sender, req.MessageId}]; ok && exp >= ts {
@@ -147,6 +154,8 @@ func errorCodeOf(c core.Code) pb.ErrorCode {
 		return pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT
 	case core.CodeDuplicate:
 		return pb.ErrorCode_ERROR_CODE_DUPLICATE_MESSAGE_ID
+	case core.CodeTopologyRejected:
+		return pb.ErrorCode_ERROR_CODE_TOPOLOGY_REJECTED
 	}
 	return pb.ErrorCode_ERROR_CODE_INVALID_BATCH
 }

@@ -34,6 +34,15 @@ func DecodeSubmission(tx []byte) (*Submission, *SubmissionError) {
 	return &Submission{Signed: &signed, Request: &req, Size: len(tx)}, nil
 }
 
+// authenticateAny authenticates a member's submission, or a non-member's onboarding
+// submission to the topology manager.
+func authenticateAny(s *Submission, m Membership, sigs *sigCache) *SubmissionError {
+	if !m.IsMember(s.Request.Sender) {
+		return authenticateOnboarding(s, sigs)
+	}
+	return authenticate(s, m, sigs)
+}
+
 // authenticate checks that the sender is a member and that the signature verifies
 // under the named key of that member.
 func authenticate(s *Submission, m Membership, sigs *sigCache) *SubmissionError {
@@ -54,7 +63,7 @@ func authenticate(s *Submission, m Membership, sigs *sigCache) *SubmissionError 
 // validateRequest checks limits, recipients and timing of an authenticated submission
 // to be sequenced at ts, and returns for each addressed member the indexes of the
 // envelopes naming it.
-func validateRequest(s *Submission, m Membership, p Parameters, ts int64) (map[string][]uint32, *SubmissionError) {
+func validateRequest(s *Submission, m Membership, p Parameters, ts int64) (*routing, *SubmissionError) {
 	req := s.Request
 	if int64(s.Size) > p.MaxRequestSize {
 		return nil, reject(CodeTooLarge, "submission of %d bytes exceeds max_request_size %d", s.Size, p.MaxRequestSize)
@@ -71,8 +80,16 @@ func validateRequest(s *Submission, m Membership, p Parameters, ts int64) (map[s
 	return route(req.Batch, m, p)
 }
 
-func route(b *pb.Batch, m Membership, p Parameters) (map[string][]uint32, *SubmissionError) {
-	out := make(map[string][]uint32)
+// routing is where a batch goes: for each member the indexes of the envelopes naming it,
+// and the indexes of the envelopes that carry topology transactions for the topology
+// manager (which are broadcast to every member when accepted).
+type routing struct {
+	members  map[string][]uint32
+	topology []int
+}
+
+func route(b *pb.Batch, m Membership, p Parameters) (*routing, *SubmissionError) {
+	out := &routing{members: make(map[string][]uint32)}
 	if b == nil {
 		return out, nil
 	}
@@ -81,12 +98,16 @@ func route(b *pb.Batch, m Membership, p Parameters) (map[string][]uint32, *Submi
 	}
 	for i, env := range b.Envelopes {
 		members, err := resolveRecipients(env.Recipients, m, p)
+		if err == nil && namesTopologyManager(env.Recipients) {
+			err = checkTopologyContent(env.Content)
+			out.topology = append(out.topology, i)
+		}
 		if err != nil {
 			err.Reason = fmt.Sprintf("envelope %d: %s", i, err.Reason)
 			return nil, err
 		}
 		for _, mem := range members {
-			out[mem] = append(out[mem], uint32(i))
+			out.members[mem] = append(out.members[mem], uint32(i))
 		}
 	}
 	return out, nil
@@ -128,7 +149,7 @@ func resolveRecipient(r *pb.Recipient, m Membership) ([]string, *SubmissionError
 		return []string{r.Member}, nil
 	}
 	if r.Group == pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER {
-		return nil, reject(CodeUnknownRecipient, "the topology manager does not accept requests on this synchronizer version")
+		return m.Members(), nil // an accepted topology transaction is broadcast to everyone
 	}
 	members := m.Group(r.Group, r.GroupIndex)
 	if len(members) == 0 {

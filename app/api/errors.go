@@ -23,7 +23,7 @@ func submissionStatus(e *core.SubmissionError) error {
 
 func grpcCode(c core.Code) codes.Code {
 	switch c {
-	case core.CodeMalformed, core.CodeInvalidBatch:
+	case core.CodeMalformed, core.CodeInvalidBatch, core.CodeTopologyRejected:
 		return codes.InvalidArgument
 	case core.CodeUnknownSender, core.CodeUnknownKey, core.CodeBadSignature:
 		return codes.PermissionDenied
@@ -51,7 +51,7 @@ func SubmissionCode(err error) (code core.Code, ok bool) {
 		if !isInfo || info.Domain != core.Codespace {
 			continue
 		}
-		for c := core.CodeOK; c <= core.CodeDuplicate; c++ {
+		for c := core.CodeOK; c <= core.MaxCode; c++ {
 			if c.String() == info.Reason {
 				return c, true
 			}
