@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // HomeOptions describe a node home to create.
@@ -112,8 +115,10 @@ func newMemberKey(path string, kind crypto.MemberKind, name string) (core.Genesi
 }
 
 // NewSynchronizerGenesis creates the synchronizer's namespace key at keyPath and returns
-// a genesis app state naming the synchronizer name::namespace, with the given members.
-func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember) (*core.Genesis, error) {
+// a genesis app state naming the synchronizer name::namespace, with the given members
+// and, on-chain, the namespace's root certificate and the synchronizer parameters with
+// the onboarding policy, signed by that key.
+func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember, policy topopb.OnboardingPolicy) (*core.Genesis, error) {
 	k, err := crypto.GenerateSigningKey(nil)
 	if err != nil {
 		return nil, err
@@ -131,7 +136,32 @@ func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember) 
 		Parameters:      core.DefaultParameters(),
 		Members:         members,
 	}
+	params := topology.NewSynchronizerParameters(uid, &topopb.SynchronizerParameters{
+		TopologyChangeDelayMicros: g.Parameters.TopologyChangeDelayMicros,
+		DecisionTimeoutMicros:     30_000_000,
+		LedgerTimeToleranceMicros: 60_000_000,
+		MaxRequestSize:            g.Parameters.MaxRequestSize,
+		OnboardingPolicy:          policy,
+	})
+	for _, m := range []*topopb.TopologyMapping{topology.NewRootCertificate(k.Public()), params} {
+		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, m)
+		if err != nil {
+			return nil, err
+		}
+		g.Topology = append(g.Topology, base64.StdEncoding.EncodeToString(topology.Sign(tx, false, k).Marshal()))
+	}
 	return g, g.Validate()
+}
+
+// ParseOnboardingPolicy reads "open" or "permissioned".
+func ParseOnboardingPolicy(s string) (topopb.OnboardingPolicy, error) {
+	switch s {
+	case "open":
+		return topopb.OnboardingPolicy_ONBOARDING_POLICY_OPEN, nil
+	case "permissioned":
+		return topopb.OnboardingPolicy_ONBOARDING_POLICY_PERMISSIONED, nil
+	}
+	return 0, fmt.Errorf("onboarding policy %q: want open or permissioned", s)
 }
 
 // NewGenesisDoc returns the CometBFT genesis of a chain whose validators are the given

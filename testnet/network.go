@@ -12,6 +12,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
 )
 
 // MemberSpec names a member to create keys for and put in the genesis.
@@ -37,6 +38,8 @@ type Options struct {
 	Parameters *core.Parameters
 	// Slow selects the production consensus timeouts instead of the fast test ones.
 	Slow bool
+	// Permissioned selects the permissioned onboarding policy (default: open).
+	Permissioned bool
 	// RPC enables CometBFT's RPC server on each node.
 	RPC bool
 	// SnapshotInterval makes every node take a state-sync snapshot each this many blocks.
@@ -137,7 +140,11 @@ func (n *Network) createMembers(specs []MemberSpec) ([]core.GenesisMember, error
 }
 
 func (n *Network) writeGenesis(o Options, gms []core.GenesisMember) error {
-	g, err := app.NewSynchronizerGenesis("cometsync", filepath.Join(n.Homes[0].Home, "config", app.NamespaceKeyFile), gms)
+	policy := topopb.OnboardingPolicy_ONBOARDING_POLICY_OPEN
+	if o.Permissioned {
+		policy = topopb.OnboardingPolicy_ONBOARDING_POLICY_PERMISSIONED
+	}
+	g, err := app.NewSynchronizerGenesis("cometsync", filepath.Join(n.Homes[0].Home, "config", app.NamespaceKeyFile), gms, policy)
 	if err != nil {
 		return err
 	}
@@ -160,6 +167,12 @@ func (n *Network) writeGenesis(o Options, gms []core.GenesisMember) error {
 		return app.SetPersistentPeers(n.Homes)
 	}
 	return nil
+}
+
+// SynchronizerKey reads the synchronizer's namespace key (written into node 0's home).
+func (n *Network) SynchronizerKey() (crypto.SigningPrivateKey, error) {
+	_, k, err := crypto.ReadKeyFile(filepath.Join(n.Homes[0].Home, "config", app.NamespaceKeyFile))
+	return k, err
 }
 
 // Member returns the created member called name (any kind).

@@ -19,8 +19,15 @@ type sequencerService struct{ s *Server }
 // not that it will be sequenced: the receipt on the sender's stream says so.
 func (q sequencerService) Send(ctx context.Context, req *pb.SendRequest) (*pb.SendResponse, error) {
 	s := q.s
-	member, _ := AuthenticatedMember(ctx)
+	member, authenticated := AuthenticatedMember(ctx)
 	sub, rej := core.DecodeSubmission(req.Submission)
+	if !authenticated {
+		if rej != nil || !q.onboarding(sub) {
+			s.metrics.SubmissionRejected("unauthenticated")
+			return nil, status.Error(codes.Unauthenticated, ErrMissingToken.Error())
+		}
+		member = sub.Request.Sender
+	}
 	if rej != nil {
 		s.metrics.SubmissionRejected(rej.Code.String())
 		return nil, submissionStatus(rej)
@@ -42,6 +49,22 @@ func (q sequencerService) Send(ctx context.Context, req *pb.SendRequest) (*pb.Se
 	s.metrics.SubmissionRejected("unavailable")
 	s.logger.Warn("submit failed", "sender", member, "message_id", sub.Request.MessageId, "err", err)
 	return nil, status.Errorf(codes.Unavailable, "submit: %v", err)
+}
+
+// onboarding reports whether sub may be sent without a token: its sender is not (yet) a
+// member and it only addresses the topology manager. The sequencer core then requires
+// the signature to come from a key the submission's own OwnerToKeyMapping introduces.
+func (q sequencerService) onboarding(sub *core.Submission) bool {
+	m := q.s.backend.Machine()
+	if m == nil || m.Membership().IsMember(sub.Request.Sender) || len(sub.Request.GetBatch().GetEnvelopes()) == 0 {
+		return false
+	}
+	for _, env := range sub.Request.Batch.Envelopes {
+		if len(env.Recipients) != 1 || env.Recipients[0].GetGroup() != pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER {
+			return false
+		}
+	}
+	return true
 }
 
 // Acknowledge records that the caller has processed its stream up to a timestamp.

@@ -28,6 +28,7 @@ func newNodeInitCmd() *cobra.Command {
 		home, moniker, chainID, syncName string
 		p2p, rpc                         string
 		members                          []string
+		policy                           string
 		cfg                              = app.DefaultConfig()
 	)
 	cmd := &cobra.Command{
@@ -43,11 +44,15 @@ member and the synchronizer namespace key are created in <home>/config.`,
 			if err != nil {
 				return err
 			}
+			pol, err := app.ParseOnboardingPolicy(policy)
+			if err != nil {
+				return err
+			}
 			info, err := app.InitHome(app.HomeOptions{Home: home, Moniker: moniker, P2PAddress: p2p, RPCAddress: rpc, Config: cfg, CometBFTMetrics: cfg.MetricsListenAddress != ""})
 			if err != nil {
 				return err
 			}
-			g, err := app.NewSynchronizerGenesis(syncName, filepath.Join(home, "config", app.NamespaceKeyFile), append(gms, info.Sequencer))
+			g, err := app.NewSynchronizerGenesis(syncName, filepath.Join(home, "config", app.NamespaceKeyFile), append(gms, info.Sequencer), pol)
 			if err != nil {
 				return err
 			}
@@ -73,6 +78,7 @@ member and the synchronizer namespace key are created in <home>/config.`,
 	f.StringVar(&cfg.APIListenAddress, "api-laddr", cfg.APIListenAddress, "gRPC sequencer API listen address")
 	f.StringVar(&cfg.MetricsListenAddress, "metrics-laddr", cfg.MetricsListenAddress, "Prometheus metrics listen address (empty disables)")
 	f.StringArrayVar(&members, "member", nil, "genesis member as ID=BASE64_PUBLIC_KEY (repeatable)")
+	f.StringVar(&policy, "onboarding", "permissioned", "onboarding policy for new participants: open or permissioned")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 
 	"github.com/cometsync/cometsync/app"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
 )
 
 // initBenchHome creates a one-validator home with the production CometBFT settings that
@@ -22,7 +23,7 @@ func initBenchHome(home string) (*app.HomeInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := app.NewSynchronizerGenesis("bench", filepath.Join(home, "config", app.NamespaceKeyFile), nil)
+	g, err := app.NewSynchronizerGenesis("bench", filepath.Join(home, "config", app.NamespaceKeyFile), nil, topopb.OnboardingPolicy_ONBOARDING_POLICY_PERMISSIONED)
 	if err != nil {
 		return nil, err
 	}
