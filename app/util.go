@@ -1,7 +1,10 @@
 package app
 
 import (
+	"errors"
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
 )
 
@@ -14,13 +17,23 @@ func trimScheme(addr string) string {
 
 func joinComma(xs []string) string { return strings.Join(xs, ",") }
 
-// FreeAddress returns a loopback host:port that was free a moment ago. The port can be
-// taken by someone else before it is used; callers that can listen on :0 should.
+// FreeAddress returns a loopback host:port that was free a moment ago. It picks from
+// 10000-29999, below Linux's ephemeral range (32768-60999) where the kernel hands out
+// ports for outgoing connections and :0 listeners, so that a port reserved this way is
+// rarely taken by someone else before the node binds it. Callers that can listen on :0
+// and learn the port should do that instead.
 func FreeAddress() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	for range 200 {
+		port := 10000 + rand.IntN(20000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		if err := l.Close(); err != nil {
+			return "", err
+		}
+		return addr, nil
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "", errors.New("no free loopback port found in 10000-29999")
 }
