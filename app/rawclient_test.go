@@ -105,3 +105,7 @@ func (c *rawClient) readEvents(t *testing.T, ctx context.Context, member string,
 func describe(ev *pb.SequencedEvent) string {
 	return fmt.Sprintf("#%d ts=%d kind=%s msg=%q err=%s %q", ev.Counter, ev.TimestampMicros, ev.Kind, ev.MessageId, ev.ErrorCode, ev.ErrorReason)
 }
+
+func apiAuthHash(nonce []byte, syncID string) []byte { return api.AuthenticationHash(nonce, syncID) }
+
+func timeSoon() time.Time { return time.Now().Add(time.Minute) }
