@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/testnet"
@@ -65,6 +67,26 @@ func TestOnboardingOpenPolicy(t *testing.T) {
 	sendN(t, c, dctx, dave, "from-dave", 1, alice.ID)
 	if got := contents(c.readEvents(t, actx, alice.ID, 1, 1)); got[0] != "from-dave-0" {
 		t.Fatalf("alice received %q", got)
+	}
+
+	// The new member starts from the committed topology state: it holds its own keys and
+	// equals the validator's state byte for byte (same hash).
+	cfg := driver.DefaultConfig()
+	cfg.Endpoints, cfg.Member, cfg.SigningKey = []string{net.APIAddress(0)}, dave.ID, dave.Key
+	dc, err := driver.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	ts, err := dc.DownloadTopologyState(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ts.State.Head().OwnerToKeys(dave.ID); !ok {
+		t.Fatal("downloaded topology lacks dave's OwnerToKeyMapping")
+	}
+	if !bytes.Equal(ts.State.Hash(), net.Node(0).Machine().TopologyHash()) {
+		t.Fatal("downloaded topology state differs from the validator's")
 	}
 }
 

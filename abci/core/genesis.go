@@ -110,7 +110,7 @@ func (g *Genesis) Validate() error {
 	if err := g.Parameters.Validate(); err != nil {
 		return err
 	}
-	if _, err := g.topologyState(); err != nil {
+	if _, err := g.TopologyState(); err != nil {
 		return err
 	}
 	seen := make(map[string]bool, len(g.Members))
@@ -154,8 +154,8 @@ func decodeKey(s string) (crypto.SigningPublicKey, error) {
 	return crypto.SigningPublicKeyFromBytes(b)
 }
 
-// topologyState applies the genesis topology transactions to an empty state at time 0.
-func (g *Genesis) topologyState() (*topology.State, error) {
+// TopologyState applies the genesis topology transactions to an empty state at time 0.
+func (g *Genesis) TopologyState() (*topology.State, error) {
 	uid, err := crypto.ParseUID(g.SynchronizerID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: synchronizer_id: %v", ErrInvalidGenesis, err)

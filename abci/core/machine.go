@@ -27,7 +27,7 @@ type Machine struct {
 // NewMachine returns the machine for a validated genesis, with the topology state its
 // genesis transactions define.
 func NewMachine(g *Genesis) *Machine {
-	st, err := g.topologyState()
+	st, err := g.TopologyState()
 	if err != nil {
 		panic(fmt.Sprintf("NewMachine with an invalid genesis: %v", err))
 	}
@@ -66,6 +66,9 @@ func (m *Machine) topologyChangeDelay(t int64) int64 {
 	}
 	return m.genesis.Parameters.TopologyChangeDelayMicros
 }
+
+// TopologyHash is the hash of the committed topology state (equal on every replica).
+func (m *Machine) TopologyHash() []byte { return m.topology().Hash() }
 
 // StateRoot is the membership part of the app hash for the committed state.
 func (m *Machine) StateRoot() []byte { return m.membershipRoot(m.topology()) }
