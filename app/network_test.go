@@ -66,9 +66,10 @@ func TestFourValidatorsToleratesOneStoppedAndCatchesUp(t *testing.T) {
 	c0.readEvents(t, bctx, bob.ID, 0, 5)
 
 	net.Stop(3)
+	onboard(t, c0) // a topology change while node 3 is down
 	sendN(t, c0, actx, alice, "during", 5, bob.ID)
-	during := c0.readEvents(t, bctx, bob.ID, 0, 10)
-	if got := contents(during)[9]; got != "during-4" {
+	during := c0.readEvents(t, bctx, bob.ID, 0, 11)
+	if got := contents(during)[len(contents(during))-1]; got != "during-4" {
 		t.Fatalf("with a validator down, last delivered is %q", got)
 	}
 
@@ -91,9 +92,14 @@ func TestFourValidatorsToleratesOneStoppedAndCatchesUp(t *testing.T) {
 			}
 		}
 	}
+	for i := 1; i < 4; i++ {
+		if !bytes.Equal(net.Node(i).Machine().TopologyHash(), net.Node(0).Machine().TopologyHash()) {
+			t.Fatalf("node %d's topology state differs from node 0's", i)
+		}
+	}
 	c3 := dialRaw(t, net.APIAddress(3))
-	sameEvents(t, "bob's stream on node 3 vs node 0", c3.readEvents(t, c3.login(t, bob), bob.ID, 0, 10), during)
-	sameEvents(t, "bob's stream agreed by 2 of 4 nodes", agreed.await(t, 10), during)
+	sameEvents(t, "bob's stream on node 3 vs node 0", c3.readEvents(t, c3.login(t, bob), bob.ID, 0, 11), during)
+	sameEvents(t, "bob's stream agreed by 2 of 4 nodes", agreed.await(t, 11), during)
 }
 
 // agreedEvents collects what a SubscribeAgreed subscription delivers.
