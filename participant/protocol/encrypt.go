@@ -1,0 +1,134 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cometsync/cometsync/crypto"
+	pb "github.com/cometsync/cometsync/proto/protocolpb"
+	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// ErrNoEncryptionKey is returned when a recipient has no encryption key in force.
+var ErrNoEncryptionKey = errors.New("recipient has no encryption key")
+
+// ErrNotARecipient is returned when a payload carries no seed for the member opening it.
+var ErrNotARecipient = errors.New("payload has no seed for this member")
+
+// EncryptionKeys gives the encryption key in force for a member (from its
+// OwnerToKeyMapping in the topology snapshot the submitter computed recipients with).
+type EncryptionKeys interface {
+	EncryptionKey(member string) (crypto.EncryptionPublicKey, bool)
+}
+
+// Batch turns the plan into the one batch the submitter sends: per view an envelope
+// with the view tree encrypted to its recipient participants; per participant its root
+// hash message in the clear, addressed to it and the mediator group; and the informee
+// tree encrypted to the mediators. Nothing else is readable on the chain.
+func (pl *SubmissionPlan) Batch(keys EncryptionKeys, mediators []string) (*seqpb.Batch, error) {
+	b := &seqpb.Batch{}
+	for _, v := range pl.Views {
+		env, err := sealEnvelope(pb.EncryptedPayload_KIND_VIEW, v.ViewHash, v.Plaintext, v.Recipients, keys, members(v.Recipients))
+		if err != nil {
+			return nil, fmt.Errorf("view %s: %w", v.Path, err)
+		}
+		b.Envelopes = append(b.Envelopes, env)
+	}
+	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: pl.MediatorGroup}
+	for _, r := range pl.RootHashMessages {
+		b.Envelopes = append(b.Envelopes, &seqpb.Envelope{Recipients: []*seqpb.Recipient{{Member: r.Participant}, mg}, Content: r.Payload})
+	}
+	env, err := sealEnvelope(pb.EncryptedPayload_KIND_INFORMEE_TREE, pl.RootHash, pl.InformeeTree, mediators, keys, []*seqpb.Recipient{mg})
+	if err != nil {
+		return nil, fmt.Errorf("informee tree: %w", err)
+	}
+	b.Envelopes = append(b.Envelopes, env)
+	return b, nil
+}
+
+func members(ids []string) []*seqpb.Recipient {
+	out := make([]*seqpb.Recipient, len(ids))
+	for i, id := range ids {
+		out[i] = &seqpb.Recipient{Member: id}
+	}
+	return out
+}
+
+func payloadInfo(kind pb.EncryptedPayload_Kind, bound Hash) []byte {
+	return append([]byte("cometsync/payload/"+kind.String()+"/"), bound[:]...)
+}
+
+func seedInfo(kind pb.EncryptedPayload_Kind, bound Hash) []byte {
+	return append([]byte("cometsync/seed/"+kind.String()+"/"), bound[:]...)
+}
+
+// sealEnvelope encrypts plaintext under a fresh view seed and seals the seed to each of
+// readers; the envelope goes to recipients.
+func sealEnvelope(kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, readers []string, keys EncryptionKeys, recipients []*seqpb.Recipient) (*seqpb.Envelope, error) {
+	seed, err := crypto.NewViewSeed()
+	if err != nil {
+		return nil, err
+	}
+	ct, err := crypto.EncryptView(seed, payloadInfo(kind, bound), plaintext)
+	if err != nil {
+		return nil, err
+	}
+	p := &pb.EncryptedPayload{Kind: kind, BoundHash: bound[:], Ciphertext: ct}
+	for _, r := range readers {
+		pub, ok := keys.EncryptionKey(r)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s", ErrNoEncryptionKey, r)
+		}
+		sealed, err := crypto.Seal(pub, seedInfo(kind, bound), seed[:])
+		if err != nil {
+			return nil, fmt.Errorf("seal seed to %s: %w", r, err)
+		}
+		p.Seeds = append(p.Seeds, &pb.SealedSeed{Recipient: r, KeyFingerprint: string(pub.Fingerprint()), Sealed: sealed})
+	}
+	content, err := p.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return &seqpb.Envelope{Recipients: recipients, Content: content}, nil
+}
+
+// Opened is a decrypted payload.
+type Opened struct {
+	Kind      pb.EncryptedPayload_Kind
+	BoundHash Hash
+	Plaintext []byte
+}
+
+// OpenPayload decrypts an encrypted envelope's content as member, with the private key
+// whose public fingerprint the sealed seed names (key returns it; a member keeps its
+// superseded keys so that history still decrypts).
+func OpenPayload(content []byte, member string, key func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)) (*Opened, error) {
+	var p pb.EncryptedPayload
+	if err := p.Unmarshal(content); err != nil {
+		return nil, malformed("encrypted payload", "%v", err)
+	}
+	var bound Hash
+	if len(p.BoundHash) != len(bound) {
+		return nil, malformed("encrypted payload", "bound hash of wrong size")
+	}
+	copy(bound[:], p.BoundHash)
+	for _, s := range p.Seeds {
+		if s.Recipient != member {
+			continue
+		}
+		priv, ok := key(crypto.Fingerprint(s.KeyFingerprint))
+		if !ok {
+			return nil, fmt.Errorf("%w: seed sealed to key %s, which %s does not hold", crypto.ErrDecryption, s.KeyFingerprint, member)
+		}
+		raw, err := crypto.Open(priv, seedInfo(p.Kind, bound), s.Sealed)
+		if err != nil || len(raw) != len(crypto.ViewSeed{}) {
+			return nil, fmt.Errorf("%w: seed for %s", crypto.ErrDecryption, member)
+		}
+		pt, err := crypto.DecryptView(crypto.ViewSeed(raw), payloadInfo(p.Kind, bound), p.Ciphertext)
+		if err != nil {
+			return nil, err
+		}
+		return &Opened{Kind: p.Kind, BoundHash: bound, Plaintext: pt}, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotARecipient, member)
+}
