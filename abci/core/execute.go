@@ -52,7 +52,6 @@ type execution struct {
 	ov     *overlay
 	meta   *pb.AppMeta
 	mem    Membership      // in force at the block's first sequencing time
-	delay  int64           // topology change delay in force then
 	topo   *topology.State // the topology state as this block leaves it so far
 	leaves [][]byte
 	out    *Outcome
@@ -70,8 +69,7 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
 	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology()}
-	first := x.nextTimestamp(b.TimeMicros)
-	x.mem, x.delay = m.MembershipAt(first), m.topologyChangeDelay(first)
+	x.mem = m.MembershipAt(x.nextTimestamp(b.TimeMicros))
 	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
 		return nil, err
 	}
@@ -114,7 +112,7 @@ func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
 	}
 	if rej == nil && len(routes.topology) > 0 {
 		var next *topology.State
-		if next, rej = applyTopology(x.topo, s.Request.Batch, routes.topology, ts, x.delay); rej == nil {
+		if next, rej = applyTopology(x.topo, s.Request.Batch, routes.topology, ts, x.topo.ChangeDelayAt(ts)); rej == nil {
 			x.topo, x.out.Topology = next, next
 		}
 	}

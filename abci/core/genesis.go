@@ -50,7 +50,9 @@ type Parameters struct {
 	// MaxMessageIDLength bounds message ids in bytes.
 	MaxMessageIDLength int64 `json:"max_message_id_length"`
 	// TopologyChangeDelayMicros is added to the sequencing time of a topology transaction
-	// to get the time from which it is in force.
+	// to get the time from which it is in force. The delay in force is the one of the
+	// on-chain SynchronizerParametersState (0 without one); this value is what genesis
+	// generation puts there.
 	TopologyChangeDelayMicros int64 `json:"topology_change_delay_micros"`
 }
 

@@ -58,15 +58,6 @@ func (m *Machine) MembershipAt(t int64) Membership {
 	return newComposite(m.membership, m.topology().SnapshotAt(t))
 }
 
-// topologyChangeDelay is the delay of the synchronizer parameters in force at t: from
-// the on-chain SynchronizerParametersState when there is one, else from genesis.
-func (m *Machine) topologyChangeDelay(t int64) int64 {
-	if p, ok := m.TopologyAt(t).Parameters(); ok {
-		return p.TopologyChangeDelayMicros
-	}
-	return m.genesis.Parameters.TopologyChangeDelayMicros
-}
-
 // TopologyHash is the hash of the committed topology state (equal on every replica).
 func (m *Machine) TopologyHash() []byte { return m.topology().Hash() }
 

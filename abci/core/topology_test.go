@@ -136,3 +136,46 @@ func mustDecode(t *testing.T, tx []byte) *pb.SubmissionRequest {
 func describeEvent(ev *pb.SequencedEvent) string {
 	return ev.Kind.String() + " " + ev.ErrorCode.String() + " " + ev.MessageId + " " + ev.ErrorReason
 }
+
+// TestMembersFollowingTheirStreamReachTheSequencersTopology: a genesis member that
+// replays the topology envelopes of its own stream (topology.State.Follow) from the
+// genesis topology ends with a state byte-identical to the sequencer's, through an
+// onboarding, a rejected transaction and a key rotation.
+func TestMembersFollowingTheirStreamReachTheSequencersTopology(t *testing.T) {
+	f, _ := topoFixture(t)
+	x := f.newReplica(t)
+	alice := f.id("PAR::alice")
+	dave, daveKey, join := onboarding(t, "join", 1)
+	_, _, stale := onboarding(t, "stale", 1)
+	newKey := testKey("dave-2")
+	dm, _ := crypto.ParseMember(dave)
+	tm := group(pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER, 0)
+	rotate := signWith(daveKey, request(dave, "rotate", t0+10_000_000, &pb.Envelope{
+		Recipients: []*pb.Recipient{tm},
+		Content:    signedTopo(t, 2, topology.NewOwnerToKeyMapping(dm, []crypto.SigningPublicKey{newKey.Public()}), daveKey, newKey),
+	}))
+	x.exec(t0, join)
+	x.exec(t0+1000, stale, rotate)
+
+	follower, err := f.g.TopologyState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range x.events(alice) {
+		if _, err := follower.Follow(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(follower.Hash()) != string(f.m.TopologyHash()) {
+		t.Fatal("alice's replayed topology differs from the sequencer's")
+	}
+	// Seeing the stream again (after starting from a downloaded state) changes nothing.
+	for _, ev := range x.events(alice) {
+		if outs, err := follower.Follow(ev); err != nil || len(outs) != 0 {
+			t.Fatalf("second replay of event %d: %d outcomes, %v", ev.Counter, len(outs), err)
+		}
+	}
+	if otk, ok := follower.Head().OwnerToKeys(dave); !ok || len(otk.SigningKeys) != 1 || string(otk.SigningKeys[0]) != string(newKey.Public().Key) {
+		t.Fatal("alice's topology lacks dave's rotated key")
+	}
+}
