@@ -31,7 +31,7 @@ func (k keyring) opener(member string) func(crypto.Fingerprint) (crypto.Encrypti
 
 const testMediator = "MED::mediator::1220e1"
 
-func newKeyring(t *testing.T) keyring {
+func newKeyring(t testing.TB) keyring {
 	t.Helper()
 	k := keyring{}
 	for _, m := range []string{pBank, pRegistry, pTrader, pCarol, testMediator} {

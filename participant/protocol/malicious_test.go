@@ -48,7 +48,7 @@ func receive(t *testing.T, b []byte, root Hash) *ReceivedView {
 	return rv
 }
 
-func settled(t *testing.T) (*world, *submission, *Prepared) {
+func settled(t testing.TB) (*world, *submission, *Prepared) {
 	w := newWorld(t)
 	s := w.dvpSettle(alice, bob)
 	return w, s, prepare(t, s, seedOf(7))
