@@ -212,11 +212,20 @@ func (x *execution) expireDedupe(r Reader, blockTime int64) error {
 	})
 }
 
+// stateRoot is the membership root after the block: recomputed only when the block
+// changed the topology.
+func (x *execution) stateRoot() []byte {
+	if x.out.Topology != nil {
+		return x.m.membershipRoot(x.out.Topology)
+	}
+	return x.m.StateRoot()
+}
+
 func (x *execution) finish(b Block) {
 	x.meta.Height = b.Height
 	root := merkle.HashFromByteSlices(x.leaves)
 	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).
-		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.m.membershipRoot(x.topo)).Sum()
+		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.stateRoot()).Sum()
 	if x.out.Topology != nil {
 		x.ov.set(KeyTopology(), x.out.Topology.Marshal())
 	}

@@ -20,8 +20,10 @@ type Machine struct {
 	membership Membership // the genesis members
 	sigs       *sigCache
 
-	mu   sync.RWMutex
-	topo *topology.State // committed on-chain topology; replaced (never mutated) at Commit
+	mu       sync.RWMutex
+	topo     *topology.State // committed on-chain topology; replaced (never mutated) at Commit
+	topoRoot []byte          // membershipRoot of topo, computed once per change
+	head     Membership      // membership at the head of topo, computed once per change
 }
 
 // NewMachine returns the machine for a validated genesis, with the topology state its
@@ -31,7 +33,17 @@ func NewMachine(g *Genesis) *Machine {
 	if err != nil {
 		panic(fmt.Sprintf("NewMachine with an invalid genesis: %v", err))
 	}
-	return &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache(), topo: st}
+	m := &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache()}
+	m.setTopology(st)
+	return m
+}
+
+// setTopology installs st as the committed topology with its derived values.
+func (m *Machine) setTopology(st *topology.State) {
+	root, head := m.membershipRoot(st), newComposite(m.membership, st.Head())
+	m.mu.Lock()
+	m.topo, m.topoRoot, m.head = st, root, head
+	m.mu.Unlock()
 }
 
 // topology returns the committed topology state; callers must not modify it.
@@ -47,9 +59,7 @@ func (m *Machine) Adopt(o *Outcome) {
 	if o.Topology == nil {
 		return
 	}
-	m.mu.Lock()
-	m.topo = o.Topology
-	m.mu.Unlock()
+	m.setTopology(o.Topology)
 }
 
 // MembershipAt returns the membership in force at sequencing time t: the genesis members
@@ -62,7 +72,11 @@ func (m *Machine) MembershipAt(t int64) Membership {
 func (m *Machine) TopologyHash() []byte { return m.topology().Hash() }
 
 // StateRoot is the membership part of the app hash for the committed state.
-func (m *Machine) StateRoot() []byte { return m.membershipRoot(m.topology()) }
+func (m *Machine) StateRoot() []byte {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.topoRoot
+}
 
 // membershipRoot commits to the genesis members and the whole topology state st (its
 // history and proposals), for the app hash.
@@ -92,9 +106,11 @@ func LoadMachine(r Reader) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.topo, err = topology.Unmarshal(tb); err != nil {
+	st, err := topology.Unmarshal(tb)
+	if err != nil {
 		return nil, fmt.Errorf("stored topology state: %w", err)
 	}
+	m.setTopology(st)
 	return m, nil
 }
 
@@ -112,7 +128,9 @@ func (m *Machine) Genesis() *Genesis { return m.genesis }
 
 // Membership returns the membership in force now (the head of the topology state).
 func (m *Machine) Membership() Membership {
-	return newComposite(m.membership, m.topology().Head())
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.head
 }
 
 // Parameters returns the synchronizer parameters.
