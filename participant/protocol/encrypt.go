@@ -36,7 +36,11 @@ func (pl *SubmissionPlan) Batch(keys EncryptionKeys, mediators []string) (*seqpb
 	}
 	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: pl.MediatorGroup}
 	for _, r := range pl.RootHashMessages {
-		b.Envelopes = append(b.Envelopes, &seqpb.Envelope{Recipients: []*seqpb.Recipient{{Member: r.Participant}, mg}, Content: r.Payload})
+		content, err := WrapRootHash(r.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("root hash message for %s: %w", r.Participant, err)
+		}
+		b.Envelopes = append(b.Envelopes, &seqpb.Envelope{Recipients: []*seqpb.Recipient{{Member: r.Participant}, mg}, Content: content})
 	}
 	env, err := sealEnvelope(pb.EncryptedPayload_KIND_INFORMEE_TREE, pl.RootHash, pl.InformeeTree, mediators, keys, []*seqpb.Recipient{mg})
 	if err != nil {
@@ -85,11 +89,7 @@ func sealEnvelope(kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, r
 		}
 		p.Seeds = append(p.Seeds, &pb.SealedSeed{Recipient: r, KeyFingerprint: string(pub.Fingerprint()), Sealed: sealed})
 	}
-	content, err := p.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	return &seqpb.Envelope{Recipients: recipients, Content: content}, nil
+	return &seqpb.Envelope{Recipients: recipients, Content: WrapEncrypted(p)}, nil
 }
 
 // Opened is a decrypted payload.
@@ -99,13 +99,18 @@ type Opened struct {
 	Plaintext []byte
 }
 
-// OpenPayload decrypts an encrypted envelope's content as member, with the private key
-// whose public fingerprint the sealed seed names (key returns it; a member keeps its
-// superseded keys so that history still decrypts).
+// OpenPayload decrypts an encrypted envelope's content (a ProtocolMessage holding an
+// EncryptedPayload) as member, with the private key whose public fingerprint the sealed
+// seed names (key returns it; a member keeps its superseded keys so that history still
+// decrypts).
 func OpenPayload(content []byte, member string, key func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)) (*Opened, error) {
-	var p pb.EncryptedPayload
-	if err := p.Unmarshal(content); err != nil {
-		return nil, malformed("encrypted payload", "%v", err)
+	msg, err := DecodeMessage(content)
+	if err != nil {
+		return nil, err
+	}
+	p := msg.GetEncrypted()
+	if p == nil {
+		return nil, malformed("protocol message", "not an encrypted payload")
 	}
 	var bound Hash
 	if len(p.BoundHash) != len(bound) {
