@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/participant/protocol"
+	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
+	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/topology"
+)
+
+// Config binds an engine to its participant and the synchronizer.
+type Config struct {
+	// Participant is this participant's member id.
+	Participant    string
+	SynchronizerID string
+	MediatorGroup  uint32
+	// Packages are the vetted packages views are reinterpreted with.
+	Packages *ledger.PackageSet
+	// SigningKey signs the confirmation responses.
+	SigningKey crypto.SigningPrivateKey
+	// Decryption returns the encryption private key with a public fingerprint (current or
+	// superseded, so that history decrypts).
+	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
+	// Hosting is the party hosting in force at a sequencing time.
+	Hosting func(at int64) protocol.Hosting
+	// Mediators verifies the mediators' signatures on verdicts.
+	Mediators mediator.Verifier
+	// Tolerance bounds |ledger time - sequencing time|.
+	Tolerance time.Duration
+}
+
+// Validate names the first missing field.
+func (c Config) Validate() error {
+	switch {
+	case c.Participant == "":
+		return errors.New("engine config: participant is empty")
+	case c.Packages == nil:
+		return errors.New("engine config: packages are nil")
+	case len(c.SigningKey.Key) == 0:
+		return errors.New("engine config: signing key is not set")
+	case c.Decryption == nil || c.Hosting == nil || c.Mediators == nil:
+		return errors.New("engine config: decryption, hosting and mediators must be set")
+	case c.Tolerance <= 0:
+		return errors.New("engine config: tolerance must be positive")
+	}
+	return nil
+}
+
+// Send is a batch the participant must submit, under a message id derived from the
+// event that caused it (so a replay produces the same id and the sequencer's dedupe
+// keeps it from being sequenced twice).
+type Send struct {
+	MessageID string
+	Batch     *seqpb.Batch
+}
+
+// Update is a committed transaction as this participant sees it.
+type Update struct {
+	Offset    int64
+	RequestID int64
+	RootHash  protocol.Hash
+	Created   []ledger.ContractID
+	Archived  []ledger.ContractID
+}
+
+// Ready is what the engine decided since the last call of Ready.
+type Ready struct {
+	Sends   []Send
+	Updates []Update
+}
+
+// request is a confirmation request awaiting its verdict.
+type request struct {
+	root     protocol.Hash
+	views    []*protocol.View
+	locked   []ledger.ContractID
+	approved bool
+}
+
+// Engine is the participant core. It is not safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	acs     ledger.ContractMap
+	locks   map[ledger.ContractID]int64
+	pending map[int64]*request
+	offset  int64
+	ready   Ready
+}
+
+// New returns an engine over the given active contracts (copied).
+func New(cfg Config, acs ledger.ContractMap) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, acs: ledger.ContractMap{}, locks: map[ledger.ContractID]int64{}, pending: map[int64]*request{}}
+	for id, c := range acs {
+		e.acs[id] = c
+	}
+	return e, nil
+}
+
+// ACS returns the active contracts (the caller must not modify them).
+func (e *Engine) ACS() ledger.ContractMap { return e.acs }
+
+// Ready returns and clears what the engine decided.
+func (e *Engine) Ready() Ready {
+	r := e.ready
+	e.ready = Ready{}
+	return r
+}
+
+// incoming is what one delivery holds for the engine.
+type incoming struct {
+	rootHashes [][]byte
+	views      []openedView
+	results    [][]byte
+}
+
+type openedView struct {
+	plaintext  []byte
+	recipients []string
+}
+
+// Step processes the next event of the participant's stream.
+func (e *Engine) Step(ev *seqpb.SequencedEvent) error {
+	if ev.GetKind() != seqpb.EventKind_EVENT_KIND_DELIVER {
+		return nil
+	}
+	in := e.sort(ev)
+	for _, r := range in.results {
+		if err := e.handleResult(ev.TimestampMicros, r); err != nil {
+			return err
+		}
+	}
+	if len(in.rootHashes) == 1 && len(in.views) > 0 {
+		return e.handleRequest(ev.TimestampMicros, in)
+	}
+	return nil
+}
+
+// sort classifies the envelopes of a delivery; anything undecodable is not for the
+// engine (and other members get the same bytes, so ignoring it is deterministic).
+func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
+	var in incoming
+	for _, env := range ev.GetBatch().GetEnvelopes() {
+		if topology.IsTopologyEnvelope(env) {
+			continue
+		}
+		msg, err := protocol.DecodeMessage(env.Content)
+		if err != nil {
+			continue
+		}
+		switch {
+		case msg.GetRootHash() != nil && names(env, e.cfg.Participant):
+			in.rootHashes = append(in.rootHashes, msg.GetRootHash().RootHash)
+		case msg.GetEncrypted() != nil:
+			if op, err := protocol.OpenPayload(env.Content, e.cfg.Participant, e.cfg.Decryption); err == nil && op.Kind == protocolpb.EncryptedPayload_KIND_VIEW {
+				in.views = append(in.views, openedView{plaintext: op.Plaintext, recipients: memberRecipients(env)})
+			}
+		case msg.GetTransactionResult() != nil:
+			in.results = append(in.results, msg.GetTransactionResult())
+		}
+	}
+	return in
+}
+
+func names(env *seqpb.Envelope, member string) bool {
+	for _, r := range env.Recipients {
+		if r.Member == member {
+			return true
+		}
+	}
+	return false
+}
+
+func memberRecipients(env *seqpb.Envelope) []string {
+	var out []string
+	for _, r := range env.Recipients {
+		if r.Member != "" {
+			out = append(out, r.Member)
+		}
+	}
+	return out
+}
+
+func toHash(b []byte) (protocol.Hash, error) {
+	var h protocol.Hash
+	if len(b) != len(h) {
+		return h, fmt.Errorf("hash of %d bytes", len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/participant/protocol"
+	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
+	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// ResponseMessageID is the message id of the response to the request sequenced at ts.
+func ResponseMessageID(ts int64) string { return "cr-" + strconv.FormatInt(ts, 10) }
+
+// handleRequest validates the views of the request sequenced at ts, locks what they
+// consume when all is well, and answers the mediator for the hosted confirming parties.
+func (e *Engine) handleRequest(ts int64, in incoming) error {
+	root, err := toHash(in.rootHashes[0])
+	if err != nil {
+		return nil // a malformed root hash message: nothing to confirm
+	}
+	hosting := e.cfg.Hosting(ts)
+	req := &request{root: root, approved: true}
+	reason := e.validate(ts, root, hosting, in.views, req)
+	consumed := consumedBy(req.views)
+	if reason == "" {
+		reason = e.consistency(consumed, req.views, hosting)
+	}
+	if reason == "" {
+		for _, id := range consumed {
+			e.locks[id] = ts
+		}
+		req.locked = consumed
+	} else {
+		req.approved = false
+	}
+	e.pending[ts] = req
+	return e.respond(ts, req, hosting, reason)
+}
+
+// validate runs the protocol checks on every view; it returns the first failure.
+func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting, views []openedView, req *request) string {
+	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: e.cfg.Tolerance}
+	reason := ""
+	for _, ov := range views {
+		rv, err := v.ValidateView(ov.plaintext, root, ov.recipients, time.UnixMicro(ts))
+		if rv != nil && rv.View != nil {
+			req.views = append(req.views, rv.View)
+		}
+		if err != nil && reason == "" {
+			reason = err.Error()
+		}
+	}
+	return reason
+}
+
+// consistency fails when a consumed contract is locked by a pending request or not
+// active here although the participant hosts one of its stakeholders (it was archived:
+// a double spend).
+func (e *Engine) consistency(consumed []ledger.ContractID, views []*protocol.View, hosting protocol.Hosting) string {
+	for _, id := range consumed {
+		if by, ok := e.locks[id]; ok {
+			return fmt.Sprintf("contract %s is locked by the pending request %d", id, by)
+		}
+		if _, active := e.acs[id]; active {
+			continue
+		}
+		if c := inputOf(views, id); c != nil && e.hostsStakeholder(c, hosting) {
+			return fmt.Sprintf("contract %s is not active", id)
+		}
+	}
+	return ""
+}
+
+func inputOf(views []*protocol.View, id ledger.ContractID) *ledger.Contract {
+	for _, v := range views {
+		for _, c := range v.Participant.Inputs {
+			if c.ID == id {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// consumedBy lists the contracts the views archive, sorted and distinct.
+func consumedBy(views []*protocol.View) []ledger.ContractID {
+	var out []ledger.ContractID
+	for _, v := range views {
+		tx := &ledger.Transaction{Roots: []*ledger.Node{v.Participant.Action}}
+		out = append(out, tx.Effects().Archived...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// respond sends one signed answer covering every view for the hosted confirming parties.
+func (e *Engine) respond(ts int64, req *request, hosting protocol.Hosting, reason string) error {
+	parties := e.confirming(req.views, hosting)
+	if len(parties) == 0 {
+		return nil // nothing this participant must confirm
+	}
+	resp := &mediatorpb.ConfirmationResponse{
+		Sender: e.cfg.Participant, RequestIdMicros: ts, RootHash: req.root[:], AllViews: true,
+		ConfirmingParties: parties, Verdict: mediatorpb.Verdict_VERDICT_APPROVE, SynchronizerId: e.cfg.SynchronizerID,
+	}
+	if !req.approved {
+		resp.Verdict, resp.RejectReason = mediatorpb.Verdict_VERDICT_REJECT, reason
+	}
+	signed, err := mediator.SignResponse(e.cfg.SigningKey, resp)
+	if err != nil {
+		return err
+	}
+	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: e.cfg.MediatorGroup}
+	e.ready.Sends = append(e.ready.Sends, Send{
+		MessageID: ResponseMessageID(ts),
+		Batch:     &seqpb.Batch{Envelopes: []*seqpb.Envelope{{Recipients: []*seqpb.Recipient{mg}, Content: protocol.WrapConfirmationResponse(signed)}}},
+	})
+	return nil
+}
+
+// confirming lists the confirming informees of the views hosted here, sorted.
+func (e *Engine) confirming(views []*protocol.View, hosting protocol.Hosting) []string {
+	var out []string
+	for _, v := range views {
+		for _, inf := range v.Common.Informees {
+			if inf.Confirming && slices.Contains(hosting.Participants(string(inf.Party)), e.cfg.Participant) {
+				out = append(out, string(inf.Party))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
