@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/protocol"
+	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
@@ -48,6 +50,9 @@ type flow struct {
 	hosting             protocol.HostingMap
 	verifier            mediator.StaticKeys
 	msgs                int
+	drop                string   // a participant whose sends are lost (stopped)
+	withhold            string   // a participant the submitter leaves out of every view
+	results             []string // the mediator's verdicts, "VERDICT reason"
 }
 
 func newMember(t *testing.T, kind crypto.MemberKind, name string) *member {
@@ -171,7 +176,9 @@ func (f *flow) deliver() [][]byte {
 			}
 		}
 		for _, s := range e.Ready().Sends {
-			txs = append(txs, f.sign(p, s.MessageID, s.Batch))
+			if p.id != f.drop {
+				txs = append(txs, f.sign(p, s.MessageID, s.Batch))
+			}
 		}
 	}
 	for _, ev := range f.events(f.med) {
@@ -181,6 +188,13 @@ func (f *flow) deliver() [][]byte {
 	f.mc.Advance()
 	for _, r := range rd.Results {
 		f.t.Logf("block %d: mediator result for request %d: %s %s", f.height, r.Result.RequestIdMicros, r.Result.Verdict, r.Result.RejectReason)
+		verdict := r.Result.Verdict.String()
+		if r.Result.RejectCode == mediatorpb.RejectCode_REJECT_CODE_TIMEOUT {
+			verdict += " timeout"
+		} else if r.Result.RejectReason != "" {
+			verdict += " " + r.Result.RejectReason
+		}
+		f.results = append(f.results, verdict)
 		signed, err := mediator.SignResult(f.med.sig, r.Result)
 		if err != nil {
 			f.t.Fatal(err)
@@ -239,6 +253,11 @@ func (f *flow) stepMediator(ev *pb.SequencedEvent) {
 		if err := f.mc.Step(*req); err != nil {
 			f.t.Fatal(err)
 		}
+		return
+	}
+	// Any other delivery (a receipt, a time proof) tells the core the time.
+	if err := f.mc.Step(mediator.TimeEvent{TS: ev.TimestampMicros}); err != nil {
+		f.t.Fatal(err)
 	}
 }
 
@@ -261,6 +280,11 @@ func (f *flow) submit(p *member, cmd ledger.Command) []byte {
 	plan, err := protocol.Recipients(prep, f.hosting)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if f.withhold != "" { // a malicious submitter drops a hosting participant everywhere
+		for i := range plan.Views {
+			plan.Views[i].Recipients = slices.DeleteFunc(plan.Views[i].Recipients, func(r string) bool { return r == f.withhold })
+		}
 	}
 	b, err := plan.Batch(f, []string{f.med.id})
 	if err != nil {
@@ -373,4 +397,49 @@ func (f *flow) sequenced(p *member, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestEngineTimeout: the issuer's participant (the only confirming one: the owner is an
+// observer of a proposal) never answers; when sequencer time passes
+// the decision time (seen through any later event the mediator receives) the mediator
+// rejects with a timeout and nothing is committed anywhere.
+func TestEngineTimeout(t *testing.T) {
+	f := newFlow(t)
+	f.drop = f.bankP.id // the bank's participant goes down after submitting: its answers are lost
+	f.block(f.submit(f.bankP, ledger.CreateCommand([]ledger.Party{bankParty}, ledger.TemplateID{Package: f.pkg.ID, Name: "IouProposal"}, ledger.Record{
+		"issuer": ledger.PartyValue(bankParty), "owner": ledger.PartyValue(aliceParty),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("5")}, "currency": ledger.TextValue("USD"),
+	})))
+	if len(f.templates(f.bankP, "IouProposal")) != 0 {
+		t.Fatal("committed without the issuer's confirmation")
+	}
+	// The mediator asks for a time proof (an empty batch to itself) after the decision time.
+	f.now += 31_000_000
+	f.block(f.sign(f.med, "time-proof", &pb.Batch{}))
+	if len(f.results) == 0 || f.results[len(f.results)-1] != "VERDICT_REJECT timeout" {
+		t.Fatalf("mediator results %v, want a timeout rejection", f.results)
+	}
+	for _, p := range []*member{f.bankP, f.traderP} {
+		if len(f.engines[p.id].ACS()) != 0 {
+			t.Fatalf("%s committed something", p.id)
+		}
+	}
+}
+
+// TestEngineWithheldView: a submitter that does not send a view to a participant hosting
+// one of its informees is caught by the participants that do get it (the hosting
+// participant is missing from the view's recipients), and the request is rejected.
+func TestEngineWithheldView(t *testing.T) {
+	f := newFlow(t)
+	f.withhold = f.traderP.id
+	f.block(f.submit(f.bankP, ledger.CreateCommand([]ledger.Party{bankParty}, ledger.TemplateID{Package: f.pkg.ID, Name: "IouProposal"}, ledger.Record{
+		"issuer": ledger.PartyValue(bankParty), "owner": ledger.PartyValue(aliceParty),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("5")}, "currency": ledger.TextValue("USD"),
+	})))
+	if len(f.results) != 1 || !strings.HasPrefix(f.results[0], "VERDICT_REJECT") || !strings.Contains(f.results[0], "recipient") {
+		t.Fatalf("mediator results %v, want a rejection naming the missing recipient", f.results)
+	}
+	if len(f.engines[f.bankP.id].ACS()) != 0 || len(f.engines[f.traderP.id].ACS()) != 0 {
+		t.Fatal("a request with a withheld view was committed")
+	}
 }
