@@ -42,7 +42,8 @@ type flow struct {
 	r                   *core.MemReader
 	height, now         int64
 	bankP, traderP, med *member
-	carolP              *member // hosts no party of the flow
+	carolP              *member   // hosts no party of the flow
+	extra               []*member // more participants hosting alice (seed 004)
 	engines             map[string]*engine.Engine
 	mc                  *mediator.Core
 	pkgs                *ledger.PackageSet
@@ -50,9 +51,9 @@ type flow struct {
 	hosting             protocol.HostingMap
 	verifier            mediator.StaticKeys
 	msgs                int
-	drop                string   // a participant whose sends are lost (stopped)
-	withhold            string   // a participant the submitter leaves out of every view
-	results             []string // the mediator's verdicts, "VERDICT reason"
+	drop                map[string]bool // participants whose sends are lost (stopped)
+	withhold            string          // a participant the submitter leaves out of every view
+	results             []string        // the mediator's verdicts, "VERDICT reason"
 }
 
 func newMember(t *testing.T, kind crypto.MemberKind, name string) *member {
@@ -65,13 +66,24 @@ func newMember(t *testing.T, kind crypto.MemberKind, name string) *member {
 	return &member{id: m.String(), sig: sig, enc: enc}
 }
 
-func newFlow(t *testing.T) *flow {
+func (f *flow) participants() []*member {
+	return append([]*member{f.bankP, f.traderP, f.carolP}, f.extra...)
+}
+
+func newFlow(t *testing.T) *flow { return newHostedFlow(t, 1, 1) }
+
+// newHostedFlow hosts alice on hosts participants (the trader and hosts-1 more) with a
+// confirmation threshold.
+func newHostedFlow(t *testing.T, hosts, threshold int) *flow {
 	f := &flow{t: t, r: core.NewMemReader(), now: 1_700_000_000_000_000, engines: map[string]*engine.Engine{}, verifier: mediator.StaticKeys{}}
 	f.bankP, f.traderP, f.carolP = newMember(t, crypto.KindParticipant, "bank"), newMember(t, crypto.KindParticipant, "trader"), newMember(t, crypto.KindParticipant, "carol")
 	f.med = newMember(t, crypto.KindMediator, "mediator")
+	for i := 1; i < hosts; i++ {
+		f.extra = append(f.extra, newMember(t, crypto.KindParticipant, fmt.Sprintf("alicehost%d", i)))
+	}
 	ns, _ := crypto.GenerateSigningKey(nil)
 	g := &core.Genesis{SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters()}
-	for _, m := range []*member{f.bankP, f.traderP, f.carolP, f.med} {
+	for _, m := range append(f.participants(), f.med) {
 		g.Members = append(g.Members, core.GenesisMember{ID: m.id, SigningKeys: []string{core.EncodeKey(m.sig.Public())}})
 		f.verifier[m.id] = []crypto.SigningPublicKey{m.sig.Public()}
 	}
@@ -90,13 +102,18 @@ func newFlow(t *testing.T) *flow {
 	if f.pkgs, err = ledger.NewPackageSet(f.pkg); err != nil {
 		t.Fatal(err)
 	}
-	f.hosting = protocol.HostingMap{string(bankParty): {f.bankP.id}, string(aliceParty): {f.traderP.id}}
-	for _, p := range []*member{f.bankP, f.traderP, f.carolP} {
+	aliceHosts := []string{f.traderP.id}
+	for _, m := range f.extra {
+		aliceHosts = append(aliceHosts, m.id)
+	}
+	slices.Sort(aliceHosts)
+	f.hosting = protocol.HostingMap{string(bankParty): {f.bankP.id}, string(aliceParty): aliceHosts}
+	for _, p := range f.participants() {
 		f.engines[p.id] = f.newEngine(g.SynchronizerID, p)
 	}
 	topo := mediator.NewMemTopology()
 	topo.Set(string(bankParty), 0, mediator.PartyHosting{Threshold: 1, Confirmers: []string{f.bankP.id}})
-	topo.Set(string(aliceParty), 0, mediator.PartyHosting{Threshold: 1, Confirmers: []string{f.traderP.id}})
+	topo.Set(string(aliceParty), 0, mediator.PartyHosting{Threshold: threshold, Confirmers: aliceHosts})
 	if f.mc, err = mediator.NewCore(mediator.Config{Mediator: f.med.id, SynchronizerID: g.SynchronizerID, Topology: topo, Verifier: f.verifier}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +136,7 @@ func (f *flow) newEngine(syncID string, p *member) *engine.Engine {
 }
 
 func (f *flow) EncryptionKey(id string) (crypto.EncryptionPublicKey, bool) {
-	for _, m := range []*member{f.bankP, f.traderP, f.carolP, f.med} {
+	for _, m := range append(f.participants(), f.med) {
 		if m.id == id {
 			return m.enc.Public(), true
 		}
@@ -168,7 +185,7 @@ func (f *flow) events(m *member) []*pb.SequencedEvent {
 // deliver hands new events to the engines and the mediator and returns what they send.
 func (f *flow) deliver() [][]byte {
 	var txs [][]byte
-	for _, p := range []*member{f.bankP, f.traderP, f.carolP} {
+	for _, p := range f.participants() {
 		e := f.engines[p.id]
 		for _, ev := range f.events(p) {
 			if err := e.Step(ev); err != nil {
@@ -176,7 +193,7 @@ func (f *flow) deliver() [][]byte {
 			}
 		}
 		for _, s := range e.Ready().Sends {
-			if p.id != f.drop {
+			if !f.drop[p.id] {
 				txs = append(txs, f.sign(p, s.MessageID, s.Batch))
 			}
 		}
@@ -405,7 +422,7 @@ func (f *flow) sequenced(p *member, id string) bool {
 // rejects with a timeout and nothing is committed anywhere.
 func TestEngineTimeout(t *testing.T) {
 	f := newFlow(t)
-	f.drop = f.bankP.id // the bank's participant goes down after submitting: its answers are lost
+	f.drop = map[string]bool{f.bankP.id: true} // the bank's participant goes down after submitting: its answers are lost
 	f.block(f.submit(f.bankP, ledger.CreateCommand([]ledger.Party{bankParty}, ledger.TemplateID{Package: f.pkg.ID, Name: "IouProposal"}, ledger.Record{
 		"issuer": ledger.PartyValue(bankParty), "owner": ledger.PartyValue(aliceParty),
 		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("5")}, "currency": ledger.TextValue("USD"),
@@ -441,5 +458,40 @@ func TestEngineWithheldView(t *testing.T) {
 	}
 	if len(f.engines[f.bankP.id].ACS()) != 0 || len(f.engines[f.traderP.id].ACS()) != 0 {
 		t.Fatal("a request with a withheld view was committed")
+	}
+}
+
+// TestEnginePartyHostedWithThreshold (seed 004): alice is hosted on three participants
+// with confirmation threshold 2. Her acceptance commits with one hosting participant
+// stopped, and times out with two stopped.
+func TestEnginePartyHostedWithThreshold(t *testing.T) {
+	for _, tc := range []struct {
+		stopped int
+		commits bool
+	}{{1, true}, {2, false}} {
+		t.Run(fmt.Sprintf("%d stopped", tc.stopped), func(t *testing.T) {
+			f := newHostedFlow(t, 3, 2)
+			f.block(f.submit(f.bankP, ledger.CreateCommand([]ledger.Party{bankParty}, ledger.TemplateID{Package: f.pkg.ID, Name: "IouProposal"}, ledger.Record{
+				"issuer": ledger.PartyValue(bankParty), "owner": ledger.PartyValue(aliceParty),
+				"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("7")}, "currency": ledger.TextValue("USD"),
+			})))
+			prop := f.templates(f.bankP, "IouProposal")[0]
+			f.drop = map[string]bool{}
+			for _, m := range f.extra[:tc.stopped] {
+				f.drop[m.id] = true
+			}
+			f.block(f.submit(f.traderP, ledger.ExerciseCommand([]ledger.Party{aliceParty}, ledger.TemplateID{Package: f.pkg.ID, Name: "IouProposal"}, prop, "Accept", ledger.Record{})))
+			if !tc.commits {
+				f.now += 31_000_000
+				f.block(f.sign(f.med, "time-proof", &pb.Batch{}))
+			}
+			last := f.results[len(f.results)-1]
+			if got := len(f.templates(f.bankP, "Iou")) == 1; got != tc.commits {
+				t.Fatalf("committed %v, want %v (last verdict %s)", got, tc.commits, last)
+			}
+			if !tc.commits && last != "VERDICT_REJECT timeout" {
+				t.Fatalf("last verdict %q, want a timeout", last)
+			}
+		})
 	}
 }
