@@ -17,7 +17,6 @@ import (
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
-	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -226,55 +225,17 @@ func (f *flow) deliver() [][]byte {
 	return txs
 }
 
-// stepMediator turns one delivery into the mediator core's events, as its loop does.
+// stepMediator feeds one delivery to the mediator core through its intake.
 func (f *flow) stepMediator(ev *pb.SequencedEvent) {
-	var req *mediator.RequestEvent
-	var rhm []mediator.RootHashMessage
-	for _, env := range ev.GetBatch().GetEnvelopes() {
-		msg, err := protocol.DecodeMessage(env.Content)
-		if err != nil {
-			continue
-		}
-		switch {
-		case msg.GetEncrypted().GetKind() == protocolpb.EncryptedPayload_KIND_INFORMEE_TREE:
-			op, err := protocol.OpenPayload(env.Content, f.med.id, func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) { return f.med.enc, true })
-			if err != nil {
-				f.t.Fatal(err)
-			}
-			it, err := protocol.DecodeInformeeTree(op.Plaintext)
-			if err != nil {
-				f.t.Fatal(err)
-			}
-			b, _ := it.MediatorRequest().Marshal()
-			req = &mediator.RequestEvent{TS: ev.TimestampMicros, InformeeTree: b, DecisionTimeout: 30_000_000}
-		case msg.GetRootHash() != nil:
-			var rc []string
-			for _, r := range env.Recipients {
-				if r.Member != "" {
-					rc = append(rc, r.Member)
-				}
-			}
-			rhm = append(rhm, mediator.RootHashMessage{RootHash: msg.GetRootHash().RootHash, Recipients: rc})
-		case msg.GetConfirmationResponse() != nil:
-			_, resp, err := mediator.DecodeSignedResponse(msg.GetConfirmationResponse())
-			if err != nil {
-				f.t.Fatal(err)
-			}
-			if err := f.mc.Step(mediator.ResponseEvent{TS: ev.TimestampMicros, Sender: resp.Sender, Signed: msg.GetConfirmationResponse()}); err != nil {
-				f.t.Fatal(err)
-			}
-		}
+	in := mediator.Intake{
+		Mediator:        f.med.id,
+		Decryption:      func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) { return f.med.enc, true },
+		DecisionTimeout: func(int64) int64 { return 30_000_000 },
 	}
-	if req != nil {
-		req.RootHashMessages = rhm
-		if err := f.mc.Step(*req); err != nil {
+	for _, e := range in.Events(ev) {
+		if err := f.mc.Step(e); err != nil {
 			f.t.Fatal(err)
 		}
-		return
-	}
-	// Any other delivery (a receipt, a time proof) tells the core the time.
-	if err := f.mc.Step(mediator.TimeEvent{TS: ev.TimestampMicros}); err != nil {
-		f.t.Fatal(err)
 	}
 }
 
