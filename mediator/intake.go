@@ -41,7 +41,7 @@ func (in Intake) Events(ev *seqpb.SequencedEvent) []Event {
 				req = r
 			}
 		case msg.GetRootHash() != nil:
-			rhm = append(rhm, RootHashMessage{RootHash: msg.GetRootHash().RootHash, Recipients: memberRecipients(env)})
+			rhm = append(rhm, RootHashMessage{RootHash: msg.GetRootHash().RootHash, Recipients: protocol.MemberRecipients(env)})
 		case msg.GetConfirmationResponse() != nil:
 			if _, resp, err := DecodeSignedResponse(msg.GetConfirmationResponse()); err == nil {
 				out = append(out, ResponseEvent{TS: ev.TimestampMicros, Sender: resp.Sender, Signed: msg.GetConfirmationResponse()})
@@ -72,14 +72,4 @@ func (in Intake) request(ev *seqpb.SequencedEvent, content []byte) *RequestEvent
 		return nil
 	}
 	return &RequestEvent{TS: ev.TimestampMicros, InformeeTree: b, DecisionTimeout: in.DecisionTimeout(ev.TimestampMicros)}
-}
-
-func memberRecipients(env *seqpb.Envelope) []string {
-	var out []string
-	for _, r := range env.Recipients {
-		if r.Member != "" {
-			out = append(out, r.Member)
-		}
-	}
-	return out
 }

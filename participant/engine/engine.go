@@ -161,7 +161,7 @@ func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 			in.rootHashes = append(in.rootHashes, msg.GetRootHash().RootHash)
 		case msg.GetEncrypted() != nil:
 			if op, err := protocol.OpenPayload(env.Content, e.cfg.Participant, e.cfg.Decryption); err == nil && op.Kind == protocolpb.EncryptedPayload_KIND_VIEW {
-				in.views = append(in.views, openedView{plaintext: op.Plaintext, recipients: memberRecipients(env)})
+				in.views = append(in.views, openedView{plaintext: op.Plaintext, recipients: protocol.MemberRecipients(env)})
 			}
 		case msg.GetTransactionResult() != nil:
 			in.results = append(in.results, msg.GetTransactionResult())
@@ -177,16 +177,6 @@ func names(env *seqpb.Envelope, member string) bool {
 		}
 	}
 	return false
-}
-
-func memberRecipients(env *seqpb.Envelope) []string {
-	var out []string
-	for _, r := range env.Recipients {
-		if r.Member != "" {
-			out = append(out, r.Member)
-		}
-	}
-	return out
 }
 
 func toHash(b []byte) (protocol.Hash, error) {

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	pb "github.com/cometsync/cometsync/proto/protocolpb"
+	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
 // Envelope contents of the transaction protocol are ProtocolMessages, so that a
@@ -41,4 +42,15 @@ func DecodeMessage(b []byte) (*pb.ProtocolMessage, error) {
 		return nil, malformed("protocol message", "empty")
 	}
 	return &m, nil
+}
+
+// MemberRecipients lists the member recipients an envelope names (groups left out).
+func MemberRecipients(env *seqpb.Envelope) []string {
+	var out []string
+	for _, r := range env.GetRecipients() {
+		if r.Member != "" {
+			out = append(out, r.Member)
+		}
+	}
+	return out
 }
