@@ -69,10 +69,18 @@ type Update struct {
 	Archived  []ledger.ContractID
 }
 
+// Completion is the outcome of a confirmation request this participant took part in.
+type Completion struct {
+	RequestID int64
+	Committed bool
+	Reason    string
+}
+
 // Ready is what the engine decided since the last call of Ready.
 type Ready struct {
-	Sends   []Send
-	Updates []Update
+	Sends       []Send
+	Updates     []Update
+	Completions []Completion
 }
 
 // request is a confirmation request awaiting its verdict.

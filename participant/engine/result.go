@@ -31,9 +31,11 @@ func (e *Engine) handleResult(ts int64, signed []byte) error {
 	for _, id := range req.locked {
 		delete(e.locks, id)
 	}
-	if r.Verdict == mediatorpb.Verdict_VERDICT_APPROVE && req.approved {
+	committed := r.Verdict == mediatorpb.Verdict_VERDICT_APPROVE && req.approved
+	if committed {
 		e.commit(r.RequestIdMicros, req)
 	}
+	e.ready.Completions = append(e.ready.Completions, Completion{RequestID: r.RequestIdMicros, Committed: committed, Reason: r.RejectReason})
 	return nil
 }
 

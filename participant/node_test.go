@@ -1,0 +1,226 @@
+package participant_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/participant"
+	"github.com/cometsync/cometsync/participant/protocol"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/testnet"
+)
+
+func driverConfig(net *testnet.Network, m testnet.Member) driver.Config {
+	cfg := driver.DefaultConfig()
+	cfg.Endpoints, cfg.Member, cfg.SigningKey = net.APIAddresses(), m.ID, m.Key
+	cfg.ResubmitInterval = time.Second
+	return cfg
+}
+
+// runMediator runs a mediator over the driver: it registers its encryption key, follows
+// its stream through the intake into the aggregation core, and sends the verdicts.
+func runMediator(t *testing.T, ctx context.Context, net *testnet.Network, m testnet.Member, enc crypto.EncryptionPrivateKey) {
+	t.Helper()
+	c, err := driver.New(driverConfig(net, m), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := c.DownloadTopologyState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := ts.State
+	core, err := mediator.NewCore(mediator.Config{Mediator: m.ID, SynchronizerID: c.SynchronizerID(), Topology: mediator.OnChain{State: topo}, Verifier: mediator.OnChain{State: topo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := mediator.Intake{Mediator: m.ID, DecisionTimeout: func(int64) int64 { return 30_000_000 },
+		Decryption: func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) { return enc, true }}
+	var mu sync.Mutex
+	go func() {
+		_ = c.Subscribe(ctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, err := topo.Follow(ev); err != nil {
+				return err
+			}
+			for _, e := range in.Events(ev) {
+				if err := core.Step(e); err != nil {
+					return err
+				}
+			}
+			rd := core.Ready()
+			core.Advance()
+			for _, r := range rd.Results {
+				signed, err := mediator.SignResult(m.Key, r.Result)
+				if err != nil {
+					return err
+				}
+				b, _ := signed.Marshal()
+				env := &pb.Envelope{Content: protocol.WrapTransactionResult(b)}
+				for _, rc := range r.Recipients {
+					env.Recipients = append(env.Recipients, &pb.Recipient{Member: rc})
+				}
+				if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: r.MessageID()}); err != nil {
+					t.Logf("mediator send: %v", err)
+				}
+			}
+			return nil
+		})
+	}()
+	mem, _ := crypto.ParseMember(m.ID)
+	mu.Lock()
+	b, err := participant.RegistrationBatch(topo, mem, m.Key, enc.Public())
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendAndWait(ctx, b, driver.SendOptions{}); err != nil {
+		t.Fatalf("mediator registration: %v", err)
+	}
+}
+
+// TestParticipantNodesOnARealChain: two participant nodes and a mediator on a real
+// one-validator chain register their keys on-chain, allocate parties, and run an IOU
+// proposal and its acceptance through the transaction protocol; both participants end up
+// with the IOU, and a restarted participant rebuilds the same active contracts from the
+// chain.
+func TestParticipantNodesOnARealChain(t *testing.T) {
+	specs := []testnet.MemberSpec{
+		{Kind: crypto.KindParticipant, Name: "bankp"}, {Kind: crypto.KindParticipant, Name: "traderp"},
+		{Kind: crypto.KindMediator, Name: "mediator"},
+	}
+	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(net.Close)
+	if err := net.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := ledger.ParsePackage(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, _ := ledger.NewPackageSet(pkg)
+	med := net.Member("mediator")
+	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+	runMediator(t, ctx, net, med, medEnc)
+
+	start := func(name string, enc crypto.EncryptionPrivateKey) *participant.Node {
+		n, err := participant.Start(ctx, participant.Config{
+			Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs,
+			Mediators: []string{med.ID}, Tolerance: time.Minute,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Stop)
+		if err := n.Register(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	bankEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+	traderEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+	bankNode, traderNode := start("bankp", bankEnc), start("traderp", traderEnc)
+	bank, err := bankNode.AllocateParty(ctx, "Bank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := traderNode.AllocateParty(ctx, "Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, n := range []*participant.Node{bankNode, traderNode} {
+		for _, p := range []ledger.Party{bank, alice} {
+			if err := n.WaitHosted(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tmpl := ledger.TemplateID{Package: pkg.ID, Name: "IouProposal"}
+	if _, err := bankNode.Submit(ctx, ledger.CreateCommand([]ledger.Party{bank}, tmpl, ledger.Record{
+		"issuer": ledger.PartyValue(bank), "owner": ledger.PartyValue(alice),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("100")}, "currency": ledger.TextValue("USD"),
+	})); err != nil {
+		t.Fatalf("create the proposal: %v", err)
+	}
+	var prop ledger.ContractID
+	waitACS(t, ctx, traderNode, func(acs ledger.ContractMap) bool {
+		for id, c := range acs {
+			if c.Template.Name == "IouProposal" {
+				prop = id
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := traderNode.Submit(ctx, ledger.ExerciseCommand([]ledger.Party{alice}, tmpl, prop, "Accept", ledger.Record{})); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	settled := func(acs ledger.ContractMap) bool {
+		return countTemplate(acs, "Iou") == 1 && countTemplate(acs, "IouProposal") == 0
+	}
+	for _, n := range []*participant.Node{bankNode, traderNode} {
+		waitACS(t, ctx, n, settled)
+	}
+
+	// Recovery: a new node with the bank participant's keys and no state rebuilds the
+	// same active contracts from the chain, and sends nothing twice (its responses all
+	// have receipts on the stream).
+	bankNode.Stop()
+	replayed := start("bankp", bankEnc)
+	waitACS(t, ctx, replayed, settled)
+	if !sameContracts(replayed.ACS(), traderNode.ACS()) {
+		t.Fatal("the replayed bank participant's active contracts differ from the trader's")
+	}
+}
+
+func sameContracts(a, b ledger.ContractMap) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id := range a {
+		if _, ok := b[id]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func countTemplate(acs ledger.ContractMap, name string) int {
+	k := 0
+	for _, c := range acs {
+		if c.Template.Name == name {
+			k++
+		}
+	}
+	return k
+}
+
+func waitACS(t *testing.T, ctx context.Context, n *participant.Node, cond func(ledger.ContractMap) bool) {
+	t.Helper()
+	if err := n.WaitACS(ctx, cond); err != nil {
+		t.Fatalf("active contracts never reached the expected state: %v", err)
+	}
+}

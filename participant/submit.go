@@ -1,0 +1,125 @@
+package participant
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/protocol"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/topology"
+)
+
+// Register puts the node's namespace root certificate and its keys on-chain (if they
+// are not there yet) and waits until its own stream shows them in force.
+func (n *Node) Register(ctx context.Context) error {
+	me, err := crypto.ParseMember(n.cfg.Driver.Member)
+	if err != nil {
+		return err
+	}
+	enc := n.cfg.EncryptionKey.Public()
+	n.mu.Lock()
+	b, err := RegistrationBatch(n.topo, me, n.cfg.Driver.SigningKey, enc)
+	n.mu.Unlock()
+	if err != nil || len(b.Envelopes) == 0 {
+		return err
+	}
+	if _, err := n.client.SendAndWait(ctx, b, driver.SendOptions{}); err != nil {
+		return fmt.Errorf("register keys: %w", err)
+	}
+	return n.await(ctx, func() bool { _, ok := (encryptionKeys{n.topo.Head()}).EncryptionKey(me.String()); return ok })
+}
+
+// AllocateParty hosts a new party name::<this participant's namespace> here, with
+// submission permission, and waits until it is on-chain.
+func (n *Node) AllocateParty(ctx context.Context, name string) (ledger.Party, error) {
+	me, err := crypto.ParseMember(n.cfg.Driver.Member)
+	if err != nil {
+		return "", err
+	}
+	uid, err := crypto.NewUID(name, me.UID.Namespace)
+	if err != nil {
+		return "", err
+	}
+	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1,
+		topology.NewPartyToParticipant(uid, 1, topology.Host(me, topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION)))
+	if err != nil {
+		return "", err
+	}
+	b := &pb.Batch{Envelopes: []*pb.Envelope{{
+		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}},
+		Content:    topology.Sign(tx, false, n.cfg.Driver.SigningKey).Marshal(),
+	}}}
+	if _, err := n.client.SendAndWait(ctx, b, driver.SendOptions{}); err != nil {
+		return "", fmt.Errorf("allocate party %s: %w", uid, err)
+	}
+	err = n.await(ctx, func() bool { _, ok := n.topo.Head().PartyToParticipant(uid.String()); return ok })
+	return ledger.Party(uid.String()), err
+}
+
+// Submit runs cmd through the transaction protocol and waits for its verdict.
+func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completion, error) {
+	b, err := n.prepare(cmd)
+	if err != nil {
+		return engine.Completion{}, err
+	}
+	receipt, err := n.client.SendAndWait(ctx, b, driver.SendOptions{})
+	if err != nil {
+		return engine.Completion{}, fmt.Errorf("submit: %w", err)
+	}
+	c, err := n.completion(ctx, receipt.TimestampMicros)
+	if err == nil && !c.Committed {
+		err = fmt.Errorf("%w: %s", ErrRejected, c.Reason)
+	}
+	return c, err
+}
+
+// prepare interprets cmd against the active contracts and builds the encrypted batch.
+func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	acs := n.eng.ACS()
+	now := time.Now().UTC().Truncate(time.Microsecond) // ledger time: checked against the sequencing time within the tolerance
+	tx, err := ledger.Interpret(n.cfg.Packages, cmd, acs, now, ledger.Seed(randomSeed()))
+	if err != nil {
+		return nil, err
+	}
+	meta := protocol.Metadata{
+		SubmittingParticipant: n.cfg.Driver.Member, Submitters: ledger.NewPartySet(cmd.ActAs...),
+		SynchronizerID: n.client.SynchronizerID(), MediatorGroup: n.cfg.MediatorGroup, LedgerTime: now,
+	}
+	p, err := protocol.Prepare(tx, acs, meta, protocol.Seed(randomSeed()))
+	if err != nil {
+		return nil, err
+	}
+	head := n.topo.Head()
+	plan, err := protocol.Recipients(p, hosting{head})
+	if err != nil {
+		return nil, err
+	}
+	return plan.Batch(encryptionKeys{head}, n.cfg.Mediators)
+}
+
+// completion waits for the verdict on the request sequenced at ts.
+func (n *Node) completion(ctx context.Context, ts int64) (engine.Completion, error) {
+	n.mu.Lock()
+	if c, ok := n.early[ts]; ok {
+		delete(n.early, ts)
+		n.mu.Unlock()
+		return c, nil
+	}
+	w := make(chan engine.Completion, 1)
+	n.waiters[ts] = w
+	n.mu.Unlock()
+	select {
+	case c := <-w:
+		return c, nil
+	case <-ctx.Done():
+		return engine.Completion{}, ctx.Err()
+	}
+}
