@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +12,6 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
-	"github.com/cometsync/cometsync/participant/protocol"
-	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -23,73 +20,6 @@ func driverConfig(net *testnet.Network, m testnet.Member) driver.Config {
 	cfg.Endpoints, cfg.Member, cfg.SigningKey = net.APIAddresses(), m.ID, m.Key
 	cfg.ResubmitInterval = time.Second
 	return cfg
-}
-
-// runMediator runs a mediator over the driver: it registers its encryption key, follows
-// its stream through the intake into the aggregation core, and sends the verdicts.
-func runMediator(t *testing.T, ctx context.Context, net *testnet.Network, m testnet.Member, enc crypto.EncryptionPrivateKey) {
-	t.Helper()
-	c, err := driver.New(driverConfig(net, m), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := c.DownloadTopologyState(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := ts.State
-	core, err := mediator.NewCore(mediator.Config{Mediator: m.ID, SynchronizerID: c.SynchronizerID(), Topology: mediator.OnChain{State: topo}, Verifier: mediator.OnChain{State: topo}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := mediator.Intake{Mediator: m.ID, DecisionTimeout: func(int64) int64 { return 30_000_000 },
-		Decryption: func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) { return enc, true }}
-	var mu sync.Mutex
-	go func() {
-		_ = c.Subscribe(ctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if _, err := topo.Follow(ev); err != nil {
-				return err
-			}
-			for _, e := range in.Events(ev) {
-				if err := core.Step(e); err != nil {
-					return err
-				}
-			}
-			rd := core.Ready()
-			core.Advance()
-			for _, r := range rd.Results {
-				signed, err := mediator.SignResult(m.Key, r.Result)
-				if err != nil {
-					return err
-				}
-				b, _ := signed.Marshal()
-				env := &pb.Envelope{Content: protocol.WrapTransactionResult(b)}
-				for _, rc := range r.Recipients {
-					env.Recipients = append(env.Recipients, &pb.Recipient{Member: rc})
-				}
-				if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: r.MessageID()}); err != nil {
-					t.Logf("mediator send: %v", err)
-				}
-			}
-			return nil
-		})
-	}()
-	mem, _ := crypto.ParseMember(m.ID)
-	mu.Lock()
-	b, err := participant.RegistrationBatch(topo, mem, m.Key, enc.Public())
-	mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SendAndWait(ctx, b, driver.SendOptions{}); err != nil {
-		t.Fatalf("mediator registration: %v", err)
-	}
 }
 
 // TestParticipantNodesOnARealChain: two participant nodes and a mediator on a real
@@ -123,7 +53,11 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	pkgs, _ := ledger.NewPackageSet(pkg)
 	med := net.Member("mediator")
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	runMediator(t, ctx, net, med, medEnc)
+	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc, DefaultDecisionTimeoutMicros: 30_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mp.Stop)
 
 	start := func(name string, enc crypto.EncryptionPrivateKey) *participant.Node {
 		n, err := participant.Start(ctx, participant.Config{

@@ -24,7 +24,7 @@ func (n *Node) Register(ctx context.Context) error {
 	}
 	enc := n.cfg.EncryptionKey.Public()
 	n.mu.Lock()
-	b, err := RegistrationBatch(n.topo, me, n.cfg.Driver.SigningKey, enc)
+	b, err := topology.KeyRegistration(n.topo, me, n.cfg.Driver.SigningKey, enc)
 	n.mu.Unlock()
 	if err != nil || len(b.Envelopes) == 0 {
 		return err

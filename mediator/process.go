@@ -1,0 +1,145 @@
+package mediator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/participant/protocol"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/topology"
+)
+
+// ProcessConfig configures a running mediator.
+type ProcessConfig struct {
+	Driver        driver.Config
+	EncryptionKey crypto.EncryptionPrivateKey
+	// DefaultDecisionTimeoutMicros applies when the on-chain parameters set none.
+	DefaultDecisionTimeoutMicros int64
+	Logger                       *slog.Logger
+}
+
+// Process is the mediator's I/O shell around its core: it follows the mediator's stream
+// from counter 0 (topology through topology.State.Follow, requests and responses through
+// the Intake into the Core) and sends the verdicts. Its state is rebuilt from the chain at
+// every start; verdicts carry deterministic message ids, so a replayed verdict that was
+// already sequenced is deduplicated by the sequencer.
+type Process struct {
+	client *driver.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartProcess connects, registers the mediator's encryption key on-chain when needed and
+// starts following the stream.
+func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c, err := driver.New(cfg.Driver, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		return nil, err
+	}
+	ts, err := c.DownloadTopologyState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	topo := ts.State
+	core, err := NewCore(Config{Mediator: cfg.Driver.Member, SynchronizerID: c.SynchronizerID(), Topology: OnChain{State: topo}, Verifier: OnChain{State: topo}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{client: c, done: make(chan struct{})}
+	lctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	var mu sync.Mutex
+	intake := Intake{
+		Mediator: cfg.Driver.Member,
+		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
+			return cfg.EncryptionKey, cfg.EncryptionKey.Public().Fingerprint() == fp
+		},
+		DecisionTimeout: func(at int64) int64 {
+			if params, ok := topo.SnapshotAt(at).Parameters(); ok && params.DecisionTimeoutMicros > 0 {
+				return params.DecisionTimeoutMicros
+			}
+			return cfg.DefaultDecisionTimeoutMicros
+		},
+	}
+	go func() {
+		defer close(p.done)
+		err := c.Subscribe(lctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return step(ctx, c, cfg.Driver.SigningKey, topo, core, intake, ev)
+		})
+		if err != nil && lctx.Err() == nil {
+			log.Error("mediator stream ended", "err", err)
+		}
+	}()
+	if err := p.register(ctx, &mu, topo, cfg); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+func step(ctx context.Context, c *driver.Client, key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Intake, ev *pb.SequencedEvent) error {
+	if _, err := topo.Follow(ev); err != nil {
+		return fmt.Errorf("topology diverged: %w", err)
+	}
+	for _, e := range in.Events(ev) {
+		if err := core.Step(e); err != nil {
+			return err
+		}
+	}
+	rd := core.Ready()
+	core.Advance()
+	for _, r := range rd.Results {
+		signed, err := SignResult(key, r.Result)
+		if err != nil {
+			return err
+		}
+		b, err := signed.Marshal()
+		if err != nil {
+			return err
+		}
+		env := &pb.Envelope{Content: protocol.WrapTransactionResult(b)}
+		for _, rc := range r.Recipients {
+			env.Recipients = append(env.Recipients, &pb.Recipient{Member: rc})
+		}
+		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: r.MessageID()}); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("send verdict %s: %w", r.MessageID(), err)
+		}
+	}
+	return nil
+}
+
+func (p *Process) register(ctx context.Context, mu *sync.Mutex, topo *topology.State, cfg ProcessConfig) error {
+	mem, err := crypto.ParseMember(cfg.Driver.Member)
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	b, err := topology.KeyRegistration(topo, mem, cfg.Driver.SigningKey, cfg.EncryptionKey.Public())
+	mu.Unlock()
+	if err != nil || len(b.Envelopes) == 0 {
+		return err
+	}
+	_, err = p.client.SendAndWait(ctx, b, driver.SendOptions{})
+	return err
+}
+
+// Stop ends the process.
+func (p *Process) Stop() {
+	p.cancel()
+	p.client.Close()
+	<-p.done
+}
