@@ -42,9 +42,13 @@ func (in Intake) Events(ev *seqpb.SequencedEvent) []Event {
 			}
 		case msg.GetRootHash() != nil:
 			rhm = append(rhm, RootHashMessage{RootHash: msg.GetRootHash().RootHash, Recipients: protocol.MemberRecipients(env)})
-		case msg.GetConfirmationResponse() != nil:
-			if _, resp, err := DecodeSignedResponse(msg.GetConfirmationResponse()); err == nil {
-				out = append(out, ResponseEvent{TS: ev.TimestampMicros, Sender: resp.Sender, Signed: msg.GetConfirmationResponse()})
+		case msg.GetEncrypted().GetKind() == protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE:
+			op, err := protocol.OpenPayload(env.Content, in.Mediator, in.Decryption)
+			if err != nil {
+				continue
+			}
+			if _, resp, err := DecodeSignedResponse(op.Plaintext); err == nil {
+				out = append(out, ResponseEvent{TS: ev.TimestampMicros, Sender: resp.Sender, Signed: op.Plaintext})
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/participant/protocol"
+	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/topology"
 )
@@ -111,9 +112,9 @@ func step(ctx context.Context, c *driver.Client, key crypto.SigningPrivateKey, t
 		if err != nil {
 			return err
 		}
-		env := &pb.Envelope{Content: protocol.WrapTransactionResult(b)}
-		for _, rc := range r.Recipients {
-			env.Recipients = append(env.Recipients, &pb.Recipient{Member: rc})
+		env, err := SealResult(r, b, topology.EncryptionKeysOf{Snapshot: topo.Head()})
+		if err != nil {
+			return err
 		}
 		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: r.MessageID()}); err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("send verdict %s: %w", r.MessageID(), err)
@@ -142,4 +143,20 @@ func (p *Process) Stop() {
 	p.cancel()
 	p.client.Close()
 	<-p.done
+}
+
+// SealResult seals a signed verdict to its recipients (the informee participants) under
+// the request's root hash.
+func SealResult(r Result, signed []byte, keys protocol.EncryptionKeys) (*pb.Envelope, error) {
+	var root protocol.Hash
+	copy(root[:], r.Result.RootHash)
+	var rcpts []*pb.Recipient
+	for _, rc := range r.Recipients {
+		rcpts = append(rcpts, &pb.Recipient{Member: rc})
+	}
+	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_TRANSACTION_RESULT, root, signed, r.Recipients, keys, rcpts)
+	if err != nil {
+		return nil, fmt.Errorf("seal verdict %s: %w", r.MessageID(), err)
+	}
+	return env, nil
 }

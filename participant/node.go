@@ -89,8 +89,12 @@ func (n *Node) engineConfig() engine.Config {
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			return n.cfg.EncryptionKey, n.cfg.EncryptionKey.Public().Fingerprint() == fp
 		},
-		Hosting:   func(at int64) protocol.Hosting { return hosting{n.topo.SnapshotAt(at)} },
-		Mediators: mediator.OnChain{State: n.topo},
+		Hosting:         func(at int64) protocol.Hosting { return hosting{n.topo.SnapshotAt(at)} },
+		Mediators:       mediator.OnChain{State: n.topo},
+		MediatorMembers: func(int64) []string { return n.cfg.Mediators },
+		Keys: func(at int64) protocol.EncryptionKeys {
+			return topology.EncryptionKeysOf{Snapshot: n.topo.SnapshotAt(at)}
+		},
 		Tolerance: n.cfg.Tolerance,
 	}
 }

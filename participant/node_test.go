@@ -1,6 +1,7 @@
 package participant_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	tmpl := ledger.TemplateID{Package: pkg.ID, Name: "IouProposal"}
 	if _, err := bankNode.Submit(ctx, ledger.CreateCommand([]ledger.Party{bank}, tmpl, ledger.Record{
 		"issuer": ledger.PartyValue(bank), "owner": ledger.PartyValue(alice),
-		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("100")}, "currency": ledger.TextValue("USD"),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("31337.4242")}, "currency": ledger.TextValue("ZWLXQ"),
 	})); err != nil {
 		t.Fatalf("create the proposal: %v", err)
 	}
@@ -117,6 +118,19 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	}
 	for _, n := range []*participant.Node{bankNode, traderNode} {
 		waitACS(t, ctx, n, settled)
+	}
+
+	// Nothing of the transactions is on the chain in the clear: views, informee trees,
+	// confirmation responses and verdicts are all sealed. (Party ids are public: they are
+	// in the topology.) The sender ids are found, so the scan does read the data.
+	chain := chainBytes(t, net)
+	if !bytes.Contains(chain, []byte(net.Member("bankp").ID)) {
+		t.Fatal("the chain scan does not see the data")
+	}
+	for _, secret := range []string{"ZWLXQ", "31337", "IouProposal", "Accept", "VERDICT"} {
+		if bytes.Contains(chain, []byte(secret)) {
+			t.Errorf("%q is on the chain in the clear", secret)
+		}
 	}
 
 	// Recovery: a new node with the bank participant's keys and no state rebuilds the
@@ -157,4 +171,25 @@ func waitACS(t *testing.T, ctx context.Context, n *participant.Node, cond func(l
 	if err := n.WaitACS(ctx, cond); err != nil {
 		t.Fatalf("active contracts never reached the expected state: %v", err)
 	}
+}
+
+// chainBytes concatenates every transaction of node 0's block store and every key and
+// value of its application state.
+func chainBytes(t *testing.T, net *testnet.Network) []byte {
+	t.Helper()
+	var all bytes.Buffer
+	bs := net.Node(0).CometBFT().BlockStore()
+	for h := bs.Base(); h <= bs.Height(); h++ {
+		if b := bs.LoadBlock(h); b != nil {
+			for _, tx := range b.Txs {
+				all.Write(tx)
+			}
+		}
+	}
+	r, release := net.Node(0).Snapshot()
+	defer release()
+	if err := r.Iterate(nil, nil, func(k, v []byte) (bool, error) { all.Write(k); all.Write(v); return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return all.Bytes()
 }

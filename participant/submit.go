@@ -32,7 +32,10 @@ func (n *Node) Register(ctx context.Context) error {
 	if _, err := n.client.SendAndWait(ctx, b, driver.SendOptions{}); err != nil {
 		return fmt.Errorf("register keys: %w", err)
 	}
-	return n.await(ctx, func() bool { _, ok := (encryptionKeys{n.topo.Head()}).EncryptionKey(me.String()); return ok })
+	return n.await(ctx, func() bool {
+		_, ok := (topology.EncryptionKeysOf{Snapshot: n.topo.Head()}).EncryptionKey(me.String())
+		return ok
+	})
 }
 
 // AllocateParty hosts a new party name::<this participant's namespace> here, with
@@ -102,7 +105,7 @@ func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return plan.Batch(encryptionKeys{head}, n.cfg.Mediators)
+	return plan.Batch(topology.EncryptionKeysOf{Snapshot: head}, n.cfg.Mediators)
 }
 
 // completion waits for the verdict on the request sequenced at ts.

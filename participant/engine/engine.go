@@ -31,6 +31,11 @@ type Config struct {
 	Hosting func(at int64) protocol.Hosting
 	// Mediators verifies the mediators' signatures on verdicts.
 	Mediators mediator.Verifier
+	// MediatorMembers are the members of the mediator group at a sequencing time; the
+	// responses are sealed to them.
+	MediatorMembers func(at int64) []string
+	// Keys gives the encryption keys in force at a sequencing time.
+	Keys func(at int64) protocol.EncryptionKeys
 	// Tolerance bounds |ledger time - sequencing time|.
 	Tolerance time.Duration
 }
@@ -44,8 +49,8 @@ func (c Config) Validate() error {
 		return errors.New("engine config: packages are nil")
 	case len(c.SigningKey.Key) == 0:
 		return errors.New("engine config: signing key is not set")
-	case c.Decryption == nil || c.Hosting == nil || c.Mediators == nil:
-		return errors.New("engine config: decryption, hosting and mediators must be set")
+	case c.Decryption == nil || c.Hosting == nil || c.Mediators == nil || c.MediatorMembers == nil || c.Keys == nil:
+		return errors.New("engine config: decryption, hosting, mediators, mediator members and keys must be set")
 	case c.Tolerance <= 0:
 		return errors.New("engine config: tolerance must be positive")
 	}
@@ -168,11 +173,14 @@ func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 		case msg.GetRootHash() != nil && names(env, e.cfg.Participant):
 			in.rootHashes = append(in.rootHashes, msg.GetRootHash().RootHash)
 		case msg.GetEncrypted() != nil:
-			if op, err := protocol.OpenPayload(env.Content, e.cfg.Participant, e.cfg.Decryption); err == nil && op.Kind == protocolpb.EncryptedPayload_KIND_VIEW {
+			op, err := protocol.OpenPayload(env.Content, e.cfg.Participant, e.cfg.Decryption)
+			switch {
+			case err != nil:
+			case op.Kind == protocolpb.EncryptedPayload_KIND_VIEW:
 				in.views = append(in.views, openedView{plaintext: op.Plaintext, recipients: protocol.MemberRecipients(env)})
+			case op.Kind == protocolpb.EncryptedPayload_KIND_TRANSACTION_RESULT:
+				in.results = append(in.results, op.Plaintext)
 			}
-		case msg.GetTransactionResult() != nil:
-			in.results = append(in.results, msg.GetTransactionResult())
 		}
 	}
 	return in

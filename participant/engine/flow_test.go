@@ -127,6 +127,8 @@ func (f *flow) newEngine(syncID string, p *member) *engine.Engine {
 		},
 		Hosting:   func(int64) protocol.Hosting { return f.hosting },
 		Mediators: f.verifier, Tolerance: time.Hour,
+		MediatorMembers: func(int64) []string { return []string{f.med.id} },
+		Keys:            func(int64) protocol.EncryptionKeys { return f },
 	}, nil)
 	if err != nil {
 		f.t.Fatal(err)
@@ -216,9 +218,9 @@ func (f *flow) deliver() [][]byte {
 			f.t.Fatal(err)
 		}
 		b, _ := signed.Marshal()
-		env := &pb.Envelope{Content: protocol.WrapTransactionResult(b)}
-		for _, rc := range r.Recipients {
-			env.Recipients = append(env.Recipients, &pb.Recipient{Member: rc})
+		env, err := mediator.SealResult(r, b, f)
+		if err != nil {
+			f.t.Fatal(err)
 		}
 		txs = append(txs, f.sign(f.med, r.MessageID(), &pb.Batch{Envelopes: []*pb.Envelope{env}}))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
+	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -116,10 +117,11 @@ func (e *Engine) respond(ts int64, req *request, hosting protocol.Hosting, reaso
 		return err
 	}
 	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: e.cfg.MediatorGroup}
-	e.ready.Sends = append(e.ready.Sends, Send{
-		MessageID: ResponseMessageID(ts),
-		Batch:     &seqpb.Batch{Envelopes: []*seqpb.Envelope{{Recipients: []*seqpb.Recipient{mg}, Content: protocol.WrapConfirmationResponse(signed)}}},
-	})
+	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE, req.root, signed, e.cfg.MediatorMembers(ts), e.cfg.Keys(ts), []*seqpb.Recipient{mg})
+	if err != nil {
+		return fmt.Errorf("seal the response to the mediators: %w", err)
+	}
+	e.ready.Sends = append(e.ready.Sends, Send{MessageID: ResponseMessageID(ts), Batch: &seqpb.Batch{Envelopes: []*seqpb.Envelope{env}}})
 	return nil
 }
 

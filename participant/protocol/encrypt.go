@@ -66,6 +66,13 @@ func seedInfo(kind pb.EncryptedPayload_Kind, bound Hash) []byte {
 	return append([]byte("cometsync/seed/"+kind.String()+"/"), bound[:]...)
 }
 
+// Seal encrypts plaintext under a fresh seed bound to (kind, bound), seals the seed to
+// each reader's encryption key and returns the envelope for recipients: how responses
+// and verdicts travel (to the mediator group, to the informee participants).
+func Seal(kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, readers []string, keys EncryptionKeys, recipients []*seqpb.Recipient) (*seqpb.Envelope, error) {
+	return sealEnvelope(kind, bound, plaintext, readers, keys, recipients)
+}
+
 // sealEnvelope encrypts plaintext under a fresh view seed and seals the seed to each of
 // readers; the envelope goes to recipients.
 func sealEnvelope(kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, readers []string, keys EncryptionKeys, recipients []*seqpb.Recipient) (*seqpb.Envelope, error) {
