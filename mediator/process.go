@@ -74,12 +74,20 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			return cfg.DefaultDecisionTimeoutMicros
 		},
 	}
+	ob := &outbox{pending: map[string]*pb.Batch{}}
 	go func() {
 		defer close(p.done)
 		err := c.Subscribe(lctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
 			mu.Lock()
 			defer mu.Unlock()
-			return step(ctx, c, cfg.Driver.SigningKey, topo, core, intake, ev)
+			if err := step(cfg.Driver.SigningKey, topo, core, intake, ev, ob); err != nil {
+				return err
+			}
+			ob.live = ob.live || ev.Height >= ts.Height
+			if ob.live {
+				ob.flush(ctx, c, log)
+			}
+			return nil
 		})
 		if err != nil && lctx.Err() == nil {
 			log.Error("mediator stream ended", "err", err)
@@ -92,9 +100,32 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	return p, nil
 }
 
-func step(ctx context.Context, c *driver.Client, key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Intake, ev *pb.SequencedEvent) error {
+// outbox holds the verdicts decided but not yet seen sequenced. While the process
+// replays history it only collects (a verdict's receipt comes later in the stream);
+// once it has caught up it sends what is left, so a restart sends nothing twice.
+type outbox struct {
+	pending map[string]*pb.Batch
+	live    bool
+}
+
+func (o *outbox) flush(ctx context.Context, c *driver.Client, log *slog.Logger) {
+	for id, b := range o.pending {
+		if _, err := c.Send(ctx, b, driver.SendOptions{MessageID: id}); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				log.Warn("send verdict", "message_id", id, "err", err)
+			}
+			continue
+		}
+		delete(o.pending, id)
+	}
+}
+
+func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Intake, ev *pb.SequencedEvent, ob *outbox) error {
 	if _, err := topo.Follow(ev); err != nil {
 		return fmt.Errorf("topology diverged: %w", err)
+	}
+	if ev.MessageId != "" {
+		delete(ob.pending, ev.MessageId)
 	}
 	for _, e := range in.Events(ev) {
 		if err := core.Step(e); err != nil {
@@ -116,9 +147,7 @@ func step(ctx context.Context, c *driver.Client, key crypto.SigningPrivateKey, t
 		if err != nil {
 			return err
 		}
-		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: r.MessageID()}); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("send verdict %s: %w", r.MessageID(), err)
-		}
+		ob.pending[r.MessageID()] = &pb.Batch{Envelopes: []*pb.Envelope{env}}
 	}
 	return nil
 }

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -192,4 +194,8 @@ func chainBytes(t *testing.T, net *testnet.Network) []byte {
 		t.Fatal(err)
 	}
 	return all.Bytes()
+}
+
+func readAll(r core.Reader, member string) ([]*pb.SequencedEvent, error) {
+	return core.ReadEvents(r, member, 0, 1<<20)
 }
