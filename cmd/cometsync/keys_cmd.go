@@ -12,8 +12,9 @@ import (
 func init() { subcommands = append(subcommands, newKeysCmd) }
 
 func newKeysCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Manage member signing keys"}
+	cmd := &cobra.Command{Use: "keys", Short: "Manage member keys: key files and encrypted key stores"}
 	cmd.AddCommand(newKeysGenerateCmd(), newKeysShowCmd())
+	cmd.AddCommand(newKeysStoreCmds()...)
 	return cmd
 }
 
