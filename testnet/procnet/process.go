@@ -1,0 +1,159 @@
+package procnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+)
+
+const pidFile = "node.pid"
+
+// StartNode launches node i as `binary node start --home HOME`, detached, logging to
+// HOME/node.log, and records its pid.
+func StartNode(m *Manifest, i int, binary string) error {
+	n := m.Nodes[i]
+	if pid, ok := runningPid(n.Home); ok {
+		return fmt.Errorf("node %d is already running (pid %d)", i, pid)
+	}
+	log, err := os.OpenFile(filepath.Join(n.Home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cmd := exec.Command(binary, "node", "start", "--home", n.Home)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start node %d: %w", i, err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it when it exits
+	return os.WriteFile(filepath.Join(n.Home, pidFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
+}
+
+// Signal sends sig to node i's process.
+func Signal(m *Manifest, i int, sig syscall.Signal) error {
+	pid, ok := runningPid(m.Nodes[i].Home)
+	if !ok {
+		return fmt.Errorf("node %d is not running", i)
+	}
+	return syscall.Kill(pid, sig)
+}
+
+// StopNode sends SIGTERM and waits up to timeout for the process to exit, then kills it.
+func StopNode(m *Manifest, i int, timeout time.Duration) error {
+	pid, ok := runningPid(m.Nodes[i].Home)
+	if !ok {
+		return nil
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(timeout)
+	for alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond) // no event tells that another process exited
+	}
+	if alive(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	return os.Remove(filepath.Join(m.Nodes[i].Home, pidFile))
+}
+
+func runningPid(home string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(home, pidFile))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || !alive(pid) {
+		return 0, false
+	}
+	return pid, true
+}
+
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	// A zombie (exited, not yet reaped) is not alive.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err != nil || !strings.Contains(string(b), ") Z ")
+}
+
+// NodeStatus is what Status reports for one node.
+type NodeStatus struct {
+	Running    bool
+	Height     int64
+	AppHash    string
+	Peers      int
+	CatchingUp bool
+	Err        error
+}
+
+// Status queries every node's RPC.
+func Status(ctx context.Context, m *Manifest) []NodeStatus {
+	out := make([]NodeStatus, len(m.Nodes))
+	for i, n := range m.Nodes {
+		_, out[i].Running = runningPid(n.Home)
+		if !out[i].Running {
+			continue
+		}
+		c, err := rpchttp.New(n.RPC, "/websocket")
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := c.Status(cctx)
+		if err == nil {
+			out[i].Height, out[i].AppHash, out[i].CatchingUp = st.SyncInfo.LatestBlockHeight, st.SyncInfo.LatestAppHash.String(), st.SyncInfo.CatchingUp
+			if ni, err := c.NetInfo(cctx); err == nil {
+				out[i].Peers = ni.NPeers
+			}
+		}
+		out[i].Err = err
+		cancel()
+	}
+	return out
+}
+
+// WaitHeight polls node i's RPC until it reports height h (no event crosses processes).
+func WaitHeight(ctx context.Context, m *Manifest, i int, h int64) error {
+	c, err := rpchttp.New(m.Nodes[i].RPC, "/websocket")
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := c.Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= h {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("node %d never reached height %d: %w", i, h, errors.Join(ctx.Err(), err))
+		}
+	}
+}
+
+// AppHashAt returns node i's app hash after height h (from the header of block h+1).
+func AppHashAt(ctx context.Context, m *Manifest, i int, h int64) (string, error) {
+	c, err := rpchttp.New(m.Nodes[i].RPC, "/websocket")
+	if err != nil {
+		return "", err
+	}
+	next := h + 1
+	res, err := c.Commit(ctx, &next)
+	if err != nil {
+		return "", err
+	}
+	return res.AppHash.String(), nil
+}
