@@ -1,0 +1,41 @@
+package ledgerapi
+
+import (
+	"context"
+
+	"github.com/cometsync/cometsync/ledger"
+)
+
+// Update is one committed transaction at this participant, at its offset (offsets start
+// at 1 and have no gaps).
+type Update struct {
+	Offset    int64
+	RequestID int64 // sequencing time of the confirmation request, µs
+	RootHash  string
+	Created   []*ledger.Contract
+	Archived  []ledger.ContractID
+}
+
+// Backend is what the Ledger API serves: the participant node (participant.Node
+// implements it).
+type Backend interface {
+	// Packages are the packages the participant runs.
+	Packages() *ledger.PackageSet
+	// Submit runs cmd through the transaction protocol and returns the update it committed
+	// here; an error wrapping participant.ErrRejected when the synchronizer rejected it.
+	Submit(ctx context.Context, cmd ledger.Command) (Update, error)
+	// ActiveContracts returns the active contract set and the offset it is as of.
+	ActiveContracts() (ledger.ContractMap, int64)
+	// LedgerEnd is the offset of the last committed update (0 when none).
+	LedgerEnd() int64
+	// Contract returns any contract ever created at this participant (archived ones too).
+	Contract(id ledger.ContractID) (*ledger.Contract, bool)
+	// UpdatesFrom returns the committed updates with offsets >= from, waiting until at
+	// least one exists or ctx ends.
+	UpdatesFrom(ctx context.Context, from int64) ([]Update, error)
+	// AllocateParty hosts a new party hint::<participant namespace> here and waits until
+	// it is on-chain.
+	AllocateParty(ctx context.Context, hint string) (ledger.Party, error)
+	// HostedParties lists the parties this participant hosts.
+	HostedParties() []ledger.Party
+}
