@@ -70,7 +70,7 @@ type Update struct {
 	Offset    int64
 	RequestID int64
 	RootHash  protocol.Hash
-	Created   []ledger.ContractID
+	Created   []*ledger.Contract // sorted by id
 	Archived  []ledger.ContractID
 }
 
@@ -91,7 +91,8 @@ type Ready struct {
 // request is a confirmation request awaiting its verdict.
 type request struct {
 	root     protocol.Hash
-	views    []*protocol.View
+	consumed []ledger.ContractID // what the views archive, sorted
+	created  []*ledger.Contract  // what the views create, in view order
 	locked   []ledger.ContractID
 	approved bool
 }

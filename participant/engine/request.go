@@ -26,37 +26,39 @@ func (e *Engine) handleRequest(ts int64, in incoming) error {
 	}
 	hosting := e.cfg.Hosting(ts)
 	req := &request{root: root, approved: true}
-	reason := e.validate(ts, root, hosting, in.views, req)
-	consumed := consumedBy(req.views)
+	views, reason := e.validate(ts, root, hosting, in.views)
+	req.consumed, req.created = consumedBy(views), createdBy(views)
 	if reason == "" {
-		reason = e.consistency(consumed, req.views, hosting)
+		reason = e.consistency(req.consumed, views, hosting)
 	}
 	if reason == "" {
-		for _, id := range consumed {
+		for _, id := range req.consumed {
 			e.locks[id] = ts
 		}
-		req.locked = consumed
+		req.locked = req.consumed
 	} else {
 		req.approved = false
 	}
 	e.pending[ts] = req
-	return e.respond(ts, req, hosting, reason)
+	return e.respond(ts, req, e.confirming(views, hosting), reason)
 }
 
-// validate runs the protocol checks on every view; it returns the first failure.
-func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting, views []openedView, req *request) string {
+// validate runs the protocol checks on every view; it returns the views it could
+// decode and the first failure.
+func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting, opened []openedView) ([]*protocol.View, string) {
 	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: e.cfg.Tolerance}
+	var views []*protocol.View
 	reason := ""
-	for _, ov := range views {
+	for _, ov := range opened {
 		rv, err := v.ValidateView(ov.plaintext, root, ov.recipients, time.UnixMicro(ts))
 		if rv != nil && rv.View != nil {
-			req.views = append(req.views, rv.View)
+			views = append(views, rv.View)
 		}
 		if err != nil && reason == "" {
 			reason = err.Error()
 		}
 	}
-	return reason
+	return views, reason
 }
 
 // consistency fails when a consumed contract is locked by a pending request or not
@@ -99,9 +101,24 @@ func consumedBy(views []*protocol.View) []ledger.ContractID {
 	return slices.Compact(out)
 }
 
+// createdBy lists the contracts the views create, in view order, each once.
+func createdBy(views []*protocol.View) []*ledger.Contract {
+	var out []*ledger.Contract
+	seen := map[ledger.ContractID]bool{}
+	for _, v := range views {
+		tx := &ledger.Transaction{Roots: []*ledger.Node{v.Participant.Action}}
+		for _, c := range tx.Effects().Created {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
 // respond sends one signed answer covering every view for the hosted confirming parties.
-func (e *Engine) respond(ts int64, req *request, hosting protocol.Hosting, reason string) error {
-	parties := e.confirming(req.views, hosting)
+func (e *Engine) respond(ts int64, req *request, parties []string, reason string) error {
 	if len(parties) == 0 {
 		return nil // nothing this participant must confirm
 	}

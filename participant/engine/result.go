@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"slices"
+	"strings"
 
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
@@ -43,25 +44,22 @@ func (e *Engine) handleResult(ts int64, signed []byte) error {
 // for a stakeholder this participant hosts.
 func (e *Engine) commit(id int64, req *request) {
 	hosting := e.cfg.Hosting(id)
+	e.offset++
 	u := Update{Offset: e.offset, RequestID: id, RootHash: req.root}
-	for _, cid := range consumedBy(req.views) {
+	for _, cid := range req.consumed {
 		if _, ok := e.acs[cid]; ok {
 			delete(e.acs, cid)
 			u.Archived = append(u.Archived, cid)
 		}
 	}
-	for _, v := range req.views {
-		tx := &ledger.Transaction{Roots: []*ledger.Node{v.Participant.Action}}
-		for _, c := range tx.Effects().Created {
-			if _, dup := e.acs[c.ID]; dup || !e.hostsStakeholder(c, hosting) {
-				continue
-			}
-			e.acs[c.ID] = c
-			u.Created = append(u.Created, c.ID)
+	for _, c := range req.created {
+		if _, dup := e.acs[c.ID]; dup || !e.hostsStakeholder(c, hosting) {
+			continue
 		}
+		e.acs[c.ID] = c
+		u.Created = append(u.Created, c)
 	}
-	slices.Sort(u.Created)
-	e.offset++
+	slices.SortFunc(u.Created, func(a, b *ledger.Contract) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	e.ready.Updates = append(e.ready.Updates, u)
 }
 

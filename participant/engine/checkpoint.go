@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/protocol"
+)
+
+// Checkpoint is the engine's state besides the active contracts: the requests awaiting a
+// verdict (their locks follow from them) and the last offset. With the active contracts
+// it is everything needed to continue from the next event.
+type Checkpoint struct {
+	LastOffset int64
+	Pending    []PendingRequest // by request id
+}
+
+// PendingRequest is a confirmation request awaiting its verdict.
+type PendingRequest struct {
+	RequestID int64
+	RootHash  protocol.Hash
+	Consumed  []ledger.ContractID
+	Created   [][]byte // ledger.EncodeContract
+	Locked    []ledger.ContractID
+	Approved  bool
+}
+
+// Checkpoint returns the engine's state besides the active contracts.
+func (e *Engine) Checkpoint() Checkpoint {
+	cp := Checkpoint{LastOffset: e.offset}
+	for id, r := range e.pending {
+		pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved}
+		for _, c := range r.created {
+			pr.Created = append(pr.Created, ledger.EncodeContract(c))
+		}
+		cp.Pending = append(cp.Pending, pr)
+	}
+	slices.SortFunc(cp.Pending, func(a, b PendingRequest) int { return cmp.Compare(a.RequestID, b.RequestID) })
+	return cp
+}
+
+// Marshal encodes the checkpoint deterministically.
+func (cp Checkpoint) Marshal() []byte {
+	b, _ := json.Marshal(cp) // slices and plain fields only: cannot fail
+	return b
+}
+
+// UnmarshalCheckpoint decodes what Checkpoint.Marshal wrote.
+func UnmarshalCheckpoint(b []byte) (Checkpoint, error) {
+	var cp Checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return Checkpoint{}, fmt.Errorf("decode engine checkpoint: %w", err)
+	}
+	return cp, nil
+}
+
+// Restore returns an engine continuing from a checkpoint over the given active
+// contracts (copied): the state New plus every event up to the checkpoint would give.
+func Restore(cfg Config, acs ledger.ContractMap, cp Checkpoint) (*Engine, error) {
+	e, err := New(cfg, acs)
+	if err != nil {
+		return nil, err
+	}
+	e.offset = cp.LastOffset
+	for _, pr := range cp.Pending {
+		r := &request{root: pr.RootHash, consumed: pr.Consumed, locked: pr.Locked, approved: pr.Approved}
+		for _, b := range pr.Created {
+			c, err := ledger.DecodeContract(b)
+			if err != nil {
+				return nil, fmt.Errorf("restore request %d: %w", pr.RequestID, err)
+			}
+			r.created = append(r.created, c)
+		}
+		for _, id := range r.locked {
+			if by, dup := e.locks[id]; dup {
+				return nil, fmt.Errorf("restore request %d: contract %s is also locked by %d", pr.RequestID, id, by)
+			}
+			e.locks[id] = pr.RequestID
+		}
+		e.pending[pr.RequestID] = r
+	}
+	return e, nil
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
