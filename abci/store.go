@@ -9,18 +9,15 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/internal/badgerx"
 )
 
 // OpenDB opens (creating if needed) the application's badger database in dir.
 // A nil logger discards badger's messages.
 func OpenDB(dir string, logger *slog.Logger) (*badger.DB, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	opts := badger.DefaultOptions(dir).WithLogger(badgerLogger{logger}).WithNumVersionsToKeep(1)
-	db, err := badger.Open(opts)
+	db, err := badgerx.Open(dir, logger)
 	if err != nil {
-		return nil, fmt.Errorf("open application database %s: %w", dir, err)
+		return nil, fmt.Errorf("application database: %w", err)
 	}
 	return db, nil
 }
@@ -85,19 +82,4 @@ func applyWrites(db *badger.DB, ws []core.Write) error {
 		}
 	}
 	return txn.Commit()
-}
-
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any) {
-	b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
-}
-func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
-}
-func (b badgerLogger) Infof(f string, a ...any) {
-	b.l.Debug(fmt.Sprintf(f, a...), "component", "badger")
-}
-func (b badgerLogger) Debugf(f string, a ...any) {
-	b.l.Debug(fmt.Sprintf(f, a...), "component", "badger")
 }

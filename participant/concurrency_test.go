@@ -13,6 +13,7 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
+	"github.com/cometsync/cometsync/participant/store"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -29,6 +30,7 @@ type chainWorld struct {
 	bankNode    *participant.Node
 	traderNode  *participant.Node
 	bank, alice ledger.Party
+	encs        map[string]crypto.EncryptionPrivateKey
 }
 
 func newChainWorld(t *testing.T, ctx context.Context) *chainWorld {
@@ -45,7 +47,7 @@ func newChainWorld(t *testing.T, ctx context.Context) *chainWorld {
 	if err := net.StartAll(); err != nil {
 		t.Fatal(err)
 	}
-	w := &chainWorld{t: t, ctx: ctx, net: net}
+	w := &chainWorld{t: t, ctx: ctx, net: net, encs: map[string]crypto.EncryptionPrivateKey{}}
 	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,9 +58,7 @@ func newChainWorld(t *testing.T, ctx context.Context) *chainWorld {
 	w.pkgs, _ = ledger.NewPackageSet(w.pkg)
 	w.medEnc, _ = crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 	w.startMediator()
-	bankEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	traderEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	w.bankNode, w.traderNode = w.startNode("bankp", bankEnc), w.startNode("traderp", traderEnc)
+	w.bankNode, w.traderNode = w.startNode("bankp", nil), w.startNode("traderp", nil)
 	if w.bank, err = w.bankNode.AllocateParty(ctx, "Bank"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +84,17 @@ func (w *chainWorld) startMediator() {
 	w.t.Cleanup(mp.Stop)
 }
 
-func (w *chainWorld) startNode(name string, enc crypto.EncryptionPrivateKey) *participant.Node {
+// startNode starts the participant name over st (in memory when nil), with the
+// encryption key it had before, or a new one.
+func (w *chainWorld) startNode(name string, st *store.Store) *participant.Node {
+	enc, ok := w.encs[name]
+	if !ok {
+		enc, _ = crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+		w.encs[name] = enc
+	}
 	n, err := participant.Start(w.ctx, participant.Config{
 		Driver: driverConfig(w.net, w.net.Member(name)), EncryptionKey: enc, Packages: w.pkgs,
-		Mediators: []string{w.net.Member("mediator").ID}, Tolerance: time.Minute,
+		Mediators: []string{w.net.Member("mediator").ID}, Tolerance: time.Minute, Store: st,
 	})
 	if err != nil {
 		w.t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/protocol"
+	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/topology"
 )
@@ -28,7 +30,10 @@ type Config struct {
 	Mediators     []string
 	MediatorGroup uint32
 	Tolerance     time.Duration
-	Logger        *slog.Logger
+	// Store is the node's database; nil keeps the state in an in-memory database (the
+	// node then rebuilds it from the chain on every start).
+	Store  *store.Store
+	Logger *slog.Logger
 }
 
 // ErrRejected is returned by Submit when the transaction was rejected.
@@ -41,43 +46,74 @@ type Node struct {
 	client *driver.Client
 	cancel context.CancelFunc
 	done   chan struct{}
+	stop   sync.Once
+
+	store     *store.Store
+	ownsStore bool
 
 	mu      sync.Mutex
 	topo    *topology.State
 	eng     *engine.Engine
 	live    bool
+	next    int64                // the next counter of the stream to apply
+	height  int64                // of the last event applied
 	outbox  map[string]*pb.Batch // decided sends without a receipt yet
+	sent    map[string]bool      // outbox entries handed to the driver by this process
 	waiters map[int64]chan engine.Completion
 	early   map[int64]engine.Completion
-	updates []engine.Update
 	changed chan struct{} // closed and replaced after every event
+	failed  error         // why the stream stopped, if it did
 }
 
-// Start connects, loads the topology, registers the node's keys on-chain when needed
-// and starts following the stream from counter 0.
-func Start(ctx context.Context, cfg Config) (*Node, error) {
+// Start connects, loads the topology and the node's database, and follows the stream
+// from the first event the database has not applied (counter 0 for an empty one: the
+// node then rebuilds its state from the chain, sending only what is still missing).
+func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	client, err := driver.New(cfg.Driver, cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
-	if err := client.Connect(ctx); err != nil {
-		return nil, err
-	}
-	ts, err := client.DownloadTopologyState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n := &Node{cfg: cfg, log: cfg.Logger, client: client, topo: ts.State, outbox: map[string]*pb.Batch{},
+	n = &Node{cfg: cfg, log: cfg.Logger, store: cfg.Store,
 		waiters: map[int64]chan engine.Completion{}, early: map[int64]engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{})}
-	if n.eng, err = engine.New(n.engineConfig(), nil); err != nil {
+	if n.store == nil {
+		if n.store, err = store.Open("", cfg.Logger); err != nil {
+			return nil, err
+		}
+		n.ownsStore = true
+	}
+	defer func() {
+		if err != nil && n.ownsStore {
+			n.store.Close()
+		}
+	}()
+	if n.client, err = driver.New(cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
+	if err := n.client.Connect(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.store.Bind(store.Identity{Participant: cfg.Driver.Member, SynchronizerID: n.client.SynchronizerID()}); err != nil {
+		n.client.Close()
+		return nil, err
+	}
+	ts, err := n.client.DownloadTopologyState(ctx)
+	if err != nil {
+		n.client.Close()
+		return nil, err
+	}
+	n.topo = ts.State
+	st, err := n.store.Load()
+	if err != nil {
+		n.client.Close()
+		return nil, err
+	}
+	if n.eng, err = engine.Restore(n.engineConfig(), st.ACS, st.Engine); err != nil {
+		n.client.Close()
+		return nil, err
+	}
+	n.next, n.outbox, n.sent = st.NextCounter, st.Outbox, map[string]bool{}
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	go n.follow(lctx, ts.Height)
+	go n.follow(lctx, st.NextCounter, ts.Height)
 	return n, nil
 }
 
@@ -99,22 +135,32 @@ func (n *Node) engineConfig() engine.Config {
 	}
 }
 
-// Stop ends the node.
+// Stop ends the node (and closes the database if the node opened it).
 func (n *Node) Stop() {
-	n.cancel()
-	n.client.Close()
-	<-n.done
+	n.stop.Do(func() {
+		n.cancel()
+		n.client.Close()
+		<-n.done
+		if n.ownsStore {
+			n.store.Close()
+		}
+	})
 }
 
 // follow runs the subscription; the node is live once it reaches the height the
 // topology was downloaded at.
-func (n *Node) follow(ctx context.Context, startHeight int64) {
+func (n *Node) follow(ctx context.Context, from, startHeight int64) {
 	defer close(n.done)
-	err := n.client.Subscribe(ctx, 0, func(_ context.Context, ev *pb.SequencedEvent) error {
+	err := n.client.Subscribe(ctx, from, func(_ context.Context, ev *pb.SequencedEvent) error {
 		return n.step(ctx, ev, ev.Height >= startHeight)
 	})
 	if err != nil && ctx.Err() == nil {
 		n.log.Error("participant stream ended", "err", err)
+		n.mu.Lock()
+		n.failed = err
+		close(n.changed)
+		n.changed = make(chan struct{})
+		n.mu.Unlock()
 	}
 }
 
@@ -127,20 +173,36 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool) error
 	if err := n.eng.Step(ev); err != nil {
 		return err
 	}
-	if ev.MessageId != "" {
+	st := store.Step{Counter: ev.Counter}
+	if _, ok := n.outbox[ev.MessageId]; ok && ev.MessageId != "" {
 		delete(n.outbox, ev.MessageId) // sequenced: its receipt is on the stream
+		delete(n.sent, ev.MessageId)
+		st.OutboxDel = append(st.OutboxDel, ev.MessageId)
 	}
 	rd := n.eng.Ready()
+	if len(rd.Sends) > 0 {
+		st.OutboxAdd = map[string]*pb.Batch{}
+	}
 	for _, s := range rd.Sends {
 		n.outbox[s.MessageID] = s.Batch
+		st.OutboxAdd[s.MessageID] = s.Batch
 	}
-	n.updates = append(n.updates, rd.Updates...)
+	st.Updates, st.Engine = rd.Updates, n.eng.Checkpoint()
+	if err := n.store.Apply(st); err != nil {
+		return fmt.Errorf("store event %d: %w", ev.Counter, err)
+	}
+	n.next, n.height = ev.Counter+1, ev.Height
 	for _, c := range rd.Completions {
 		if w, ok := n.waiters[c.RequestID]; ok {
 			w <- c
 			delete(n.waiters, c.RequestID)
 		} else {
 			n.early[c.RequestID] = c
+		}
+	}
+	for id := range n.early { // verdicts no local Submit waits for
+		if id < ev.TimestampMicros-earlyRetention.Microseconds() {
+			delete(n.early, id)
 		}
 	}
 	n.live = n.live || live
@@ -169,14 +231,23 @@ func (n *Node) await(ctx context.Context, pred func() bool) error {
 	}
 }
 
-// flush sends the outbox; resubmission until the receipt is the driver's job.
+// earlyRetention is how long, in sequencer time, a verdict waits for the Submit call
+// that sent its request to ask for it.
+const earlyRetention = 5 * time.Minute
+
+// flush sends what the outbox holds and was not sent yet; resubmission until the
+// receipt is the driver's job, and the entry leaves the outbox when the receipt is on
+// the stream.
 func (n *Node) flush(ctx context.Context) {
 	for id, b := range n.outbox {
+		if n.sent[id] {
+			continue
+		}
 		if _, err := n.client.Send(ctx, b, driver.SendOptions{MessageID: id}); err != nil {
 			n.log.Warn("send failed", "message_id", id, "err", err)
 			continue
 		}
-		delete(n.outbox, id)
+		n.sent[id] = true
 	}
 }
 
@@ -204,9 +275,11 @@ func (n *Node) WaitHosted(ctx context.Context, party ledger.Party) error {
 
 // Updates returns the committed updates so far.
 func (n *Node) Updates() []engine.Update {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]engine.Update(nil), n.updates...)
+	us, err := n.store.Updates(1, math.MaxInt)
+	if err != nil {
+		n.log.Error("read updates", "err", err)
+	}
+	return us
 }
 
 func randomSeed() (s [32]byte) {

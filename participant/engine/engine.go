@@ -78,6 +78,7 @@ type Update struct {
 type Completion struct {
 	RequestID int64
 	Committed bool
+	Offset    int64 // of the update, when committed
 	Reason    string
 }
 

@@ -33,10 +33,12 @@ func (e *Engine) handleResult(ts int64, signed []byte) error {
 		delete(e.locks, id)
 	}
 	committed := r.Verdict == mediatorpb.Verdict_VERDICT_APPROVE && req.approved
+	c := Completion{RequestID: r.RequestIdMicros, Committed: committed, Reason: r.RejectReason}
 	if committed {
 		e.commit(r.RequestIdMicros, req)
+		c.Offset = e.offset
 	}
-	e.ready.Completions = append(e.ready.Completions, Completion{RequestID: r.RequestIdMicros, Committed: committed, Reason: r.RejectReason})
+	e.ready.Completions = append(e.ready.Completions, c)
 	return nil
 }
 

@@ -1,0 +1,297 @@
+// Package store is the participant's badger database: every contract it has seen, its
+// active contract set, its update log by offset, the engine checkpoint (requests awaiting
+// a verdict) and the outbox, all as of the last event of its stream it applied.
+//
+// Each event is applied in one badger transaction, so the database always holds the
+// state after some prefix of the stream; a node that restarts continues from the next
+// event. The chain stays the golden source: an empty database is rebuilt by replaying
+// the stream from counter 0 (see participant.Start and `cometsync participant recover`).
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/cometsync/cometsync/internal/badgerx"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/protocol"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Key prefixes. Other packages keep their own prefixes in the same database (the Ledger
+// API's users live under "ledgerapi/").
+var (
+	keyIdentity   = []byte("participant/identity")
+	keyNext       = []byte("participant/next-counter")
+	keyCheckpoint = []byte("participant/engine")
+	prefContract  = []byte("participant/contract/")
+	prefActive    = []byte("participant/active/")
+	prefUpdate    = []byte("participant/update/")
+	prefOutbox    = []byte("participant/outbox/")
+)
+
+// ErrWrongParticipant is returned by Bind when the database belongs to another
+// participant or synchronizer.
+var ErrWrongParticipant = errors.New("database belongs to another participant")
+
+// Store is a participant's database.
+type Store struct {
+	db *badger.DB
+}
+
+// Open opens the database in dir (in memory when dir is empty).
+func Open(dir string, logger *slog.Logger) (*Store, error) {
+	db, err := badgerx.Open(dir, logger)
+	if err != nil {
+		return nil, fmt.Errorf("participant database: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB returns the badger database, for components that keep their own keys in it.
+func (s *Store) DB() *badger.DB { return s.db }
+
+// Identity is who a database belongs to.
+type Identity struct {
+	Participant    string
+	SynchronizerID string
+}
+
+// Bind records id on an empty database, or checks that the database holds id.
+func (s *Store) Bind(id Identity) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		var have Identity
+		found, err := getJSON(txn, keyIdentity, &have)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return setJSON(txn, keyIdentity, id)
+		}
+		if have != id {
+			return fmt.Errorf("%w: it holds %s on %s, not %s on %s", ErrWrongParticipant,
+				have.Participant, have.SynchronizerID, id.Participant, id.SynchronizerID)
+		}
+		return nil
+	})
+}
+
+// State is what a node restarts from.
+type State struct {
+	NextCounter int64 // the first event not applied yet
+	ACS         ledger.ContractMap
+	Engine      engine.Checkpoint
+	Outbox      map[string]*pb.Batch
+}
+
+// Load reads the state; on an empty database it is the state before counter 0.
+func (s *Store) Load() (State, error) {
+	st := State{ACS: ledger.ContractMap{}, Outbox: map[string]*pb.Batch{}}
+	err := s.db.View(func(txn *badger.Txn) error {
+		if _, err := getJSON(txn, keyNext, &st.NextCounter); err != nil {
+			return err
+		}
+		item, err := txn.Get(keyCheckpoint)
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+		case err != nil:
+			return err
+		default:
+			b, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if st.Engine, err = engine.UnmarshalCheckpoint(b); err != nil {
+				return err
+			}
+		}
+		if err := each(txn, prefActive, func(k, _ []byte) error {
+			c, err := contract(txn, ledger.ContractID(k))
+			if err != nil {
+				return err
+			}
+			st.ACS[c.ID] = c
+			return nil
+		}); err != nil {
+			return err
+		}
+		return each(txn, prefOutbox, func(k, v []byte) error {
+			b := &pb.Batch{}
+			if err := b.Unmarshal(v); err != nil {
+				return fmt.Errorf("outbox entry %s: %w", k, err)
+			}
+			st.Outbox[string(k)] = b
+			return nil
+		})
+	})
+	return st, err
+}
+
+// Step is what applying one event changed.
+type Step struct {
+	Counter   int64
+	Updates   []engine.Update
+	Engine    engine.Checkpoint
+	OutboxAdd map[string]*pb.Batch
+	OutboxDel []string
+}
+
+// Apply writes one event's changes atomically.
+func (s *Store) Apply(st Step) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		for _, u := range st.Updates {
+			rec := updateRecord{RequestID: u.RequestID, RootHash: u.RootHash, Archived: u.Archived}
+			for _, c := range u.Created {
+				rec.Created = append(rec.Created, c.ID)
+				if err := txn.Set(key(prefContract, string(c.ID)), ledger.EncodeContract(c)); err != nil {
+					return err
+				}
+				if err := txn.Set(key(prefActive, string(c.ID)), nil); err != nil {
+					return err
+				}
+			}
+			for _, id := range u.Archived {
+				if err := txn.Delete(key(prefActive, string(id))); err != nil {
+					return err
+				}
+			}
+			if err := setJSON(txn, updateKey(u.Offset), rec); err != nil {
+				return err
+			}
+		}
+		for id, b := range st.OutboxAdd {
+			raw, err := b.Marshal()
+			if err != nil {
+				return err
+			}
+			if err := txn.Set(key(prefOutbox, id), raw); err != nil {
+				return err
+			}
+		}
+		for _, id := range st.OutboxDel {
+			if err := txn.Delete(key(prefOutbox, id)); err != nil {
+				return err
+			}
+		}
+		if err := txn.Set(keyCheckpoint, st.Engine.Marshal()); err != nil {
+			return err
+		}
+		return setJSON(txn, keyNext, st.Counter+1)
+	})
+}
+
+// updateRecord is an update as stored: the created contracts are stored once each.
+type updateRecord struct {
+	RequestID int64
+	RootHash  protocol.Hash
+	Created   []ledger.ContractID
+	Archived  []ledger.ContractID
+}
+
+// Updates returns up to limit updates from offset from on.
+func (s *Store) Updates(from int64, limit int) ([]engine.Update, error) {
+	var out []engine.Update
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefUpdate})
+		defer it.Close()
+		for it.Seek(updateKey(max(from, 0))); it.Valid() && len(out) < limit; it.Next() {
+			var rec updateRecord
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+				return fmt.Errorf("update record: %w", err)
+			}
+			u := engine.Update{Offset: int64(binary.BigEndian.Uint64(it.Item().Key()[len(prefUpdate):])),
+				RequestID: rec.RequestID, RootHash: rec.RootHash, Archived: rec.Archived}
+			for _, id := range rec.Created {
+				c, err := contract(txn, id)
+				if err != nil {
+					return err
+				}
+				u.Created = append(u.Created, c)
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Contract returns a contract this participant has seen created, active or not.
+func (s *Store) Contract(id ledger.ContractID) (*ledger.Contract, bool, error) {
+	var c *ledger.Contract
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		c, err = contract(txn, id)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	return c, err == nil, err
+}
+
+func contract(txn *badger.Txn, id ledger.ContractID) (*ledger.Contract, error) {
+	item, err := txn.Get(key(prefContract, string(id)))
+	if err != nil {
+		return nil, err
+	}
+	var c *ledger.Contract
+	err = item.Value(func(v []byte) error {
+		var err error
+		c, err = ledger.DecodeContract(v)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("contract %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func key(prefix []byte, id string) []byte { return append(append([]byte(nil), prefix...), id...) }
+
+func updateKey(offset int64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefUpdate...), uint64(offset))
+}
+
+// each calls fn with the key (without prefix) and value of every entry under prefix.
+func each(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Item().KeyCopy(nil)[len(prefix):], v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getJSON(txn *badger.Txn, k []byte, v any) (bool, error) {
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+func setJSON(txn *badger.Txn, k []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(k, b)
+}
