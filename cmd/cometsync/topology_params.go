@@ -1,0 +1,62 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cometsync/cometsync/app"
+	pb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/topology"
+)
+
+// paramFlags override fields of the synchronizer parameters; fields whose flag is not set
+// keep their current value (read from the sequencer when one is given).
+type paramFlags struct {
+	topologyChangeDelay time.Duration
+	decisionTimeout     time.Duration
+	ledgerTimeTolerance time.Duration
+	maxRequestSize      int64
+	onboardingPolicy    string
+}
+
+func (p *paramFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.DurationVar(&p.topologyChangeDelay, "topology-change-delay", 0, "synchronizer-parameters: topology change delay")
+	fl.DurationVar(&p.decisionTimeout, "decision-timeout", 0, "synchronizer-parameters: mediator decision timeout")
+	fl.DurationVar(&p.ledgerTimeTolerance, "ledger-time-tolerance", 0, "synchronizer-parameters: ledger time tolerance")
+	fl.Int64Var(&p.maxRequestSize, "max-request-size", 0, "synchronizer-parameters: max request size in bytes")
+	fl.StringVar(&p.onboardingPolicy, "onboarding-policy", "", "synchronizer-parameters: open or permissioned")
+}
+
+// apply returns the current parameters of st (empty without a state) with the flags
+// that were set applied.
+func (p *paramFlags) apply(cmd *cobra.Command, st *topology.State) (*pb.SynchronizerParameters, error) {
+	out := &pb.SynchronizerParameters{}
+	if st != nil {
+		if cur, ok := st.Head().Parameters(); ok {
+			out = cur
+		}
+	}
+	changed := func(name string) bool { return cmd != nil && cmd.Flags().Changed(name) }
+	if changed("topology-change-delay") {
+		out.TopologyChangeDelayMicros = p.topologyChangeDelay.Microseconds()
+	}
+	if changed("decision-timeout") {
+		out.DecisionTimeoutMicros = p.decisionTimeout.Microseconds()
+	}
+	if changed("ledger-time-tolerance") {
+		out.LedgerTimeToleranceMicros = p.ledgerTimeTolerance.Microseconds()
+	}
+	if changed("max-request-size") {
+		out.MaxRequestSize = p.maxRequestSize
+	}
+	if changed("onboarding-policy") {
+		policy, err := app.ParseOnboardingPolicy(p.onboardingPolicy)
+		if err != nil {
+			return nil, err
+		}
+		out.OnboardingPolicy = policy
+	}
+	return out, nil
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
+	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/topology"
+)
+
+// pollInterval is how often submit re-reads the topology state while waiting for its
+// transactions to show up.
+const pollInterval = 200 * time.Millisecond
+
+// submitResult is what happened to each submitted transaction, read back from the
+// downloaded topology state.
+type submitResult struct {
+	statuses []txStatus
+}
+
+// pending reports whether some transaction is a proposal that still lacks signatures.
+func (r submitResult) pending() bool {
+	return slices.ContainsFunc(r.statuses, func(s txStatus) bool { return !s.applied })
+}
+
+// submit sends stxs to the topology manager in one batch and waits until every one of
+// them is visible in the downloaded state (applied, or stored as a proposal with our
+// signatures). It sends authenticated when the member can log in, else as an onboarding
+// request (the batch must introduce the member's key).
+func (s *session) submit(ctx context.Context, out io.Writer, stxs []*topology.SignedTransaction) (submitResult, error) {
+	for _, x := range stxs {
+		if len(x.Signatures) == 0 {
+			return submitResult{}, fmt.Errorf("%s has no signatures: sign it first (topology sign)", describe(x.Tx))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.conn.timeout)
+	defer cancel()
+	batch := &seqpb.Batch{}
+	for _, x := range stxs {
+		batch.Envelopes = append(batch.Envelopes, &seqpb.Envelope{
+			Recipients: []*seqpb.Recipient{{Group: seqpb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}},
+			Content:    x.Marshal(),
+		})
+	}
+	if err := s.client.Connect(ctx); err == nil {
+		if err := s.sendAuthenticated(ctx, out, batch); err != nil {
+			s.explain(ctx, out, stxs)
+			return submitResult{}, err
+		}
+	} else if onboarding(stxs, s.member, s.key.Fingerprint()) {
+		if err := s.sendOnboarding(ctx, batch); err != nil {
+			return submitResult{}, fmt.Errorf("onboarding send as %s: %w", s.member, err)
+		}
+		fmt.Fprintf(out, "sent without authentication as %s (onboarding); waiting for the topology state to show it\n", s.member)
+	} else {
+		return submitResult{}, fmt.Errorf("connect as %s: %w", s.member, err)
+	}
+	return s.await(ctx, stxs)
+}
+
+func (s *session) sendAuthenticated(ctx context.Context, out io.Writer, batch *seqpb.Batch) error {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		_ = s.client.Subscribe(sctx, 0, func(context.Context, *seqpb.SequencedEvent) error { return nil })
+	}()
+	receipt, err := s.client.SendAndWait(ctx, batch, driver.SendOptions{})
+	var de *driver.DeliverError
+	if errors.As(err, &de) {
+		return fmt.Errorf("rejected by the topology manager: %s", de.Event.ErrorReason)
+	}
+	if err != nil {
+		return fmt.Errorf("send as %s: %w", s.member, err)
+	}
+	fmt.Fprintf(out, "sequenced at height %d, time %s (message %s)\n", receipt.Height, time.UnixMicro(receipt.TimestampMicros).UTC().Format(time.RFC3339Nano), receipt.MessageId)
+	return nil
+}
+
+// explain prints, after a rejection, what each transaction lacks at the current state.
+func (s *session) explain(ctx context.Context, out io.Writer, stxs []*topology.SignedTransaction) {
+	st, err := s.download(ctx)
+	if err != nil {
+		return
+	}
+	for _, x := range stxs {
+		fmt.Fprintf(out, "rejected: %s\n", describe(x.Tx))
+		printPreview(out, st, x)
+	}
+}
+
+// onboarding reports whether the batch may go without a token: it carries an
+// OwnerToKeyMapping of member that lists key (what the sequencer checks).
+func onboarding(stxs []*topology.SignedTransaction, member string, key crypto.Fingerprint) bool {
+	for _, x := range stxs {
+		otk := x.Tx.Mapping().GetOwnerToKeyMapping()
+		if otk.GetMember() != member || x.Tx.IsRemove() {
+			continue
+		}
+		for _, k := range otk.SigningKeys {
+			if crypto.FingerprintOf(k) == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendOnboarding sends the batch without a token, signed by the key the batch introduces.
+// There is no receipt: a non-member has no stream.
+func (s *session) sendOnboarding(ctx context.Context, batch *seqpb.Batch) error {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	req := &seqpb.SubmissionRequest{Sender: s.member, MessageId: hex.EncodeToString(id), Batch: batch, MaxSequencingTimeMicros: time.Now().Add(time.Minute).UnixMicro()}
+	rb, err := req.Marshal()
+	if err != nil {
+		return err
+	}
+	tx, err := (&seqpb.SignedSubmission{Request: rb, Signature: s.key.Sign(crypto.PurposeSubmissionRequest, rb), SigningKey: string(s.key.Fingerprint())}).Marshal()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range s.conn.endpoints {
+		conn, err := grpc.NewClient(e, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err == nil {
+			_, err = seqpb.NewSequencerServiceClient(conn).Send(ctx, &seqpb.SendRequest{Submission: tx})
+			_ = conn.Close()
+		}
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", e, err))
+	}
+	return errors.Join(errs...)
+}
+
+// await polls the topology state until every transaction is visible or ctx ends.
+func (s *session) await(ctx context.Context, stxs []*topology.SignedTransaction) (submitResult, error) {
+	var last error
+	for {
+		st, err := s.download(ctx)
+		if err == nil {
+			r := submitResult{}
+			for _, x := range stxs {
+				r.statuses = append(r.statuses, statusIn(st, x))
+			}
+			if !slices.ContainsFunc(r.statuses, func(s txStatus) bool { return !s.visible() }) {
+				return r, nil
+			}
+			last = fmt.Errorf("not visible in the topology state yet: %s", describe(r.statuses[slices.IndexFunc(r.statuses, func(s txStatus) bool { return !s.visible() })].stx.Tx))
+		} else {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return submitResult{}, fmt.Errorf("waiting for the topology state: %w (%v)", ctx.Err(), last)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// txStatus is where a transaction stands in a topology state.
+type txStatus struct {
+	stx       *topology.SignedTransaction // as submitted
+	applied   bool
+	validFrom int64
+	proposal  *topology.SignedTransaction // the stored proposal, with merged signatures
+	missing   *topology.UnauthorizedError // what the proposal still lacks
+	ready     bool                        // the stored signatures now suffice: submit again to apply
+}
+
+// visible: applied, or stored as a proposal carrying every signature we sent.
+func (t txStatus) visible() bool {
+	if t.applied {
+		return true
+	}
+	if t.proposal == nil {
+		return false
+	}
+	have := t.proposal.SignedBy()
+	for _, k := range t.stx.SignedBy() {
+		if !slices.Contains(have, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// statusIn locates stx in st: among the accepted transactions (by canonical bytes) or
+// the proposals (by hash), and for a proposal what it still lacks.
+func statusIn(st *topology.State, stx *topology.SignedTransaction) txStatus {
+	r := txStatus{stx: stx}
+	for _, t := range st.Dump().Transactions {
+		if bytes.Equal(t.GetSigned().GetTransaction(), stx.Tx.Bytes()) {
+			r.applied, r.validFrom = true, t.ValidFromMicros
+			return r
+		}
+	}
+	for _, p := range st.Proposals() {
+		if p.Tx.HashHex() == stx.Tx.HashHex() {
+			r.proposal = p
+		}
+	}
+	if r.proposal == nil {
+		return r
+	}
+	out, err := st.Preview(&topology.SignedTransaction{Tx: stx.Tx, Signatures: stx.Signatures, Proposal: true})
+	var ue *topology.UnauthorizedError
+	switch {
+	case err == nil && out.Kind == topology.OutcomeApplied:
+		r.ready = true
+	case err == nil:
+		r.missing = out.Missing
+	case errors.As(err, &ue):
+		r.missing = ue
+	}
+	return r
+}
+
+// print reports a status: applied, or pending with the signatures still missing.
+func (t txStatus) print(w io.Writer) {
+	switch {
+	case t.applied:
+		fmt.Fprintf(w, "applied: %s\n  hash %s, effective from %s\n", describe(t.stx.Tx), t.stx.Tx.HashHex(), time.UnixMicro(t.validFrom).UTC().Format(time.RFC3339Nano))
+	case t.proposal != nil:
+		fmt.Fprintf(w, "pending proposal: %s\n  hash %s\n  signed by %v\n", describe(t.stx.Tx), t.stx.Tx.HashHex(), fingerprintStrings(t.proposal.SignedBy()))
+		printMissing(w, t.missing, t.ready)
+	default:
+		fmt.Fprintf(w, "not in the topology state: %s\n", describe(t.stx.Tx))
+	}
+}
+
+func printMissing(w io.Writer, m *topology.UnauthorizedError, ready bool) {
+	if ready {
+		fmt.Fprintln(w, "  the collected signatures now suffice: submit it again to apply it")
+		return
+	}
+	if m == nil {
+		return
+	}
+	if len(m.Namespaces) > 0 {
+		fmt.Fprintf(w, "  missing signatures of namespaces: %v\n", fingerprintStrings(m.Namespaces))
+	}
+	if len(m.Keys) > 0 {
+		fmt.Fprintf(w, "  missing signatures of keys (proof of possession): %v\n", fingerprintStrings(m.Keys))
+	}
+	for _, t := range m.Thresholds {
+		fmt.Fprintf(w, "  decentralized namespace %s has %d of %d owner signatures\n", t.Namespace, t.Authorized, t.Threshold)
+	}
+}
+
+// currentSerial returns the serial of the latest accepted transaction of key (0: none).
+func currentSerial(st *topology.State, key topology.UniqueKey) uint64 {
+	var serial uint64
+	for _, t := range st.Dump().Transactions {
+		tx, err := topology.DecodeTransaction(t.GetSigned().GetTransaction())
+		if err == nil && tx.Key() == key {
+			serial = max(serial, tx.Serial())
+		}
+	}
+	return serial
+}
