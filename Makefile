@@ -30,9 +30,10 @@ proto-deps:
 	  (apt-get update -qq && apt-get install -y -qq protobuf-compiler) >/dev/null || \
 	  (sudo apt-get update -qq && sudo apt-get install -y -qq protobuf-compiler) >/dev/null; }
 
-## bench: sequencer vs CometBFT kvstore throughput and latency (prints a table)
+## bench: sequencer vs CometBFT kvstore throughput and latency, then IOU transfers end to end (prints tables)
 bench: build
 	./$(BIN) bench sequencer
+	./$(BIN) bench e2e --duration 5s --ious 64 --concurrency 16 --replay-events 2000
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }

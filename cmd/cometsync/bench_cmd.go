@@ -48,7 +48,7 @@ func newBenchCmd() *cobra.Command {
 	seq.Flags().DurationVar(&o.Phase, "phase", o.Phase, "length of each measurement phase")
 	seq.Flags().IntVar(&o.Window, "window", o.Window, "submissions in flight at saturation")
 	seq.Flags().StringSliceVar(&o.Systems, "systems", o.Systems, "systems to measure: kvstore, sequencer")
-	cmd.AddCommand(seq)
+	cmd.AddCommand(seq, newBenchE2ECmd())
 	return cmd
 }
 

@@ -1,0 +1,63 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestE2EBenchCounts runs the e2e bench code path on a one-validator chain with a few
+// IOUs and one-second runs (closed loop, a saturation step, half saturation), and checks that its counts agree: every submitted transfer
+// committed with a latency recorded, the issuer's participant holds every IOU, and the
+// replayed participant has the live ACS hash and updates.
+func TestE2EBenchCounts(t *testing.T) {
+	o := TestE2EOptions()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	rep, err := RunE2E(ctx, &out, o)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rep.Runs); n != 3 || rep.Runs[1].Concurrency != o.IOUs || rep.Runs[2].Offered <= 0 {
+		t.Fatalf("want a closed-loop run, a saturation step with every IOU in flight and a half-saturation run, got %+v", rep.Runs)
+	}
+	for _, r := range rep.Runs {
+		if r.Committed == 0 || r.Rejected != 0 || r.Submitted != r.Committed || len(r.Latencies) != r.Committed {
+			t.Errorf("%s: submitted %d, committed %d, rejected %d, latencies %d", r.Name, r.Submitted, r.Committed, r.Rejected, len(r.Latencies))
+		}
+	}
+	rp := rep.Replay
+	if !bytes.Equal(rp.ACSHash, rp.LiveACSHash) || rp.Contracts != o.IOUs || rp.Updates != rp.LiveUpdates {
+		t.Errorf("replay: hash %x vs live %x, %d contracts (want %d), %d updates vs %d live", rp.ACSHash, rp.LiveACSHash, rp.Contracts, o.IOUs, rp.Updates, rp.LiveUpdates)
+	}
+	if rp.Events < int64(o.ReplayEvents) || rep.LiveEvents <= 0 {
+		t.Errorf("replayed stream of %d events (want >= %d), %d live events", rp.Events, o.ReplayEvents, rep.LiveEvents)
+	}
+}
+
+func TestE2EOptionsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		field  string
+		modify func(*E2EOptions)
+	}{
+		{"Validators", func(o *E2EOptions) { o.Validators = 0 }},
+		{"IOUs", func(o *E2EOptions) { o.IOUs = 1 }},
+		{"Concurrency", func(o *E2EOptions) { o.Concurrency = o.IOUs + 1 }},
+		{"Rate", func(o *E2EOptions) { o.Rate = -1 }},
+		{"Duration", func(o *E2EOptions) { o.Duration = 0 }},
+		{"ReplayEvents", func(o *E2EOptions) { o.ReplayEvents = -1 }},
+	} {
+		o := DefaultE2EOptions()
+		tc.modify(&o)
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: got %v", tc.field, err)
+		}
+	}
+	if err := DefaultE2EOptions().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant"
+	"github.com/cometsync/cometsync/participant/engine"
+)
+
+// ReplayResult is the replay of one participant: a fresh node with its keys and
+// configuration rebuilding its state from counter 0 of its stream.
+type ReplayResult struct {
+	Participant string
+	// Events is the length of the participant's stream when the replay started.
+	Events int64
+	// Elapsed runs from participant.Start until the fresh node's ACS hash equals the
+	// original's (connecting and downloading the topology included).
+	Elapsed      time.Duration
+	EventsPerSec float64
+	// LiveACSHash is the original node's ACS hash, ACSHash the replayed node's.
+	LiveACSHash, ACSHash []byte
+	Contracts            int
+	// LiveUpdates and Updates count the committed updates of the original and of the
+	// replayed node.
+	LiveUpdates, Updates int
+}
+
+// counter returns the length of the stream of participant name on node 0.
+func (w *e2eWorld) counter(name string) (int64, error) {
+	r, release := w.net.Node(0).Snapshot()
+	defer release()
+	return core.NextCounter(r, w.net.Member(name).ID)
+}
+
+// replay stops the replayed participant once the load is over, starts a fresh node with
+// its keys and configuration and waits until that node holds the same active contracts.
+func (w *e2eWorld) replay(ctx context.Context) (ReplayResult, error) {
+	orig := w.nodes[replayNode]
+	want := orig.ACS()
+	res := ReplayResult{Participant: replayNode, LiveACSHash: engine.ACSHash(want), Contracts: len(want), LiveUpdates: len(orig.Updates())}
+	var err error
+	if res.Events, err = w.counter(replayNode); err != nil {
+		return res, err
+	}
+	orig.Stop()
+	delete(w.nodes, replayNode)
+	t0 := time.Now()
+	n, err := participant.Start(ctx, w.nodeConfig(replayNode))
+	if err != nil {
+		return res, fmt.Errorf("replay %s: %w", replayNode, err)
+	}
+	w.nodes[replayNode] = n
+	if err := n.WaitACS(ctx, sameACS(want, res.LiveACSHash)); err != nil {
+		return res, fmt.Errorf("replay %s never reached the live ACS: %w", replayNode, err)
+	}
+	res.Elapsed = time.Since(t0)
+	res.EventsPerSec = float64(res.Events) / res.Elapsed.Seconds()
+	res.ACSHash, res.Updates = engine.ACSHash(n.ACS()), len(n.Updates())
+	return res, nil
+}
+
+// sameACS holds for an ACS with the contract ids of want and hash wantHash; it checks
+// the ids first so that the hash is computed only once they all match.
+func sameACS(want ledger.ContractMap, wantHash []byte) func(ledger.ContractMap) bool {
+	ids := make([]ledger.ContractID, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	return func(acs ledger.ContractMap) bool {
+		if len(acs) != len(ids) {
+			return false
+		}
+		for _, id := range ids {
+			if _, ok := acs[id]; !ok {
+				return false
+			}
+		}
+		return bytes.Equal(engine.ACSHash(acs), wantHash)
+	}
+}
+
+func printReplay(out io.Writer, rep *E2EReport) {
+	r := rep.Replay
+	ratio := "-"
+	if rep.LiveEventRate > 0 {
+		ratio = fmt.Sprintf("%.1fx", r.EventsPerSec/rep.LiveEventRate)
+	}
+	verdict := "equal"
+	if !bytes.Equal(r.ACSHash, r.LiveACSHash) {
+		verdict = "DIFFERENT"
+	}
+	fmt.Fprintf(out, "replay of %s: %d events in %v = %.0f events/s; live during the runs %.1f events/s (replay %s live)\n",
+		r.Participant, r.Events, r.Elapsed.Round(time.Millisecond), r.EventsPerSec, rep.LiveEventRate, ratio)
+	fmt.Fprintf(out, "  ACS hash %s %s (%d contracts; %d updates replayed, %d live)\n",
+		hex.EncodeToString(r.ACSHash)[:min(16, 2*len(r.ACSHash))], verdict, r.Contracts, r.Updates, r.LiveUpdates)
+}
