@@ -1,0 +1,36 @@
+package ledgerapi
+
+import "errors"
+
+// Sentinel errors. The server turns them into gRPC statuses (see statusOf); callers of
+// Users and Auth branch on them with errors.Is.
+var (
+	// ErrRejected: the synchronizer rejected the transaction. Backend.Submit returns an
+	// error wrapping it (participant.ErrRejected is this value); the API answers
+	// codes.Aborted with the reason.
+	ErrRejected = errors.New("transaction rejected")
+	// ErrInvalidUserID: a user id is empty, too long or has a character outside
+	// [a-z0-9@^$.!`\-#+'~_|:].
+	ErrInvalidUserID = errors.New("invalid user id")
+	// ErrInvalidUser: a user's primary party or annotations are malformed.
+	ErrInvalidUser = errors.New("invalid user")
+	// ErrInvalidRight: a right of unknown kind, or a party right without a valid party.
+	ErrInvalidRight = errors.New("invalid right")
+	// ErrUserExists: Create of a user id that is taken.
+	ErrUserExists = errors.New("user already exists")
+	// ErrUserNotFound: no user with that id.
+	ErrUserNotFound = errors.New("user not found")
+	// ErrInvalidAuth: the Auth configuration is unusable (secret too short).
+	ErrInvalidAuth = errors.New("invalid ledger api auth config")
+	// ErrMissingToken: a call without "authorization: Bearer <jwt>" metadata.
+	ErrMissingToken = errors.New("missing bearer token")
+	// ErrInvalidToken: a token that does not parse, has a bad signature, another algorithm
+	// than HS256, no subject, or the wrong audience.
+	ErrInvalidToken = errors.New("invalid token")
+	// ErrTokenExpired: a token without exp or whose exp has passed.
+	ErrTokenExpired = errors.New("token expired")
+	// ErrUserDeactivated: the token's user is deactivated.
+	ErrUserDeactivated = errors.New("user deactivated")
+	// ErrPermissionDenied: the caller lacks a right the call needs.
+	ErrPermissionDenied = errors.New("permission denied")
+)

@@ -1,0 +1,96 @@
+package ledgerapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
+)
+
+// ServiceNames are the full names of the six Ledger API services.
+var ServiceNames = []string{
+	"cometsync.ledger.v1.CommandService",
+	"cometsync.ledger.v1.StateService",
+	"cometsync.ledger.v1.UpdateService",
+	"cometsync.ledger.v1.PartyManagementService",
+	"cometsync.ledger.v1.UserManagementService",
+	"cometsync.ledger.v1.PackageService",
+}
+
+// Server implements the Ledger API services over a Backend, authenticating calls by JWT
+// (Auth) and authorizing them by the rights in Users. It is safe for concurrent use.
+type Server struct {
+	backend Backend
+	users   *Users
+	auth    Auth
+	logger  *slog.Logger
+	health  *health.Server
+}
+
+// New returns a server over backend. auth should pass Auth.Validate (check it first to
+// fail at start): with an invalid auth every call is refused as unauthenticated. A nil
+// logger discards logs.
+func New(backend Backend, users *Users, auth Auth, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := auth.Validate(); err != nil {
+		logger.Error("ledger api auth config invalid: every call will be refused", "err", err)
+	}
+	return &Server{backend: backend, users: users, auth: auth, logger: logger, health: health.NewServer()}
+}
+
+// ServerOptions returns the interceptors (unary and stream) a grpc.Server needs for this
+// API. Pass them to grpc.NewServer before Register.
+func (s *Server) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(s.StreamInterceptor),
+	}
+}
+
+// Register registers the six Ledger API services, the gRPC health service (serving) and
+// server reflection on gs, which must have been built with ServerOptions.
+func (s *Server) Register(gs *grpc.Server) {
+	pb.RegisterCommandServiceServer(gs, commandService{s})
+	pb.RegisterStateServiceServer(gs, stateService{s})
+	pb.RegisterUpdateServiceServer(gs, updateService{s})
+	pb.RegisterPartyManagementServiceServer(gs, partyService{s})
+	pb.RegisterUserManagementServiceServer(gs, userService{s})
+	pb.RegisterPackageServiceServer(gs, packageService{s})
+	healthpb.RegisterHealthServer(gs, s.health)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range ServiceNames {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	reflection.Register(gs)
+}
+
+// Serve serves the API on lis until ctx ends, then stops the gRPC server (closing open
+// update streams) and returns nil; it returns the error of grpc.Server.Serve otherwise.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	gs := grpc.NewServer(s.ServerOptions()...)
+	s.Register(gs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.health.Shutdown()
+			gs.Stop()
+		case <-done:
+		}
+	}()
+	err := gs.Serve(lis)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, grpc.ErrServerStopped)) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,52 @@
+package ledgerapi
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cometsync/cometsync/ledger"
+)
+
+// statusOf turns an error of the API, the user store, the ledger or the backend into a
+// gRPC status carrying the error's text. Statuses pass through unchanged.
+func statusOf(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codeOf(err), err.Error())
+}
+
+// codeTable maps sentinels to codes, first match wins.
+var codeTable = []struct {
+	code codes.Code
+	errs []error
+}{
+	{codes.Canceled, []error{context.Canceled}},
+	{codes.DeadlineExceeded, []error{context.DeadlineExceeded}},
+	{codes.Aborted, []error{ErrRejected}},
+	{codes.Unauthenticated, []error{ErrMissingToken, ErrInvalidToken, ErrTokenExpired, ErrUserDeactivated, ErrInvalidAuth}},
+	{codes.PermissionDenied, []error{ErrPermissionDenied}},
+	{codes.NotFound, []error{ErrUserNotFound, ledger.ErrContractNotFound, ledger.ErrContractNotActive}},
+	{codes.AlreadyExists, []error{ErrUserExists}},
+	{codes.InvalidArgument, []error{ErrInvalidUserID, ErrInvalidUser, ErrInvalidRight, ledger.ErrInvalidCommand,
+		ledger.ErrTypeMismatch, ledger.ErrUnknownPackage, ledger.ErrUnknownTemplate, ledger.ErrUnknownChoice}},
+	{codes.FailedPrecondition, []error{ledger.ErrWrongTemplate, ledger.ErrAuthorization, ledger.ErrEnsureFailed,
+		ledger.ErrAssertionFailed, ledger.ErrEvaluation, ledger.ErrCostLimitExceeded}},
+}
+
+func codeOf(err error) codes.Code {
+	for _, row := range codeTable {
+		for _, e := range row.errs {
+			if errors.Is(err, e) {
+				return row.code
+			}
+		}
+	}
+	return codes.Internal
+}
