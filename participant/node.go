@@ -3,7 +3,6 @@ package participant
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -25,8 +24,12 @@ import (
 type Config struct {
 	Driver        driver.Config
 	EncryptionKey crypto.EncryptionPrivateKey
+	// Decryption, when set, finds older (rotated) encryption keys by fingerprint, so that
+	// a replay still opens history encrypted to them.
+	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
 	Packages      *ledger.PackageSet
-	// Mediators are the members of the mediator group the node submits to.
+	// Mediators are the members of the mediator group the node submits to; empty takes
+	// the group's active mediators from the topology.
 	Mediators     []string
 	MediatorGroup uint32
 	Tolerance     time.Duration
@@ -35,9 +38,6 @@ type Config struct {
 	Store  *store.Store
 	Logger *slog.Logger
 }
-
-// ErrRejected is returned by Submit when the transaction was rejected.
-var ErrRejected = errors.New("transaction rejected")
 
 // Node is a running participant.
 type Node struct {
@@ -123,16 +123,30 @@ func (n *Node) engineConfig() engine.Config {
 		Participant: me, SynchronizerID: n.client.SynchronizerID(), MediatorGroup: n.cfg.MediatorGroup,
 		Packages: n.cfg.Packages, SigningKey: n.cfg.Driver.SigningKey,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
-			return n.cfg.EncryptionKey, n.cfg.EncryptionKey.Public().Fingerprint() == fp
+			if n.cfg.EncryptionKey.Public().Fingerprint() == fp {
+				return n.cfg.EncryptionKey, true
+			}
+			if n.cfg.Decryption != nil {
+				return n.cfg.Decryption(fp)
+			}
+			return crypto.EncryptionPrivateKey{}, false
 		},
 		Hosting:         func(at int64) protocol.Hosting { return hosting{n.topo.SnapshotAt(at)} },
 		Mediators:       mediator.OnChain{State: n.topo},
-		MediatorMembers: func(int64) []string { return n.cfg.Mediators },
+		MediatorMembers: func(at int64) []string { return n.mediators(n.topo.SnapshotAt(at)) },
 		Keys: func(at int64) protocol.EncryptionKeys {
 			return topology.EncryptionKeysOf{Snapshot: n.topo.SnapshotAt(at)}
 		},
 		Tolerance: n.cfg.Tolerance,
 	}
+}
+
+// mediators returns the configured mediators, or the active ones of the group in s.
+func (n *Node) mediators(s *topology.Snapshot) []string {
+	if len(n.cfg.Mediators) > 0 {
+		return n.cfg.Mediators
+	}
+	return s.Group(pb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, n.cfg.MediatorGroup)
 }
 
 // Stop ends the node (and closes the database if the node opened it).

@@ -105,7 +105,7 @@ func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return plan.Batch(topology.EncryptionKeysOf{Snapshot: head}, n.cfg.Mediators)
+	return plan.Batch(topology.EncryptionKeysOf{Snapshot: head}, n.mediators(head))
 }
 
 // completion waits for the verdict on the request sequenced at ts.

@@ -1,0 +1,88 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app/api"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// ErrNotAdmitted is returned by Onboard when the member's onboarding requests were
+// sequenced but the member still cannot authenticate when ctx ends (a permissioned
+// synchronizer whose owners have not granted it a ParticipantSynchronizerPermission).
+var ErrNotAdmitted = errors.New("not admitted to the synchronizer")
+
+// Onboard admits a member that is not on the synchronizer yet: it sends batch (topology
+// requests to the TopologyManager, signed by cfg's key: the member's root certificate
+// and keys) without a token, as the onboarding rules allow, then tries to authenticate,
+// backing off, until the sequencer accepts the member (its keys are in force after the
+// topology change delay) or ctx ends.
+func Onboard(ctx context.Context, cfg Config, batch *pb.Batch, logger *slog.Logger) error {
+	c, err := New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	tx, err := c.sign(&pb.SubmissionRequest{
+		Sender: cfg.Member, MessageId: "onboard-" + randomID(), Batch: batch,
+		MaxSequencingTimeMicros: time.Now().Add(cfg.SendTTL).UnixMicro(),
+	})
+	if err != nil {
+		return err
+	}
+	if err := sendUnauthenticated(ctx, cfg, tx); err != nil {
+		return fmt.Errorf("onboarding request: %w", err)
+	}
+	c.logger.Info("onboarding requests sent, waiting to be admitted", "member", cfg.Member)
+	backoff := cfg.ReconnectBackoff
+	for {
+		err := c.Connect(ctx)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, ErrSynchronizerMismatch) {
+			return err
+		}
+		c.logger.Debug("not admitted yet", "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: %s: %w (last attempt: %v)", ErrNotAdmitted, cfg.Member, ctx.Err(), err)
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// sendUnauthenticated submits tx once to the first endpoint that takes it.
+func sendUnauthenticated(ctx context.Context, cfg Config, tx []byte) error {
+	var errs []error
+	for _, addr := range cfg.Endpoints {
+		e, err := dialEndpoint(addr, cfg.DialOptions)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
+		_, err = e.seq.Send(cctx, &pb.SendRequest{Submission: tx})
+		cancel()
+		e.conn.Close()
+		if err == nil {
+			return nil
+		}
+		if code, ok := api.SubmissionCode(err); ok {
+			if code == core.CodeDuplicate {
+				return nil
+			}
+			return &SendError{Code: code, Err: err}
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+	}
+	return fmt.Errorf("%w: %w", ErrNoEndpoint, errors.Join(errs...))
+}

@@ -1,0 +1,106 @@
+package participant
+
+import (
+	"context"
+	"encoding/hex"
+	"slices"
+
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
+)
+
+// ErrRejected is returned by Submit when the transaction was rejected.
+var ErrRejected = ledgerapi.ErrRejected
+
+// LedgerBackend serves the Ledger API from a node.
+type LedgerBackend struct{ N *Node }
+
+var _ ledgerapi.Backend = LedgerBackend{}
+
+// Packages implements ledgerapi.Backend.
+func (b LedgerBackend) Packages() *ledger.PackageSet { return b.N.cfg.Packages }
+
+// Submit implements ledgerapi.Backend.
+func (b LedgerBackend) Submit(ctx context.Context, cmd ledger.Command) (ledgerapi.Update, error) {
+	c, err := b.N.Submit(ctx, cmd)
+	if err != nil {
+		return ledgerapi.Update{}, err
+	}
+	us, err := b.N.store.Updates(c.Offset, 1)
+	if err != nil {
+		return ledgerapi.Update{}, err
+	}
+	if len(us) == 0 || us[0].Offset != c.Offset {
+		return ledgerapi.Update{Offset: c.Offset, RequestID: c.RequestID}, nil
+	}
+	return apiUpdate(us[0]), nil
+}
+
+// ActiveContracts implements ledgerapi.Backend.
+func (b LedgerBackend) ActiveContracts() (ledger.ContractMap, int64) {
+	n := b.N
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(ledger.ContractMap, len(n.eng.ACS()))
+	for id, c := range n.eng.ACS() {
+		out[id] = c
+	}
+	return out, n.eng.Checkpoint().LastOffset
+}
+
+// LedgerEnd implements ledgerapi.Backend.
+func (b LedgerBackend) LedgerEnd() int64 { return b.N.Progress().LedgerEnd }
+
+// Contract implements ledgerapi.Backend.
+func (b LedgerBackend) Contract(id ledger.ContractID) (*ledger.Contract, bool) {
+	c, ok, err := b.N.store.Contract(id)
+	if err != nil {
+		b.N.log.Error("read contract", "contract", id, "err", err)
+	}
+	return c, ok
+}
+
+// updatesPage bounds what one UpdatesFrom call returns.
+const updatesPage = 1000
+
+// UpdatesFrom implements ledgerapi.Backend.
+func (b LedgerBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi.Update, error) {
+	from = max(from, 1)
+	if err := b.N.WaitProgress(ctx, func(p Progress) bool { return p.LedgerEnd >= from }); err != nil {
+		return nil, err
+	}
+	us, err := b.N.store.Updates(from, updatesPage)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ledgerapi.Update, len(us))
+	for i, u := range us {
+		out[i] = apiUpdate(u)
+	}
+	return out, nil
+}
+
+// AllocateParty implements ledgerapi.Backend.
+func (b LedgerBackend) AllocateParty(ctx context.Context, hint string) (ledger.Party, error) {
+	return b.N.AllocateParty(ctx, hint)
+}
+
+// HostedParties implements ledgerapi.Backend.
+func (b LedgerBackend) HostedParties() []ledger.Party {
+	n := b.N
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []ledger.Party
+	for _, hp := range n.topo.Head().HostedParties(n.cfg.Driver.Member) {
+		out = append(out, ledger.Party(hp.Party))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func apiUpdate(u engine.Update) ledgerapi.Update {
+	return ledgerapi.Update{Offset: u.Offset, RequestID: u.RequestID, RootHash: hex.EncodeToString(u.RootHash[:]),
+		Created: u.Created, Archived: u.Archived}
+}
+
