@@ -103,4 +103,3 @@ func apiUpdate(u engine.Update) ledgerapi.Update {
 	return ledgerapi.Update{Offset: u.Offset, RequestID: u.RequestID, RootHash: hex.EncodeToString(u.RootHash[:]),
 		Created: u.Created, Archived: u.Archived}
 }
-

@@ -27,7 +27,7 @@ type Config struct {
 	// Decryption, when set, finds older (rotated) encryption keys by fingerprint, so that
 	// a replay still opens history encrypted to them.
 	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
-	Packages      *ledger.PackageSet
+	Packages   *ledger.PackageSet
 	// Mediators are the members of the mediator group the node submits to; empty takes
 	// the group's active mediators from the topology.
 	Mediators     []string
