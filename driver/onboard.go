@@ -35,7 +35,7 @@ func Onboard(ctx context.Context, cfg Config, batch *pb.Batch, logger *slog.Logg
 	if err != nil {
 		return err
 	}
-	if err := sendUnauthenticated(ctx, cfg, tx); err != nil {
+	if err := sendUnauthenticated(ctx, c.cfg, tx); err != nil {
 		return fmt.Errorf("onboarding request: %w", err)
 	}
 	c.logger.Info("onboarding requests sent, waiting to be admitted", "member", cfg.Member)

@@ -56,6 +56,7 @@ type Node struct {
 	eng     *engine.Engine
 	live    bool
 	next    int64                // the next counter of the stream to apply
+	target  int64                // chain height at the start: the node is live from there
 	height  int64                // of the last event applied
 	outbox  map[string]*pb.Batch // decided sends without a receipt yet
 	sent    map[string]bool      // outbox entries handed to the driver by this process
@@ -81,6 +82,8 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		n.ownsStore = true
 	}
 	defer func() {
+		if err != nil && n.client != nil {
+		}
 		if err != nil && n.ownsStore {
 			n.store.Close()
 		}
@@ -88,29 +91,30 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.client, err = driver.New(cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
-	if err := n.client.Connect(ctx); err != nil {
+	if err = n.client.Connect(ctx); err != nil {
 		return nil, err
 	}
-	if err := n.store.Bind(store.Identity{Participant: cfg.Driver.Member, SynchronizerID: n.client.SynchronizerID()}); err != nil {
-		n.client.Close()
+	if err = n.store.Bind(store.Identity{Participant: cfg.Driver.Member, SynchronizerID: n.client.SynchronizerID()}); err != nil {
 		return nil, err
 	}
 	ts, err := n.client.DownloadTopologyState(ctx)
 	if err != nil {
-		n.client.Close()
 		return nil, err
 	}
 	n.topo = ts.State
 	st, err := n.store.Load()
 	if err != nil {
-		n.client.Close()
 		return nil, err
 	}
 	if n.eng, err = engine.Restore(n.engineConfig(), st.ACS, st.Engine); err != nil {
-		n.client.Close()
 		return nil, err
 	}
-	n.next, n.outbox, n.sent = st.NextCounter, st.Outbox, map[string]bool{}
+	n.next, n.outbox, n.sent, n.target = st.NextCounter, st.Outbox, map[string]bool{}, ts.Height
+	// An empty batch to itself: its receipt is sequenced after the height the node starts
+	// from, so the node learns it is live even when no one else sends it anything.
+	if _, err = n.client.Send(ctx, &pb.Batch{}, driver.SendOptions{MessageID: fmt.Sprintf("live-%x", randomSeed())}); err != nil {
+		return nil, fmt.Errorf("send the catch-up marker: %w", err)
+	}
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go n.follow(lctx, st.NextCounter, ts.Height)

@@ -10,6 +10,7 @@ import (
 type Progress struct {
 	NextCounter int64 // the next event of the stream to apply
 	Height      int64 // block height of the last event applied
+	StartHeight int64 // chain height when the node started; it is live from there
 	Live        bool  // caught up with the chain as of the start; sends are made
 	Pending     int   // confirmation requests awaiting a verdict
 	Outbox      int   // sends decided without a receipt on the stream yet
@@ -25,7 +26,7 @@ func (n *Node) Progress() Progress {
 
 func (n *Node) progress() Progress {
 	cp := n.eng.Checkpoint()
-	return Progress{NextCounter: n.next, Height: n.height, Live: n.live, Pending: len(cp.Pending), Outbox: len(n.outbox), LedgerEnd: cp.LastOffset}
+	return Progress{NextCounter: n.next, Height: n.height, StartHeight: n.target, Live: n.live, Pending: len(cp.Pending), Outbox: len(n.outbox), LedgerEnd: cp.LastOffset}
 }
 
 // WaitProgress waits, event by event, until cond holds; it fails when the node's stream

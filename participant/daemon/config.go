@@ -1,0 +1,243 @@
+// Package daemon runs a participant as an operator does: a home directory with its
+// configuration, encrypted key store, database and Ledger API secret; `cometsync
+// participant init|start|recover` are thin wrappers around it.
+package daemon
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/examples"
+	"github.com/cometsync/cometsync/ledger"
+)
+
+// Config is a participant's configuration (HOME/participant.toml). Relative paths are
+// relative to the home directory.
+type Config struct {
+	// Member is the participant's id, PAR::name::namespace (set by init).
+	Member string `mapstructure:"member"`
+	// Sequencers are the sequencer API endpoints (host:port) to use, with failover.
+	Sequencers []string `mapstructure:"sequencers"`
+	// SynchronizerID pins the synchronizer; empty pins the first one connected to.
+	SynchronizerID string `mapstructure:"synchronizer_id"`
+	// MediatorGroup is the mediator group requests go to.
+	MediatorGroup uint32 `mapstructure:"mediator_group"`
+	// Mediators are the group's members (MED::…); empty takes them from the on-chain
+	// MediatorSynchronizerState.
+	Mediators []string `mapstructure:"mediators"`
+	// Packages are the package files (YAML) the participant runs; empty runs the
+	// built-in examples (iou, dvp).
+	Packages []string `mapstructure:"packages"`
+	// LedgerAPIAddress is where the Ledger API (gRPC) listens.
+	LedgerAPIAddress string `mapstructure:"ledger_api_address"`
+	// JWTSecretFile holds the HS256 secret Ledger API tokens are signed with.
+	JWTSecretFile string `mapstructure:"jwt_secret_file"`
+	// JWTAudience, when set, is the audience tokens must name.
+	JWTAudience string `mapstructure:"jwt_audience"`
+	// LedgerTimeTolerance bounds the difference between a transaction's ledger time
+	// and its sequencing time.
+	LedgerTimeTolerance time.Duration `mapstructure:"ledger_time_tolerance"`
+	// KeyStore, Database and UsersDatabase are directories. Database holds what the
+	// chain can rebuild (recovery wipes it); UsersDatabase holds the Ledger API users,
+	// which exist only here.
+	KeyStore      string `mapstructure:"keystore"`
+	Database      string `mapstructure:"database"`
+	UsersDatabase string `mapstructure:"users_database"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `mapstructure:"log_level"`
+}
+
+// ConfigFile is the configuration's name in the home directory.
+const ConfigFile = "participant.toml"
+
+// DefaultConfig returns the configuration init writes, before the member is known.
+func DefaultConfig() Config {
+	return Config{
+		LedgerAPIAddress: "127.0.0.1:5011", JWTSecretFile: "jwt-secret", LedgerTimeTolerance: time.Minute,
+		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info",
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	m, err := crypto.ParseMember(c.Member)
+	switch {
+	case err != nil:
+		return fmt.Errorf("member: %w", err)
+	case m.Kind != crypto.KindParticipant:
+		return fmt.Errorf("member %s is not a participant (PAR::)", c.Member)
+	case len(c.Sequencers) == 0:
+		return errors.New("sequencers: at least one endpoint is needed")
+	case c.LedgerTimeTolerance <= 0:
+		return errors.New("ledger_time_tolerance must be positive")
+	case c.KeyStore == "" || c.Database == "" || c.UsersDatabase == "" || c.JWTSecretFile == "":
+		return errors.New("keystore, database, users_database and jwt_secret_file must be set")
+	case filepath.Clean(c.Database) == filepath.Clean(c.UsersDatabase):
+		return errors.New("database and users_database must differ: recovery wipes the database")
+	}
+	for _, m := range c.Mediators {
+		if mm, err := crypto.ParseMember(m); err != nil || mm.Kind != crypto.KindMediator {
+			return fmt.Errorf("mediators: %q is not a mediator id (MED::name::namespace)", m)
+		}
+	}
+	for _, s := range c.Sequencers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return fmt.Errorf("sequencers: %q: %w", s, err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.LedgerAPIAddress); err != nil {
+		return fmt.Errorf("ledger_api_address %q: %w", c.LedgerAPIAddress, err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// path resolves p against home.
+func path(home, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(home, p)
+}
+
+// Init creates a participant home: the key store (a new signing key, which is also the
+// participant's namespace key, and an encryption key of scheme), the Ledger API secret
+// and participant.toml. ks must be a new, empty store in HOME/<c.KeyStore>.
+func Init(home, name string, c Config, ks *keystore.Store, scheme crypto.EncryptionScheme) (Config, error) {
+	if _, err := os.Stat(filepath.Join(home, ConfigFile)); err == nil {
+		return Config{}, fmt.Errorf("%s already holds a participant (%s)", home, ConfigFile)
+	}
+	sig, err := ks.NewSigningKey()
+	if err != nil {
+		return Config{}, err
+	}
+	if _, err := ks.NewEncryptionKey(scheme); err != nil {
+		return Config{}, err
+	}
+	m, err := crypto.NewMember(crypto.KindParticipant, name, sig.Fingerprint())
+	if err != nil {
+		return Config{}, err
+	}
+	c.Member = m.String()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Config{}, err
+	}
+	if err := os.WriteFile(path(home, c.JWTSecretFile), []byte(hex.EncodeToString(secret)+"\n"), 0o600); err != nil {
+		return Config{}, err
+	}
+	return c, os.WriteFile(filepath.Join(home, ConfigFile), []byte(render(c)), 0o644)
+}
+
+func render(c Config) string {
+	q := func(ss []string) string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, fmt.Sprintf("%q", s))
+		}
+		return "[" + strings.Join(out, ", ") + "]"
+	}
+	return fmt.Sprintf(`# cometsync participant configuration (paths are relative to this directory).
+
+# The participant's id: PAR::name::namespace (the namespace is its signing key's
+# fingerprint). Written by init; do not change.
+member = %q
+
+# Sequencer API endpoints, tried in order with failover.
+sequencers = %s
+
+# Pin the synchronizer id (empty: pin the first one connected to).
+synchronizer_id = %q
+
+# The mediator group confirmation requests go to, and its members (empty: the active
+# members the on-chain MediatorSynchronizerState names).
+mediator_group = %d
+mediators = %s
+
+# Package files (YAML) this participant runs; empty: the built-in examples (iou, dvp).
+packages = %s
+
+# Ledger API (gRPC). Tokens are HS256 JWTs signed with the secret in jwt_secret_file
+# (hex); see docs/ledger-api.md. Put TLS in front when it listens beyond loopback.
+ledger_api_address = %q
+jwt_secret_file = %q
+jwt_audience = %q
+
+ledger_time_tolerance = %q
+
+# Encrypted key store; the ledger database (rebuilt from the chain by recovery); the
+# Ledger API users (local only: back them up with the keys).
+keystore = %q
+database = %q
+users_database = %q
+
+# debug | info | warn | error
+log_level = %q
+`, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
+		c.JWTSecretFile, c.JWTAudience, c.LedgerTimeTolerance.String(), c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel)
+}
+
+// Load reads HOME/participant.toml.
+func Load(home string) (Config, error) {
+	c := DefaultConfig()
+	v := viper.New()
+	v.SetConfigFile(filepath.Join(home, ConfigFile))
+	if err := v.ReadInConfig(); err != nil {
+		return Config{}, fmt.Errorf("read participant config: %w", err)
+	}
+	if err := v.Unmarshal(&c); err != nil {
+		return Config{}, fmt.Errorf("parse %s: %w", ConfigFile, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", ConfigFile, err)
+	}
+	return c, nil
+}
+
+// LoadPackages reads the configured packages, or the built-in examples.
+func (c Config) LoadPackages(home string) (*ledger.PackageSet, error) {
+	var srcs [][]byte
+	if len(c.Packages) == 0 {
+		for _, name := range []string{"iou.yaml", "dvp.yaml"} {
+			b, err := examples.FS.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			srcs = append(srcs, b)
+		}
+	}
+	for _, p := range c.Packages {
+		b, err := os.ReadFile(path(home, p))
+		if err != nil {
+			return nil, fmt.Errorf("package %s: %w", p, err)
+		}
+		srcs = append(srcs, b)
+	}
+	var pkgs []*ledger.Package
+	for _, src := range srcs {
+		p, err := ledger.ParsePackage(src)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, p)
+	}
+	return ledger.NewPackageSet(pkgs...)
+}

@@ -1,0 +1,189 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/badgerx"
+	"github.com/cometsync/cometsync/participant"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
+	"github.com/cometsync/cometsync/participant/store"
+)
+
+// Daemon is a running participant: the node over its database, and its Ledger API.
+type Daemon struct {
+	Node  *participant.Node
+	store *store.Store
+	users *badger.DB
+	// LedgerAPI is the address the Ledger API listens on (nil when not served).
+	LedgerAPI net.Addr
+	cancel    context.CancelFunc
+	served    chan error
+}
+
+// Options are what a participant runs with besides its configuration.
+type Options struct {
+	Home   string
+	Config Config
+	Keys   *keystore.Store
+	Logger *slog.Logger
+	// NoLedgerAPI runs the node without serving the Ledger API (recovery does).
+	NoLedgerAPI bool
+}
+
+// Start opens the database, gets the participant admitted when it is not yet (it sends
+// its root certificate and keys to the topology manager, as onboarding allows), starts
+// the node from where its database stands and serves the Ledger API.
+func Start(ctx context.Context, o Options) (d *Daemon, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := o.Config
+	pkgs, err := c.LoadPackages(o.Home)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := o.Keys.SigningKey()
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	enc, err := o.Keys.EncryptionKey()
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	if m, _ := crypto.ParseMember(c.Member); m.UID.Namespace != sig.Fingerprint() {
+		// After a signing key rotation the namespace stays the first key's: the node
+		// then authenticates with a key its namespace delegates to (not supported yet).
+		o.Logger.Warn("the active signing key is not the namespace key", "member", c.Member, "key", sig.Fingerprint())
+	}
+	dcfg := driver.DefaultConfig()
+	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey, dcfg.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
+	if err := admit(ctx, dcfg, enc.Public(), o.Logger); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(path(o.Home, c.Database), o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	node, err := participant.Start(ctx, participant.Config{
+		Driver: dcfg, EncryptionKey: enc, Packages: pkgs, Mediators: c.Mediators, MediatorGroup: c.MediatorGroup,
+		Tolerance: c.LedgerTimeTolerance, Store: st, Logger: o.Logger,
+		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
+			k, err := o.Keys.EncryptionKeyByFingerprint(fp)
+			return k, err == nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	d = &Daemon{Node: node, store: st, served: make(chan error, 1)}
+	if o.NoLedgerAPI {
+		d.served <- nil
+		return d, nil
+	}
+	if err := node.Register(ctx); err != nil { // a rotated encryption key goes on-chain
+		node.Stop()
+		return nil, err
+	}
+	if err := d.serveLedgerAPI(o); err != nil {
+		node.Stop()
+		if d.users != nil {
+			d.users.Close()
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+// admit returns once the member can authenticate, onboarding it first when it cannot.
+func admit(ctx context.Context, cfg driver.Config, enc crypto.EncryptionPublicKey, log *slog.Logger) error {
+	probe, err := driver.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	err = probe.Connect(ctx)
+	probe.Close()
+	if err == nil || errors.Is(err, driver.ErrSynchronizerMismatch) {
+		return err
+	}
+	log.Info("not admitted yet: sending the onboarding requests", "member", cfg.Member, "cause", err)
+	return participant.Onboard(ctx, cfg, enc, log)
+}
+
+func (d *Daemon) serveLedgerAPI(o Options) (err error) {
+	if d.users, err = badgerx.Open(path(o.Home, o.Config.UsersDatabase), o.Logger); err != nil {
+		return fmt.Errorf("users database: %w", err)
+	}
+	users, err := ledgerapi.NewUsers(d.users)
+	if err != nil {
+		return err
+	}
+	if err := ledgerapi.EnsureAdmin(users, ledgerapi.DefaultAdminUser); err != nil {
+		return err
+	}
+	secret, err := ledgerapi.ReadSecretFile(path(o.Home, o.Config.JWTSecretFile))
+	if err != nil {
+		return err
+	}
+	auth := ledgerapi.Auth{Secret: secret, Audience: o.Config.JWTAudience}
+	if err := auth.Validate(); err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", o.Config.LedgerAPIAddress)
+	if err != nil {
+		return fmt.Errorf("ledger API: %w", err)
+	}
+	d.LedgerAPI = lis.Addr()
+	srv := ledgerapi.New(participant.LedgerBackend{N: d.Node}, users, auth, o.Logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	go func() { d.served <- srv.Serve(ctx, lis) }()
+	o.Logger.Info("ledger API listening", "address", d.LedgerAPI.String())
+	return nil
+}
+
+// Stop stops the Ledger API and the node, and closes the database.
+func (d *Daemon) Stop() error {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	err := <-d.served
+	d.Node.Stop()
+	if d.users != nil {
+		err = errors.Join(err, d.users.Close())
+	}
+	return errors.Join(err, d.store.Close())
+}
+
+// DatabaseEmpty reports whether the participant's database directory is absent or empty.
+func DatabaseEmpty(home string, c Config) (bool, error) {
+	entries, err := os.ReadDir(path(home, c.Database))
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	return len(entries) == 0, err
+}
+
+// WipeDatabase removes the participant's database (its keys and configuration stay).
+func WipeDatabase(home string, c Config) error {
+	p := path(home, c.Database)
+	if filepath.Clean(p) == filepath.Clean(home) {
+		return fmt.Errorf("database %s is the home directory: refusing to remove it", p)
+	}
+	return os.RemoveAll(p)
+}
