@@ -46,7 +46,7 @@ func (b LedgerBackend) ActiveContracts() (ledger.ContractMap, int64) {
 	for id, c := range n.eng.ACS() {
 		out[id] = c
 	}
-	return out, n.eng.Checkpoint().LastOffset
+	return out, n.eng.LastOffset()
 }
 
 // LedgerEnd implements ledgerapi.Backend.

@@ -55,11 +55,11 @@ type Node struct {
 	topo    *topology.State
 	eng     *engine.Engine
 	live    bool
-	next    int64                // the next counter of the stream to apply
-	target  int64                // chain height at the start: the node is live from there
-	height  int64                // of the last event applied
-	outbox  map[string]*pb.Batch // decided sends without a receipt yet
-	sent    map[string]bool      // outbox entries handed to the driver by this process
+	next    int64                  // the next counter of the stream to apply
+	target  int64                  // chain height at the start: the node is live from there
+	height  int64                  // of the last event applied
+	outbox  map[string]engine.Send // decided sends without a receipt yet
+	sent    map[string]bool        // outbox entries handed to the driver by this process
 	waiters map[int64]chan engine.Completion
 	early   map[int64]engine.Completion
 	changed chan struct{} // closed and replaced after every event
@@ -198,14 +198,11 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool) error
 		st.OutboxDel = append(st.OutboxDel, ev.MessageId)
 	}
 	rd := n.eng.Ready()
-	if len(rd.Sends) > 0 {
-		st.OutboxAdd = map[string]*pb.Batch{}
-	}
 	for _, s := range rd.Sends {
-		n.outbox[s.MessageID] = s.Batch
-		st.OutboxAdd[s.MessageID] = s.Batch
+		n.outbox[s.MessageID] = s
 	}
-	st.Updates, st.Engine = rd.Updates, n.eng.Checkpoint()
+	st.OutboxAdd = rd.Sends
+	st.Updates, st.PendingAdded, st.PendingRemoved = rd.Updates, rd.PendingAdded, rd.PendingRemoved
 	if err := n.store.Apply(st); err != nil {
 		return fmt.Errorf("store event %d: %w", ev.Counter, err)
 	}
@@ -257,8 +254,13 @@ const earlyRetention = 5 * time.Minute
 // receipt is the driver's job, and the entry leaves the outbox when the receipt is on
 // the stream.
 func (n *Node) flush(ctx context.Context) {
-	for id, b := range n.outbox {
+	for id, s := range n.outbox {
 		if n.sent[id] {
+			continue
+		}
+		b, err := n.eng.SealSend(s)
+		if err != nil {
+			n.log.Error("seal a response", "message_id", id, "err", err)
 			continue
 		}
 		if _, err := n.client.Send(ctx, b, driver.SendOptions{MessageID: id}); err != nil {

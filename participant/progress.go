@@ -25,8 +25,8 @@ func (n *Node) Progress() Progress {
 }
 
 func (n *Node) progress() Progress {
-	cp := n.eng.Checkpoint()
-	return Progress{NextCounter: n.next, Height: n.height, StartHeight: n.target, Live: n.live, Pending: len(cp.Pending), Outbox: len(n.outbox), LedgerEnd: cp.LastOffset}
+	return Progress{NextCounter: n.next, Height: n.height, StartHeight: n.target, Live: n.live, Pending: n.eng.PendingCount(),
+		Outbox: len(n.outbox), LedgerEnd: n.eng.LastOffset()}
 }
 
 // WaitProgress waits, event by event, until cond holds; it fails when the node's stream

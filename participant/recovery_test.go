@@ -85,6 +85,7 @@ func TestParticipantRestartsWithPendingRequest(t *testing.T) {
 		t.Fatalf("update log across the restart:\nbefore %s\nafter  %s", renderUpdates(beforeUpdates), renderUpdates(after))
 	}
 	w.noDuplicateSends("bankp")
+	w.noDuplicateSends("mediator") // restarted from nothing with the request pending
 }
 
 // TestParticipantWipedMidWorkflow: the bank participant is down when the trader's

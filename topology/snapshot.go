@@ -30,19 +30,46 @@ type HostedParty struct {
 
 // SnapshotAt returns the topology in force at time t: a transaction effective at e
 // counts from t > e on, so an event sequenced at t sees the changes effective before t.
+//
+// A snapshot depends only on the set of entries in force, so the last one built is
+// reused (with its time changed) while the same entries are in force: the replay of a
+// stream asks for the snapshot at nearly every event, and the set rarely changes.
 func (s *State) SnapshotAt(t int64) *Snapshot {
-	snap := &Snapshot{at: t, sync: s.synchronizer, byKey: make(map[UniqueKey]*entry)}
+	active := make([]*entry, 0, len(s.history))
 	for _, e := range s.history {
 		if e.activeAt(t) {
-			snap.byKey[e.key()] = e
-			snap.ordered = append(snap.ordered, e)
+			active = append(active, e)
 		}
 	}
-	slices.SortFunc(snap.ordered, func(a, b *entry) int { return strings.Compare(a.key().String(), b.key().String()) })
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if c := s.snap; c != nil && slices.Equal(c.active, active) {
+		snap := *c.snap
+		snap.at = t
+		return &snap
+	}
+	snap := &Snapshot{at: t, sync: s.synchronizer, byKey: make(map[UniqueKey]*entry, len(active))}
+	for _, e := range active {
+		snap.byKey[e.key()] = e
+	}
+	snap.ordered = slices.Clone(active)
+	keys := make(map[*entry]string, len(active))
+	for _, e := range active {
+		keys[e] = e.key().String()
+	}
+	slices.SortFunc(snap.ordered, func(a, b *entry) int { return strings.Compare(keys[a], keys[b]) })
 	snap.hosted = hostedParties(snap.ordered)
 	snap.members = buildMembership(snap)
 	snap.root = snapshotRoot(s.synchronizer, snap.ordered)
+	s.snap = &cachedSnapshot{active: active, snap: snap}
 	return snap
+}
+
+// cachedSnapshot is a built snapshot with the entries in force it was built from, in
+// history order.
+type cachedSnapshot struct {
+	active []*entry
+	snap   *Snapshot
 }
 
 // Head returns the snapshot of every accepted transaction, effective or not yet.

@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/cometsync/cometsync/crypto"
 )
@@ -18,6 +19,9 @@ type State struct {
 	proposals     map[string]*proposal // by transaction hash (hex)
 	lastSequenced int64
 	lastEffective int64
+
+	snapMu sync.Mutex
+	snap   *cachedSnapshot // the last snapshot built, reused while its entries are in force
 }
 
 // NewState returns the empty topology state of a synchronizer. Synchronizer-level

@@ -33,6 +33,7 @@ stream, and a fresh node with its keys replays that stream from counter 0.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&o.ReplayProfile, "replay-cpuprofile", "", "write a CPU profile of the replay to this file")
 	f.IntVar(&o.Validators, "validators", o.Validators, "validators of the chain (1 or 4)")
 	f.IntVar(&o.IOUs, "ious", o.IOUs, "IOUs created before the runs (the most transfers in flight)")
 	f.Float64Var(&o.Rate, "rate", o.Rate, "offered transfers/s of the first run; 0: closed loop with --concurrency")

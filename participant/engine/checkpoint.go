@@ -32,15 +32,25 @@ type PendingRequest struct {
 func (e *Engine) Checkpoint() Checkpoint {
 	cp := Checkpoint{LastOffset: e.offset}
 	for id, r := range e.pending {
-		pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved}
-		for _, c := range r.created {
-			pr.Created = append(pr.Created, ledger.EncodeContract(c))
-		}
-		cp.Pending = append(cp.Pending, pr)
+		cp.Pending = append(cp.Pending, r.persistent(id))
 	}
 	slices.SortFunc(cp.Pending, func(a, b PendingRequest) int { return cmp.Compare(a.RequestID, b.RequestID) })
 	return cp
 }
+
+func (r *request) persistent(id int64) PendingRequest {
+	pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved}
+	for _, c := range r.created {
+		pr.Created = append(pr.Created, ledger.EncodeContract(c))
+	}
+	return pr
+}
+
+// LastOffset is the offset of the last committed update (0 when none).
+func (e *Engine) LastOffset() int64 { return e.offset }
+
+// PendingCount is the number of requests awaiting a verdict.
+func (e *Engine) PendingCount() int { return len(e.pending) }
 
 // Marshal encodes the checkpoint deterministically.
 func (cp Checkpoint) Marshal() []byte {

@@ -60,9 +60,15 @@ func (c Config) Validate() error {
 // Send is a batch the participant must submit, under a message id derived from the
 // event that caused it (so a replay produces the same id and the sequencer's dedupe
 // keeps it from being sequenced twice).
+//
+// A send holds the signed response unsealed: sealing it to the mediators (HPKE) is left
+// to SealSend, called only for what is actually sent, so that a replay, which finds
+// almost every response already sequenced, does not pay for encryption.
 type Send struct {
 	MessageID string
-	Batch     *seqpb.Batch
+	RequestID int64 // sequencing time of the request answered
+	RootHash  protocol.Hash
+	Signed    []byte // mediator.SignResponse
 }
 
 // Update is a committed transaction as this participant sees it.
@@ -87,6 +93,10 @@ type Ready struct {
 	Sends       []Send
 	Updates     []Update
 	Completions []Completion
+	// PendingAdded and PendingRemoved are the requests that started or stopped awaiting
+	// a verdict, for a store that keeps the checkpoint incrementally.
+	PendingAdded   []PendingRequest
+	PendingRemoved []int64
 }
 
 // request is a confirmation request awaiting its verdict.

@@ -195,7 +195,11 @@ func (f *flow) deliver() [][]byte {
 		}
 		for _, s := range e.Ready().Sends {
 			if !f.drop[p.id] {
-				txs = append(txs, f.sign(p, s.MessageID, s.Batch))
+				b, err := e.SealSend(s)
+				if err != nil {
+					f.t.Fatal(err)
+				}
+				txs = append(txs, f.sign(p, s.MessageID, b))
 			}
 		}
 	}

@@ -40,6 +40,7 @@ func (e *Engine) handleRequest(ts int64, in incoming) error {
 		req.approved = false
 	}
 	e.pending[ts] = req
+	e.ready.PendingAdded = append(e.ready.PendingAdded, req.persistent(ts))
 	return e.respond(ts, req, e.confirming(views, hosting), reason)
 }
 
@@ -133,13 +134,19 @@ func (e *Engine) respond(ts int64, req *request, parties []string, reason string
 	if err != nil {
 		return err
 	}
-	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: e.cfg.MediatorGroup}
-	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE, req.root, signed, e.cfg.MediatorMembers(ts), e.cfg.Keys(ts), []*seqpb.Recipient{mg})
-	if err != nil {
-		return fmt.Errorf("seal the response to the mediators: %w", err)
-	}
-	e.ready.Sends = append(e.ready.Sends, Send{MessageID: ResponseMessageID(ts), Batch: &seqpb.Batch{Envelopes: []*seqpb.Envelope{env}}})
+	e.ready.Sends = append(e.ready.Sends, Send{MessageID: ResponseMessageID(ts), RequestID: ts, RootHash: req.root, Signed: signed})
 	return nil
+}
+
+// SealSend seals a send's response to the mediators of the group in force at its
+// request's time and returns the batch to submit.
+func (e *Engine) SealSend(s Send) (*seqpb.Batch, error) {
+	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: e.cfg.MediatorGroup}
+	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE, s.RootHash, s.Signed, e.cfg.MediatorMembers(s.RequestID), e.cfg.Keys(s.RequestID), []*seqpb.Recipient{mg})
+	if err != nil {
+		return nil, fmt.Errorf("seal the response to the mediators: %w", err)
+	}
+	return &seqpb.Batch{Envelopes: []*seqpb.Envelope{env}}, nil
 }
 
 // confirming lists the confirming informees of the views hosted here, sorted.

@@ -29,6 +29,7 @@ func (e *Engine) handleResult(ts int64, signed []byte) error {
 		return nil
 	}
 	delete(e.pending, r.RequestIdMicros)
+	e.ready.PendingRemoved = append(e.ready.PendingRemoved, r.RequestIdMicros)
 	for _, id := range req.locked {
 		delete(e.locks, id)
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/protocol"
-	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
 // Key prefixes. Other packages keep their own prefixes in the same database (the Ledger
@@ -29,7 +28,8 @@ import (
 var (
 	keyIdentity   = []byte("participant/identity")
 	keyNext       = []byte("participant/next-counter")
-	keyCheckpoint = []byte("participant/engine")
+	keyLastOffset = []byte("participant/last-offset")
+	prefPending   = []byte("participant/pending/")
 	prefContract  = []byte("participant/contract/")
 	prefActive    = []byte("participant/active/")
 	prefUpdate    = []byte("participant/update/")
@@ -90,29 +90,28 @@ type State struct {
 	NextCounter int64 // the first event not applied yet
 	ACS         ledger.ContractMap
 	Engine      engine.Checkpoint
-	Outbox      map[string]*pb.Batch
+	Outbox      map[string]engine.Send
 }
 
 // Load reads the state; on an empty database it is the state before counter 0.
 func (s *Store) Load() (State, error) {
-	st := State{ACS: ledger.ContractMap{}, Outbox: map[string]*pb.Batch{}}
+	st := State{ACS: ledger.ContractMap{}, Outbox: map[string]engine.Send{}}
 	err := s.db.View(func(txn *badger.Txn) error {
 		if _, err := getJSON(txn, keyNext, &st.NextCounter); err != nil {
 			return err
 		}
-		item, err := txn.Get(keyCheckpoint)
-		switch {
-		case errors.Is(err, badger.ErrKeyNotFound):
-		case err != nil:
+		if _, err := getJSON(txn, keyLastOffset, &st.Engine.LastOffset); err != nil {
 			return err
-		default:
-			b, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
+		}
+		if err := each(txn, prefPending, func(k, v []byte) error {
+			var pr engine.PendingRequest
+			if err := json.Unmarshal(v, &pr); err != nil {
+				return fmt.Errorf("pending request %x: %w", k, err)
 			}
-			if st.Engine, err = engine.UnmarshalCheckpoint(b); err != nil {
-				return err
-			}
+			st.Engine.Pending = append(st.Engine.Pending, pr)
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := each(txn, prefActive, func(k, _ []byte) error {
 			c, err := contract(txn, ledger.ContractID(k))
@@ -125,11 +124,11 @@ func (s *Store) Load() (State, error) {
 			return err
 		}
 		return each(txn, prefOutbox, func(k, v []byte) error {
-			b := &pb.Batch{}
-			if err := b.Unmarshal(v); err != nil {
+			var snd engine.Send
+			if err := json.Unmarshal(v, &snd); err != nil {
 				return fmt.Errorf("outbox entry %s: %w", k, err)
 			}
-			st.Outbox[string(k)] = b
+			st.Outbox[string(k)] = snd
 			return nil
 		})
 	})
@@ -138,11 +137,12 @@ func (s *Store) Load() (State, error) {
 
 // Step is what applying one event changed.
 type Step struct {
-	Counter   int64
-	Updates   []engine.Update
-	Engine    engine.Checkpoint
-	OutboxAdd map[string]*pb.Batch
-	OutboxDel []string
+	Counter        int64
+	Updates        []engine.Update
+	PendingAdded   []engine.PendingRequest
+	PendingRemoved []int64
+	OutboxAdd      []engine.Send
+	OutboxDel      []string
 }
 
 // Apply writes one event's changes atomically.
@@ -168,12 +168,8 @@ func (s *Store) Apply(st Step) error {
 				return err
 			}
 		}
-		for id, b := range st.OutboxAdd {
-			raw, err := b.Marshal()
-			if err != nil {
-				return err
-			}
-			if err := txn.Set(key(prefOutbox, id), raw); err != nil {
+		for _, snd := range st.OutboxAdd {
+			if err := setJSON(txn, key(prefOutbox, snd.MessageID), snd); err != nil {
 				return err
 			}
 		}
@@ -182,8 +178,20 @@ func (s *Store) Apply(st Step) error {
 				return err
 			}
 		}
-		if err := txn.Set(keyCheckpoint, st.Engine.Marshal()); err != nil {
-			return err
+		for _, pr := range st.PendingAdded {
+			if err := setJSON(txn, pendingKey(pr.RequestID), pr); err != nil {
+				return err
+			}
+		}
+		for _, id := range st.PendingRemoved {
+			if err := txn.Delete(pendingKey(id)); err != nil {
+				return err
+			}
+		}
+		if n := len(st.Updates); n > 0 {
+			if err := setJSON(txn, keyLastOffset, st.Updates[n-1].Offset); err != nil {
+				return err
+			}
 		}
 		return setJSON(txn, keyNext, st.Counter+1)
 	})
@@ -256,6 +264,10 @@ func contract(txn *badger.Txn, id ledger.ContractID) (*ledger.Contract, error) {
 }
 
 func key(prefix []byte, id string) []byte { return append(append([]byte(nil), prefix...), id...) }
+
+func pendingKey(id int64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefPending...), uint64(id))
+}
 
 func updateKey(offset int64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), prefUpdate...), uint64(offset))

@@ -8,7 +8,6 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/store"
-	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
 func contract(n byte) *ledger.Contract {
@@ -29,14 +28,14 @@ func TestStoreSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	c1, c2, c3 := contract(1), contract(2), contract(3)
-	out := &pb.Batch{Envelopes: []*pb.Envelope{{Content: []byte("response")}}}
+	out := engine.Send{MessageID: "cr-11", RequestID: 11, Signed: []byte("signed response")}
 	steps := []store.Step{
 		{Counter: 0, Updates: []engine.Update{{Offset: 1, RequestID: 10, Created: []*ledger.Contract{c1, c2}}}},
-		{Counter: 1, OutboxAdd: map[string]*pb.Batch{"cr-11": out}, Engine: engine.Checkpoint{LastOffset: 1,
-			Pending: []engine.PendingRequest{{RequestID: 11, Consumed: []ledger.ContractID{c1.ID}, Locked: []ledger.ContractID{c1.ID}, Approved: true}}}},
+		{Counter: 1, OutboxAdd: []engine.Send{out},
+			PendingAdded: []engine.PendingRequest{{RequestID: 11, Consumed: []ledger.ContractID{c1.ID}, Locked: []ledger.ContractID{c1.ID}, Approved: true}}},
 		{Counter: 2, OutboxDel: []string{"cr-12"}}, // an unknown id: nothing to delete
 		{Counter: 3, Updates: []engine.Update{{Offset: 2, RequestID: 11, Created: []*ledger.Contract{c3}, Archived: []ledger.ContractID{c1.ID}}},
-			Engine: engine.Checkpoint{LastOffset: 2}, OutboxDel: []string{"cr-11"}},
+			PendingRemoved: []int64{11}, OutboxDel: []string{"cr-11"}},
 	}
 	for i, st := range steps {
 		if err := s.Apply(st); err != nil {
@@ -47,7 +46,7 @@ func TestStoreSurvivesReopen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if mid.NextCounter != 2 || len(mid.Engine.Pending) != 1 || mid.Outbox["cr-11"] == nil || len(mid.ACS) != 2 {
+			if mid.NextCounter != 2 || len(mid.Engine.Pending) != 1 || mid.Engine.Pending[0].Locked[0] != c1.ID || mid.Engine.LastOffset != 1 || string(mid.Outbox["cr-11"].Signed) != "signed response" || len(mid.ACS) != 2 {
 				t.Fatalf("mid-workflow state: %+v", mid)
 			}
 		}

@@ -44,6 +44,8 @@ type E2EOptions struct {
 	ReplayEvents int
 	// Fast selects the fast test consensus timeouts instead of the production ones.
 	Fast bool
+	// ReplayProfile, when set, is a file the CPU profile of the replay is written to.
+	ReplayProfile string
 }
 
 // DefaultE2EOptions are the defaults of `cometsync bench e2e`.
