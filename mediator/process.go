@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
@@ -19,6 +20,9 @@ import (
 type ProcessConfig struct {
 	Driver        driver.Config
 	EncryptionKey crypto.EncryptionPrivateKey
+	// Decryption, when set, finds older (rotated) encryption keys by fingerprint, so that
+	// a replay still opens history encrypted to them.
+	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
 	// DefaultDecisionTimeoutMicros applies when the on-chain parameters set none.
 	DefaultDecisionTimeoutMicros int64
 	Logger                       *slog.Logger
@@ -65,7 +69,13 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	intake := Intake{
 		Mediator: cfg.Driver.Member,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
-			return cfg.EncryptionKey, cfg.EncryptionKey.Public().Fingerprint() == fp
+			if cfg.EncryptionKey.Public().Fingerprint() == fp {
+				return cfg.EncryptionKey, true
+			}
+			if cfg.Decryption != nil {
+				return cfg.Decryption(fp)
+			}
+			return crypto.EncryptionPrivateKey{}, false
 		},
 		DecisionTimeout: func(at int64) int64 {
 			if params, ok := topo.SnapshotAt(at).Parameters(); ok && params.DecisionTimeoutMicros > 0 {
@@ -74,7 +84,13 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			return cfg.DefaultDecisionTimeoutMicros
 		},
 	}
-	ob := &outbox{pending: map[string]*pb.Batch{}}
+	ob := &outbox{pending: map[string]signedResult{}, sent: map[string]bool{}}
+	// An empty batch to itself: its receipt is sequenced after the height the process
+	// starts from, so it learns it has caught up even when no one sends it anything.
+	if _, err := c.Send(ctx, &pb.Batch{}, driver.SendOptions{MessageID: fmt.Sprintf("live-%d", time.Now().UnixNano())}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("send the catch-up marker: %w", err)
+	}
 	go func() {
 		defer close(p.done)
 		err := c.Subscribe(lctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
@@ -85,7 +101,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			}
 			ob.live = ob.live || ev.Height >= ts.Height
 			if ob.live {
-				ob.flush(ctx, c, log)
+				ob.flush(ctx, c, topo, log)
 			}
 			return nil
 		})
@@ -93,6 +109,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			log.Error("mediator stream ended", "err", err)
 		}
 	}()
+	go p.timeProofs(lctx, &mu, core, ob, log)
 	if err := p.register(ctx, &mu, topo, cfg); err != nil {
 		p.Stop()
 		return nil, err
@@ -100,23 +117,68 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	return p, nil
 }
 
+// timeProofs sends the mediator an empty batch when the wall clock has passed the
+// decision time of an undecided request and no event has shown the sequencer past it
+// yet: its receipt carries a later timestamp, which times the request out. Without it a
+// request whose confirmers are silent would wait for unrelated traffic.
+func (p *Process) timeProofs(ctx context.Context, mu *sync.Mutex, core *Core, ob *outbox, log *slog.Logger) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			mu.Lock()
+			deadline, pending := core.NextDeadline()
+			seen, _ := core.LastTimestamp()
+			live := ob.live
+			mu.Unlock()
+			if !pending || !live || seen > deadline || now.UnixMicro() <= deadline || now.Sub(last) < time.Second {
+				continue
+			}
+			last = now
+			if _, err := p.client.Send(ctx, &pb.Batch{}, driver.SendOptions{MessageID: fmt.Sprintf("time-proof-%d", now.UnixNano())}); err != nil && ctx.Err() == nil {
+				log.Warn("time proof", "err", err)
+			}
+		}
+	}
+}
+
 // outbox holds the verdicts decided but not yet seen sequenced. While the process
 // replays history it only collects (a verdict's receipt comes later in the stream);
 // once it has caught up it sends what is left, so a restart sends nothing twice.
 type outbox struct {
-	pending map[string]*pb.Batch
+	pending map[string]signedResult // by message id, until the receipt is on the stream
+	sent    map[string]bool         // handed to the driver (which resubmits until the receipt)
 	live    bool
 }
 
-func (o *outbox) flush(ctx context.Context, c *driver.Client, log *slog.Logger) {
-	for id, b := range o.pending {
-		if _, err := c.Send(ctx, b, driver.SendOptions{MessageID: id}); err != nil {
+// signedResult is a verdict signed but not sealed yet: it is sealed only when sent, so a
+// replay, which finds nearly every verdict already sequenced, does no encryption.
+type signedResult struct {
+	r      Result
+	signed []byte
+}
+
+func (o *outbox) flush(ctx context.Context, c *driver.Client, topo *topology.State, log *slog.Logger) {
+	for id, sr := range o.pending {
+		if o.sent[id] {
+			continue
+		}
+		env, err := SealResult(sr.r, sr.signed, topology.EncryptionKeysOf{Snapshot: topo.Head()})
+		if err != nil {
+			log.Error("seal verdict", "message_id", id, "err", err)
+			continue
+		}
+		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: id}); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				log.Warn("send verdict", "message_id", id, "err", err)
 			}
 			continue
 		}
-		delete(o.pending, id)
+		o.sent[id] = true
 	}
 }
 
@@ -126,6 +188,7 @@ func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Int
 	}
 	if ev.MessageId != "" {
 		delete(ob.pending, ev.MessageId)
+		delete(ob.sent, ev.MessageId)
 	}
 	for _, e := range in.Events(ev) {
 		if err := core.Step(e); err != nil {
@@ -143,11 +206,7 @@ func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Int
 		if err != nil {
 			return err
 		}
-		env, err := SealResult(r, b, topology.EncryptionKeysOf{Snapshot: topo.Head()})
-		if err != nil {
-			return err
-		}
-		ob.pending[r.MessageID()] = &pb.Batch{Envelopes: []*pb.Envelope{env}}
+		ob.pending[r.MessageID()] = signedResult{r: r, signed: b}
 	}
 	return nil
 }

@@ -1,0 +1,159 @@
+package mediator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/driver"
+)
+
+// HomeConfig is a mediator's configuration (HOME/mediator.toml). The mediator keeps
+// no database: it rebuilds its state from its stream at every start.
+type HomeConfig struct {
+	Member          string        `mapstructure:"member"`
+	Sequencers      []string      `mapstructure:"sequencers"`
+	SynchronizerID  string        `mapstructure:"synchronizer_id"`
+	KeyStore        string        `mapstructure:"keystore"`
+	DecisionTimeout time.Duration `mapstructure:"decision_timeout"`
+	LogLevel        string        `mapstructure:"log_level"`
+}
+
+// HomeConfigFile is the configuration's name in the home directory.
+const HomeConfigFile = "mediator.toml"
+
+// DefaultHomeConfig returns the configuration init writes, before the member is known.
+func DefaultHomeConfig() HomeConfig {
+	return HomeConfig{KeyStore: "keys", DecisionTimeout: 30 * time.Second, LogLevel: "info"}
+}
+
+// Validate names the first bad field.
+func (c HomeConfig) Validate() error {
+	m, err := crypto.ParseMember(c.Member)
+	switch {
+	case err != nil:
+		return fmt.Errorf("member: %w", err)
+	case m.Kind != crypto.KindMediator:
+		return fmt.Errorf("member %s is not a mediator (MED::)", c.Member)
+	case len(c.Sequencers) == 0:
+		return errors.New("sequencers: at least one endpoint is needed")
+	case c.DecisionTimeout <= 0:
+		return errors.New("decision_timeout must be positive")
+	case c.KeyStore == "":
+		return errors.New("keystore must be set")
+	}
+	for _, s := range c.Sequencers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return fmt.Errorf("sequencers: %q: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// InitHome creates the mediator's keys in ks (a new, empty store) and writes
+// HOME/mediator.toml; it returns the configuration with the member id.
+func InitHome(home, name string, c HomeConfig, ks *keystore.Store, scheme crypto.EncryptionScheme) (HomeConfig, crypto.SigningPublicKey, error) {
+	if _, err := os.Stat(filepath.Join(home, HomeConfigFile)); err == nil {
+		return HomeConfig{}, crypto.SigningPublicKey{}, fmt.Errorf("%s already holds a mediator (%s)", home, HomeConfigFile)
+	}
+	m, pub, err := InitKeys(ks, name, scheme)
+	if err != nil {
+		return HomeConfig{}, crypto.SigningPublicKey{}, err
+	}
+	c.Member = m.String()
+	return c, pub, WriteHome(home, c)
+}
+
+// InitKeys creates a mediator's signing key (also its namespace key) and encryption key
+// in ks and returns its member id and public signing key.
+func InitKeys(ks *keystore.Store, name string, scheme crypto.EncryptionScheme) (crypto.Member, crypto.SigningPublicKey, error) {
+	sig, err := ks.NewSigningKey()
+	if err != nil {
+		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	}
+	if _, err := ks.NewEncryptionKey(scheme); err != nil {
+		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	}
+	m, err := crypto.NewMember(crypto.KindMediator, name, sig.Fingerprint())
+	return m, sig.Public(), err
+}
+
+// WriteHome writes HOME/mediator.toml for c.
+func WriteHome(home string, c HomeConfig) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	quoted := ""
+	for i, s := range c.Sequencers {
+		if i > 0 {
+			quoted += ", "
+		}
+		quoted += fmt.Sprintf("%q", s)
+	}
+	text := fmt.Sprintf(`# cometsync mediator configuration (paths are relative to this directory).
+# The mediator keeps no database: it rebuilds its state from its stream at every start.
+
+# The mediator's id: MED::name::namespace. It must be a genesis member of kind MED (or be
+# named in the MediatorSynchronizerState by the synchronizer owners).
+member = %q
+sequencers = [%s]
+synchronizer_id = %q
+keystore = %q
+
+# Decision timeout when the on-chain synchronizer parameters set none.
+decision_timeout = %q
+
+# debug | info | warn | error
+log_level = %q
+`, c.Member, quoted, c.SynchronizerID, c.KeyStore, c.DecisionTimeout.String(), c.LogLevel)
+	return os.WriteFile(filepath.Join(home, HomeConfigFile), []byte(text), 0o644)
+}
+
+// LoadHome reads HOME/mediator.toml.
+func LoadHome(home string) (HomeConfig, error) {
+	c := DefaultHomeConfig()
+	v := viper.New()
+	v.SetConfigFile(filepath.Join(home, HomeConfigFile))
+	if err := v.ReadInConfig(); err != nil {
+		return HomeConfig{}, fmt.Errorf("read mediator config: %w", err)
+	}
+	if err := v.Unmarshal(&c); err != nil {
+		return HomeConfig{}, fmt.Errorf("parse %s: %w", HomeConfigFile, err)
+	}
+	if err := c.Validate(); err != nil {
+		return HomeConfig{}, fmt.Errorf("%s: %w", HomeConfigFile, err)
+	}
+	return c, nil
+}
+
+// StartFromHome starts the mediator process with the keys of ks.
+func StartFromHome(ctx context.Context, c HomeConfig, ks *keystore.Store, cfg ProcessConfig) (*Process, error) {
+	sig, err := ks.SigningKey()
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	enc, err := ks.EncryptionKey()
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	cfg.Driver = driver.DefaultConfig()
+	cfg.Driver.Endpoints, cfg.Driver.Member, cfg.Driver.SigningKey, cfg.Driver.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
+	cfg.EncryptionKey = enc
+	cfg.Decryption = func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
+		k, err := ks.EncryptionKeyByFingerprint(fp)
+		return k, err == nil
+	}
+	cfg.DefaultDecisionTimeoutMicros = c.DecisionTimeout.Microseconds()
+	if err := driver.WaitReachable(ctx, cfg.Driver, cfg.Logger); err != nil {
+		return nil, err
+	}
+	return StartProcess(ctx, cfg)
+}
