@@ -50,7 +50,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if len(cfg.DialOptions) == 0 {
-		cfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+		cfg.DialOptions = defaultDialOptions()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Client{
@@ -260,4 +260,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// defaultDialOptions are plaintext (loopback and tests).
+func defaultDialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 }

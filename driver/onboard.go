@@ -86,3 +86,45 @@ func sendUnauthenticated(ctx context.Context, cfg Config, tx []byte) error {
 	}
 	return fmt.Errorf("%w: %w", ErrNoEndpoint, errors.Join(errs...))
 }
+
+// WaitReachable returns once a sequencer endpoint of cfg answers the handshake, retrying
+// with backoff (and logging) while none does: a node started alongside its sequencer
+// waits for it instead of failing. It returns ctx's error when ctx ends first.
+func WaitReachable(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.DialOptions) == 0 {
+		cfg.DialOptions = defaultDialOptions()
+	}
+	backoff := cfg.ReconnectBackoff
+	for attempt := 0; ; attempt++ {
+		var errs []error
+		for _, addr := range cfg.Endpoints {
+			e, err := dialEndpoint(addr, cfg.DialOptions)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
+			_, err = e.connect.Handshake(cctx, &pb.HandshakeRequest{ClientProtocolVersions: []string{core.ProtocolVersion}})
+			cancel()
+			e.conn.Close()
+			if err == nil {
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		}
+		if attempt%10 == 0 {
+			logger.Warn("no sequencer endpoint reachable yet, retrying", "err", errors.Join(errs...))
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: %w (last attempt: %w)", ErrNoEndpoint, ctx.Err(), errors.Join(errs...))
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}

@@ -116,10 +116,10 @@ func newNodeStartCmd() *cobra.Command {
 				return err
 			}
 			logger.Info("node started", "home", home, "synchronizer", n.SynchronizerID(), "api", n.APIAddress())
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-			s := <-sig
-			logger.Info("shutting down", "signal", s.String())
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			<-ctx.Done()
+			logger.Info("shutting down")
 			n.Stop()
 			return nil
 		},

@@ -122,29 +122,41 @@ func Init(home, name string, c Config, ks *keystore.Store, scheme crypto.Encrypt
 	if _, err := os.Stat(filepath.Join(home, ConfigFile)); err == nil {
 		return Config{}, fmt.Errorf("%s already holds a participant (%s)", home, ConfigFile)
 	}
-	sig, err := ks.NewSigningKey()
-	if err != nil {
-		return Config{}, err
-	}
-	if _, err := ks.NewEncryptionKey(scheme); err != nil {
-		return Config{}, err
-	}
-	m, err := crypto.NewMember(crypto.KindParticipant, name, sig.Fingerprint())
+	m, _, err := InitKeys(ks, name, scheme)
 	if err != nil {
 		return Config{}, err
 	}
 	c.Member = m.String()
+	return c, WriteHome(home, c)
+}
+
+// InitKeys creates a participant's signing key (also its namespace key) and encryption
+// key in ks and returns its member id and public signing key.
+func InitKeys(ks *keystore.Store, name string, scheme crypto.EncryptionScheme) (crypto.Member, crypto.SigningPublicKey, error) {
+	sig, err := ks.NewSigningKey()
+	if err != nil {
+		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	}
+	if _, err := ks.NewEncryptionKey(scheme); err != nil {
+		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	}
+	m, err := crypto.NewMember(crypto.KindParticipant, name, sig.Fingerprint())
+	return m, sig.Public(), err
+}
+
+// WriteHome writes a new Ledger API secret and participant.toml for c into home.
+func WriteHome(home string, c Config) error {
 	if err := c.Validate(); err != nil {
-		return Config{}, err
+		return err
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
-		return Config{}, err
+		return err
 	}
 	if err := os.WriteFile(path(home, c.JWTSecretFile), []byte(hex.EncodeToString(secret)+"\n"), 0o600); err != nil {
-		return Config{}, err
+		return err
 	}
-	return c, os.WriteFile(filepath.Join(home, ConfigFile), []byte(render(c)), 0o644)
+	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(render(c)), 0o644)
 }
 
 func render(c Config) string {

@@ -68,6 +68,9 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	}
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey, dcfg.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
+	if err := driver.WaitReachable(ctx, dcfg, o.Logger); err != nil {
+		return nil, err
+	}
 	if err := admit(ctx, dcfg, enc.Public(), o.Logger); err != nil {
 		return nil, err
 	}
