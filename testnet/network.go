@@ -20,6 +20,8 @@ type MemberSpec struct {
 	Kind          crypto.MemberKind
 	Name          string
 	MediatorGroup uint32
+	// Key is the member's signing key (its namespace key); nil generates one.
+	Key *crypto.SigningPrivateKey
 }
 
 // Member is a created member with its private signing key.
@@ -46,7 +48,10 @@ type Options struct {
 	SnapshotInterval int64
 	// SnapshotKeepRecent overrides how many snapshots each node keeps (0: the default).
 	SnapshotKeepRecent int
-	Logger             *slog.Logger
+	// Listen, when set, gives node i's listen addresses (host:port each) instead of free
+	// loopback ports; rpc is used only with RPC.
+	Listen func(i int) (p2p, rpc, api string)
+	Logger *slog.Logger
 }
 
 // Network is a set of in-process validator nodes sharing one genesis.
@@ -88,21 +93,13 @@ func New(o Options) (*Network, error) {
 }
 
 func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
-	p2p, err := app.FreeAddress()
-	if err != nil {
-		return nil, "", err
-	}
-	api, err := app.FreeAddress()
+	p2p, rpcAddr, api, err := listenAddresses(i, o)
 	if err != nil {
 		return nil, "", err
 	}
 	rpc := ""
 	if o.RPC {
-		a, err := app.FreeAddress()
-		if err != nil {
-			return nil, "", err
-		}
-		rpc = "tcp://" + a
+		rpc = "tcp://" + rpcAddr
 	}
 	cfg := app.DefaultConfig()
 	cfg.APIListenAddress = api
@@ -119,15 +116,35 @@ func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
 	return info, api, err
 }
 
+// listenAddresses returns node i's addresses: o.Listen's, or free loopback ports.
+func listenAddresses(i int, o Options) (p2p, rpc, api string, err error) {
+	if o.Listen != nil {
+		p2p, rpc, api = o.Listen(i)
+		return p2p, rpc, api, nil
+	}
+	addrs := make([]string, 3)
+	for k := range addrs {
+		if addrs[k], err = app.FreeAddress(); err != nil {
+			return "", "", "", err
+		}
+	}
+	return addrs[0], addrs[1], addrs[2], nil
+}
+
 func (n *Network) createMembers(specs []MemberSpec) ([]core.GenesisMember, error) {
 	var gms []core.GenesisMember
 	for _, h := range n.Homes {
 		gms = append(gms, h.Sequencer)
 	}
 	for _, s := range specs {
-		k, err := crypto.GenerateSigningKey(nil)
-		if err != nil {
-			return nil, err
+		var k crypto.SigningPrivateKey
+		if s.Key != nil {
+			k = *s.Key
+		} else {
+			var err error
+			if k, err = crypto.GenerateSigningKey(nil); err != nil {
+				return nil, err
+			}
 		}
 		m, err := crypto.NewMember(s.Kind, s.Name, k.Fingerprint())
 		if err != nil {

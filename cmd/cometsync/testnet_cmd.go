@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,28 +16,51 @@ import (
 func init() { subcommands = append(subcommands, newTestnetCmd) }
 
 func newTestnetCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "testnet", Short: "Generate and run a multi-validator network as separate processes on this machine"}
-	var validators, participants, mediators int
+	cmd := &cobra.Command{Use: "testnet", Short: "Generate and run a consortium network (validators, mediators, participants) as separate processes"}
+	var o procnet.Options
+	var hosts string
 	initCmd := &cobra.Command{
 		Use:   "init DIR",
-		Short: "Generate every validator's home, one genesis, member key files and DIR/testnet.json",
-		Args:  cobra.ExactArgs(1),
+		Short: "Generate every validator's home with one genesis, and a home with an encrypted key store for each mediator and participant",
+		Long: `Generate a network in DIR: validator homes (node0, node1, ...) sharing one genesis that
+names the mediators and participants as members, a home for each mediator (mediator0,
+...) and participant (participant0, ...) with its configuration and encrypted key store
+(unlocked by DIR/wrapper.key, shared by the testnet's members for convenience), and
+DIR/testnet.json describing it all.
+
+By default every node listens on loopback with free ports. With --hosts h1,h2,... the
+nodes are spread over those machines (validator i and member j on host i and j modulo
+the number of hosts), listening on all interfaces with fixed ports: 26656 p2p, 26657 RPC,
+26690 sequencer API, 5011 Ledger API (+10 for each further node on the same host).
+Copy DIR to every machine and start there the nodes it runs (see
+docs/consortium-testnet.md).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := procnet.Init(args[0], validators, participants, mediators)
+			if hosts != "" {
+				o.Hosts = strings.Split(hosts, ",")
+			}
+			m, err := procnet.Init(args[0], o)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "testnet in %s\n  synchronizer %s\n  validators   %d\n  members      %d (key files in %s/members)\nstart it with: cometsync testnet start %s\n",
-				args[0], m.SynchronizerID, len(m.Nodes), len(m.Members), args[0], args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "testnet in %s\n  synchronizer %s\n  validators   %d\n", args[0], m.SynchronizerID, len(m.Nodes))
+			for _, mem := range m.Members {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-12s %s (%s)\n", mem.Kind, mem.ID, mem.Home)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "start it with: cometsync testnet start %s\n", args[0])
 			return nil
 		},
 	}
-	initCmd.Flags().IntVar(&validators, "validators", 4, "number of validators")
-	initCmd.Flags().IntVar(&participants, "participants", 3, "participants in the genesis")
-	initCmd.Flags().IntVar(&mediators, "mediators", 1, "mediators in the genesis")
+	initCmd.Flags().IntVar(&o.Validators, "validators", 4, "number of validators")
+	initCmd.Flags().IntVar(&o.Participants, "participants", 3, "participants (genesis members, each with its home)")
+	initCmd.Flags().IntVar(&o.Mediators, "mediators", 1, "mediators (genesis members, each with its home)")
+	initCmd.Flags().StringVar(&hosts, "hosts", "", "comma-separated hosts to spread the nodes over (default: all on loopback)")
+	initCmd.Flags().BoolVar(&o.Permissioned, "permissioned", false, "permissioned onboarding of further participants (default: open)")
+
+	var only string
 	startCmd := &cobra.Command{
 		Use:   "start DIR",
-		Short: "Start every validator as its own process (logs in each home's node.log)",
+		Short: "Start every validator, then every mediator and participant, each as its own process (logs in each home)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := procnet.Load(args[0])
@@ -47,30 +71,50 @@ func newTestnetCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for i := range m.Nodes {
+			var started []int
+			for i, n := range m.Nodes {
+				if only != "" && n.Host != only {
+					continue
+				}
 				if err := procnet.StartNode(m, i, bin); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "started node %d (%s)\n", i, m.Nodes[i].Home)
+				started = append(started, i)
+				fmt.Fprintf(cmd.OutOrStdout(), "started node %d (%s)\n", i, n.Home)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			for i := range m.Nodes {
+			for _, i := range started {
 				if err := procnet.WaitHeight(ctx, m, i, 1); err != nil {
 					return err
 				}
 			}
+			for j, mem := range m.Members {
+				if only != "" && mem.Host != only {
+					continue
+				}
+				if err := procnet.StartMember(m, j, bin); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "started %s (%s)\n", mem.ID, mem.Home)
+			}
 			return printStatus(cmd, m)
 		},
 	}
+	startCmd.Flags().StringVar(&only, "host", "", "start only the nodes of this host (a testnet made with --hosts)")
 	stopCmd := &cobra.Command{
 		Use:   "stop DIR",
-		Short: "Stop every validator (SIGTERM, then SIGKILL after 10s)",
+		Short: "Stop every participant, mediator and validator (SIGTERM, then SIGKILL after 10s)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := procnet.Load(args[0])
 			if err != nil {
 				return err
+			}
+			for j := len(m.Members) - 1; j >= 0; j-- {
+				if err := procnet.StopMember(m, j, 10*time.Second); err != nil {
+					return err
+				}
 			}
 			for i := range m.Nodes {
 				if err := procnet.StopNode(m, i, 10*time.Second); err != nil {
@@ -83,7 +127,7 @@ func newTestnetCmd() *cobra.Command {
 	}
 	statusCmd := &cobra.Command{
 		Use:   "status DIR",
-		Short: "Show each validator's process, height, app hash and peers",
+		Short: "Show each validator's process, height, app hash and peers, and each member's process (and a participant's ledger end)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := procnet.Load(args[0])
@@ -101,10 +145,6 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "node\tprocess\theight\tapp hash\tpeers\tapi")
 	for i, s := range procnet.Status(cmd.Context(), m) {
-		state := "stopped"
-		if s.Running {
-			state = "running"
-		}
 		hash := s.AppHash
 		if len(hash) > 12 {
 			hash = hash[:12]
@@ -112,7 +152,27 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 		if s.Err != nil {
 			hash = "rpc: " + s.Err.Error()
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\n", i, state, s.Height, hash, s.Peers, m.Nodes[i].API)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\n", i, running(s.Running), s.Height, hash, s.Peers, m.Nodes[i].API)
+	}
+	if len(m.Members) > 0 {
+		fmt.Fprintln(tw, "\nmember\tprocess\tledger end\tledger api\t\t")
+		for j, s := range procnet.MemberStatuses(cmd.Context(), m) {
+			end := "-"
+			switch {
+			case s.Err != nil:
+				end = "api: " + s.Err.Error()
+			case m.Members[j].LedgerAPI != "" && s.Running:
+				end = fmt.Sprint(s.LedgerEnd)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\n", m.Members[j].ID, running(s.Running), end, m.Members[j].LedgerAPI)
+		}
 	}
 	return tw.Flush()
+}
+
+func running(ok bool) string {
+	if ok {
+		return "running"
+	}
+	return "stopped"
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
@@ -75,7 +74,11 @@ func (r *receiver) await(t *testing.T, ctx context.Context, n int) []string {
 
 func memberClient(t *testing.T, m *Manifest, i int) *driver.Client {
 	t.Helper()
-	kf, key, err := crypto.ReadKeyFile(m.Members[i].KeyFile)
+	ks, err := m.Keys(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ks.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +86,7 @@ func memberClient(t *testing.T, m *Manifest, i int) *driver.Client {
 	for _, n := range m.Nodes {
 		cfg.Endpoints = append(cfg.Endpoints, n.API)
 	}
-	cfg.Member, cfg.SigningKey, cfg.SynchronizerID = kf.Member, key, m.SynchronizerID
+	cfg.Member, cfg.SigningKey, cfg.SynchronizerID = m.Members[i].ID, key, m.SynchronizerID
 	cfg.ResubmitInterval, cfg.MaxReconnectBackoff = time.Second, time.Second
 	c, err := driver.New(cfg, nil)
 	if err != nil {
@@ -102,7 +105,7 @@ func TestFaultTolerance(t *testing.T) {
 		t.Skip("real processes")
 	}
 	dir := t.TempDir()
-	m, err := Init(dir, 4, 2, 0)
+	m, err := Init(dir, Options{Validators: 4, Participants: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

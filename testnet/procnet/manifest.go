@@ -4,74 +4,237 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/testnet"
 )
 
 // ManifestFile is the network description Init writes into the testnet directory.
 const ManifestFile = "testnet.json"
 
+// WrapperKeyFile is the testnet's key-store wrapper key (one for every member's key
+// store: a testnet convenience; production members each keep their own).
+const WrapperKeyFile = "wrapper.key"
+
 // NodeInfo describes one validator process.
 type NodeInfo struct {
 	Home string `json:"home"`
+	Host string `json:"host"`
 	RPC  string `json:"rpc"`
 	API  string `json:"api"`
 }
 
-// MemberInfo is a member with its key file.
+// MemberInfo is a mediator or participant with its home (config and key store).
 type MemberInfo struct {
-	ID      string `json:"id"`
-	KeyFile string `json:"key_file"`
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Home string `json:"home"`
+	Host string `json:"host"`
+	// LedgerAPI is a participant's Ledger API address.
+	LedgerAPI string `json:"ledger_api,omitempty"`
 }
 
 // Manifest describes a generated network.
 type Manifest struct {
 	SynchronizerID string       `json:"synchronizer_id"`
+	WrapperKeyFile string       `json:"wrapper_key_file"`
 	Nodes          []NodeInfo   `json:"nodes"`
 	Members        []MemberInfo `json:"members"`
 }
 
-// Init generates a network of validators (with participants and mediators as genesis
-// members) in dir, which must not hold one already.
-func Init(dir string, validators, participants, mediators int) (*Manifest, error) {
+// Options configure Init.
+type Options struct {
+	Validators, Participants, Mediators int
+	// Hosts spreads the nodes over machines: validator i and member j run on
+	// Hosts[i % len] and Hosts[j % len], listening on every interface with fixed ports
+	// (26656 p2p, 26657 rpc, 26690 api, 5011 ledger API, +10 for each further node on the
+	// same host). Empty runs everything on loopback with free ports.
+	Hosts []string
+	// Permissioned selects the permissioned onboarding policy (default: open).
+	Permissioned bool
+}
+
+// Init generates a network in dir, which must not hold one already: every validator's
+// home and one genesis naming the mediators and participants as members, and a home
+// with an encrypted key store for each mediator and participant.
+func Init(dir string, o Options) (*Manifest, error) {
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
 		return nil, fmt.Errorf("%s already holds a testnet (remove it first)", dir)
+	}
+	if o.Validators < 1 {
+		return nil, errors.New("at least one validator")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	var specs []testnet.MemberSpec
-	for i := 0; i < participants; i++ {
-		specs = append(specs, testnet.MemberSpec{Kind: crypto.KindParticipant, Name: fmt.Sprintf("participant%d", i)})
+	m := &Manifest{WrapperKeyFile: filepath.Join(dir, WrapperKeyFile)}
+	if err := keystore.NewKeyFile(m.WrapperKeyFile); err != nil {
+		return nil, err
 	}
-	for i := 0; i < mediators; i++ {
-		specs = append(specs, testnet.MemberSpec{Kind: crypto.KindMediator, Name: fmt.Sprintf("mediator%d", i)})
-	}
-	net, err := testnet.New(testnet.Options{Dir: dir, Validators: validators, Members: specs, RPC: true})
+	kw, err := keystore.KeyFileWrapper(m.WrapperKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{SynchronizerID: net.SynchronizerID}
-	for i, h := range net.Homes {
+	// Members' keys first: the genesis names them.
+	var specs []testnet.MemberSpec
+	add := func(kind crypto.MemberKind, name string, initKeys func(*keystore.Store) (crypto.Member, error)) error {
+		home := filepath.Join(dir, name)
+		ks, err := keystore.Create(filepath.Join(home, "keys"), kw, nil)
+		if err != nil {
+			return err
+		}
+		mem, err := initKeys(ks)
+		if err != nil {
+			return err
+		}
+		sig, err := ks.SigningKey()
+		if err != nil {
+			return err
+		}
+		specs = append(specs, testnet.MemberSpec{Kind: kind, Name: name, Key: &sig})
+		m.Members = append(m.Members, MemberInfo{ID: mem.String(), Kind: string(kind), Home: home})
+		return nil
+	}
+	for i := range o.Mediators {
+		name := fmt.Sprintf("mediator%d", i)
+		if err := add(crypto.KindMediator, name, func(ks *keystore.Store) (crypto.Member, error) {
+			mem, _, err := mediator.InitKeys(ks, name, crypto.DefaultScheme)
+			return mem, err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for i := range o.Participants {
+		name := fmt.Sprintf("participant%d", i)
+		if err := add(crypto.KindParticipant, name, func(ks *keystore.Store) (crypto.Member, error) {
+			mem, _, err := daemon.InitKeys(ks, name, crypto.DefaultScheme)
+			return mem, err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned}
+	if len(o.Hosts) > 0 {
+		topts.Listen = func(i int) (string, string, string) {
+			p2p, rpc, api := fixedPorts(i, len(o.Hosts))
+			return "0.0.0.0:" + p2p, "0.0.0.0:" + rpc, "0.0.0.0:" + api
+		}
+	}
+	tn, err := testnet.New(topts)
+	if err != nil {
+		return nil, err
+	}
+	m.SynchronizerID = tn.SynchronizerID
+	var apis []string
+	for i, h := range tn.Homes {
 		cmt, _, err := app.LoadConfig(h.Home)
 		if err != nil {
 			return nil, err
 		}
-		m.Nodes = append(m.Nodes, NodeInfo{Home: h.Home, RPC: cmt.RPC.ListenAddress, API: net.APIAddress(i)})
+		n := NodeInfo{Home: h.Home, Host: "127.0.0.1", RPC: cmt.RPC.ListenAddress, API: tn.APIAddress(i)}
+		if len(o.Hosts) > 0 {
+			_, rpc, api := fixedPorts(i, len(o.Hosts))
+			n.Host = o.Hosts[i%len(o.Hosts)]
+			n.RPC, n.API = "tcp://"+net.JoinHostPort(n.Host, rpc), net.JoinHostPort(n.Host, api)
+		}
+		m.Nodes = append(m.Nodes, n)
+		apis = append(apis, n.API)
 	}
-	for _, mem := range net.Members {
-		parsed, _ := crypto.ParseMember(mem.ID)
-		path := filepath.Join(dir, "members", parsed.UID.Name+".json")
-		if err := crypto.WriteKeyFile(path, crypto.NewKeyFile(mem.ID, mem.Key)); err != nil {
+	if len(o.Hosts) > 0 {
+		if err := peersAcrossHosts(tn, o.Hosts); err != nil {
 			return nil, err
 		}
-		m.Members = append(m.Members, MemberInfo{ID: mem.ID, KeyFile: path})
+	}
+	var mediators []string
+	for _, mem := range m.Members {
+		if mem.Kind == string(crypto.KindMediator) {
+			mediators = append(mediators, mem.ID)
+		}
+	}
+	for j := range m.Members {
+		mem := &m.Members[j]
+		mem.Host = "127.0.0.1"
+		if len(o.Hosts) > 0 {
+			mem.Host = o.Hosts[j%len(o.Hosts)]
+		}
+		switch crypto.MemberKind(mem.Kind) {
+		case crypto.KindMediator:
+			c := mediator.DefaultHomeConfig()
+			c.Member, c.Sequencers, c.SynchronizerID = mem.ID, apis, m.SynchronizerID
+			if err := mediator.WriteHome(mem.Home, c); err != nil {
+				return nil, err
+			}
+		case crypto.KindParticipant:
+			c := daemon.DefaultConfig()
+			c.Member, c.Sequencers, c.SynchronizerID, c.Mediators = mem.ID, apis, m.SynchronizerID, mediators
+			if len(o.Hosts) > 0 {
+				c.LedgerAPIAddress = "0.0.0.0:" + strconv.Itoa(5011+10*(j/len(o.Hosts)))
+				mem.LedgerAPI = net.JoinHostPort(mem.Host, strconv.Itoa(5011+10*(j/len(o.Hosts))))
+			} else {
+				if c.LedgerAPIAddress, err = app.FreeAddress(); err != nil {
+					return nil, err
+				}
+				mem.LedgerAPI = c.LedgerAPIAddress
+			}
+			if err := daemon.WriteHome(mem.Home, c); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return m, m.write(dir)
+}
+
+// fixedPorts are validator i's ports when nodes are spread over n hosts.
+func fixedPorts(i, n int) (p2p, rpc, api string) {
+	slot := 10 * (i / n)
+	return strconv.Itoa(26656 + slot), strconv.Itoa(26657 + slot), strconv.Itoa(26690 + slot)
+}
+
+// peersAcrossHosts points every validator's persistent peers at the others' hosts and
+// sets its external address, for nodes on different machines.
+func peersAcrossHosts(tn *testnet.Network, hosts []string) error {
+	addr := func(i int) string {
+		p2p, _, _ := fixedPorts(i, len(hosts))
+		return net.JoinHostPort(hosts[i%len(hosts)], p2p)
+	}
+	for i, self := range tn.Homes {
+		var peers []string
+		for j, o := range tn.Homes {
+			if j != i {
+				peers = append(peers, o.NodeID+"@"+addr(j))
+			}
+		}
+		cmt, _, err := app.LoadConfig(self.Home)
+		if err != nil {
+			return err
+		}
+		cmt.P2P.PersistentPeers = joinComma(peers)
+		cmt.P2P.ExternalAddress = addr(i)
+		cmt.P2P.AddrBookStrict = false // private networks
+		cmtcfg.WriteConfigFile(filepath.Join(self.Home, "config", "config.toml"), cmt)
+	}
+	return nil
+}
+
+func joinComma(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
 }
 
 func (m *Manifest) write(dir string) error {
@@ -96,4 +259,13 @@ func Load(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", ManifestFile, err)
 	}
 	return &m, nil
+}
+
+// Keys opens member j's key store.
+func (m *Manifest) Keys(j int) (*keystore.Store, error) {
+	kw, err := keystore.KeyFileWrapper(m.WrapperKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return keystore.Open(filepath.Join(m.Members[j].Home, "keys"), kw)
 }

@@ -13,35 +13,58 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/cometsync/cometsync/participant/ledgerapi"
+	ledgerpb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
-const pidFile = "node.pid"
+const (
+	pidFile       = "node.pid"
+	memberPidFile = "member.pid"
+)
 
 // StartNode launches node i as `binary node start --home HOME`, detached, logging to
 // HOME/node.log, and records its pid.
 func StartNode(m *Manifest, i int, binary string) error {
-	n := m.Nodes[i]
-	if pid, ok := runningPid(n.Home); ok {
-		return fmt.Errorf("node %d is already running (pid %d)", i, pid)
+	return launch(m.Nodes[i].Home, pidFile, "node.log", fmt.Sprintf("node %d", i), binary, "node", "start", "--home", m.Nodes[i].Home)
+}
+
+// StartMember launches member j (a mediator or participant) with `binary mediator|
+// participant start`, detached, logging to HOME/member.log.
+func StartMember(m *Manifest, j int, binary string) error {
+	mem := m.Members[j]
+	kind := "participant"
+	if mem.Kind == "MED" {
+		kind = "mediator"
 	}
-	log, err := os.OpenFile(filepath.Join(n.Home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	return launch(mem.Home, memberPidFile, "member.log", kind+" "+mem.ID, binary, kind, "start", "--home", mem.Home, "--wrapper-key-file", m.WrapperKeyFile)
+}
+
+func launch(home, pid, logName, what, binary string, args ...string) error {
+	if p, ok := runningPid(home, pid); ok {
+		return fmt.Errorf("%s is already running (pid %d)", what, p)
+	}
+	log, err := os.OpenFile(filepath.Join(home, logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	cmd := exec.Command(binary, "node", "start", "--home", n.Home)
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start node %d: %w", i, err)
+		return fmt.Errorf("start %s: %w", what, err)
 	}
 	go func() { _ = cmd.Wait() }() // reap it when it exits
-	return os.WriteFile(filepath.Join(n.Home, pidFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
+	return os.WriteFile(filepath.Join(home, pid), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
 }
 
 // Signal sends sig to node i's process.
 func Signal(m *Manifest, i int, sig syscall.Signal) error {
-	pid, ok := runningPid(m.Nodes[i].Home)
+	pid, ok := runningPid(m.Nodes[i].Home, pidFile)
 	if !ok {
 		return fmt.Errorf("node %d is not running", i)
 	}
@@ -50,7 +73,22 @@ func Signal(m *Manifest, i int, sig syscall.Signal) error {
 
 // StopNode sends SIGTERM and waits up to timeout for the process to exit, then kills it.
 func StopNode(m *Manifest, i int, timeout time.Duration) error {
-	pid, ok := runningPid(m.Nodes[i].Home)
+	return stop(m.Nodes[i].Home, pidFile, timeout)
+}
+
+// StopMember stops member j like StopNode.
+func StopMember(m *Manifest, j int, timeout time.Duration) error {
+	return stop(m.Members[j].Home, memberPidFile, timeout)
+}
+
+// MemberRunning reports whether member j's process runs.
+func MemberRunning(m *Manifest, j int) bool {
+	_, ok := runningPid(m.Members[j].Home, memberPidFile)
+	return ok
+}
+
+func stop(home, pidName string, timeout time.Duration) error {
+	pid, ok := runningPid(home, pidName)
 	if !ok {
 		return nil
 	}
@@ -62,11 +100,11 @@ func StopNode(m *Manifest, i int, timeout time.Duration) error {
 	if alive(pid) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	return os.Remove(filepath.Join(m.Nodes[i].Home, pidFile))
+	return os.Remove(filepath.Join(home, pidName))
 }
 
-func runningPid(home string) (int, bool) {
-	b, err := os.ReadFile(filepath.Join(home, pidFile))
+func runningPid(home, name string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(home, name))
 	if err != nil {
 		return 0, false
 	}
@@ -100,7 +138,7 @@ type NodeStatus struct {
 func Status(ctx context.Context, m *Manifest) []NodeStatus {
 	out := make([]NodeStatus, len(m.Nodes))
 	for i, n := range m.Nodes {
-		_, out[i].Running = runningPid(n.Home)
+		_, out[i].Running = runningPid(n.Home, pidFile)
 		if !out[i].Running {
 			continue
 		}
@@ -156,4 +194,49 @@ func AppHashAt(ctx context.Context, m *Manifest, i int, h int64) (string, error)
 		return "", err
 	}
 	return res.AppHash.String(), nil
+}
+
+// MemberStatus is what MemberStatuses reports for one mediator or participant.
+type MemberStatus struct {
+	Running bool
+	// LedgerEnd is a participant's ledger end, read through its Ledger API as its
+	// participant_admin user (so it also shows the participant is serving).
+	LedgerEnd int64
+	Err       error
+}
+
+// MemberStatuses reports every member's process and, for participants, the ledger end.
+func MemberStatuses(ctx context.Context, m *Manifest) []MemberStatus {
+	out := make([]MemberStatus, len(m.Members))
+	for j, mem := range m.Members {
+		out[j].Running = MemberRunning(m, j)
+		if !out[j].Running || mem.LedgerAPI == "" {
+			continue
+		}
+		out[j].LedgerEnd, out[j].Err = ledgerEnd(ctx, mem)
+	}
+	return out
+}
+
+func ledgerEnd(ctx context.Context, mem MemberInfo) (int64, error) {
+	secret, err := ledgerapi.ReadSecretFile(filepath.Join(mem.Home, "jwt-secret"))
+	if err != nil {
+		return 0, err
+	}
+	tok, err := ledgerapi.MintToken(secret, ledgerapi.DefaultAdminUser, "", time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	conn, err := grpc.NewClient(mem.LedgerAPI, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	cctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), 2*time.Second)
+	defer cancel()
+	res, err := ledgerpb.NewStateServiceClient(conn).GetLedgerEnd(cctx, &ledgerpb.GetLedgerEndRequest{})
+	if err != nil {
+		return 0, err
+	}
+	return res.Offset, nil
 }
