@@ -140,7 +140,31 @@ func newKeysStoreCmds() []*cobra.Command {
 		},
 	}
 	rotateCmd.Flags().StringVar(&purpose, "purpose", "", "signing or encryption")
-	for _, c := range []*cobra.Command{initCmd, listCmd, rotateCmd} {
+	var keyFile string
+	importCmd := &cobra.Command{
+		Use:   "import",
+		Short: "Import a signing key file (e.g. node init's config/namespace_key.json) into a key store, creating it if needed",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, k, err := crypto.ReadKeyFile(keyFile)
+			if err != nil {
+				return err
+			}
+			s, err := w.open(dir)
+			if errors.Is(err, os.ErrNotExist) {
+				s, err = w.create(dir)
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.ImportSigningKey(k); err != nil {
+				return err
+			}
+			return printEntries(cmd, s)
+		},
+	}
+	importCmd.Flags().StringVar(&keyFile, "key-file", "", "signing key file to import")
+	_ = importCmd.MarkFlagRequired("key-file")
+	for _, c := range []*cobra.Command{initCmd, listCmd, rotateCmd, importCmd} {
 		w.add(c)
 		c.Flags().StringVar(&dir, "dir", "", "key store directory")
 		_ = c.MarkFlagRequired("dir")
@@ -148,7 +172,7 @@ func newKeysStoreCmds() []*cobra.Command {
 	for _, c := range []*cobra.Command{initCmd, rotateCmd} {
 		c.Flags().StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption scheme: "+string(crypto.SchemeMLKEM768X25519)+" or "+string(crypto.SchemeX25519))
 	}
-	return []*cobra.Command{initCmd, listCmd, rotateCmd}
+	return []*cobra.Command{initCmd, listCmd, rotateCmd, importCmd}
 }
 
 func printEntries(cmd *cobra.Command, s *keystore.Store) error {

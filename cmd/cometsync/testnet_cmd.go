@@ -85,6 +85,9 @@ docs/consortium-testnet.md).`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
 			for _, i := range started {
+				if only != "" {
+					break // the other hosts may not be up yet: the members wait for their sequencers
+				}
 				if err := procnet.WaitHeight(ctx, m, i, 1); err != nil {
 					return err
 				}

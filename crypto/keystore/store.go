@@ -158,6 +158,18 @@ func (s *Store) NewSigningKey() (crypto.SigningPrivateKey, error) {
 	return k, s.add(Entry{Purpose: PurposeSigning, Scheme: crypto.AlgorithmEd25519, PublicKey: k.Public().Key, Fingerprint: string(k.Fingerprint())}, k.Seed())
 }
 
+// ImportSigningKey stores an existing signing key (from a key file, for instance the
+// synchronizer namespace key `node init` writes) and makes it the active one. A key the
+// store already holds is refused.
+func (s *Store) ImportSigningKey(k crypto.SigningPrivateKey) error {
+	for _, e := range s.f.Keys {
+		if e.Fingerprint == string(k.Fingerprint()) {
+			return fmt.Errorf("key %s is already in the store", k.Fingerprint())
+		}
+	}
+	return s.add(Entry{Purpose: PurposeSigning, Scheme: crypto.AlgorithmEd25519, PublicKey: k.Public().Key, Fingerprint: string(k.Fingerprint())}, k.Seed())
+}
+
 // NewEncryptionKey generates an encryption key of scheme and makes it the active one.
 func (s *Store) NewEncryptionKey(scheme crypto.EncryptionScheme) (crypto.EncryptionPrivateKey, error) {
 	k, err := crypto.GenerateEncryptionKey(scheme)

@@ -127,3 +127,34 @@ func TestKeyFileWrapper(t *testing.T) {
 		t.Fatal("a corrupt store opened")
 	}
 }
+
+func TestImportSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	kf := filepath.Join(dir, "wrapper.key")
+	if err := NewKeyFile(kf); err != nil {
+		t.Fatal(err)
+	}
+	w, err := KeyFileWrapper(kf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Create(filepath.Join(dir, "ks"), w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := crypto.GenerateSigningKey(nil)
+	if err := s.ImportSigningKey(k); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ImportSigningKey(k); err == nil {
+		t.Fatal("imported the same key twice")
+	}
+	reopened, err := Open(filepath.Join(dir, "ks"), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reopened.SigningKey()
+	if err != nil || got.Fingerprint() != k.Fingerprint() || !bytes.Equal(got.Seed(), k.Seed()) {
+		t.Fatalf("active signing key after import: %v %v", got.Fingerprint(), err)
+	}
+}
