@@ -3,9 +3,11 @@ package participant
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
 	"sync"
 	"time"
 
@@ -165,14 +167,62 @@ func (n *Node) Stop() {
 	})
 }
 
+// job is one event on its way through the pipeline of follow.
+type job struct {
+	ev     *pb.SequencedEvent
+	opened chan engine.Opened
+}
+
+// pipelineDepth bounds the events read ahead of the one being applied.
+const pipelineDepth = 256
+
 // follow runs the subscription; the node is live once it reaches the height the
-// topology was downloaded at.
+// topology was downloaded at. Events are decrypted concurrently, ahead of the one being
+// applied (decryption is most of a replay's work), and applied strictly in order.
 func (n *Node) follow(ctx context.Context, from, startHeight int64) {
 	defer close(n.done)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work, jobs := make(chan *job, pipelineDepth), make(chan *job, pipelineDepth)
+	var openers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		openers.Go(func() {
+			for j := range work {
+				j.opened <- n.eng.Open(j.ev)
+			}
+		})
+	}
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		for j := range jobs {
+			o := <-j.opened
+			if ctx.Err() != nil {
+				continue // stopping: drain
+			}
+			if err := n.step(ctx, j.ev, j.ev.Height >= startHeight, o); err != nil {
+				cancel(err)
+			}
+		}
+	}()
 	err := n.client.Subscribe(ctx, from, func(_ context.Context, ev *pb.SequencedEvent) error {
-		return n.step(ctx, ev, ev.Height >= startHeight)
+		j := &job{ev: ev, opened: make(chan engine.Opened, 1)}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		work <- j // openers never block: each job's result channel has room
+		return nil
 	})
-	if err != nil && ctx.Err() == nil {
+	close(work)
+	close(jobs)
+	<-applied
+	openers.Wait()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause // the event that could not be applied
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Error("participant stream ended", "err", err)
 		n.mu.Lock()
 		n.failed = err
@@ -182,13 +232,13 @@ func (n *Node) follow(ctx context.Context, from, startHeight int64) {
 	}
 }
 
-func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool) error {
+func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opened engine.Opened) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if _, err := n.topo.Follow(ev); err != nil {
 		return fmt.Errorf("topology diverged: %w", err)
 	}
-	if err := n.eng.Step(ev); err != nil {
+	if err := n.eng.StepOpened(ev, opened); err != nil {
 		return err
 	}
 	st := store.Step{Counter: ev.Counter}

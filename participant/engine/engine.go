@@ -153,11 +153,27 @@ type openedView struct {
 }
 
 // Step processes the next event of the participant's stream.
-func (e *Engine) Step(ev *seqpb.SequencedEvent) error {
+func (e *Engine) Step(ev *seqpb.SequencedEvent) error { return e.StepOpened(ev, e.Open(ev)) }
+
+// Opened is what one event holds for the engine, decrypted.
+type Opened struct{ in incoming }
+
+// Open decrypts and sorts what ev holds for the engine. It reads only the engine's
+// configuration, so a node may open the next events concurrently, ahead of StepOpened
+// (which must see the events in stream order).
+func (e *Engine) Open(ev *seqpb.SequencedEvent) Opened {
+	if ev.GetKind() != seqpb.EventKind_EVENT_KIND_DELIVER {
+		return Opened{}
+	}
+	return Opened{in: e.sort(ev)}
+}
+
+// StepOpened processes the next event of the stream, opened by Open.
+func (e *Engine) StepOpened(ev *seqpb.SequencedEvent, o Opened) error {
 	if ev.GetKind() != seqpb.EventKind_EVENT_KIND_DELIVER {
 		return nil
 	}
-	in := e.sort(ev)
+	in := o.in
 	for _, r := range in.results {
 		if err := e.handleResult(ev.TimestampMicros, r); err != nil {
 			return err
