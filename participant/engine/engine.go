@@ -150,6 +150,11 @@ type incoming struct {
 type openedView struct {
 	plaintext  []byte
 	recipients []string
+	// checked is the view decoded and checked against the event's root hash (when the
+	// event has exactly one), or the failure of that check.
+	checked  *protocol.ReceivedView
+	rootErr  error
+	hasCheck bool
 }
 
 // Step processes the next event of the participant's stream.
@@ -208,6 +213,15 @@ func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 				in.views = append(in.views, openedView{plaintext: op.Plaintext, recipients: protocol.MemberRecipients(env)})
 			case op.Kind == protocolpb.EncryptedPayload_KIND_TRANSACTION_RESULT:
 				in.results = append(in.results, op.Plaintext)
+			}
+		}
+	}
+	if len(in.rootHashes) == 1 { // decode and hash-check the views here: it is pure
+		if root, err := toHash(in.rootHashes[0]); err == nil {
+			for i := range in.views {
+				ov := &in.views[i]
+				ov.checked, ov.rootErr = protocol.CheckViewAgainstRoot(ov.plaintext, root)
+				ov.hasCheck = true
 			}
 		}
 	}

@@ -51,7 +51,16 @@ func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting
 	var views []*protocol.View
 	reason := ""
 	for _, ov := range opened {
-		rv, err := v.ValidateView(ov.plaintext, root, ov.recipients, time.UnixMicro(ts))
+		var rv *protocol.ReceivedView
+		var err error
+		switch {
+		case !ov.hasCheck:
+			rv, err = v.ValidateView(ov.plaintext, root, ov.recipients, time.UnixMicro(ts))
+		case ov.rootErr != nil:
+			err = ov.rootErr
+		default:
+			rv, err = v.ValidateReceived(ov.checked, ov.recipients, time.UnixMicro(ts))
+		}
 		if rv != nil && rv.View != nil {
 			views = append(views, rv.View)
 		}

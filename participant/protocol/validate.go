@@ -30,6 +30,13 @@ func (c Validator) ValidateView(viewTree []byte, rootHash Hash, recipients []str
 	if err != nil {
 		return nil, err
 	}
+	return c.ValidateReceived(rv, recipients, sequencingTime)
+}
+
+// ValidateReceived runs the checks of ValidateView after the root hash check, on a view
+// CheckViewAgainstRoot returned (a node may run that pure, costly part ahead, in
+// parallel). It returns rv and the first failure.
+func (c Validator) ValidateReceived(rv *ReceivedView, recipients []string, sequencingTime time.Time) (*ReceivedView, error) {
 	v := rv.View
 	checks := []func() error{
 		func() error { return CheckMetadata(rv) },
