@@ -53,19 +53,21 @@ type Node struct {
 	store     *store.Store
 	ownsStore bool
 
-	mu      sync.Mutex
-	topo    *topology.State
-	eng     *engine.Engine
-	live    bool
-	next    int64                  // the next counter of the stream to apply
-	target  int64                  // chain height at the start: the node is live from there
-	height  int64                  // of the last event applied
-	outbox  map[string]engine.Send // decided sends without a receipt yet
-	sent    map[string]bool        // outbox entries handed to the driver by this process
-	waiters map[int64]chan engine.Completion
-	early   map[int64]engine.Completion
-	changed chan struct{} // closed and replaced after every event
-	failed  error         // why the stream stopped, if it did
+	mu     sync.Mutex
+	topo   *topology.State
+	eng    *engine.Engine
+	live   bool
+	next   int64                  // the next counter of the stream to apply
+	target int64                  // chain height at the start: the node is live from there
+	height int64                  // of the last event applied
+	outbox map[string]engine.Send // decided sends without a receipt yet
+	sent   map[string]bool        // outbox entries handed to the driver by this process
+	// submissions are this node's requests by message id until their receipt is on the
+	// stream; then waiters has them by request id (sequencing time) until the verdict.
+	submissions map[string]chan engine.Completion
+	waiters     map[int64]chan engine.Completion
+	changed     chan struct{} // closed and replaced after every event
+	failed      error         // why the stream stopped, if it did
 }
 
 // Start connects, loads the topology and the node's database, and follows the stream
@@ -76,7 +78,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, store: cfg.Store,
-		waiters: map[int64]chan engine.Completion{}, early: map[int64]engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{})}
+		submissions: map[string]chan engine.Completion{}, waiters: map[int64]chan engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{})}
 	if n.store == nil {
 		if n.store, err = store.Open("", cfg.Logger); err != nil {
 			return nil, err
@@ -257,17 +259,14 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 		return fmt.Errorf("store event %d: %w", ev.Counter, err)
 	}
 	n.next, n.height = ev.Counter+1, ev.Height
+	if w, ok := n.submissions[ev.MessageId]; ok && ev.MessageId != "" {
+		n.waiters[ev.TimestampMicros] = w // its verdict comes in a later event
+		delete(n.submissions, ev.MessageId)
+	}
 	for _, c := range rd.Completions {
 		if w, ok := n.waiters[c.RequestID]; ok {
 			w <- c
 			delete(n.waiters, c.RequestID)
-		} else {
-			n.early[c.RequestID] = c
-		}
-	}
-	for id := range n.early { // verdicts no local Submit waits for
-		if id < ev.TimestampMicros-earlyRetention.Microseconds() {
-			delete(n.early, id)
 		}
 	}
 	n.live = n.live || live
@@ -295,10 +294,6 @@ func (n *Node) await(ctx context.Context, pred func() bool) error {
 		}
 	}
 }
-
-// earlyRetention is how long, in sequencer time, a verdict waits for the Submit call
-// that sent its request to ask for it.
-const earlyRetention = 5 * time.Minute
 
 // flush sends what the outbox holds and was not sent yet; resubmission until the
 // receipt is the driver's job, and the entry leaves the outbox when the receipt is on

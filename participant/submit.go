@@ -71,12 +71,30 @@ func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completio
 	if err != nil {
 		return engine.Completion{}, err
 	}
-	receipt, err := n.client.SendAndWait(ctx, b, driver.SendOptions{})
+	msgID := fmt.Sprintf("tx-%x", randomSeed())
+	verdict := make(chan engine.Completion, 1)
+	n.mu.Lock()
+	n.submissions[msgID] = verdict
+	n.mu.Unlock()
+	receipt, err := n.client.SendAndWait(ctx, b, driver.SendOptions{MessageID: msgID})
+	defer func() {
+		n.mu.Lock()
+		delete(n.submissions, msgID)
+		if receipt != nil {
+			delete(n.waiters, receipt.TimestampMicros)
+		}
+		n.mu.Unlock()
+	}()
 	if err != nil {
 		return engine.Completion{}, fmt.Errorf("submit: %w", err)
 	}
-	c, err := n.completion(ctx, receipt.TimestampMicros)
-	if err == nil && !c.Committed {
+	var c engine.Completion
+	select {
+	case c = <-verdict:
+	case <-ctx.Done():
+		return engine.Completion{}, ctx.Err()
+	}
+	if !c.Committed {
 		err = fmt.Errorf("%w: %s", ErrRejected, c.Reason)
 	}
 	return c, err
@@ -106,23 +124,4 @@ func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
 		return nil, err
 	}
 	return plan.Batch(topology.EncryptionKeysOf{Snapshot: head}, n.mediators(head))
-}
-
-// completion waits for the verdict on the request sequenced at ts.
-func (n *Node) completion(ctx context.Context, ts int64) (engine.Completion, error) {
-	n.mu.Lock()
-	if c, ok := n.early[ts]; ok {
-		delete(n.early, ts)
-		n.mu.Unlock()
-		return c, nil
-	}
-	w := make(chan engine.Completion, 1)
-	n.waiters[ts] = w
-	n.mu.Unlock()
-	select {
-	case c := <-w:
-		return c, nil
-	case <-ctx.Done():
-		return engine.Completion{}, ctx.Err()
-	}
 }

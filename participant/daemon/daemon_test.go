@@ -152,8 +152,9 @@ func (c *client) updates() string {
 
 // TestParticipantDaemonLedgerAPIAndRecovery: two participants made with daemon.Init,
 // not in the genesis, onboard themselves on a real chain, serve the Ledger API, and run
-// an IOU through it with JWT users holding act-as rights. One is then wiped and
-// recovered from the chain: same ACS hash, same update stream through the API.
+// an IOU through it with JWT users holding act-as rights. One rotates its encryption key
+// and transacts again; it is then wiped and recovered from the chain, opening views
+// sealed to the old and the new key: same ACS hash, same update stream through the API.
 func TestParticipantDaemonLedgerAPIAndRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -233,8 +234,30 @@ func TestParticipantDaemonLedgerAPIAndRecovery(t *testing.T) {
 	if got := bankOps.acs("iou:Iou"); len(got) != 1 {
 		t.Fatalf("bank sees %d IOUs", len(got))
 	}
+	// The bank rotates its encryption key: restarted, it registers the new key on-chain,
+	// and the next transaction's views reach it sealed to the new key. Its history stays
+	// sealed to the old one, which the key store keeps as superseded.
+	if err := bankD.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	oldKey, _ := bankHome.o.Keys.EncryptionKey()
+	if _, err := bankHome.o.Keys.NewEncryptionKey(crypto.SchemeX25519); err != nil {
+		t.Fatal(err)
+	}
+	if bankD, err = daemon.Start(ctx, bankHome.o); err != nil {
+		t.Fatalf("restart after the key rotation: %v", err)
+	}
+	bankOps = bankHome.client(t, ctx, bankD, "bank-ops")
+	propose2 := strings.Replace(propose, "250.5", "99", 1)
+	if _, err := bankOps.submit(propose2); err != nil {
+		t.Fatalf("propose after the rotation: %v", err)
+	}
+	newKey, _ := bankHome.o.Keys.EncryptionKey()
+	if newKey.Public().Fingerprint() == oldKey.Public().Fingerprint() {
+		t.Fatal("the encryption key did not change")
+	}
 	before, beforeHash := bankOps.updates(), bankD.Node.ACSHash()
-	if strings.Count(before, "\n") != 2 {
+	if strings.Count(before, "\n") != 3 {
 		t.Fatalf("bank update stream:\n%s", before)
 	}
 
@@ -251,7 +274,7 @@ func TestParticipantDaemonLedgerAPIAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("recover: %v", err)
 	}
-	if !bytes.Equal(r.ACSHash, beforeHash) || r.LedgerEnd != 2 || r.Contracts != 1 || r.Events == 0 {
+	if !bytes.Equal(r.ACSHash, beforeHash) || r.LedgerEnd != 3 || r.Contracts != 2 || r.Events == 0 { // both keys opened history
 		t.Fatalf("recovery report %s; ACS hash before %x", r, beforeHash)
 	}
 	if _, err := daemon.Recover(ctx, bankHome.o, &progress, time.Hour); err == nil || !strings.Contains(err.Error(), "not empty") {
