@@ -137,7 +137,13 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 	if err != nil {
 		return nil, err
 	}
-	if err := applyWrites(a.db, core.InitGenesis(g)); err != nil {
+	var vals []core.ValidatorUpdate
+	for _, v := range req.Validators {
+		if k := v.PubKey.GetEd25519(); k != nil {
+			vals = append(vals, core.ValidatorUpdate{PubKey: k, Power: v.Power})
+		}
+	}
+	if err := applyWrites(a.db, append(core.InitGenesis(g), core.InitValidators(vals))); err != nil {
 		return nil, fmt.Errorf("store genesis: %w", err)
 	}
 	a.mu.Lock()
@@ -195,6 +201,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	res := &abcitypes.ResponseFinalizeBlock{AppHash: out.Meta.AppHash, TxResults: make([]*abcitypes.ExecTxResult, len(out.TxResults))}
 	for i, tr := range out.TxResults {
 		res.TxResults[i] = &abcitypes.ExecTxResult{Code: uint32(tr.Code), Log: tr.Log, Codespace: core.Codespace}
+	}
+	for _, v := range out.ValidatorUpdates {
+		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.UpdateValidator(v.PubKey, v.Power, "ed25519"))
+	}
+	if len(out.ValidatorUpdates) > 0 {
+		a.logger.Info("validator set changed by the owners", "height", req.Height, "updates", len(out.ValidatorUpdates))
 	}
 	return res, nil
 }

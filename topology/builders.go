@@ -1,6 +1,9 @@
 package topology
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/topologypb"
 )
@@ -115,4 +118,13 @@ func memberStrings(ms []crypto.Member) []string {
 		out = append(out, m.String())
 	}
 	return out
+}
+
+// NewValidatorSet sets the synchronizer's consensus validators (sorted here by key).
+func NewValidatorSet(sync crypto.UID, validators ...*pb.Validator) *pb.TopologyMapping {
+	vs := slices.Clone(validators)
+	slices.SortFunc(vs, func(a, b *pb.Validator) int { return bytes.Compare(a.PubKeyEd25519, b.PubKeyEd25519) })
+	return &pb.TopologyMapping{Mapping: &pb.TopologyMapping_ValidatorSetState{ValidatorSetState: &pb.ValidatorSetState{
+		SynchronizerId: sync.String(), Validators: vs,
+	}}}
 }

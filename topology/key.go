@@ -49,13 +49,15 @@ func CodeOf(m *pb.TopologyMapping) pb.MappingCode {
 		return pb.MappingCode_MAPPING_CODE_PARTICIPANT_SYNCHRONIZER_PERMISSION
 	case *pb.TopologyMapping_VettedPackages:
 		return pb.MappingCode_MAPPING_CODE_VETTED_PACKAGES
+	case *pb.TopologyMapping_ValidatorSetState:
+		return pb.MappingCode_MAPPING_CODE_VALIDATOR_SET_STATE
 	}
 	return pb.MappingCode_MAPPING_CODE_UNSPECIFIED
 }
 
 // validCode reports whether c names a mapping kind.
 func validCode(c pb.MappingCode) bool {
-	return c >= pb.MappingCode_MAPPING_CODE_NAMESPACE_DELEGATION && c <= pb.MappingCode_MAPPING_CODE_VETTED_PACKAGES
+	return c >= pb.MappingCode_MAPPING_CODE_NAMESPACE_DELEGATION && c <= pb.MappingCode_MAPPING_CODE_VALIDATOR_SET_STATE
 }
 
 // uniqueKeyOf computes the unique key of a validated mapping.
@@ -83,6 +85,8 @@ func uniqueKeyOf(m *pb.TopologyMapping) UniqueKey {
 		k.ID = p.SynchronizerId + "/" + p.Participant
 	case *pb.TopologyMapping_VettedPackages:
 		k.ID = x.VettedPackages.Participant
+	case *pb.TopologyMapping_ValidatorSetState:
+		k.ID = x.ValidatorSetState.SynchronizerId
 	}
 	return k
 }

@@ -118,3 +118,9 @@ func (s *Snapshot) VettedPackages(participant string) []string {
 	m := s.get(pb.MappingCode_MAPPING_CODE_VETTED_PACKAGES, participant)
 	return append([]string(nil), m.GetVettedPackages().GetPackageIds()...)
 }
+
+// ValidatorSet returns the consensus validator set the owners decided on, if any.
+func (s *Snapshot) ValidatorSet() (*pb.ValidatorSetState, bool) {
+	m := s.get(pb.MappingCode_MAPPING_CODE_VALIDATOR_SET_STATE, s.sync.String())
+	return clone(m.GetValidatorSetState()), m != nil
+}

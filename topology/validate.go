@@ -38,6 +38,8 @@ func validateMapping(m *pb.TopologyMapping) error {
 		return validateParticipantPermission(x.ParticipantSynchronizerPermission)
 	case *pb.TopologyMapping_VettedPackages:
 		return validateVettedPackages(x.VettedPackages)
+	case *pb.TopologyMapping_ValidatorSetState:
+		return validateValidatorSet(x.ValidatorSetState)
 	}
 	return invalid("mapping", "exactly one mapping must be set")
 }

@@ -1,6 +1,10 @@
 package topology
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/topologypb"
 )
@@ -94,6 +98,33 @@ func synchronizerOf(m *pb.TopologyMapping) string {
 		return x.SequencerSynchronizerState.SynchronizerId
 	case *pb.TopologyMapping_ParticipantSynchronizerPermission:
 		return x.ParticipantSynchronizerPermission.SynchronizerId
+	case *pb.TopologyMapping_ValidatorSetState:
+		return x.ValidatorSetState.SynchronizerId
 	}
 	return ""
+}
+
+// MaxValidators bounds a ValidatorSetState.
+const MaxValidators = 200
+
+func validateValidatorSet(m *pb.ValidatorSetState) error {
+	const field = "validator_set_state"
+	if _, err := validateUID(field+".synchronizer_id", m.SynchronizerId); err != nil {
+		return err
+	}
+	if len(m.Validators) == 0 || len(m.Validators) > MaxValidators {
+		return invalid(field+".validators", "want 1 to %d validators, got %d", MaxValidators, len(m.Validators))
+	}
+	for i, v := range m.Validators {
+		if len(v.PubKeyEd25519) != ed25519.PublicKeySize {
+			return invalid(fmt.Sprintf("%s.validators[%d].pub_key_ed25519", field, i), "want %d bytes, got %d", ed25519.PublicKeySize, len(v.PubKeyEd25519))
+		}
+		if v.Power <= 0 || v.Power > 1<<40 {
+			return invalid(fmt.Sprintf("%s.validators[%d].power", field, i), "want 1 to 2^40, got %d", v.Power)
+		}
+		if i > 0 && bytes.Compare(m.Validators[i-1].PubKeyEd25519, v.PubKeyEd25519) >= 0 {
+			return invalid(field+".validators", "must be sorted by public key and distinct")
+		}
+	}
+	return nil
 }

@@ -44,6 +44,9 @@ type Outcome struct {
 	// Topology is the new topology state when the block changed it (nil otherwise); the
 	// adapter hands it to Machine.Adopt at Commit.
 	Topology *topology.State
+	// ValidatorUpdates change CometBFT's validator set (from height + 2), when the
+	// owners' ValidatorSetState in force differs from the set last asked for.
+	ValidatorUpdates []ValidatorUpdate
 }
 
 // execution is the mutable scratch state of one Execute call.
@@ -79,6 +82,9 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 			return nil, err
 		}
 		x.out.TxResults = append(x.out.TxResults, res)
+	}
+	if err := x.updateValidators(x.nextTimestamp(b.TimeMicros)); err != nil {
+		return nil, err
 	}
 	x.finish(b)
 	return x.out, nil

@@ -19,7 +19,7 @@ func init() { subcommands = append(subcommands, newNodeCmd) }
 
 func newNodeCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "node", Short: "Run a sequencer node (CometBFT validator + cometsync ABCI app + sequencer API)"}
-	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd())
+	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd(), newNodeShowValidatorCmd())
 	return cmd
 }
 

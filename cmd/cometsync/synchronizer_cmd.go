@@ -21,7 +21,7 @@ func newSynchronizerCmd() *cobra.Command {
 	sign, submit := newTopologySignCmd(), newTopologySubmitCmd("submit")
 	sign.Short = "Sign a synchronizer proposal as one of the owners (topology sign)"
 	submit.Short = "Submit signed synchronizer proposals (topology submit)"
-	cmd.AddCommand(newSynchronizerParametersCmd(), newSynchronizerOwnerCmd(false), newSynchronizerOwnerCmd(true), sign, submit)
+	cmd.AddCommand(newSynchronizerParametersCmd(), newSynchronizerOwnerCmd(false), newSynchronizerOwnerCmd(true), newSynchronizerValidatorsCmd(), sign, submit)
 	return cmd
 }
 
