@@ -136,13 +136,7 @@ func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember, 
 		Parameters:      core.DefaultParameters(),
 		Members:         members,
 	}
-	params := topology.NewSynchronizerParameters(uid, &topopb.SynchronizerParameters{
-		TopologyChangeDelayMicros: g.Parameters.TopologyChangeDelayMicros,
-		DecisionTimeoutMicros:     30_000_000,
-		LedgerTimeToleranceMicros: 60_000_000,
-		MaxRequestSize:            g.Parameters.MaxRequestSize,
-		OnboardingPolicy:          policy,
-	})
+	params := genesisParameters(uid, g, policy)
 	for _, m := range []*topopb.TopologyMapping{topology.NewRootCertificate(k.Public()), params} {
 		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, m)
 		if err != nil {
@@ -151,6 +145,56 @@ func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember, 
 		g.Topology = append(g.Topology, base64.StdEncoding.EncodeToString(topology.Sign(tx, false, k).Marshal()))
 	}
 	return g, g.Validate()
+}
+
+// OwnerKeyFile is the file name of a consortium owner's key in a validator home's config/.
+const OwnerKeyFile = "owner_key.json"
+
+// NewConsortiumGenesis builds the genesis of a synchronizer governed by several owners:
+// each owner's root certificate, the owners' decentralized namespace (its id computed
+// from the owners' namespaces as topology.DecentralizedNamespace does, signed by every
+// owner) with the given threshold, and the synchronizer parameters under it, signed by
+// all owners. The synchronizer id is name::<decentralized namespace>. Changes to the
+// synchronizer then need threshold owners' signatures.
+func NewConsortiumGenesis(name string, owners []crypto.SigningPrivateKey, threshold uint32, members []core.GenesisMember, policy topopb.OnboardingPolicy) (*core.Genesis, error) {
+	if len(owners) == 0 || threshold < 1 || int(threshold) > len(owners) {
+		return nil, fmt.Errorf("consortium genesis: threshold %d with %d owners: want 1 ≤ threshold ≤ owners", threshold, len(owners))
+	}
+	fps := make([]crypto.Fingerprint, len(owners))
+	for i, k := range owners {
+		fps[i] = k.Fingerprint()
+	}
+	ns := topology.DecentralizedNamespace(fps)
+	uid, err := crypto.NewUID(name, ns)
+	if err != nil {
+		return nil, err
+	}
+	g := &core.Genesis{SynchronizerID: uid.String(), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters(), Members: members}
+	var txs []*topopb.TopologyMapping
+	var signers [][]crypto.SigningPrivateKey
+	for _, k := range owners {
+		txs, signers = append(txs, topology.NewRootCertificate(k.Public())), append(signers, []crypto.SigningPrivateKey{k})
+	}
+	txs, signers = append(txs, topology.NewDecentralizedNamespace(ns, threshold, fps...)), append(signers, owners)
+	txs, signers = append(txs, genesisParameters(uid, g, policy)), append(signers, owners)
+	for i, m := range txs {
+		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, m)
+		if err != nil {
+			return nil, err
+		}
+		g.Topology = append(g.Topology, base64.StdEncoding.EncodeToString(topology.Sign(tx, false, signers[i]...).Marshal()))
+	}
+	return g, g.Validate()
+}
+
+func genesisParameters(uid crypto.UID, g *core.Genesis, policy topopb.OnboardingPolicy) *topopb.TopologyMapping {
+	return topology.NewSynchronizerParameters(uid, &topopb.SynchronizerParameters{
+		TopologyChangeDelayMicros: g.Parameters.TopologyChangeDelayMicros,
+		DecisionTimeoutMicros:     30_000_000,
+		LedgerTimeToleranceMicros: 60_000_000,
+		MaxRequestSize:            g.Parameters.MaxRequestSize,
+		OnboardingPolicy:          policy,
+	})
 }
 
 // ParseOnboardingPolicy reads "open" or "permissioned".

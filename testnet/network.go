@@ -48,6 +48,11 @@ type Options struct {
 	SnapshotInterval int64
 	// SnapshotKeepRecent overrides how many snapshots each node keeps (0: the default).
 	SnapshotKeepRecent int
+	// Owners, when positive, makes the synchronizer namespace a decentralized namespace
+	// of that many owners (new keys, written to DIR/owners/owner<k>.json) with threshold
+	// OwnerThreshold (default: a majority); 0 keeps a single namespace key.
+	Owners         int
+	OwnerThreshold uint32
 	// Listen, when set, gives node i's listen addresses (host:port each) instead of free
 	// loopback ports; rpc is used only with RPC.
 	Listen func(i int) (p2p, rpc, api string)
@@ -60,7 +65,9 @@ type Network struct {
 	SynchronizerID string
 	Homes          []*app.HomeInfo
 	Members        []Member
-	logger         *slog.Logger
+	// OwnerKeys are the consortium owners' keys (Options.Owners).
+	OwnerKeys []crypto.SigningPrivateKey
+	logger    *slog.Logger
 
 	opts  Options
 	mu    sync.Mutex
@@ -161,7 +168,13 @@ func (n *Network) writeGenesis(o Options, gms []core.GenesisMember) error {
 	if o.Permissioned {
 		policy = topopb.OnboardingPolicy_ONBOARDING_POLICY_PERMISSIONED
 	}
-	g, err := app.NewSynchronizerGenesis("cometsync", filepath.Join(n.Homes[0].Home, "config", app.NamespaceKeyFile), gms, policy)
+	var g *core.Genesis
+	var err error
+	if o.Owners > 0 {
+		g, err = n.consortiumGenesis(o, gms, policy)
+	} else {
+		g, err = app.NewSynchronizerGenesis("cometsync", filepath.Join(n.Homes[0].Home, "config", app.NamespaceKeyFile), gms, policy)
+	}
 	if err != nil {
 		return err
 	}
@@ -184,6 +197,30 @@ func (n *Network) writeGenesis(o Options, gms []core.GenesisMember) error {
 		return app.SetPersistentPeers(n.Homes)
 	}
 	return nil
+}
+
+// consortiumGenesis makes o.Owners owner keys (key files in DIR/owners) and a genesis
+// governed by their decentralized namespace.
+func (n *Network) consortiumGenesis(o Options, gms []core.GenesisMember, policy topopb.OnboardingPolicy) (*core.Genesis, error) {
+	threshold := o.OwnerThreshold
+	if threshold == 0 {
+		threshold = uint32(o.Owners/2 + 1)
+	}
+	for k := range o.Owners {
+		key, err := crypto.GenerateSigningKey(nil)
+		if err != nil {
+			return nil, err
+		}
+		uid, err := crypto.NewUID(fmt.Sprintf("owner%d", k), key.Fingerprint())
+		if err != nil {
+			return nil, err
+		}
+		if err := crypto.WriteKeyFile(filepath.Join(n.Dir, "owners", fmt.Sprintf("owner%d.json", k)), crypto.NewKeyFile(uid.String(), key)); err != nil {
+			return nil, err
+		}
+		n.OwnerKeys = append(n.OwnerKeys, key)
+	}
+	return app.NewConsortiumGenesis("cometsync", n.OwnerKeys, threshold, gms, policy)
 }
 
 // SynchronizerKey reads the synchronizer's namespace key (written into node 0's home).

@@ -41,7 +41,8 @@ set-validators --out, synchronizer sign by the other owners, synchronizer submit
 			}
 			var vs []*pb.Validator
 			for _, v := range validators {
-				key, power, ok := strings.Cut(v, "=")
+				i := strings.LastIndex(v, "=") // base64 keys end in '=' padding
+				key, power, ok := v[:max(i, 0)], v[i+1:], i > 0
 				if !ok {
 					return fmt.Errorf("--validator %q: want BASE64_ED25519_KEY=POWER", v)
 				}
