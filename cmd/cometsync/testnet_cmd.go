@@ -43,7 +43,8 @@ docs/consortium-testnet.md).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "testnet in %s\n  synchronizer %s\n  validators   %d\n", args[0], m.SynchronizerID, len(m.Nodes))
+			fmt.Fprintf(cmd.OutOrStdout(), "testnet in %s\n  synchronizer %s\n  validators   %d\n  owners       %d, threshold %d (key stores: node<k>/owner-keys)\n",
+				args[0], m.SynchronizerID, len(m.Nodes), len(m.Owners), m.OwnerThreshold)
 			for _, mem := range m.Members {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-12s %s (%s)\n", mem.Kind, mem.ID, mem.Home)
 			}
@@ -56,6 +57,8 @@ docs/consortium-testnet.md).`,
 	initCmd.Flags().IntVar(&o.Mediators, "mediators", 1, "mediators (genesis members, each with its home)")
 	initCmd.Flags().StringVar(&hosts, "hosts", "", "comma-separated hosts to spread the nodes over (default: all on loopback)")
 	initCmd.Flags().BoolVar(&o.Permissioned, "permissioned", false, "permissioned onboarding of further participants (default: open)")
+	initCmd.Flags().IntVar(&o.Owners, "owners", 0, "synchronizer owners of the decentralized namespace (default: one per validator)")
+	initCmd.Flags().Uint32Var(&o.OwnerThreshold, "owner-threshold", 0, "owner signatures a synchronizer change needs (default: a majority)")
 
 	var only string
 	startCmd := &cobra.Command{

@@ -44,12 +44,20 @@ type MemberInfo struct {
 	LedgerAPI string `json:"ledger_api,omitempty"`
 }
 
+// OwnerInfo is a synchronizer owner: its namespace and key store.
+type OwnerInfo struct {
+	Namespace string `json:"namespace"`
+	KeyStore  string `json:"keystore"`
+}
+
 // Manifest describes a generated network.
 type Manifest struct {
 	SynchronizerID string       `json:"synchronizer_id"`
 	WrapperKeyFile string       `json:"wrapper_key_file"`
 	Nodes          []NodeInfo   `json:"nodes"`
 	Members        []MemberInfo `json:"members"`
+	Owners         []OwnerInfo  `json:"owners"`
+	OwnerThreshold uint32       `json:"owner_threshold"`
 }
 
 // Options configure Init.
@@ -62,6 +70,12 @@ type Options struct {
 	Hosts []string
 	// Permissioned selects the permissioned onboarding policy (default: open).
 	Permissioned bool
+	// Owners is the number of synchronizer owners (default: one per validator), whose
+	// decentralized namespace governs the synchronizer with OwnerThreshold signatures
+	// (default: a majority). Owner k's key goes into an encrypted key store in
+	// node<k>/owner-keys (DIR/owner<k>-keys beyond the validators).
+	Owners         int
+	OwnerThreshold uint32
 }
 
 // Init generates a network in dir, which must not hold one already: every validator's
@@ -123,7 +137,14 @@ func Init(dir string, o Options) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned}
+	if o.Owners == 0 {
+		o.Owners = o.Validators
+	}
+	if o.OwnerThreshold == 0 {
+		o.OwnerThreshold = uint32(o.Owners/2 + 1)
+	}
+	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned,
+		Owners: o.Owners, OwnerThreshold: o.OwnerThreshold}
 	if len(o.Hosts) > 0 {
 		topts.Listen = func(i int) (string, string, string) {
 			p2p, rpc, api := fixedPorts(i, len(o.Hosts))
@@ -134,7 +155,10 @@ func Init(dir string, o Options) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.SynchronizerID = tn.SynchronizerID
+	m.SynchronizerID, m.OwnerThreshold = tn.SynchronizerID, o.OwnerThreshold
+	if err := m.storeOwnerKeys(dir, tn, kw); err != nil {
+		return nil, err
+	}
 	var apis []string
 	for i, h := range tn.Homes {
 		cmt, _, err := app.LoadConfig(h.Home)
@@ -192,6 +216,26 @@ func Init(dir string, o Options) (*Manifest, error) {
 		}
 	}
 	return m, m.write(dir)
+}
+
+// storeOwnerKeys moves the owners' keys from the key files testnet.New wrote into
+// encrypted key stores: owner k's in node<k>/owner-keys, or DIR/owner<k>-keys.
+func (m *Manifest) storeOwnerKeys(dir string, tn *testnet.Network, kw keystore.KeyWrapper) error {
+	for k, key := range tn.OwnerKeys {
+		ks := filepath.Join(dir, fmt.Sprintf("owner%d-keys", k))
+		if k < len(tn.Homes) {
+			ks = filepath.Join(tn.Homes[k].Home, "owner-keys")
+		}
+		st, err := keystore.Create(ks, kw, nil)
+		if err != nil {
+			return err
+		}
+		if err := st.ImportSigningKey(key); err != nil {
+			return err
+		}
+		m.Owners = append(m.Owners, OwnerInfo{Namespace: string(key.Fingerprint()), KeyStore: ks})
+	}
+	return os.RemoveAll(filepath.Join(dir, "owners"))
 }
 
 // fixedPorts are validator i's ports when nodes are spread over n hosts.

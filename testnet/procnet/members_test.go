@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // cli runs the cometsync binary and returns its output.
@@ -17,8 +20,8 @@ func cli(t *testing.T, args ...string) (string, error) {
 	return string(out), err
 }
 
-// TestTestnetWithMembers generates a consortium testnet with four validators, a
-// mediator and two participants, runs every node as its own process, and runs an IOU
+// TestTestnetWithMembers generates a consortium testnet with four validators (and four
+// owners of the synchronizer's decentralized namespace), a mediator and two participants, runs every node as its own process, and runs an IOU
 // between the participants through their Ledger APIs with the cometsync binary; status
 // then shows every member running and both participants at ledger end 2.
 func TestTestnetWithMembers(t *testing.T) {
@@ -29,6 +32,15 @@ func TestTestnetWithMembers(t *testing.T) {
 	m, err := Init(dir, Options{Validators: 4, Mediators: 1, Participants: 2})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// One owner per validator, majority threshold, and the synchronizer's namespace is
+	// their decentralized namespace.
+	var owners []crypto.Fingerprint
+	for _, o := range m.Owners {
+		owners = append(owners, crypto.Fingerprint(o.Namespace))
+	}
+	if len(owners) != 4 || m.OwnerThreshold != 3 || !strings.HasSuffix(m.SynchronizerID, "::"+string(topology.DecentralizedNamespace(owners))) {
+		t.Fatalf("owners %v threshold %d synchronizer %s", owners, m.OwnerThreshold, m.SynchronizerID)
 	}
 	t.Cleanup(func() {
 		for j := range m.Members {
