@@ -154,6 +154,7 @@ type openedView struct {
 	// event has exactly one), or the failure of that check.
 	checked  *protocol.ReceivedView
 	rootErr  error
+	pure     protocol.PureResults
 	hasCheck bool
 }
 
@@ -221,6 +222,10 @@ func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 			for i := range in.views {
 				ov := &in.views[i]
 				ov.checked, ov.rootErr = protocol.CheckViewAgainstRoot(ov.plaintext, root)
+				if ov.rootErr == nil {
+					v := protocol.Validator{Packages: e.cfg.Packages, Tolerance: e.cfg.Tolerance}
+					ov.pure = v.PureChecks(ov.checked, time.UnixMicro(ev.TimestampMicros))
+				}
 				ov.hasCheck = true
 			}
 		}

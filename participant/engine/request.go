@@ -59,7 +59,7 @@ func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting
 		case ov.rootErr != nil:
 			err = ov.rootErr
 		default:
-			rv, err = v.ValidateReceived(ov.checked, ov.recipients, time.UnixMicro(ts))
+			rv, err = v.ValidateChecked(ov.checked, ov.pure, ov.recipients)
 		}
 		if rv != nil && rv.View != nil {
 			views = append(views, rv.View)

@@ -24,6 +24,12 @@ func CheckConformance(pkgs *ledger.PackageSet, v *View, known ledger.ContractLoo
 	if err := checkKnownInputs(v, known); err != nil {
 		return err
 	}
+	return reinterpret(pkgs, v)
+}
+
+// reinterpret checks that reinterpreting the view's action from its seeds, authorizers,
+// declared inputs and ledger time reproduces it.
+func reinterpret(pkgs *ledger.PackageSet, v *View) error {
 	p := &v.Participant
 	inputs := ledger.ContractMap{}.Add(p.Inputs...)
 	if _, err := ledger.Reinterpret(pkgs, p.Action, p.Authorizers, inputs, p.LedgerTime); err != nil {

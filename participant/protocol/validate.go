@@ -37,14 +37,46 @@ func (c Validator) ValidateView(viewTree []byte, rootHash Hash, recipients []str
 // CheckViewAgainstRoot returned (a node may run that pure, costly part ahead, in
 // parallel). It returns rv and the first failure.
 func (c Validator) ValidateReceived(rv *ReceivedView, recipients []string, sequencingTime time.Time) (*ReceivedView, error) {
+	return c.ValidateChecked(rv, c.PureChecks(rv, sequencingTime), recipients)
+}
+
+// PureResults are the outcomes of the checks that depend only on the view, the packages,
+// the sequencing time and the tolerance: a node computes them ahead, in parallel, with
+// PureChecks, and ValidateChecked combines them with the checks that need its state.
+type PureResults struct {
+	Metadata, SubViews, Informees, LedgerTime, Declared, Reinterpret error
+}
+
+// PureChecks runs the pure checks on rv (it reads only c.Packages and c.Tolerance).
+func (c Validator) PureChecks(rv *ReceivedView, sequencingTime time.Time) PureResults {
+	v := rv.View
+	r := PureResults{
+		Metadata:   CheckMetadata(rv),
+		SubViews:   CheckSubViews(v),
+		Informees:  CheckInformees(v),
+		LedgerTime: CheckLedgerTime(v.Participant.LedgerTime, sequencingTime, c.Tolerance),
+		Declared:   checkDeclaredContracts(v),
+	}
+	if r.Metadata == nil && r.SubViews == nil && r.Informees == nil && r.LedgerTime == nil && r.Declared == nil {
+		r.Reinterpret = reinterpret(c.Packages, v) // not needed (nor run) after an earlier failure
+	}
+	return r
+}
+
+// ValidateChecked completes the checks of ValidateView on rv with the pure results pr,
+// in ValidateView's order, running the stateful ones (recipients against c.Hosting, the
+// inputs against c.Known) now. It returns rv and the first failure.
+func (c Validator) ValidateChecked(rv *ReceivedView, pr PureResults, recipients []string) (*ReceivedView, error) {
 	v := rv.View
 	checks := []func() error{
-		func() error { return CheckMetadata(rv) },
-		func() error { return CheckSubViews(v) },
-		func() error { return CheckInformees(v) },
+		func() error { return pr.Metadata },
+		func() error { return pr.SubViews },
+		func() error { return pr.Informees },
 		func() error { return CheckRecipients(v, recipients, c.Hosting) },
-		func() error { return CheckLedgerTime(v.Participant.LedgerTime, sequencingTime, c.Tolerance) },
-		func() error { return CheckConformance(c.Packages, v, c.Known) },
+		func() error { return pr.LedgerTime },
+		func() error { return pr.Declared },
+		func() error { return checkKnownInputs(v, c.Known) },
+		func() error { return pr.Reinterpret },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
