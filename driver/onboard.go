@@ -39,8 +39,24 @@ func Onboard(ctx context.Context, cfg Config, batch *pb.Batch, logger *slog.Logg
 		return fmt.Errorf("onboarding request: %w", err)
 	}
 	c.logger.Info("onboarding requests sent, waiting to be admitted", "member", cfg.Member)
-	backoff := cfg.ReconnectBackoff
-	for {
+	return c.waitAdmitted(ctx)
+}
+
+// WaitAdmitted returns once the member of cfg can authenticate, trying with backoff: for
+// a member whose topology transactions someone else submits (an external key ceremony,
+// or owners granting a permission).
+func WaitAdmitted(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	c, err := New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.waitAdmitted(ctx)
+}
+
+func (c *Client) waitAdmitted(ctx context.Context) error {
+	backoff := c.cfg.ReconnectBackoff
+	for attempt := 0; ; attempt++ {
 		err := c.Connect(ctx)
 		if err == nil {
 			return nil
@@ -48,13 +64,15 @@ func Onboard(ctx context.Context, cfg Config, batch *pb.Batch, logger *slog.Logg
 		if errors.Is(err, ErrSynchronizerMismatch) {
 			return err
 		}
-		c.logger.Debug("not admitted yet", "err", err)
+		if attempt%20 == 0 {
+			c.logger.Info("not admitted yet", "member", c.cfg.Member, "err", err)
+		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w: %s: %w (last attempt: %v)", ErrNotAdmitted, cfg.Member, ctx.Err(), err)
+			return fmt.Errorf("%w: %s: %w (last attempt: %v)", ErrNotAdmitted, c.cfg.Member, ctx.Err(), err)
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}

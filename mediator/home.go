@@ -9,11 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/spf13/viper"
-
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/tomlconf"
 )
 
 // HomeConfig is a mediator's configuration (HOME/mediator.toml). The mediator keeps
@@ -72,18 +71,9 @@ func InitHome(home, name string, c HomeConfig, ks *keystore.Store, scheme crypto
 	return c, pub, WriteHome(home, c)
 }
 
-// InitKeys creates a mediator's signing key (also its namespace key) and encryption key
-// in ks and returns its member id and public signing key.
+// InitKeys creates the keys in ks (see keystore.Store.InitMember).
 func InitKeys(ks *keystore.Store, name string, scheme crypto.EncryptionScheme) (crypto.Member, crypto.SigningPublicKey, error) {
-	sig, err := ks.NewSigningKey()
-	if err != nil {
-		return crypto.Member{}, crypto.SigningPublicKey{}, err
-	}
-	if _, err := ks.NewEncryptionKey(scheme); err != nil {
-		return crypto.Member{}, crypto.SigningPublicKey{}, err
-	}
-	m, err := crypto.NewMember(crypto.KindMediator, name, sig.Fingerprint())
-	return m, sig.Public(), err
+	return ks.InitMember(crypto.KindMediator, name, scheme)
 }
 
 // WriteHome writes HOME/mediator.toml for c.
@@ -91,20 +81,13 @@ func WriteHome(home string, c HomeConfig) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	quoted := ""
-	for i, s := range c.Sequencers {
-		if i > 0 {
-			quoted += ", "
-		}
-		quoted += fmt.Sprintf("%q", s)
-	}
 	text := fmt.Sprintf(`# cometsync mediator configuration (paths are relative to this directory).
 # The mediator keeps no database: it rebuilds its state from its stream at every start.
 
 # The mediator's id: MED::name::namespace. It must be a genesis member of kind MED (or be
 # named in the MediatorSynchronizerState by the synchronizer owners).
 member = %q
-sequencers = [%s]
+sequencers = %s
 synchronizer_id = %q
 keystore = %q
 
@@ -113,20 +96,15 @@ decision_timeout = %q
 
 # debug | info | warn | error
 log_level = %q
-`, c.Member, quoted, c.SynchronizerID, c.KeyStore, c.DecisionTimeout.String(), c.LogLevel)
+`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.DecisionTimeout.String(), c.LogLevel)
 	return os.WriteFile(filepath.Join(home, HomeConfigFile), []byte(text), 0o644)
 }
 
 // LoadHome reads HOME/mediator.toml.
 func LoadHome(home string) (HomeConfig, error) {
 	c := DefaultHomeConfig()
-	v := viper.New()
-	v.SetConfigFile(filepath.Join(home, HomeConfigFile))
-	if err := v.ReadInConfig(); err != nil {
-		return HomeConfig{}, fmt.Errorf("read mediator config: %w", err)
-	}
-	if err := v.Unmarshal(&c); err != nil {
-		return HomeConfig{}, fmt.Errorf("parse %s: %w", HomeConfigFile, err)
+	if err := tomlconf.Load(filepath.Join(home, HomeConfigFile), &c); err != nil {
+		return HomeConfig{}, err
 	}
 	if err := c.Validate(); err != nil {
 		return HomeConfig{}, fmt.Errorf("%s: %w", HomeConfigFile, err)

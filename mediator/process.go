@@ -1,6 +1,7 @@
 package mediator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,9 +35,13 @@ type ProcessConfig struct {
 // every start; verdicts carry deterministic message ids, so a replayed verdict that was
 // already sequenced is deduplicated by the sequencer.
 type Process struct {
-	client *driver.Client
-	cancel context.CancelFunc
-	done   chan struct{}
+	client  *driver.Client
+	cancel  context.CancelFunc
+	done    chan struct{}
+	mu      *sync.Mutex
+	topo    *topology.State
+	next    int64         // the next counter of the stream to apply
+	changed chan struct{} // closed and replaced after every event
 }
 
 // StartProcess connects, registers the mediator's encryption key on-chain when needed and
@@ -62,10 +67,10 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{client: c, done: make(chan struct{})}
+	var mu sync.Mutex
+	p := &Process{client: c, done: make(chan struct{}), mu: &mu, topo: topo, changed: make(chan struct{})}
 	lctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	var mu sync.Mutex
 	intake := Intake{
 		Mediator: cfg.Driver.Member,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
@@ -99,6 +104,9 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			if err := step(cfg.Driver.SigningKey, topo, core, intake, ev, ob); err != nil {
 				return err
 			}
+			p.next = ev.Counter + 1
+			close(p.changed)
+			p.changed = make(chan struct{})
 			ob.live = ob.live || ev.Height >= ts.Height
 			if ob.live {
 				ob.flush(ctx, c, topo, log)
@@ -224,6 +232,32 @@ func (p *Process) register(ctx context.Context, mu *sync.Mutex, topo *topology.S
 	}
 	_, err = p.client.SendAndWait(ctx, b, driver.SendOptions{})
 	return err
+}
+
+// Topology returns the hash of the mediator's topology state and the next counter of its
+// stream it will apply: members that applied their streams up to the same topology
+// transactions hold the same state.
+func (p *Process) Topology() (hash []byte, next int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.topo.Hash(), p.next
+}
+
+// WaitTopology waits, event by event, until the mediator's topology state hash is want.
+func (p *Process) WaitTopology(ctx context.Context, want []byte) error {
+	for {
+		p.mu.Lock()
+		ok, ch := bytes.Equal(p.topo.Hash(), want), p.changed
+		p.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Stop ends the process.

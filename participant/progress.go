@@ -49,3 +49,10 @@ func (n *Node) ACSHash() []byte {
 	defer n.mu.Unlock()
 	return engine.ACSHash(n.eng.ACS())
 }
+
+// TopologyHash returns the hash of the node's topology state (topology.State.Hash).
+func (n *Node) TopologyHash() []byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.topo.Hash()
+}

@@ -1,6 +1,7 @@
 package participant_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -83,26 +84,12 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 		}
 		return m
 	}
-	aliceUID, _ := crypto.NewUID("Alice", member("p1").UID.Namespace)
-	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, topology.NewPartyToParticipant(aliceUID, 2,
-		topology.Host(member("p1"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
-		topology.Host(member("p2"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION),
-		topology.Host(member("p3"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed := topology.Sign(tx, false, net.Member("p1").Key, net.Member("p2").Key, net.Member("p3").Key)
 	dc, err := driver.New(driverConfig(net, net.Member("p1")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dc.Close()
 	go func() { _ = dc.Subscribe(ctx, 0, func(context.Context, *pb.SequencedEvent) error { return nil }) }() // resolves receipts
-	if _, err := dc.SendAndWait(ctx, &pb.Batch{Envelopes: []*pb.Envelope{{
-		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: signed.Marshal(),
-	}}}, driver.SendOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	// The synchronizer owner shortens the decision timeout to 3 s (serial 2 of the
 	// parameters), so that the rejection below comes soon.
 	ts, err := dc.DownloadTopologyState(ctx)
@@ -124,6 +111,20 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 	}}}, driver.SendOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	aliceUID, _ := crypto.NewUID("Alice", member("p1").UID.Namespace)
+	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, topology.NewPartyToParticipant(aliceUID, 2,
+		topology.Host(member("p1"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
+		topology.Host(member("p2"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION),
+		topology.Host(member("p3"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := topology.Sign(tx, false, net.Member("p1").Key, net.Member("p2").Key, net.Member("p3").Key)
+	if _, err := dc.SendAndWait(ctx, &pb.Batch{Envelopes: []*pb.Envelope{{
+		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: signed.Marshal(),
+	}}}, driver.SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	alice := ledger.Party(aliceUID.String())
 	for _, n := range nodes {
 		for _, p := range []ledger.Party{bank, alice} {
@@ -131,6 +132,18 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+
+	// Every member that applied its stream up to the last topology transaction holds the
+	// validator's topology state, byte for byte (equal hashes over the whole state).
+	want := net.Node(0).Machine().TopologyHash()
+	for name, n := range nodes {
+		if got := n.TopologyHash(); !bytes.Equal(got, want) {
+			t.Fatalf("participant %s's topology state differs from the validator's", name)
+		}
+	}
+	if err := mp.WaitTopology(ctx, want); err != nil {
+		t.Fatalf("the mediator's topology state never equalled the validator's: %v", err)
 	}
 
 	tid := ledger.TemplateID{Package: pkg.ID, Name: "IouProposal"}

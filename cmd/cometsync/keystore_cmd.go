@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -163,8 +164,26 @@ func newKeysStoreCmds() []*cobra.Command {
 		},
 	}
 	importCmd.Flags().StringVar(&keyFile, "key-file", "", "signing key file to import")
+	exportCmd := &cobra.Command{
+		Use:   "export-public",
+		Short: "Print the public halves of the keys (purpose, status, scheme, fingerprint, base64 public key), e.g. for a key ceremony's topology transactions",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := w.open(dir)
+			if err != nil {
+				return err
+			}
+			for _, e := range s.List() {
+				if purpose != "" && string(e.Purpose) != purpose {
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s %s\n", e.Purpose, e.Status, e.Scheme, e.Fingerprint, base64.StdEncoding.EncodeToString(e.PublicKey))
+			}
+			return nil
+		},
+	}
+	exportCmd.Flags().StringVar(&purpose, "purpose", "", "only keys of this purpose: signing or encryption")
 	_ = importCmd.MarkFlagRequired("key-file")
-	for _, c := range []*cobra.Command{initCmd, listCmd, rotateCmd, importCmd} {
+	for _, c := range []*cobra.Command{initCmd, listCmd, rotateCmd, importCmd, exportCmd} {
 		w.add(c)
 		c.Flags().StringVar(&dir, "dir", "", "key store directory")
 		_ = c.MarkFlagRequired("dir")
@@ -172,7 +191,7 @@ func newKeysStoreCmds() []*cobra.Command {
 	for _, c := range []*cobra.Command{initCmd, rotateCmd} {
 		c.Flags().StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption scheme: "+string(crypto.SchemeMLKEM768X25519)+" or "+string(crypto.SchemeX25519))
 	}
-	return []*cobra.Command{initCmd, listCmd, rotateCmd, importCmd}
+	return []*cobra.Command{initCmd, listCmd, rotateCmd, importCmd, exportCmd}
 }
 
 func printEntries(cmd *cobra.Command, s *keystore.Store) error {

@@ -155,6 +155,29 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	if got := c.must(ledgerAs(bankP, "bank-ops", "updates", "--json")...); got != updatesBefore {
 		t.Fatalf("updates after recovery:\n%s\nbefore:\n%s", got, updatesBefore)
 	}
+
+	// An external key ceremony: the keys are made with keys init, the participant home
+	// around them with auto_init off, and its root certificate and keys go on-chain with
+	// the topology CLI while participant start waits to be admitted.
+	cer := participantHome{home: filepath.Join(dir, "ceremonyp"), ledger: freeAddr(t)}
+	ks := filepath.Join(cer.home, "keys")
+	c.must(append([]string{"keys", "init", "--dir", ks}, wrap...)...)
+	out = c.must(append([]string{"participant", "init", "--home", cer.home, "--name", "ceremonyp", "--sequencer", api, "--mediator", medID,
+		"--ledger-api", cer.ledger, "--existing-keys"}, wrap...)...)
+	member := regexp.MustCompile(`participant (PAR::\S+)`).FindStringSubmatch(out)
+	if member == nil {
+		t.Fatalf("participant init printed no member:\n%s", out)
+	}
+	c.background(append([]string{"participant", "start", "--home", cer.home}, wrap...)...)
+	keys := append([]string{"--keystore", ks}, wrap...)
+	root, otk := filepath.Join(dir, "cer-root.json"), filepath.Join(dir, "cer-otk.json")
+	c.must(append([]string{"topology", "propose", "namespace-delegation", "--root", "--sign", "--out", root}, keys...)...)
+	c.must(append([]string{"topology", "propose", "owner-to-key-mapping", "--member", member[1], "--sign", "--out", otk}, keys...)...)
+	c.must(append([]string{"topology", "submit", "--in", root, "--in", otk, "--sequencer", api, "--member", member[1], "--member-keystore", ks}, keys...)...)
+	c.eventually(func(string) bool { return true }, ledgerAs(cer, "participant_admin", "end")...) // admitted and serving
+	if got := strings.TrimSpace(c.must(ledgerAs(cer, "participant_admin", "parties", "allocate", "Carol")...)); !strings.HasPrefix(got, "Carol::") {
+		t.Fatalf("allocated %q on the ceremony participant", got)
+	}
 }
 
 func writeFileJSON(t *testing.T, path string, v any) {

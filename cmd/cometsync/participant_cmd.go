@@ -27,6 +27,7 @@ func newParticipantCmd() *cobra.Command {
 func newParticipantInitCmd() *cobra.Command {
 	var w wrapperFlags
 	var home, name, scheme string
+	var existing bool
 	c := daemon.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -35,13 +36,24 @@ func newParticipantInitCmd() *cobra.Command {
 			if err := os.MkdirAll(home, 0o700); err != nil {
 				return err
 			}
-			ks, err := w.create(filepath.Join(home, c.KeyStore))
-			if err != nil {
-				return err
-			}
-			out, err := daemon.Init(home, name, c, ks, crypto.EncryptionScheme(scheme))
-			if err != nil {
-				return err
+			var out daemon.Config
+			if existing {
+				ks, err := w.open(filepath.Join(home, c.KeyStore))
+				if err != nil {
+					return fmt.Errorf("existing key store: %w", err)
+				}
+				c.AutoInit = false
+				if out, err = daemon.InitWithKeys(home, name, c, ks); err != nil {
+					return err
+				}
+			} else {
+				ks, err := w.create(filepath.Join(home, c.KeyStore))
+				if err != nil {
+					return err
+				}
+				if out, err = daemon.Init(home, name, c, ks, crypto.EncryptionScheme(scheme)); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "participant %s\nhome %s\nledger API %s (admin user %q; tokens: cometsync ledger token --secret-file %s --user participant_admin)\n",
 				out.Member, home, out.LedgerAPIAddress, "participant_admin", filepath.Join(home, out.JWTSecretFile))
@@ -58,6 +70,7 @@ func newParticipantInitCmd() *cobra.Command {
 	f.StringArrayVar(&c.Packages, "package", nil, "package file (YAML) to run (repeatable; default: the built-in examples)")
 	f.StringVar(&c.LedgerAPIAddress, "ledger-api", c.LedgerAPIAddress, "Ledger API listen address")
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
+	f.BoolVar(&existing, "existing-keys", false, "use the key store already in HOME/keys (external key ceremony) and set auto_init = false")
 	for _, n := range []string{"home", "name", "sequencer"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

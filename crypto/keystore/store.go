@@ -221,3 +221,18 @@ func (s *Store) encryption(pred func(Entry) bool) (crypto.EncryptionPrivateKey, 
 	}
 	return crypto.EncryptionPrivateKeyFromBytes(crypto.EncryptionScheme(e.Scheme), priv)
 }
+
+// InitMember creates a member's signing key (which is also its namespace key) and an
+// encryption key of scheme, and returns the member id kind::name::<namespace> and the
+// public signing key.
+func (s *Store) InitMember(kind crypto.MemberKind, name string, scheme crypto.EncryptionScheme) (crypto.Member, crypto.SigningPublicKey, error) {
+	sig, err := s.NewSigningKey()
+	if err != nil {
+		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	}
+	if _, err := s.NewEncryptionKey(scheme); err != nil {
+		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	}
+	m, err := crypto.NewMember(kind, name, sig.Fingerprint())
+	return m, sig.Public(), err
+}

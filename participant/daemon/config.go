@@ -11,14 +11,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"github.com/spf13/viper"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
 	"github.com/cometsync/cometsync/examples"
+	"github.com/cometsync/cometsync/internal/tomlconf"
 	"github.com/cometsync/cometsync/ledger"
 )
 
@@ -56,6 +54,11 @@ type Config struct {
 	UsersDatabase string `mapstructure:"users_database"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `mapstructure:"log_level"`
+	// AutoInit lets start put the participant's root certificate and keys on-chain itself
+	// (onboarding, and a rotated encryption key). False is for keys from an external
+	// ceremony: the topology transactions are submitted with the topology CLI and start
+	// waits until they are in force.
+	AutoInit bool `mapstructure:"auto_init"`
 }
 
 // ConfigFile is the configuration's name in the home directory.
@@ -65,7 +68,7 @@ const ConfigFile = "participant.toml"
 func DefaultConfig() Config {
 	return Config{
 		LedgerAPIAddress: "127.0.0.1:5011", JWTSecretFile: "jwt-secret", LedgerTimeTolerance: time.Minute,
-		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info",
+		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info", AutoInit: true,
 	}
 }
 
@@ -130,18 +133,31 @@ func Init(home, name string, c Config, ks *keystore.Store, scheme crypto.Encrypt
 	return c, WriteHome(home, c)
 }
 
-// InitKeys creates a participant's signing key (also its namespace key) and encryption
-// key in ks and returns its member id and public signing key.
-func InitKeys(ks *keystore.Store, name string, scheme crypto.EncryptionScheme) (crypto.Member, crypto.SigningPublicKey, error) {
-	sig, err := ks.NewSigningKey()
-	if err != nil {
-		return crypto.Member{}, crypto.SigningPublicKey{}, err
+// InitWithKeys creates a participant home around an existing key store (keys made in an
+// external ceremony, e.g. with cometsync keys init): the member is name::<the active
+// signing key's fingerprint>.
+func InitWithKeys(home, name string, c Config, ks *keystore.Store) (Config, error) {
+	if _, err := os.Stat(filepath.Join(home, ConfigFile)); err == nil {
+		return Config{}, fmt.Errorf("%s already holds a participant (%s)", home, ConfigFile)
 	}
-	if _, err := ks.NewEncryptionKey(scheme); err != nil {
-		return crypto.Member{}, crypto.SigningPublicKey{}, err
+	sig, err := ks.SigningKey()
+	if err != nil {
+		return Config{}, err
+	}
+	if _, err := ks.EncryptionKey(); err != nil {
+		return Config{}, fmt.Errorf("the key store needs an encryption key: %w", err)
 	}
 	m, err := crypto.NewMember(crypto.KindParticipant, name, sig.Fingerprint())
-	return m, sig.Public(), err
+	if err != nil {
+		return Config{}, err
+	}
+	c.Member = m.String()
+	return c, WriteHome(home, c)
+}
+
+// InitKeys creates the keys in ks (see keystore.Store.InitMember).
+func InitKeys(ks *keystore.Store, name string, scheme crypto.EncryptionScheme) (crypto.Member, crypto.SigningPublicKey, error) {
+	return ks.InitMember(crypto.KindParticipant, name, scheme)
 }
 
 // WriteHome writes a new Ledger API secret and participant.toml for c into home.
@@ -160,13 +176,7 @@ func WriteHome(home string, c Config) error {
 }
 
 func render(c Config) string {
-	q := func(ss []string) string {
-		var out []string
-		for _, s := range ss {
-			out = append(out, fmt.Sprintf("%q", s))
-		}
-		return "[" + strings.Join(out, ", ") + "]"
-	}
+	q := tomlconf.List
 	return fmt.Sprintf(`# cometsync participant configuration (paths are relative to this directory).
 
 # The participant's id: PAR::name::namespace (the namespace is its signing key's
@@ -203,20 +213,19 @@ users_database = %q
 
 # debug | info | warn | error
 log_level = %q
+
+# Put the root certificate and keys on-chain at start (onboarding, rotated encryption
+# keys). false: an external key ceremony submits them (cometsync topology), start waits.
+auto_init = %t
 `, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
-		c.JWTSecretFile, c.JWTAudience, c.LedgerTimeTolerance.String(), c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel)
+		c.JWTSecretFile, c.JWTAudience, c.LedgerTimeTolerance.String(), c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.AutoInit)
 }
 
 // Load reads HOME/participant.toml.
 func Load(home string) (Config, error) {
 	c := DefaultConfig()
-	v := viper.New()
-	v.SetConfigFile(filepath.Join(home, ConfigFile))
-	if err := v.ReadInConfig(); err != nil {
-		return Config{}, fmt.Errorf("read participant config: %w", err)
-	}
-	if err := v.Unmarshal(&c); err != nil {
-		return Config{}, fmt.Errorf("parse %s: %w", ConfigFile, err)
+	if err := tomlconf.Load(filepath.Join(home, ConfigFile), &c); err != nil {
+		return Config{}, err
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", ConfigFile, err)

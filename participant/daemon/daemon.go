@@ -71,7 +71,13 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err := driver.WaitReachable(ctx, dcfg, o.Logger); err != nil {
 		return nil, err
 	}
-	if err := admit(ctx, dcfg, enc.Public(), o.Logger); err != nil {
+	if c.AutoInit {
+		err = admit(ctx, dcfg, enc.Public(), o.Logger)
+	} else {
+		o.Logger.Info("auto_init is off: waiting until the participant's keys are in force", "member", c.Member)
+		err = driver.WaitAdmitted(ctx, dcfg, o.Logger)
+	}
+	if err != nil {
 		return nil, err
 	}
 	st, err := store.Open(path(o.Home, c.Database), o.Logger)
@@ -99,9 +105,11 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 		d.served <- nil
 		return d, nil
 	}
-	if err := node.Register(ctx); err != nil { // a rotated encryption key goes on-chain
-		node.Stop()
-		return nil, err
+	if c.AutoInit {
+		if err := node.Register(ctx); err != nil { // a rotated encryption key goes on-chain
+			node.Stop()
+			return nil, err
+		}
 	}
 	if err := d.serveLedgerAPI(o); err != nil {
 		node.Stop()
