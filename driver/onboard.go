@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -55,24 +54,34 @@ func WaitAdmitted(ctx context.Context, cfg Config, logger *slog.Logger) error {
 }
 
 func (c *Client) waitAdmitted(ctx context.Context) error {
-	backoff := c.cfg.ReconnectBackoff
-	for attempt := 0; ; attempt++ {
+	return retry(ctx, c.cfg.ReconnectBackoff, 20, func() (bool, error) {
 		err := c.Connect(ctx)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, ErrSynchronizerMismatch) {
+		return err == nil || errors.Is(err, ErrSynchronizerMismatch), err
+	}, func(err error) {
+		c.logger.Info("not admitted yet", "member", c.cfg.Member, "err", err)
+	}, func(last error) error {
+		return fmt.Errorf("%w: %s: %w (last attempt: %v)", ErrNotAdmitted, c.cfg.Member, ctx.Err(), last)
+	})
+}
+
+// retry calls try, backing off from backoff up to 2 s, until it reports done (then it
+// returns try's error) or ctx ends (then it returns expired(the last error)); every
+// logEvery-th failure goes to logf.
+func retry(ctx context.Context, backoff time.Duration, logEvery int, try func() (bool, error), logf func(error), expired func(error) error) error {
+	for attempt := 0; ; attempt++ {
+		done, err := try()
+		if done {
 			return err
 		}
-		if attempt%20 == 0 {
-			c.logger.Info("not admitted yet", "member", c.cfg.Member, "err", err)
+		if attempt%logEvery == 0 {
+			logf(err)
 		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w: %s: %w (last attempt: %v)", ErrNotAdmitted, c.cfg.Member, ctx.Err(), err)
+			return expired(err)
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
@@ -94,11 +103,8 @@ func sendUnauthenticated(ctx context.Context, cfg Config, tx []byte) error {
 		if err == nil {
 			return nil
 		}
-		if code, ok := api.SubmissionCode(err); ok {
-			if code == core.CodeDuplicate {
-				return nil
-			}
-			return &SendError{Code: code, Err: err}
+		if refused, ok := submissionOutcome(err); ok {
+			return refused
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 	}
@@ -115,8 +121,7 @@ func WaitReachable(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if len(cfg.DialOptions) == 0 {
 		cfg.DialOptions = defaultDialOptions()
 	}
-	backoff := cfg.ReconnectBackoff
-	for attempt := 0; ; attempt++ {
+	return retry(ctx, cfg.ReconnectBackoff, 10, func() (bool, error) {
 		var errs []error
 		for _, addr := range cfg.Endpoints {
 			e, err := dialEndpoint(addr, cfg.DialOptions)
@@ -129,20 +134,14 @@ func WaitReachable(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			cancel()
 			e.conn.Close()
 			if err == nil {
-				return nil
+				return true, nil
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 		}
-		if attempt%10 == 0 {
-			logger.Warn("no sequencer endpoint reachable yet, retrying", "err", errors.Join(errs...))
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w: %w (last attempt: %w)", ErrNoEndpoint, ctx.Err(), errors.Join(errs...))
-		}
-		backoff = min(2*backoff, 2*time.Second)
-	}
+		return false, errors.Join(errs...)
+	}, func(err error) {
+		logger.Warn("no sequencer endpoint reachable yet, retrying", "err", err)
+	}, func(last error) error {
+		return fmt.Errorf("%w: %w (last attempt: %w)", ErrNoEndpoint, ctx.Err(), last)
+	})
 }

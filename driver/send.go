@@ -96,13 +96,24 @@ func (c *Client) submit(ctx context.Context, tx []byte) error {
 	if err == nil {
 		return nil
 	}
-	if code, ok := api.SubmissionCode(err); ok {
-		if code == core.CodeDuplicate {
-			return nil
-		}
-		return &SendError{Code: code, Err: err}
+	if refused, ok := submissionOutcome(err); ok {
+		return refused
 	}
 	return err
+}
+
+// submissionOutcome interprets a Send error that carries the sequencer's verdict on the
+// submission: nil for a duplicate (already sequenced), else a *SendError; ok is false
+// for errors that say nothing about the submission (transport, unavailable).
+func submissionOutcome(err error) (refused error, ok bool) {
+	code, ok := api.SubmissionCode(err)
+	switch {
+	case !ok:
+		return nil, false
+	case code == core.CodeDuplicate:
+		return nil, true
+	}
+	return &SendError{Code: code, Err: err}, true
 }
 
 func (c *Client) register(h *Handle) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -36,23 +35,17 @@ func DefaultHomeConfig() HomeConfig {
 
 // Validate names the first bad field.
 func (c HomeConfig) Validate() error {
-	m, err := crypto.ParseMember(c.Member)
+	if err := tomlconf.CheckMember("member", c.Member, crypto.KindMediator); err != nil {
+		return err
+	}
+	if err := tomlconf.CheckEndpoints("sequencers", c.Sequencers); err != nil {
+		return err
+	}
 	switch {
-	case err != nil:
-		return fmt.Errorf("member: %w", err)
-	case m.Kind != crypto.KindMediator:
-		return fmt.Errorf("member %s is not a mediator (MED::)", c.Member)
-	case len(c.Sequencers) == 0:
-		return errors.New("sequencers: at least one endpoint is needed")
 	case c.DecisionTimeout <= 0:
 		return errors.New("decision_timeout must be positive")
 	case c.KeyStore == "":
 		return errors.New("keystore must be set")
-	}
-	for _, s := range c.Sequencers {
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			return fmt.Errorf("sequencers: %q: %w", s, err)
-		}
 	}
 	return nil
 }

@@ -4,10 +4,13 @@ package tomlconf
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/viper"
+
+	"github.com/cometsync/cometsync/crypto"
 )
 
 // Load reads the TOML file path into into (a struct with mapstructure tags, holding the
@@ -31,4 +34,29 @@ func List(ss []string) string {
 		out[i] = fmt.Sprintf("%q", s)
 	}
 	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// CheckMember checks that id is a member id of kind (KIND::name::namespace).
+func CheckMember(field, id string, kind crypto.MemberKind) error {
+	m, err := crypto.ParseMember(id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	if m.Kind != kind {
+		return fmt.Errorf("%s: %s is not a %s member id (%s::name::namespace)", field, id, kind, kind)
+	}
+	return nil
+}
+
+// CheckEndpoints checks a non-empty list of host:port addresses.
+func CheckEndpoints(field string, addrs []string) error {
+	if len(addrs) == 0 {
+		return fmt.Errorf("%s: at least one endpoint is needed", field)
+	}
+	for _, a := range addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("%s: %q: %w", field, a, err)
+		}
+	}
+	return nil
 }

@@ -74,14 +74,13 @@ func DefaultConfig() Config {
 
 // Validate names the first bad field.
 func (c Config) Validate() error {
-	m, err := crypto.ParseMember(c.Member)
+	if err := tomlconf.CheckMember("member", c.Member, crypto.KindParticipant); err != nil {
+		return err
+	}
+	if err := tomlconf.CheckEndpoints("sequencers", c.Sequencers); err != nil {
+		return err
+	}
 	switch {
-	case err != nil:
-		return fmt.Errorf("member: %w", err)
-	case m.Kind != crypto.KindParticipant:
-		return fmt.Errorf("member %s is not a participant (PAR::)", c.Member)
-	case len(c.Sequencers) == 0:
-		return errors.New("sequencers: at least one endpoint is needed")
 	case c.LedgerTimeTolerance <= 0:
 		return errors.New("ledger_time_tolerance must be positive")
 	case c.KeyStore == "" || c.Database == "" || c.UsersDatabase == "" || c.JWTSecretFile == "":
@@ -90,13 +89,8 @@ func (c Config) Validate() error {
 		return errors.New("database and users_database must differ: recovery wipes the database")
 	}
 	for _, m := range c.Mediators {
-		if mm, err := crypto.ParseMember(m); err != nil || mm.Kind != crypto.KindMediator {
-			return fmt.Errorf("mediators: %q is not a mediator id (MED::name::namespace)", m)
-		}
-	}
-	for _, s := range c.Sequencers {
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			return fmt.Errorf("sequencers: %q: %w", s, err)
+		if err := tomlconf.CheckMember("mediators", m, crypto.KindMediator); err != nil {
+			return err
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.LedgerAPIAddress); err != nil {
