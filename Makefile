@@ -16,7 +16,7 @@ build:
 test:
 	$(GO) test -tags $(TAGS) -count=1 -timeout 30m $(PKGS)
 
-## demo: one process, a one-validator chain, members multicasting; see README
+## demo: one process: a one-validator chain, a mediator and three participants settle a DvP; see README
 demo: build
 	./$(BIN) demo
 

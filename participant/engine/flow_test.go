@@ -36,7 +36,7 @@ type member struct {
 // flow runs the sequencer core (no network), two participant engines and a mediator
 // core, moving every message through sequenced batches as the nodes would.
 type flow struct {
-	t                   *testing.T
+	t                   testing.TB
 	m                   *core.Machine
 	r                   *core.MemReader
 	height, now         int64
@@ -55,7 +55,7 @@ type flow struct {
 	results             []string        // the mediator's verdicts, "VERDICT reason"
 }
 
-func newMember(t *testing.T, kind crypto.MemberKind, name string) *member {
+func newMember(t testing.TB, kind crypto.MemberKind, name string) *member {
 	sig, _ := crypto.GenerateSigningKey(nil)
 	enc, err := crypto.GenerateEncryptionKey(crypto.SchemeX25519)
 	if err != nil {
@@ -69,11 +69,11 @@ func (f *flow) participants() []*member {
 	return append([]*member{f.bankP, f.traderP, f.carolP}, f.extra...)
 }
 
-func newFlow(t *testing.T) *flow { return newHostedFlow(t, 1, 1) }
+func newFlow(t testing.TB) *flow { return newHostedFlow(t, 1, 1) }
 
 // newHostedFlow hosts alice on hosts participants (the trader and hosts-1 more) with a
 // confirmation threshold.
-func newHostedFlow(t *testing.T, hosts, threshold int) *flow {
+func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
 	f := &flow{t: t, r: core.NewMemReader(), now: 1_700_000_000_000_000, engines: map[string]*engine.Engine{}, verifier: mediator.StaticKeys{}}
 	f.bankP, f.traderP, f.carolP = newMember(t, crypto.KindParticipant, "bank"), newMember(t, crypto.KindParticipant, "trader"), newMember(t, crypto.KindParticipant, "carol")
 	f.med = newMember(t, crypto.KindMediator, "mediator")
