@@ -28,7 +28,7 @@ import (
 func init() { subcommands = append(subcommands, newLedgerCmd) }
 
 // defaultLedgerAddr is the Ledger API address the CLI dials by default (the Daml port).
-const defaultLedgerAddr = "127.0.0.1:6865"
+const defaultLedgerAddr = "127.0.0.1:5011"
 
 // ledgerOpts are the persistent flags of `cometsync ledger`: where the API is and how to
 // authenticate (a token, a token file, or a secret file and a user to mint one).
