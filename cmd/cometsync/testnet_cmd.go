@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/testnet/procnet"
 )
@@ -165,8 +167,10 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 		for j, s := range procnet.MemberStatuses(cmd.Context(), m) {
 			end := "-"
 			switch {
+			case status.Code(s.Err) == codes.Unavailable:
+				end = "not serving yet"
 			case s.Err != nil:
-				end = "api: " + s.Err.Error()
+				end = "api: " + status.Convert(s.Err).Message()
 			case m.Members[j].LedgerAPI != "" && s.Running:
 				end = fmt.Sprint(s.LedgerEnd)
 			}
