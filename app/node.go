@@ -117,7 +117,7 @@ func (n *Node) startCometBFT() error {
 	}
 	pv := privval.LoadFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(n.app),
-		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), closingDBProvider,
 		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), cmtLogger{l: n.logger.With("module", "cometbft")})
 	if err != nil {
 		return fmt.Errorf("create CometBFT node: %w", err)
