@@ -175,21 +175,30 @@ func (c *Client) resubmit(h *Handle, tx []byte) {
 	}
 }
 
-// sendTimeProof sends an empty batch to the member itself, at most once per
-// ResubmitInterval; its receipt carries the sequencer's current time.
+// sendTimeProof is RequestTimeProof for the resubmission loop, which only logs failures.
 func (c *Client) sendTimeProof() {
+	if err := c.RequestTimeProof(c.ctx); err != nil {
+		c.logger.Warn("time proof failed", "err", err)
+	}
+}
+
+// RequestTimeProof sends an empty batch to the member itself, at most once per
+// ResubmitInterval (it returns nil without sending within that interval). Its receipt
+// carries the sequencer's time of then: a member uses it to see time pass when no one
+// sends it anything (a mediator's decision times), or to get an event sequenced after
+// the height it started at (to know it has caught up).
+func (c *Client) RequestTimeProof(ctx context.Context) error {
 	c.mu.Lock()
-	if time.Since(c.lastTimeProof) < c.cfg.ResubmitInterval {
+	if !c.lastTimeProof.IsZero() && time.Since(c.lastTimeProof) < c.cfg.ResubmitInterval {
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	c.lastTimeProof = time.Now()
 	c.timeProofID++
 	id := fmt.Sprintf("time-proof-%s-%d", randomID()[:8], c.timeProofID)
 	c.mu.Unlock()
-	if _, err := c.send(c.ctx, &pb.Batch{}, SendOptions{MessageID: id, TTL: c.cfg.SendTTL}, true); err != nil {
-		c.logger.Warn("time proof failed", "err", err)
-	}
+	_, err := c.send(ctx, &pb.Batch{}, SendOptions{MessageID: id, TTL: c.cfg.SendTTL}, true)
+	return err
 }
 
 // observe resolves pending handles from one in-order event of the subscription.

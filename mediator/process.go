@@ -90,9 +90,9 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 		},
 	}
 	ob := &outbox{pending: map[string]signedResult{}, sent: map[string]bool{}}
-	// An empty batch to itself: its receipt is sequenced after the height the process
-	// starts from, so it learns it has caught up even when no one sends it anything.
-	if _, err := c.Send(ctx, &pb.Batch{}, driver.SendOptions{MessageID: fmt.Sprintf("live-%d", time.Now().UnixNano())}); err != nil {
+	// A time proof: its receipt is sequenced after the height the process starts from, so
+	// it learns it has caught up even when no one sends it anything.
+	if err := c.RequestTimeProof(ctx); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("send the catch-up marker: %w", err)
 	}
@@ -132,7 +132,6 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 func (p *Process) timeProofs(ctx context.Context, mu *sync.Mutex, core *Core, ob *outbox, log *slog.Logger) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -143,11 +142,10 @@ func (p *Process) timeProofs(ctx context.Context, mu *sync.Mutex, core *Core, ob
 			seen, _ := core.LastTimestamp()
 			live := ob.live
 			mu.Unlock()
-			if !pending || !live || seen > deadline || now.UnixMicro() <= deadline || now.Sub(last) < time.Second {
+			if !pending || !live || seen > deadline || now.UnixMicro() <= deadline {
 				continue
 			}
-			last = now
-			if _, err := p.client.Send(ctx, &pb.Batch{}, driver.SendOptions{MessageID: fmt.Sprintf("time-proof-%d", now.UnixNano())}); err != nil && ctx.Err() == nil {
+			if err := p.client.RequestTimeProof(ctx); err != nil && ctx.Err() == nil { // at most one per resubmit interval
 				log.Warn("time proof", "err", err)
 			}
 		}

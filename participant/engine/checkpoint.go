@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -51,21 +50,6 @@ func (e *Engine) LastOffset() int64 { return e.offset }
 
 // PendingCount is the number of requests awaiting a verdict.
 func (e *Engine) PendingCount() int { return len(e.pending) }
-
-// Marshal encodes the checkpoint deterministically.
-func (cp Checkpoint) Marshal() []byte {
-	b, _ := json.Marshal(cp) // slices and plain fields only: cannot fail
-	return b
-}
-
-// UnmarshalCheckpoint decodes what Checkpoint.Marshal wrote.
-func UnmarshalCheckpoint(b []byte) (Checkpoint, error) {
-	var cp Checkpoint
-	if err := json.Unmarshal(b, &cp); err != nil {
-		return Checkpoint{}, fmt.Errorf("decode engine checkpoint: %w", err)
-	}
-	return cp, nil
-}
 
 // Restore returns an engine continuing from a checkpoint over the given active
 // contracts (copied): the state New plus every event up to the checkpoint would give.

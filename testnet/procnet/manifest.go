@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 
@@ -262,23 +263,12 @@ func peersAcrossHosts(tn *testnet.Network, hosts []string) error {
 		if err != nil {
 			return err
 		}
-		cmt.P2P.PersistentPeers = joinComma(peers)
+		cmt.P2P.PersistentPeers = strings.Join(peers, ",")
 		cmt.P2P.ExternalAddress = addr(i)
 		cmt.P2P.AddrBookStrict = false // private networks
 		cmtcfg.WriteConfigFile(filepath.Join(self.Home, "config", "config.toml"), cmt)
 	}
 	return nil
-}
-
-func joinComma(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ","
-		}
-		out += s
-	}
-	return out
 }
 
 func (m *Manifest) write(dir string) error {
