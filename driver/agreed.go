@@ -100,7 +100,7 @@ func (c *Client) streamVotes(ctx context.Context, i int, next int64, out chan<- 
 	if err != nil {
 		return 0, err
 	}
-	st, err := e.seq.Subscribe(authed, &pb.SubscribeRequest{Member: c.cfg.Member, FromCounter: next})
+	st, err := e.seq.Subscribe(authed, &pb.SubscribeRequest{Member: c.cfg.Member, FromCounter: next, MaxEventsPerResponse: eventsPerResponse})
 	if err != nil {
 		return 0, err
 	}
@@ -113,20 +113,30 @@ func (c *Client) streamVotes(ctx context.Context, i int, next int64, out chan<- 
 		if err != nil {
 			return got, err
 		}
-		ev := resp.GetEvent()
-		if ev == nil || ev.Counter != next+got {
-			return got, fmt.Errorf("%w: %s sent counter %d, expected %d", ErrGap, e.addr, ev.GetCounter(), next+got)
+		for _, ev := range responseEvents(resp) {
+			if err := sendVote(ctx, e, i, ev, next+got, out); err != nil {
+				return got, err
+			}
+			got++
 		}
-		b, err := ev.Marshal()
-		if err != nil {
-			return got, err
-		}
-		select {
-		case out <- vote{endpoint: i, ev: ev, digest: sha256.Sum256(b)}:
-		case <-ctx.Done():
-			return got, ctx.Err()
-		}
-		got++
+	}
+}
+
+// sendVote checks that ev, served by endpoint i, is the expected counter and passes it
+// on as that endpoint's vote.
+func sendVote(ctx context.Context, e *endpoint, i int, ev *pb.SequencedEvent, expected int64, out chan<- vote) error {
+	if ev == nil || ev.Counter != expected {
+		return fmt.Errorf("%w: %s sent counter %d, expected %d", ErrGap, e.addr, ev.GetCounter(), expected)
+	}
+	b, err := ev.Marshal()
+	if err != nil {
+		return err
+	}
+	select {
+	case out <- vote{endpoint: i, ev: ev, digest: sha256.Sum256(b)}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

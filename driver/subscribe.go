@@ -17,6 +17,22 @@ import (
 // event must not be modified (Send handles may hold it as their receipt).
 type Handler func(ctx context.Context, ev *pb.SequencedEvent) error
 
+// eventsPerResponse is how many events the driver asks the server to pack into one
+// Subscribe response (SubscribeRequest.max_events_per_response); the server may send
+// fewer. Packing saves per-message overhead when a subscriber catches up or events
+// arrive in bursts, without changing the order or the per-event checks.
+const eventsPerResponse = 256
+
+// responseEvents returns the events one Subscribe response carries, in counter order:
+// its events field, or else its single event (nil when the response is empty, which the
+// per-event checks reject).
+func responseEvents(resp *pb.SubscribeResponse) []*pb.SequencedEvent {
+	if evs := resp.GetEvents(); len(evs) > 0 {
+		return evs
+	}
+	return []*pb.SequencedEvent{resp.GetEvent()}
+}
+
 // handlerError marks an error returned by the Handler.
 type handlerError struct{ err error }
 
@@ -123,7 +139,7 @@ func (s *subscription) stream(ctx context.Context, e *endpoint) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := e.seq.Subscribe(authed, &pb.SubscribeRequest{Member: s.c.cfg.Member, FromCounter: s.next})
+	st, err := e.seq.Subscribe(authed, &pb.SubscribeRequest{Member: s.c.cfg.Member, FromCounter: s.next, MaxEventsPerResponse: eventsPerResponse})
 	if err != nil {
 		return 0, err
 	}
@@ -136,12 +152,14 @@ func (s *subscription) stream(ctx context.Context, e *endpoint) (int, error) {
 		if err != nil {
 			return delivered, err
 		}
-		ok, err := s.deliver(ctx, e, resp.GetEvent())
-		if err != nil {
-			return delivered, err
-		}
-		if ok {
-			delivered++
+		for _, ev := range responseEvents(resp) {
+			ok, err := s.deliver(ctx, e, ev)
+			if err != nil {
+				return delivered, err
+			}
+			if ok {
+				delivered++
+			}
 		}
 	}
 }

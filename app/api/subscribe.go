@@ -27,8 +27,9 @@ func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream pb.Sequence
 		return err
 	}
 	defer done()
-	s.logger.Debug("subscription opened", "member", member, "from", req.FromCounter)
-	err = s.follow(ctx, stream, member, req.FromCounter)
+	perResponse := s.eventsPerResponse(req.GetMaxEventsPerResponse())
+	s.logger.Debug("subscription opened", "member", member, "from", req.FromCounter, "per_response", perResponse)
+	err = s.follow(ctx, stream, member, req.FromCounter, perResponse)
 	if cause := context.Cause(ctx); cause != nil && stream.Context().Err() == nil {
 		return status.Errorf(codes.Unavailable, "subscription closed: %v", cause)
 	}
@@ -59,14 +60,29 @@ func (s *Server) openSubscription(parent context.Context) (context.Context, func
 	}, nil
 }
 
-// follow sends everything committed from counter next on, then waits for the next commit.
-// The notify channel is taken before reading so that a commit between the read and the
-// wait is never missed.
-func (s *Server) follow(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64) error {
+// maxResponseBytes is the size up to which events are packed into one SubscribeResponse,
+// well under gRPC's default 4 MiB message limit. A single larger event still goes alone.
+const maxResponseBytes = 1 << 20
+
+// eventsPerResponse is how many events one response carries for a subscriber that asked
+// for requested: 0 (one event per response, in the event field) when it asked for 0,
+// otherwise requested capped at SubscribeBatch, since a response never spans two reads.
+func (s *Server) eventsPerResponse(requested uint32) int {
+	if uint64(requested) < uint64(s.cfg.SubscribeBatch) {
+		return int(requested)
+	}
+	return s.cfg.SubscribeBatch
+}
+
+// follow sends everything committed from counter next on, perResponse events per
+// response (see eventsPerResponse), then waits for the next commit. The notify channel
+// is taken before reading so that a commit between the read and the wait is never
+// missed.
+func (s *Server) follow(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64, perResponse int) error {
 	for {
 		notify := s.backend.CommitNotify()
 		var err error
-		if next, err = s.sendAvailable(ctx, stream, member, next); err != nil {
+		if next, err = s.sendAvailable(ctx, stream, member, next, perResponse); err != nil {
 			return err
 		}
 		select {
@@ -79,7 +95,7 @@ func (s *Server) follow(ctx context.Context, stream pb.SequencerService_Subscrib
 
 // sendAvailable sends the committed events from next on, batch by batch, and returns the
 // counter after the last one sent.
-func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64) (int64, error) {
+func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64, perResponse int) (int64, error) {
 	for {
 		if ctx.Err() != nil {
 			return next, status.FromContextError(ctx.Err()).Err()
@@ -89,17 +105,60 @@ func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_S
 			s.logger.Error("read events", "member", member, "from", next, "err", err)
 			return next, status.Errorf(codes.Unavailable, "read events of %s from %d: %v", member, next, err)
 		}
-		for _, ev := range evs {
-			if err := stream.Send(&pb.SubscribeResponse{Event: ev}); err != nil {
-				return next, err
-			}
-			next = ev.Counter + 1
+		sent, err := sendEvents(stream, evs, perResponse)
+		if sent > 0 {
+			next = evs[sent-1].Counter + 1
+		}
+		if err != nil {
+			return next, err
 		}
 		s.metrics.EventsDelivered(len(evs))
 		if len(evs) < s.cfg.SubscribeBatch {
 			return next, nil
 		}
 	}
+}
+
+// sendEvents sends evs in counter order: each in its own response's event field when
+// perResponse is 0, otherwise in the events field of responses made by packEvents. It
+// returns how many events were sent before any error.
+func sendEvents(stream pb.SequencerService_SubscribeServer, evs []*pb.SequencedEvent, perResponse int) (int, error) {
+	if perResponse == 0 {
+		for i, ev := range evs {
+			if err := stream.Send(&pb.SubscribeResponse{Event: ev}); err != nil {
+				return i, err
+			}
+		}
+		return len(evs), nil
+	}
+	sent := 0
+	for _, group := range packEvents(evs, perResponse, maxResponseBytes) {
+		if err := stream.Send(&pb.SubscribeResponse{Events: group}); err != nil {
+			return sent, err
+		}
+		sent += len(group)
+	}
+	return sent, nil
+}
+
+// packEvents splits evs, in order, into consecutive groups of at most perResponse
+// (positive) events whose encoded sizes add up to at most maxBytes; an event larger than
+// maxBytes forms a group of its own.
+func packEvents(evs []*pb.SequencedEvent, perResponse, maxBytes int) [][]*pb.SequencedEvent {
+	var groups [][]*pb.SequencedEvent
+	start, size := 0, 0
+	for i, ev := range evs {
+		n := ev.Size()
+		if i > start && (i-start == perResponse || size+n > maxBytes) {
+			groups = append(groups, evs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(evs) {
+		groups = append(groups, evs[start:])
+	}
+	return groups
 }
 
 func (s *Server) readBatch(member string, from int64) ([]*pb.SequencedEvent, error) {

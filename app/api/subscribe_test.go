@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -27,9 +28,15 @@ func TestSubscribeToAnotherMembersStream(t *testing.T) {
 // sendTo has alice send n messages to bob, one block each; ids are m<first>..m<first+n-1>.
 func (e *env) sendTo(t *testing.T, ctx context.Context, first, n int) {
 	t.Helper()
+	e.sendContent(t, ctx, first, n, func(i int) []byte { return fmt.Appendf(nil, "payload %d", i) })
+}
+
+// sendContent is sendTo with the payload of message i given by content.
+func (e *env) sendContent(t *testing.T, ctx context.Context, first, n int, content func(i int) []byte) {
+	t.Helper()
 	alice, bob := e.fx.Member("PAR::alice"), e.fx.Member("PAR::bob")
 	for i := first; i < first+n; i++ {
-		tx := alice.Sign(alice.Request(fmt.Sprintf("m%d", i), time.Now().Add(time.Minute), fmt.Appendf(nil, "payload %d", i), bob.ID))
+		tx := alice.Sign(alice.Request(fmt.Sprintf("m%d", i), time.Now().Add(time.Minute), content(i), bob.ID))
 		if _, err := e.seq.Send(ctx, &pb.SendRequest{Submission: tx}); err != nil {
 			t.Fatalf("send m%d: %v", i, err)
 		}
@@ -48,6 +55,112 @@ func recvN(t *testing.T, st pb.SequencerService_SubscribeClient, n int) []*pb.Se
 		out = append(out, r.Event)
 	}
 	return out
+}
+
+// recvResponses receives responses until they carry n events (counting the event field
+// and the events field) and returns the responses.
+func recvResponses(t *testing.T, st pb.SequencerService_SubscribeClient, n int) []*pb.SubscribeResponse {
+	t.Helper()
+	var out []*pb.SubscribeResponse
+	for got := 0; got < n; {
+		r, err := st.Recv()
+		if err != nil {
+			t.Fatalf("recv after %d events: %v", got, err)
+		}
+		if r.Event != nil {
+			got++
+		}
+		got += len(r.Events)
+		out = append(out, r)
+	}
+	return out
+}
+
+// subscribeBob opens bob's stream from counter 0 asking for perResponse events per response.
+func (e *env) subscribeBob(t *testing.T, perResponse uint32) pb.SequencerService_SubscribeClient {
+	t.Helper()
+	st, err := e.seq.Subscribe(e.login(t, "PAR::bob"), &pb.SubscribeRequest{Member: e.fx.Member("PAR::bob").ID, MaxEventsPerResponse: perResponse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestSubscribeSeveralEventsPerResponse(t *testing.T) {
+	const subscribeBatch = 4
+	for _, tc := range []struct {
+		name        string
+		requested   uint32
+		perResponse int // what the server honours
+	}{
+		{"fewer than the read batch", 3, 3},
+		{"capped at the read batch", 100, subscribeBatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *api.Config) { c.SubscribeBatch = subscribeBatch })
+			aliceCtx := e.login(t, "PAR::alice")
+			e.sendTo(t, aliceCtx, 0, 7)
+			single, batched := e.subscribeBob(t, 0), e.subscribeBob(t, tc.requested)
+			want := recvN(t, single, 7)
+			resps := recvResponses(t, batched, 7)
+			// The stream follows new commits in the same way.
+			e.sendTo(t, aliceCtx, 7, 3)
+			want = append(want, recvN(t, single, 3)...)
+			resps = append(resps, recvResponses(t, batched, 3)...)
+
+			var got []*pb.SequencedEvent
+			packed := false
+			for i, r := range resps {
+				if r.Event != nil || len(r.Events) == 0 || len(r.Events) > tc.perResponse {
+					t.Fatalf("response %d: event set %v, %d events, want 1..%d in events", i, r.Event != nil, len(r.Events), tc.perResponse)
+				}
+				packed = packed || len(r.Events) > 1
+				got = append(got, r.Events...)
+			}
+			if !packed {
+				t.Fatalf("no response carried more than one event (%d responses)", len(resps))
+			}
+			assertSameEvents(t, got, want)
+		})
+	}
+}
+
+func TestSubscribeResponsesStayUnderSizeLimit(t *testing.T) {
+	e := newEnv(t, func(c *api.Config) { c.SubscribeBatch = 8 })
+	const payloadSize = 400_000 // two events fit in 1 MiB, three do not
+	e.sendContent(t, e.login(t, "PAR::alice"), 0, 5, func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, payloadSize) })
+	resps := recvResponses(t, e.subscribeBob(t, 8), 5)
+	var sizes []int
+	for _, r := range resps {
+		sizes = append(sizes, len(r.Events))
+		if r.Size() > 1<<20+1024 {
+			t.Fatalf("response of %d events is %d bytes", len(r.Events), r.Size())
+		}
+	}
+	if fmt.Sprint(sizes) != "[2 2 1]" {
+		t.Fatalf("events per response = %v, want [2 2 1]", sizes)
+	}
+}
+
+// assertSameEvents fails unless got and want encode to the same bytes, in the same order.
+func assertSameEvents(t *testing.T, got, want []*pb.SequencedEvent) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, err := got[i].Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := want[i].Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(g, w) {
+			t.Fatalf("event %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
 }
 
 func TestSubscribeResumesAndFollows(t *testing.T) {
