@@ -32,7 +32,7 @@ proto-deps:
 
 ## bench: sequencer vs CometBFT kvstore throughput and latency, then IOU transfers end to end (prints tables)
 bench: build
-	./$(BIN) bench sequencer
+	./$(BIN) bench sequencer --phase 5s
 	./$(BIN) bench e2e --duration 5s --ious 64 --concurrency 16 --replay-events 2000
 
 lint:

@@ -38,16 +38,19 @@ func newBenchCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			fmt.Fprintf(out, "each system and workload: %v at saturation (window %d), then %v at half that rate\n\n", o.Phase, o.Window, o.Phase)
+			fmt.Fprintf(out, "each system and workload: saturation steps of %v with %d submissions in flight, doubling up to %d while submissions/s grows by 10 %% or more (%d submitting goroutines); then %v at half the best rate\n\n",
+				o.Phase, o.Window, o.MaxWindow, o.Workers, o.Phase)
 			_, err := bench.Run(ctx, out, o)
 			return err
 		},
 	}
 	seq.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	seq.Flags().Var(workloadsFlag{&o.Workloads}, "workloads", "comma-separated PAYLOADxRECIPIENTS, e.g. 256x1,4096x4")
-	seq.Flags().DurationVar(&o.Phase, "phase", o.Phase, "length of each measurement phase")
-	seq.Flags().IntVar(&o.Window, "window", o.Window, "submissions in flight at saturation")
-	seq.Flags().StringSliceVar(&o.Systems, "systems", o.Systems, "systems to measure: kvstore, sequencer")
+	seq.Flags().DurationVar(&o.Phase, "phase", o.Phase, "length of each saturation step and of the latency phase")
+	seq.Flags().IntVar(&o.Window, "window", o.Window, "submissions in flight at the first saturation step (doubled at each further step)")
+	seq.Flags().IntVar(&o.MaxWindow, "max-window", o.MaxWindow, "largest window of the saturation search (the node's mempool holds 20000 transactions)")
+	seq.Flags().IntVar(&o.Workers, "workers", o.Workers, "submitting goroutines (each waits for its submission's admission)")
+	seq.Flags().StringSliceVar(&o.Systems, "systems", o.Systems, "systems to measure: kvstore (in-process mempool), kvstore-rpc (CometBFT RPC), sequencer")
 	cmd.AddCommand(seq, newBenchE2ECmd())
 	return cmd
 }

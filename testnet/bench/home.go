@@ -12,6 +12,12 @@ import (
 // initBenchHome creates a one-validator home with the production CometBFT settings that
 // both systems share, and a genesis with no members (the sequencer bench adds its own).
 func initBenchHome(home string) (*app.HomeInfo, error) {
+	return initBenchHomeRPC(home, "")
+}
+
+// initBenchHomeRPC is initBenchHome with CometBFT's RPC server on rpcAddr (none when
+// empty).
+func initBenchHomeRPC(home, rpcAddr string) (*app.HomeInfo, error) {
 	p2p, err := app.FreeAddress()
 	if err != nil {
 		return nil, err
@@ -19,7 +25,7 @@ func initBenchHome(home string) (*app.HomeInfo, error) {
 	cfg := app.DefaultConfig()
 	cfg.APIListenAddress = "127.0.0.1:0"
 	cfg.MetricsListenAddress = ""
-	info, err := app.InitHome(app.HomeOptions{Home: home, Moniker: "bench", P2PAddress: "tcp://" + p2p, Config: cfg})
+	info, err := app.InitHome(app.HomeOptions{Home: home, Moniker: "bench", P2PAddress: "tcp://" + p2p, RPCAddress: rpcAddr, Config: cfg})
 	if err != nil {
 		return nil, err
 	}

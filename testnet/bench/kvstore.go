@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cometsync/cometsync/app"
@@ -25,14 +28,27 @@ import (
 // like a cometsync node home (same CometBFT settings).
 type kvSystem struct {
 	node   *cmtnode.Node
+	rpc    *rpchttp.HTTP // set: transactions go through CometBFT's RPC (broadcast_tx_sync)
 	done   chan uint64
 	cancel context.CancelFunc
 	blocks blockClock
 }
 
-func startKVStore(dir string) (*kvSystem, error) {
+// startKVStore starts the chain; with rpcConns > 0, submissions are sent as a client
+// would, through the node's RPC server (broadcast_tx_sync, which returns after CheckTx
+// like the sequencer's Send) on up to rpcConns kept-alive connections, otherwise straight
+// into the mempool in-process.
+func startKVStore(dir string, rpcConns int) (*kvSystem, error) {
 	home := filepath.Join(dir, "kvstore")
-	if _, err := initBenchHome(home); err != nil {
+	rpcAddr := ""
+	if rpcConns > 0 {
+		addr, err := app.FreeAddress()
+		if err != nil {
+			return nil, err
+		}
+		rpcAddr = "tcp://" + addr
+	}
+	if _, err := initBenchHomeRPC(home, rpcAddr); err != nil {
 		return nil, err
 	}
 	cfg, _, err := app.LoadConfig(home)
@@ -61,7 +77,28 @@ func startKVStore(dir string) (*kvSystem, error) {
 		return nil, err
 	}
 	go s.follow(ctx, sub)
+	if rpcConns > 0 {
+		if s.rpc, err = newRPCClient(rpcAddr, rpcConns); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// newRPCClient is CometBFT's HTTP client with an idle pool of conns connections: the
+// client's idle pool must not be what binds, each submitting goroutine keeps its own
+// connection (the default of 2 idle connections per host would open and close one per
+// call for the others).
+func newRPCClient(addr string, conns int) (*rpchttp.HTTP, error) {
+	hc, err := jsonrpcclient.DefaultHTTPClient(addr)
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = conns
+	}
+	return rpchttp.NewWithClient(addr, "/websocket", hc)
 }
 
 func (s *kvSystem) follow(ctx context.Context, sub types.Subscription) {
@@ -105,6 +142,16 @@ func kvSeq(tx []byte) (uint64, bool) {
 }
 
 func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error {
+	if s.rpc != nil {
+		r, err := s.rpc.BroadcastTxSync(ctx, kvTx(seq, payload))
+		if err != nil {
+			return err
+		}
+		if r.Code != 0 {
+			return fmt.Errorf("kvstore CheckTx code %d: %s", r.Code, r.Log)
+		}
+		return nil
+	}
 	res := make(chan *abcitypes.ResponseCheckTx, 1)
 	err := s.node.Mempool().CheckTx(kvTx(seq, payload), func(r *abcitypes.ResponseCheckTx) { res <- r }, mempool.TxInfo{})
 	if err != nil {
@@ -122,6 +169,7 @@ func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error
 }
 
 func (s *kvSystem) prepare(uint64, int, []byte) {}
+func (s *kvSystem) preparesNothing()            {}
 
 func (s *kvSystem) completions() <-chan uint64   { return s.done }
 func (s *kvSystem) blockInterval() time.Duration { return s.blocks.mean() }

@@ -24,6 +24,10 @@ type system interface {
 	close()
 }
 
+// preparesNothing is implemented by systems whose prepare does nothing: their
+// submissions are not limited to the prepared ones.
+type preparesNothing interface{ preparesNothing() }
+
 // Workload is one benchmark configuration.
 type Workload struct {
 	Payload    int
@@ -38,6 +42,8 @@ type Result struct {
 	Workload      Workload
 	Throughput    float64 // completed submissions/s at saturation
 	MBps          float64 // payload MB/s at saturation
+	Window        int     // submissions in flight at which Throughput was reached
+	Capped        bool    // Throughput still grew at the largest window: a lower bound
 	HalfRate      float64 // offered rate of the latency phase
 	P50, P99      time.Duration
 	BlockInterval time.Duration
@@ -132,56 +138,106 @@ func (t *tracker) follow(ctx context.Context, s system) {
 	}
 }
 
-// saturate keeps window submissions in flight, from workers goroutines, for d and
-// returns completions/s measured after a warm-up of d/5.
-func saturate(ctx context.Context, s system, payload []byte, window, workers int, d time.Duration, next *atomic.Uint64) (float64, error) {
+// step is one saturation step: window submissions in flight, from workers goroutines,
+// for d. With limit set, no submission after limit is sent (it was not prepared).
+type step struct {
+	window, workers int
+	d               time.Duration
+	limit           uint64
+}
+
+// run returns completions/s measured after a warm-up of d/5, then waits for the
+// submissions in flight so that the next phase starts on an empty mempool. When the
+// submissions up to limit ran out before d, exhausted is set and the rate, measured
+// from the start, is only an estimate.
+func (st step) run(ctx context.Context, s system, payload []byte, next *atomic.Uint64) (tput float64, exhausted bool, err error) {
 	tr := newTracker()
-	tr.slots = make(chan struct{}, window)
+	tr.slots = make(chan struct{}, st.window)
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go tr.follow(fctx, s)
-	deadline := time.Now().Add(d)
+	t0 := time.Now()
+	deadline := t0.Add(st.d)
 	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := 0; w < workers; w++ {
+	var ranOut atomic.Bool
+	errs := make(chan error, st.workers)
+	for w := 0; w < st.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) {
-				select {
-				case tr.slots <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				seq := next.Add(1)
-				tr.start(seq)
-				if err := s.submit(ctx, seq, payload); err != nil {
-					// A full mempool is backpressure: give the slot back and wait for a
-					// completion before offering more. Anything else ends the run.
-					if !isBackpressure(err) || tr.rejected.Add(1) > 100000 {
-						errs <- fmt.Errorf("submit %d: %w", seq, err)
-						return
-					}
-					tr.forget(seq)
-					select {
-					case <-tr.notify:
-					case <-ctx.Done():
-						return
-					}
-				}
+			if err := st.work(ctx, s, tr, payload, deadline, next, &ranOut); err != nil {
+				errs <- err
 			}
 		}()
 	}
-	warm := time.NewTimer(d / 5)
-	<-warm.C
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-time.After(st.d / 5):
+	case <-stopped:
+	}
 	startDone, startAt := tr.completed(), time.Now()
-	wg.Wait()
+	<-stopped
 	select {
 	case err := <-errs:
-		return 0, err
+		return 0, false, err
 	default:
 	}
-	return float64(tr.completed()-startDone) / time.Since(startAt).Seconds(), nil
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if ranOut.Load() {
+		startDone, startAt = 0, t0
+	}
+	tput = float64(tr.completed()-startDone) / time.Since(startAt).Seconds()
+	return tput, ranOut.Load(), drain(ctx, tr, "saturation step")
+}
+
+// work is one submitting goroutine of a step: it takes a slot of the window, submits,
+// and repeats until deadline, the end of the prepared submissions, or an error.
+func (st step) work(ctx context.Context, s system, tr *tracker, payload []byte, deadline time.Time, next *atomic.Uint64, ranOut *atomic.Bool) error {
+	for time.Now().Before(deadline) {
+		select {
+		case tr.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		seq := next.Add(1)
+		if st.limit != 0 && seq > st.limit {
+			<-tr.slots
+			ranOut.Store(true)
+			return nil
+		}
+		tr.start(seq)
+		if err := s.submit(ctx, seq, payload); err != nil {
+			// A full mempool is backpressure: give the slot back and wait for a
+			// completion before offering more. Anything else ends the run.
+			if !isBackpressure(err) || tr.rejected.Add(1) > 100000 {
+				return fmt.Errorf("submit %d: %w", seq, err)
+			}
+			tr.forget(seq)
+			select {
+			case <-tr.notify:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// drain waits up to 30 s for every submission of tr to complete.
+func drain(ctx context.Context, tr *tracker, phase string) error {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for tr.inFlight() > 0 {
+		select {
+		case <-tr.notify:
+		case <-dctx.Done():
+			return fmt.Errorf("%d submissions not completed 30s after the %s", tr.inFlight(), phase)
+		}
+	}
+	return nil
 }
 
 // paced submits at rate per second for d, waits for the stragglers and returns the
@@ -203,14 +259,8 @@ func paced(ctx context.Context, s system, payload []byte, rate float64, d time.D
 			return 0, 0, 0, fmt.Errorf("submit %d: %w", seq, err)
 		}
 	}
-	drain, cancelDrain := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelDrain()
-	for tr.inFlight() > 0 {
-		select {
-		case <-tr.notify:
-		case <-drain.Done():
-			return 0, 0, 0, fmt.Errorf("%d submissions not completed 30s after the latency phase", tr.inFlight())
-		}
+	if err := drain(ctx, tr, "latency phase"); err != nil {
+		return 0, 0, 0, err
 	}
 	p50, p99 = tr.percentiles()
 	return p50, p99, tr.completed(), nil

@@ -5,39 +5,77 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 )
 
+// Systems are the systems Run can measure: CometBFT's kvstore fed in-process, kvstore fed
+// through CometBFT's RPC, and the sequencer through its gRPC API.
+var Systems = []string{"kvstore", "kvstore-rpc", "sequencer"}
+
 // Options configure Run.
 type Options struct {
 	Workloads []Workload
-	// Phase is the length of each of the two phases per system and workload.
+	// Phase is the length of each saturation step and of the latency phase.
 	Phase time.Duration
-	// Window is the number of submissions in flight during the saturation phase.
-	Window  int
+	// Window is the number of submissions in flight at the first saturation step; each
+	// further step doubles it, up to MaxWindow, while the throughput grows by 10 % or more.
+	Window    int
+	MaxWindow int
+	// Workers is the number of submitting goroutines.
 	Workers int
-	// Presign is how many submissions are signed before the saturation phase.
+	// Presign is the least number of submissions readied before each saturation step.
 	Presign int
-	// Systems selects "kvstore", "sequencer" or both (empty).
+	// Systems selects among Systems.
 	Systems []string
 }
 
-// DefaultOptions are what `make bench` runs.
+// DefaultOptions are what `make bench` runs (with a shorter Phase).
 func DefaultOptions() Options {
 	return Options{
 		Workloads: []Workload{{256, 1}, {256, 4}, {4096, 1}, {4096, 4}},
 		Phase:     10 * time.Second,
-		Window:    4000,
+		Window:    2000,
+		MaxWindow: 16000, // the node's mempool holds 20 000 transactions
 		Workers:   8,
 		Presign:   200000,
-		Systems:   []string{"kvstore", "sequencer"},
+		Systems:   slices.Clone(Systems),
 	}
+}
+
+// Validate names the first field that cannot be run.
+func (o Options) Validate() error {
+	switch {
+	case len(o.Workloads) == 0:
+		return fmt.Errorf("bench: Workloads: none")
+	case o.Phase <= 0:
+		return fmt.Errorf("bench: Phase %v: must be positive", o.Phase)
+	case o.Window < 1:
+		return fmt.Errorf("bench: Window %d: at least 1", o.Window)
+	case o.MaxWindow < o.Window:
+		return fmt.Errorf("bench: MaxWindow %d: at least Window (%d)", o.MaxWindow, o.Window)
+	case o.Workers < 1:
+		return fmt.Errorf("bench: Workers %d: at least 1", o.Workers)
+	case o.Presign < 0:
+		return fmt.Errorf("bench: Presign %d: must be >= 0", o.Presign)
+	case len(o.Systems) == 0:
+		return fmt.Errorf("bench: Systems: none")
+	}
+	for _, s := range o.Systems {
+		if !slices.Contains(Systems, s) {
+			return fmt.Errorf("bench: Systems: unknown system %q (want one of %v)", s, Systems)
+		}
+	}
+	return nil
 }
 
 // Run measures every workload on every system and prints progress and a table to out.
 func Run(ctx context.Context, out io.Writer, o Options) ([]Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "cometsync-bench-")
 	if err != nil {
 		return nil, err
@@ -46,12 +84,13 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Result, error) {
 	var results []Result
 	for i, w := range o.Workloads {
 		for _, sys := range o.Systems {
-			fmt.Fprintf(out, "[%d/%d] %-9s %-10s ", i+1, len(o.Workloads), sys, w)
-			r, err := measure(ctx, fmt.Sprintf("%s/%d-%s", dir, i, sys), sys, w, o)
+			fmt.Fprintf(out, "[%d/%d] %-11s %-10s ", i+1, len(o.Workloads), sys, w)
+			r, err := measure(ctx, out, fmt.Sprintf("%s/%d-%s", dir, i, sys), sys, w, o)
 			if err != nil {
+				fmt.Fprintln(out)
 				return results, fmt.Errorf("%s %s: %w", sys, w, err)
 			}
-			fmt.Fprintf(out, "%8.0f/s  p50 %v  p99 %v\n", r.Throughput, r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond))
+			fmt.Fprintf(out, "p50 %v  p99 %v\n", r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond))
 			results = append(results, r)
 		}
 	}
@@ -59,57 +98,130 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Result, error) {
 	return results, nil
 }
 
-func measure(ctx context.Context, dir, sys string, w Workload, o Options) (Result, error) {
-	var s system
-	var err error
+func startSystem(ctx context.Context, dir, sys string, w Workload, o Options) (system, error) {
 	switch sys {
 	case "kvstore":
-		s, err = startKVStore(dir)
+		return startKVStore(dir, 0)
+	case "kvstore-rpc":
+		return startKVStore(dir, o.Workers)
 	case "sequencer":
-		s, err = startSequencer(ctx, dir, w.Recipients)
-	default:
-		err = fmt.Errorf("unknown system %q", sys)
+		return startSequencer(ctx, dir, w.Recipients)
 	}
+	return nil, fmt.Errorf("unknown system %q", sys)
+}
+
+// measure searches the saturation rate of a fresh chain, then measures latency at half
+// that rate; progress goes to out.
+func measure(ctx context.Context, out io.Writer, dir, sys string, w Workload, o Options) (Result, error) {
+	s, err := startSystem(ctx, dir, sys, w, o)
 	if err != nil {
 		return Result{}, err
 	}
 	defer s.close()
 	payload := make([]byte, w.Payload)
 	var next atomic.Uint64
-	s.prepare(next.Load(), o.Presign, payload)
-	tput, err := saturate(ctx, s, payload, o.Window, o.Workers, o.Phase, &next)
+	tput, window, capped, err := searchSaturation(ctx, out, s, payload, o, &next)
 	if err != nil {
 		return Result{}, err
 	}
 	half := tput / 2
+	fmt.Fprintf(out, "| latency at %.0f/s: ", half)
 	s.prepare(next.Load(), int(half*o.Phase.Seconds())+1000, payload)
 	p50, p99, n, err := paced(ctx, s, payload, half, o.Phase, &next)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{
-		System: sys, Workload: w, Throughput: tput, MBps: tput * float64(w.Payload) / 1e6,
+		System: sys, Workload: w, Throughput: tput, MBps: tput * float64(w.Payload) / 1e6, Window: window, Capped: capped,
 		HalfRate: half, P50: p50, P99: p99, BlockInterval: s.blockInterval(), Completed: n,
 	}, nil
 }
 
-// PrintTable prints results as a table, with the sequencer/kvstore throughput ratio.
+// searchSaturation runs saturation steps of o.Phase at windows o.Window, twice that, and
+// so on up to o.MaxWindow, while the throughput grows by 10 % or more over the best so
+// far. It returns the best throughput, the window it was reached at, and whether it still
+// grew at o.MaxWindow (capped: the rate is a lower bound).
+func searchSaturation(ctx context.Context, out io.Writer, s system, payload []byte, o Options, next *atomic.Uint64) (best float64, at int, capped bool, err error) {
+	for window := o.Window; ; window = min(2*window, o.MaxWindow) {
+		st := step{window: window, workers: o.Workers, d: o.Phase}
+		tput, err := st.runPrepared(ctx, out, s, payload, presignBudget(o, best, window), next)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		fmt.Fprintf(out, "window %d: %.0f/s  ", window, tput)
+		grew := tput >= 1.1*best
+		if tput > best {
+			best, at = tput, window
+		}
+		if !grew || window >= o.MaxWindow {
+			return best, at, grew && best > 0, nil
+		}
+	}
+}
+
+// presignBudget is how many submissions to ready for a saturation step at window after
+// a best rate so far: o.Presign, or more when twice that rate for a phase plus the window
+// could exceed it (throughput bound by window/latency at most doubles with the window).
+func presignBudget(o Options, best float64, window int) int {
+	return max(o.Presign, int(2*best*o.Phase.Seconds())+2*window)
+}
+
+// runPrepared prepares n submissions and runs the step; when a system that needs prepared
+// submissions runs out of them before the end, the step is run again with a larger budget,
+// so that no step is measured short or fails on a submission that was not prepared.
+func (st step) runPrepared(ctx context.Context, out io.Writer, s system, payload []byte, n int, next *atomic.Uint64) (float64, error) {
+	_, open := s.(preparesNothing)
+	for {
+		from := next.Load()
+		s.prepare(from, n, payload)
+		st.limit = 0
+		if !open {
+			st.limit = from + uint64(n)
+		}
+		tput, exhausted, err := st.run(ctx, s, payload, next)
+		if err != nil || !exhausted {
+			return tput, err
+		}
+		fmt.Fprintf(out, "(window %d: %d prepared ran out, again) ", st.window, n)
+		n = max(2*n, int(2*tput*st.d.Seconds())+2*st.window)
+	}
+}
+
+// PrintTable prints results as a table, with the sequencer's throughput as a ratio of
+// each kvstore's.
 func PrintTable(out io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tsystem\tsubmissions/s\tMB/s\tlatency rate/s\tp50\tp99\tblock interval\tours/kvstore\t")
-	kv := map[Workload]float64{}
+	fmt.Fprintln(tw, "workload\tsystem\tsubmissions/s\tMB/s\twindow\tlatency rate/s\tp50\tp99\tblock interval\tours/kvstore\tours/kvstore-rpc\t")
 	for _, r := range rs {
-		if r.System == "kvstore" {
-			kv[r.Workload] = r.Throughput
-		}
-	}
-	for _, r := range rs {
-		ratio := "-"
-		if r.System == "sequencer" && kv[r.Workload] > 0 {
-			ratio = fmt.Sprintf("%.2f", r.Throughput/kv[r.Workload])
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.0f\t%v\t%v\t%v\t%s\t\n", r.Workload, r.System, r.Throughput, r.MBps,
-			r.HalfRate, r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BlockInterval.Round(time.Millisecond), ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\t%.0f\t%v\t%v\t%v\t%s\t%s\t\n", r.Workload, r.System, r.Throughput, r.MBps,
+			windowCell(r), r.HalfRate, r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BlockInterval.Round(time.Millisecond),
+			ratio(rs, r, "kvstore"), ratio(rs, r, "kvstore-rpc"))
 	}
 	tw.Flush()
+	for _, r := range rs {
+		if r.Capped {
+			fmt.Fprintf(out, "note: %s %s still grew at window %d (marked +): its rate is a lower bound (raise --max-window)\n", r.System, r.Workload, r.Window)
+		}
+	}
+}
+
+func windowCell(r Result) string {
+	if r.Capped {
+		return fmt.Sprintf("%d+", r.Window)
+	}
+	return fmt.Sprint(r.Window)
+}
+
+// ratio is the sequencer row's throughput over the reference system's on the same
+// workload, "-" on other rows or when the reference was not measured.
+func ratio(rs []Result, r Result, reference string) string {
+	if r.System != "sequencer" {
+		return "-"
+	}
+	for _, ref := range rs {
+		if ref.System == reference && ref.Workload == r.Workload && ref.Throughput > 0 {
+			return fmt.Sprintf("%.2f", r.Throughput/ref.Throughput)
+		}
+	}
+	return "-"
 }
