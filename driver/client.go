@@ -39,6 +39,9 @@ type Client struct {
 	closed        bool
 	timeProofID   int64
 	lastTimeProof time.Time
+
+	sendq    chan *queued // submissions for the sender goroutines (batch.go)
+	sendOnce sync.Once
 }
 
 // New validates cfg and returns an unconnected client. A nil logger discards logs.
@@ -58,6 +61,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		endpoints: make([]*endpoint, len(cfg.Endpoints)),
 		syncID:    cfg.SynchronizerID,
 		pending:   make(map[string]*Handle),
+		sendq:     make(chan *queued, sendWorkers*maxSendBatch),
 	}, nil
 }
 

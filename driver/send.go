@@ -87,12 +87,10 @@ func (c *Client) sign(req *pb.SubmissionRequest) ([]byte, error) {
 	return signed.Marshal()
 }
 
-// submit sends tx once (with failover). A duplicate refusal is success.
+// submit sends tx once (with failover; batched with other submissions waiting at the
+// same time). A duplicate refusal is success.
 func (c *Client) submit(ctx context.Context, tx []byte) error {
-	err := c.call(ctx, func(ctx context.Context, e *endpoint) error {
-		_, err := e.seq.Send(ctx, &pb.SendRequest{Submission: tx})
-		return err
-	})
+	err := c.submitQueued(ctx, tx)
 	if err == nil {
 		return nil
 	}
@@ -173,6 +171,15 @@ func (c *Client) resubmit(h *Handle, tx []byte) {
 			c.logger.Warn("resubmission failed", "message_id", h.MessageID, "err", err)
 		}
 	}
+}
+
+// SubmitSigned submits tx, a SignedSubmission signed elsewhere (for example by a
+// signing service, or ahead of time by a load generator), once: it returns when the
+// sequencer has admitted or refused it. Unlike Send it neither follows the receipt nor
+// resubmits; the caller watches its stream and sends again if needed (a duplicate of a
+// sequenced submission is refused harmlessly).
+func (c *Client) SubmitSigned(ctx context.Context, tx []byte) error {
+	return c.submit(ctx, tx)
 }
 
 // sendTimeProof is RequestTimeProof for the resubmission loop, which only logs failures.

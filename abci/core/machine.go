@@ -193,6 +193,41 @@ func (m *Machine) Authenticate(tx []byte) error {
 	return nil
 }
 
+// AuthenticateBatch is Authenticate for several transactions: the signatures of those
+// that name a current key of a member are verified together first (a batch costs a
+// fraction of verifying each alone), then each transaction is authenticated as
+// Authenticate would, with an error (nil: authentic) per transaction in order.
+func (m *Machine) AuthenticateBatch(txs [][]byte) []error {
+	mem := m.Membership()
+	subs := make([]*Submission, len(txs))
+	errs := make([]error, len(txs))
+	var batch []signed
+	for i, tx := range txs {
+		s, rej := DecodeSubmission(tx)
+		if rej != nil {
+			errs[i] = rej
+			continue
+		}
+		subs[i] = s
+		if !mem.IsMember(s.Request.Sender) {
+			continue // onboarding: its key comes from its own content
+		}
+		if key, ok := mem.SigningKey(s.Request.Sender, crypto.Fingerprint(s.Signed.SigningKey)); ok {
+			batch = append(batch, signed{key: key, msg: s.Signed.Request, sig: s.Signed.Signature})
+		}
+	}
+	m.sigs.verifyBatch(batch)
+	for i, s := range subs {
+		if s == nil {
+			continue
+		}
+		if rej := authenticateAny(s, mem, m.sigs); rej != nil {
+			errs[i] = rej
+		}
+	}
+	return errs
+}
+
 func mustMarshal(m interface{ Marshal() ([]byte, error) }) []byte {
 	b, err := m.Marshal()
 	if err != nil {

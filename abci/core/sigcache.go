@@ -31,19 +31,64 @@ func sigCacheKey(key crypto.SigningPublicKey, msg, sig []byte) [sha256.Size]byte
 }
 
 // verify checks sig with key over the submission-request purpose, consulting the cache.
+// Submission signatures are checked under the ZIP-215 rules (crypto.VerifyZIP215), so
+// that verifyBatch and verify always agree.
 func (c *sigCache) verify(key crypto.SigningPublicKey, msg, sig []byte) error {
 	k := sigCacheKey(key, msg, sig)
-	c.mu.Lock()
-	_, ok := c.set[k]
-	c.mu.Unlock()
-	if ok {
+	if c.has(k) {
 		return nil
 	}
-	if err := key.Verify(crypto.PurposeSubmissionRequest, msg, sig); err != nil {
+	if err := key.VerifyZIP215(crypto.PurposeSubmissionRequest, msg, sig); err != nil {
 		return err
 	}
+	c.add(k)
+	return nil
+}
+
+// signed is one signature for verifyBatch.
+type signed struct {
+	key      crypto.SigningPublicKey
+	msg, sig []byte
+}
+
+// verifyBatch verifies the signatures not in the cache as one batch and remembers the
+// ones that verify; a later verify of those is a cache hit. It reports nothing: callers
+// go on with verify, which for a signature that failed here verifies it again alone and
+// says why.
+func (c *sigCache) verifyBatch(items []signed) {
+	bv := crypto.NewBatchVerifier()
+	var keys [][sha256.Size]byte
+	for _, it := range items {
+		k := sigCacheKey(it.key, it.msg, it.sig)
+		if c.has(k) {
+			continue
+		}
+		bv.Add(it.key, crypto.PurposeSubmissionRequest, it.msg, it.sig)
+		keys = append(keys, k)
+	}
+	if len(keys) < 2 {
+		return // one signature alone: verify is as fast
+	}
+	for i, ok := range bv.Verify() {
+		if ok {
+			c.add(keys[i])
+		}
+	}
+}
+
+func (c *sigCache) has(k [sha256.Size]byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	_, ok := c.set[k]
+	return ok
+}
+
+func (c *sigCache) add(k [sha256.Size]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.set[k]; ok {
+		return
+	}
 	if len(c.order) < sigCacheSize {
 		c.order = append(c.order, k)
 	} else {
@@ -52,5 +97,4 @@ func (c *sigCache) verify(key crypto.SigningPublicKey, msg, sig []byte) error {
 		c.next = (c.next + 1) % sigCacheSize
 	}
 	c.set[k] = struct{}{}
-	return nil
 }

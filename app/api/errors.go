@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/abci/core"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
 // submissionStatus turns a refusal of the sequencer core into a gRPC status whose
@@ -37,6 +38,34 @@ func grpcCode(c core.Code) codes.Code {
 		return codes.AlreadyExists
 	}
 	return codes.Unknown
+}
+
+// sendResult is a status returned by admit as one SendBatch result.
+func sendResult(err error) *pb.SendResult {
+	if err == nil {
+		return &pb.SendResult{}
+	}
+	st := status.Convert(err)
+	r := &pb.SendResult{Code: uint32(st.Code()), Message: st.Message()}
+	if code, ok := SubmissionCode(err); ok {
+		r.SubmissionCode = code.String()
+	}
+	return r
+}
+
+// ResultError turns one SendBatch result back into the error Send would have returned
+// for that submission (nil when it was admitted), so that SubmissionCode reads both.
+func ResultError(r *pb.SendResult) error {
+	if r.GetCode() == uint32(codes.OK) {
+		return nil
+	}
+	st := status.New(codes.Code(r.Code), r.Message)
+	if r.SubmissionCode != "" {
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: core.Codespace, Reason: r.SubmissionCode}); err == nil {
+			return withInfo.Err()
+		}
+	}
+	return st.Err()
 }
 
 // SubmissionCode recovers the core.Code from a status returned by Send. ok is false when

@@ -18,37 +18,68 @@ type sequencerService struct{ s *Server }
 // bytes to the backend. A success means the node admitted the submission to its mempool,
 // not that it will be sequenced: the receipt on the sender's stream says so.
 func (q sequencerService) Send(ctx context.Context, req *pb.SendRequest) (*pb.SendResponse, error) {
-	s := q.s
 	member, authenticated := AuthenticatedMember(ctx)
 	sub, rej := core.DecodeSubmission(req.Submission)
 	if !authenticated {
 		if rej != nil || !q.onboarding(sub) {
-			s.metrics.SubmissionRejected("unauthenticated")
+			q.s.metrics.SubmissionRejected("unauthenticated")
 			return nil, status.Error(codes.Unauthenticated, ErrMissingToken.Error())
 		}
 		member = sub.Request.Sender
 	}
+	if err := q.admit(ctx, member, sub, rej, req.Submission); err != nil {
+		return nil, err
+	}
+	return &pb.SendResponse{}, nil
+}
+
+// MaxSendBatch is the most submissions one SendBatch call may carry.
+const MaxSendBatch = 1024
+
+// SendBatch is Send for several submissions of the authenticated caller (onboarding
+// submissions go through Send). Their signatures are verified as one batch before each
+// is admitted on its own; the response has one result per submission, in order.
+func (q sequencerService) SendBatch(ctx context.Context, req *pb.SendBatchRequest) (*pb.SendBatchResponse, error) {
+	member, _ := AuthenticatedMember(ctx)
+	if n := len(req.Submissions); n > MaxSendBatch {
+		return nil, status.Errorf(codes.InvalidArgument, "%d submissions in one batch, at most %d", n, MaxSendBatch)
+	}
+	if m := q.s.backend.Machine(); m != nil {
+		m.AuthenticateBatch(req.Submissions) // fills the signature cache; admit reports
+	}
+	out := &pb.SendBatchResponse{Results: make([]*pb.SendResult, len(req.Submissions))}
+	for i, tx := range req.Submissions {
+		sub, rej := core.DecodeSubmission(tx)
+		out.Results[i] = sendResult(q.admit(ctx, member, sub, rej, tx))
+	}
+	return out, nil
+}
+
+// admit checks that the decoded submission is the caller's and hands tx to the backend;
+// it returns the gRPC status Send answers with (nil: admitted).
+func (q sequencerService) admit(ctx context.Context, member string, sub *core.Submission, rej *core.SubmissionError, tx []byte) error {
+	s := q.s
 	if rej != nil {
 		s.metrics.SubmissionRejected(rej.Code.String())
-		return nil, submissionStatus(rej)
+		return submissionStatus(rej)
 	}
 	if sub.Request.Sender != member {
 		s.metrics.SubmissionRejected("permission_denied")
-		return nil, status.Errorf(codes.PermissionDenied, "member %s may not send as %s", member, sub.Request.Sender)
+		return status.Errorf(codes.PermissionDenied, "member %s may not send as %s", member, sub.Request.Sender)
 	}
-	err := s.backend.Submit(ctx, req.Submission)
+	err := s.backend.Submit(ctx, tx)
 	if err == nil {
 		s.metrics.SubmissionAccepted()
-		return &pb.SendResponse{}, nil
+		return nil
 	}
 	if se, ok := asSubmissionError(err); ok {
 		s.metrics.SubmissionRejected(se.Code.String())
 		s.logger.Debug("submission refused", "sender", member, "message_id", sub.Request.MessageId, "code", se.Code.String(), "reason", se.Reason)
-		return nil, submissionStatus(se)
+		return submissionStatus(se)
 	}
 	s.metrics.SubmissionRejected("unavailable")
 	s.logger.Warn("submit failed", "sender", member, "message_id", sub.Request.MessageId, "err", err)
-	return nil, status.Errorf(codes.Unavailable, "submit: %v", err)
+	return status.Errorf(codes.Unavailable, "submit: %v", err)
 }
 
 // onboarding reports whether sub may be sent without a token: its sender is not (yet) a

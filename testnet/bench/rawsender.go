@@ -6,53 +6,36 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 )
 
-// rawSender sends pre-signed submissions with plain gRPC stubs. The receipts are not
-// followed: completion is measured at the recipients.
+// rawSender sends pre-signed submissions through a driver client (SubmitSigned: batched
+// with whatever else is waiting, like Send). The receipts are not followed: completion is
+// measured at the recipients.
 type rawSender struct {
-	conn   *grpc.ClientConn
-	seq    pb.SequencerServiceClient
+	client *driver.Client
 	member testnet.Member
-	ctx    context.Context
 
 	mu  sync.Mutex
 	txs map[uint64][]byte
 }
 
 func newRawSender(ctx context.Context, addr string, m testnet.Member) (*rawSender, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cfg := driver.DefaultConfig()
+	cfg.Endpoints = []string{addr}
+	cfg.Member, cfg.SigningKey = m.ID, m.Key
+	c, err := driver.New(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	syncID, err := pb.NewSequencerConnectServiceClient(conn).GetSynchronizerId(ctx, &pb.GetSynchronizerIdRequest{})
-	if err != nil {
-		conn.Close()
+	if err := c.Connect(ctx); err != nil {
+		c.Close()
 		return nil, err
 	}
-	auth := pb.NewSequencerAuthenticationServiceClient(conn)
-	ch, err := auth.Challenge(ctx, &pb.ChallengeRequest{Member: m.ID})
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	sig := m.Key.SignHash(api.AuthenticationHash(ch.Nonce, syncID.SynchronizerId))
-	tok, err := auth.Authenticate(ctx, &pb.AuthenticateRequest{Member: m.ID, Nonce: ch.Nonce, Signature: sig, KeyFingerprint: string(m.Key.Fingerprint())})
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return &rawSender{
-		conn: conn, seq: pb.NewSequencerServiceClient(conn), member: m,
-		ctx: api.WithCredentials(ctx, m.ID, tok.Token), txs: make(map[uint64][]byte),
-	}, nil
+	return &rawSender{client: c, member: m, txs: make(map[uint64][]byte)}, nil
 }
 
 // presign signs submissions from+1 .. from+n with batches built by batch.
@@ -73,7 +56,7 @@ func (r *rawSender) presign(from uint64, n int, batch func(seq uint64) *pb.Batch
 	r.mu.Unlock()
 }
 
-func (r *rawSender) send(_ context.Context, seq uint64) error {
+func (r *rawSender) send(ctx context.Context, seq uint64) error {
 	r.mu.Lock()
 	tx, ok := r.txs[seq]
 	delete(r.txs, seq)
@@ -81,8 +64,7 @@ func (r *rawSender) send(_ context.Context, seq uint64) error {
 	if !ok {
 		return fmt.Errorf("submission %d was not pre-signed (raise the presign budget)", seq)
 	}
-	_, err := r.seq.Send(r.ctx, &pb.SendRequest{Submission: tx})
-	return err
+	return r.client.SubmitSigned(ctx, tx)
 }
 
-func (r *rawSender) close() { r.conn.Close() }
+func (r *rawSender) close() { r.client.Close() }

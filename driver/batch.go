@@ -1,0 +1,117 @@
+package driver
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cometsync/cometsync/app/api"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Submissions leave the client through a queue that a few sender goroutines drain:
+// each takes what has queued up while the previous calls were in flight and sends it in
+// one SendBatch call (one Send when only one is waiting). Under a light load nothing
+// waits, so a submission goes out at once; under a heavy one the calls carry many
+// submissions each, whose signatures the sequencer verifies together.
+const (
+	// sendWorkers is how many Send/SendBatch calls may be in flight at once.
+	sendWorkers = 2
+	// maxSendBatch and maxSendBatchBytes bound one SendBatch call (the server allows
+	// api.MaxSendBatch submissions and gRPC 4 MiB messages).
+	maxSendBatch      = 256
+	maxSendBatchBytes = 1 << 20
+)
+
+var errShortBatchResponse = errors.New("the sequencer answered SendBatch with fewer results than submissions")
+
+// queued is one submission waiting for a sender goroutine.
+type queued struct {
+	tx   []byte
+	done chan error // receives the outcome of the call, once
+}
+
+// submitQueued hands tx to the sender goroutines and waits for the call's outcome (the
+// raw gRPC error; nil when admitted).
+func (c *Client) submitQueued(ctx context.Context, tx []byte) error {
+	q := &queued{tx: tx, done: make(chan error, 1)}
+	c.startSenders()
+	select {
+	case c.sendq <- q:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return ErrClosed
+	}
+	select {
+	case err := <-q.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err() // the call goes ahead; a duplicate of it is harmless
+	case <-c.ctx.Done():
+		return ErrClosed
+	}
+}
+
+// startSenders starts the sender goroutines at the first submission.
+func (c *Client) startSenders() {
+	c.sendOnce.Do(func() {
+		for range sendWorkers {
+			go c.sendLoop()
+		}
+	})
+}
+
+// sendLoop sends whatever has queued, in calls of up to maxSendBatch submissions, until
+// the client closes.
+func (c *Client) sendLoop() {
+	for {
+		var first *queued
+		select {
+		case first = <-c.sendq:
+		case <-c.ctx.Done():
+			return
+		}
+		batch, size := []*queued{first}, len(first.tx)
+	fill:
+		for len(batch) < maxSendBatch && size < maxSendBatchBytes {
+			select {
+			case q := <-c.sendq:
+				batch, size = append(batch, q), size+len(q.tx)
+			default:
+				break fill
+			}
+		}
+		c.sendCall(batch)
+	}
+}
+
+// sendCall sends batch in one call (with failover) and reports each outcome.
+func (c *Client) sendCall(batch []*queued) {
+	if len(batch) == 1 {
+		batch[0].done <- c.call(c.ctx, func(ctx context.Context, e *endpoint) error {
+			_, err := e.seq.Send(ctx, &pb.SendRequest{Submission: batch[0].tx})
+			return err
+		})
+		return
+	}
+	req := &pb.SendBatchRequest{Submissions: make([][]byte, len(batch))}
+	for i, q := range batch {
+		req.Submissions[i] = q.tx
+	}
+	var resp *pb.SendBatchResponse
+	err := c.call(c.ctx, func(ctx context.Context, e *endpoint) error {
+		var err error
+		resp, err = e.seq.SendBatch(ctx, req)
+		return err
+	})
+	for i, q := range batch {
+		switch {
+		case err != nil:
+			q.done <- err
+		case i < len(resp.Results):
+			q.done <- api.ResultError(resp.Results[i])
+		default:
+			q.done <- errShortBatchResponse
+		}
+	}
+}
