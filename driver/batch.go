@@ -3,19 +3,22 @@ package driver
 import (
 	"context"
 	"errors"
+	"runtime"
 
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
-// Submissions leave the client through a queue that a few sender goroutines drain:
-// each takes what has queued up while the previous calls were in flight and sends it in
-// one SendBatch call (one Send when only one is waiting). Under a light load nothing
-// waits, so a submission goes out at once; under a heavy one the calls carry many
-// submissions each, whose signatures the sequencer verifies together.
+// Submissions leave the client through a queue that a sender goroutine drains: it takes
+// what has queued up while its previous call was in flight and sends it in one SendBatch
+// call (one Send when only one is waiting). Under a light load nothing waits, so a
+// submission goes out at once; under a heavy one the calls carry many submissions each,
+// whose signatures the sequencer verifies together (on all its cores).
 const (
-	// sendWorkers is how many Send/SendBatch calls may be in flight at once.
-	sendWorkers = 2
+	// sendWorkers is how many Send/SendBatch calls may be in flight at once. One keeps
+	// the batches largest; the server spreads a batch's verification over its cores and
+	// admits to its mempool one submission at a time anyway.
+	sendWorkers = 1
 	// maxSendBatch and maxSendBatchBytes bound one SendBatch call (the server allows
 	// api.MaxSendBatch submissions and gRPC 4 MiB messages).
 	maxSendBatch      = 256
@@ -71,6 +74,10 @@ func (c *Client) sendLoop() {
 		case <-c.ctx.Done():
 			return
 		}
+		// Let the goroutines the last call's results woke queue their next submissions
+		// before the batch is cut: otherwise, under load, every other call would carry a
+		// single submission.
+		runtime.Gosched()
 		batch, size := []*queued{first}, len(first.tx)
 	fill:
 		for len(batch) < maxSendBatch && size < maxSendBatchBytes {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
@@ -12,6 +13,13 @@ import (
 // with each delivery cut down to the envelopes addressed to member. It is what the
 // sequencer API serves; the result is the same on every validator.
 func ReadEvents(r Reader, member string, from int64, limit int) ([]*pb.SequencedEvent, error) {
+	return ReadEventsCached(r, nil, member, from, limit)
+}
+
+// ReadEventsCached is ReadEvents with decoded batches kept in cache (nil: none beyond
+// this call), so that the subscribers a batch goes to load and decode it once. The events
+// share the cached envelopes: callers must not modify them.
+func ReadEventsCached(r Reader, cache *BatchCache, member string, from int64, limit int) ([]*pb.SequencedEvent, error) {
 	if from < 0 {
 		return nil, fmt.Errorf("counter %d is negative", from)
 	}
@@ -19,11 +27,13 @@ func ReadEvents(r Reader, member string, from int64, limit int) ([]*pb.Sequenced
 		return nil, nil
 	}
 	var out []*pb.SequencedEvent
-	batches := make(map[int64]*pb.StoredBatch)
+	if cache == nil {
+		cache = NewBatchCache(callCacheBytes)
+	}
 	prefix := PrefixEvents(member)
 	err := r.Iterate(prefix, KeyEvent(member, from), func(key, value []byte) (bool, error) {
 		counter := int64(binary.BigEndian.Uint64(key[len(prefix):]))
-		ev, err := buildEvent(r, batches, counter, value)
+		ev, err := buildEvent(r, cache, counter, value)
 		if err != nil {
 			return false, err
 		}
@@ -33,7 +43,7 @@ func ReadEvents(r Reader, member string, from int64, limit int) ([]*pb.Sequenced
 	return out, err
 }
 
-func buildEvent(r Reader, batches map[int64]*pb.StoredBatch, counter int64, refBytes []byte) (*pb.SequencedEvent, error) {
+func buildEvent(r Reader, batches *BatchCache, counter int64, refBytes []byte) (*pb.SequencedEvent, error) {
 	var ref pb.EventRef
 	if err := ref.Unmarshal(refBytes); err != nil {
 		return nil, fmt.Errorf("stored event %d: %w", counter, err)
@@ -59,8 +69,8 @@ func buildEvent(r Reader, batches map[int64]*pb.StoredBatch, counter int64, refB
 	return ev, nil
 }
 
-func loadBatch(r Reader, cache map[int64]*pb.StoredBatch, ts int64) (*pb.StoredBatch, error) {
-	if b, ok := cache[ts]; ok {
+func loadBatch(r Reader, cache *BatchCache, ts int64) (*pb.StoredBatch, error) {
+	if b := cache.get(ts); b != nil {
 		return b, nil
 	}
 	v, err := r.Get(KeyBatch(ts))
@@ -71,8 +81,60 @@ func loadBatch(r Reader, cache map[int64]*pb.StoredBatch, ts int64) (*pb.StoredB
 	if err := b.Unmarshal(v); err != nil {
 		return nil, fmt.Errorf("stored batch at %d: %w", ts, err)
 	}
-	cache[ts] = &b
+	cache.put(ts, &b, len(v))
 	return &b, nil
+}
+
+// callCacheBytes bounds the batches one ReadEvents call without a cache keeps.
+const callCacheBytes = 64 << 20
+
+// BatchCache keeps the most recently loaded batches, decoded, up to a total encoded size.
+// A committed batch never changes (its key, the sequencing time, is unique), so entries
+// need no invalidation; the cache forgets the oldest first. It is safe for concurrent use.
+type BatchCache struct {
+	mu       sync.Mutex
+	m        map[int64]*pb.StoredBatch
+	fifo     []cachedBatch // insertion order; fifo[head:] are in m
+	head     int
+	bytes    int
+	maxBytes int
+}
+
+type cachedBatch struct {
+	ts   int64
+	size int
+}
+
+// NewBatchCache returns a cache holding up to maxBytes of encoded batches.
+func NewBatchCache(maxBytes int) *BatchCache {
+	return &BatchCache{m: make(map[int64]*pb.StoredBatch), maxBytes: maxBytes}
+}
+
+func (c *BatchCache) get(ts int64) *pb.StoredBatch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[ts]
+}
+
+func (c *BatchCache) put(ts int64, b *pb.StoredBatch, size int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[ts]; ok || size > c.maxBytes {
+		return
+	}
+	for c.bytes+size > c.maxBytes {
+		old := c.fifo[c.head]
+		delete(c.m, old.ts)
+		c.bytes -= old.size
+		c.head++
+	}
+	if c.head > len(c.fifo)/2 {
+		c.fifo = append(c.fifo[:0], c.fifo[c.head:]...)
+		c.head = 0
+	}
+	c.fifo = append(c.fifo, cachedBatch{ts: ts, size: size})
+	c.m[ts] = b
+	c.bytes += size
 }
 
 // NextCounter returns the counter the member's next event will get (its stream length).

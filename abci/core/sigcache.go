@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/sha256"
+	"runtime"
 	"sync"
 
 	"github.com/cometsync/cometsync/crypto"
@@ -51,23 +52,45 @@ type signed struct {
 	msg, sig []byte
 }
 
-// verifyBatch verifies the signatures not in the cache as one batch and remembers the
-// ones that verify; a later verify of those is a cache hit. It reports nothing: callers
-// go on with verify, which for a signature that failed here verifies it again alone and
-// says why.
+// verifyBatch verifies the signatures not in the cache in batches (one per core when
+// there are enough of them) and remembers the ones that verify; a later verify of those
+// is a cache hit. It reports nothing: callers go on with verify, which for a signature
+// that failed here verifies it again alone and says why.
 func (c *sigCache) verifyBatch(items []signed) {
-	bv := crypto.NewBatchVerifier()
+	var todo []signed
 	var keys [][sha256.Size]byte
 	for _, it := range items {
 		k := sigCacheKey(it.key, it.msg, it.sig)
 		if c.has(k) {
 			continue
 		}
-		bv.Add(it.key, crypto.PurposeSubmissionRequest, it.msg, it.sig)
+		todo = append(todo, it)
 		keys = append(keys, k)
 	}
-	if len(keys) < 2 {
+	if len(todo) < 2 {
 		return // one signature alone: verify is as fast
+	}
+	parts := min(runtime.GOMAXPROCS(0), len(todo)/minBatchPerCore)
+	if parts <= 1 {
+		c.verifyPart(todo, keys)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(todo)/parts, (p+1)*len(todo)/parts
+		wg.Go(func() { c.verifyPart(todo[lo:hi], keys[lo:hi]) })
+	}
+	wg.Wait()
+}
+
+// minBatchPerCore is the smallest batch worth a core of its own: batches gain most of
+// their speed-up by 8 signatures.
+const minBatchPerCore = 8
+
+func (c *sigCache) verifyPart(items []signed, keys [][sha256.Size]byte) {
+	bv := crypto.NewBatchVerifier()
+	for _, it := range items {
+		bv.Add(it.key, crypto.PurposeSubmissionRequest, it.msg, it.sig)
 	}
 	for i, ok := range bv.Verify() {
 		if ok {

@@ -12,6 +12,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -29,12 +30,18 @@ type Server struct {
 	challenges *challengeStore
 	acks       *ackStore
 	health     *health.Server
+	batches    *core.BatchCache // decoded batches shared by the subscriptions
 
 	mu     sync.Mutex
 	subs   map[int64]context.CancelCauseFunc
 	nextID int64
 	closed bool
 }
+
+// batchCacheBytes bounds the decoded batches the subscriptions share: enough for the
+// batches of a few full blocks, so that a batch multicast to several members is read
+// and decoded once while they follow the head.
+const batchCacheBytes = 64 << 20
 
 // NewServer validates cfg and returns a server over backend. A nil logger discards logs.
 func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error) {
@@ -60,6 +67,7 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 		challenges: newChallengeStore(cfg.ChallengeTTL, cfg.MaxPendingChallenges),
 		acks:       newAckStore(),
 		health:     health.NewServer(),
+		batches:    core.NewBatchCache(batchCacheBytes),
 		subs:       make(map[int64]context.CancelCauseFunc),
 	}, nil
 }

@@ -167,5 +167,5 @@ func (s *Server) readBatch(member string, from int64) ([]*pb.SequencedEvent, err
 		return nil, errors.New("no committed state")
 	}
 	defer release()
-	return core.ReadEvents(r, member, from, s.cfg.SubscribeBatch)
+	return core.ReadEventsCached(r, s.batches, member, from, s.cfg.SubscribeBatch)
 }
