@@ -64,32 +64,51 @@ func (c *Client) startSenders() {
 	})
 }
 
-// sendLoop sends whatever has queued, in calls of up to maxSendBatch submissions, until
-// the client closes.
+// sendLoop sends whatever has queued, in calls of up to maxSendBatch submissions and
+// maxSendBatchBytes, until the client closes. A submission that would take a call past
+// the byte bound waits for the next call (and one larger than the bound goes alone), so
+// that one oversized submission never fails the others with it.
 func (c *Client) sendLoop() {
+	var carry *queued
 	for {
-		var first *queued
+		batch, next, ok := c.nextBatch(carry)
+		if !ok {
+			return
+		}
+		carry = next
+		c.sendCall(batch)
+	}
+}
+
+// nextBatch cuts the next call's batch: carry (a submission left over from the previous
+// cut) or the next queued submission, then whatever else is queued within the bounds.
+// It returns the submission that did not fit, if any; ok is false when the client closed.
+func (c *Client) nextBatch(carry *queued) (batch []*queued, next *queued, ok bool) {
+	first := carry
+	if first == nil {
 		select {
 		case first = <-c.sendq:
 		case <-c.ctx.Done():
-			return
+			return nil, nil, false
 		}
 		// Let the goroutines the last call's results woke queue their next submissions
 		// before the batch is cut: otherwise, under load, every other call would carry a
 		// single submission.
 		runtime.Gosched()
-		batch, size := []*queued{first}, len(first.tx)
-	fill:
-		for len(batch) < maxSendBatch && size < maxSendBatchBytes {
-			select {
-			case q := <-c.sendq:
-				batch, size = append(batch, q), size+len(q.tx)
-			default:
-				break fill
-			}
-		}
-		c.sendCall(batch)
 	}
+	batch, size := []*queued{first}, len(first.tx)
+	for len(batch) < maxSendBatch && size < maxSendBatchBytes {
+		select {
+		case q := <-c.sendq:
+			if size+len(q.tx) > maxSendBatchBytes {
+				return batch, q, true
+			}
+			batch, size = append(batch, q), size+len(q.tx)
+		default:
+			return batch, nil, true
+		}
+	}
+	return batch, nil, true
 }
 
 // sendCall sends batch in one call (with failover) and reports each outcome.

@@ -38,7 +38,7 @@ func newBenchCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			fmt.Fprintf(out, "each system and workload: saturation steps of %v with %d submissions in flight, doubling up to %d while submissions/s grows by 10 %% or more (%d submitting goroutines); then %v at half the best rate\n\n",
+			fmt.Fprintf(out, "each system and workload: saturation steps of %v with %d submissions in flight, doubling up to %d unless submissions/s falls 10 %% below the best (%d submitting goroutines); then %v at half the best rate\n\n",
 				o.Phase, o.Window, o.MaxWindow, o.Workers, o.Phase)
 			_, err := bench.Run(ctx, out, o)
 			return err

@@ -48,6 +48,7 @@ type Result struct {
 	P50, P99      time.Duration
 	BlockInterval time.Duration
 	Completed     int
+	Refused       int // latency-phase submissions refused by a full mempool
 }
 
 // tracker matches completions with submit times.
@@ -242,12 +243,16 @@ func drain(ctx context.Context, tr *tracker, phase string) error {
 
 // paced submits at rate per second for d, waits for the stragglers and returns the
 // latency percentiles.
-func paced(ctx context.Context, s system, payload []byte, rate float64, d time.Duration, next *atomic.Uint64) (p50, p99 time.Duration, n int, err error) {
+func paced(ctx context.Context, s system, payload []byte, rate float64, d time.Duration, next *atomic.Uint64) (p50, p99 time.Duration, n, refused int, err error) {
 	tr := newTracker()
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go tr.follow(fctx, s)
 	interval := time.Duration(float64(time.Second) / rate)
+	// Each submission is offered on time by its own goroutine (open loop): a submission
+	// waiting for its admission must not hold back the next ones.
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
 	t0 := time.Now()
 	for i := 0; time.Since(t0) < d; i++ {
 		if wait := time.Until(t0.Add(time.Duration(i) * interval)); wait > 0 {
@@ -255,13 +260,31 @@ func paced(ctx context.Context, s system, payload []byte, rate float64, d time.D
 		}
 		seq := next.Add(1)
 		tr.start(seq)
-		if err := s.submit(ctx, seq, payload); err != nil {
-			return 0, 0, 0, fmt.Errorf("submit %d: %w", seq, err)
-		}
+		wg.Go(func() {
+			if err := s.submit(ctx, seq, payload); err != nil {
+				if isBackpressure(err) {
+					// Refused by a full mempool: counted, and the phase goes on (the
+					// table says the half rate was not sustained).
+					tr.rejected.Add(1)
+					tr.forget(seq)
+					return
+				}
+				select {
+				case errs <- fmt.Errorf("submit %d: %w", seq, err):
+				default:
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, 0, 0, 0, err
+	default:
 	}
 	if err := drain(ctx, tr, "latency phase"); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	p50, p99 = tr.percentiles()
-	return p50, p99, tr.completed(), nil
+	return p50, p99, tr.completed(), int(tr.rejected.Load()), nil
 }

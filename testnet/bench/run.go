@@ -21,7 +21,8 @@ type Options struct {
 	// Phase is the length of each saturation step and of the latency phase.
 	Phase time.Duration
 	// Window is the number of submissions in flight at the first saturation step; each
-	// further step doubles it, up to MaxWindow, while the throughput grows by 10 % or more.
+	// further step doubles it, up to MaxWindow, until the throughput falls 10 % below the
+	// best so far.
 	Window    int
 	MaxWindow int
 	// Workers is the number of submitting goroutines.
@@ -39,7 +40,7 @@ func DefaultOptions() Options {
 		Phase:     10 * time.Second,
 		Window:    2000,
 		MaxWindow: 16000, // the node's mempool holds 20 000 transactions
-		Workers:   8,
+		Workers:   64,
 		Presign:   200000,
 		Systems:   slices.Clone(Systems),
 	}
@@ -127,19 +128,19 @@ func measure(ctx context.Context, out io.Writer, dir, sys string, w Workload, o 
 	half := tput / 2
 	fmt.Fprintf(out, "| latency at %.0f/s: ", half)
 	s.prepare(next.Load(), int(half*o.Phase.Seconds())+1000, payload)
-	p50, p99, n, err := paced(ctx, s, payload, half, o.Phase, &next)
+	p50, p99, n, refused, err := paced(ctx, s, payload, half, o.Phase, &next)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{
 		System: sys, Workload: w, Throughput: tput, MBps: tput * float64(w.Payload) / 1e6, Window: window, Capped: capped,
-		HalfRate: half, P50: p50, P99: p99, BlockInterval: s.blockInterval(), Completed: n,
+		HalfRate: half, P50: p50, P99: p99, BlockInterval: s.blockInterval(), Completed: n, Refused: refused,
 	}, nil
 }
 
 // searchSaturation runs saturation steps of o.Phase at windows o.Window, twice that, and
-// so on up to o.MaxWindow, while the throughput grows by 10 % or more over the best so
-// far. It returns the best throughput, the window it was reached at, and whether it still
+// so on up to o.MaxWindow, until the throughput falls 10 % below the best so far (a
+// flat step goes on: run-to-run noise must not end the search early). It returns the best throughput, the window it was reached at, and whether it still
 // grew at o.MaxWindow (capped: the rate is a lower bound).
 func searchSaturation(ctx context.Context, out io.Writer, s system, payload []byte, o Options, next *atomic.Uint64) (best float64, at int, capped bool, err error) {
 	for window := o.Window; ; window = min(2*window, o.MaxWindow) {
@@ -149,11 +150,11 @@ func searchSaturation(ctx context.Context, out io.Writer, s system, payload []by
 			return 0, 0, false, err
 		}
 		fmt.Fprintf(out, "window %d: %.0f/s  ", window, tput)
-		grew := tput >= 1.1*best
+		grew, fell := tput >= 1.1*best, tput < 0.9*best
 		if tput > best {
 			best, at = tput, window
 		}
-		if !grew || window >= o.MaxWindow {
+		if fell || window >= o.MaxWindow {
 			return best, at, grew && best > 0, nil
 		}
 	}
@@ -201,6 +202,9 @@ func PrintTable(out io.Writer, rs []Result) {
 	for _, r := range rs {
 		if r.Capped {
 			fmt.Fprintf(out, "note: %s %s still grew at window %d (marked +): its rate is a lower bound (raise --max-window)\n", r.System, r.Workload, r.Window)
+		}
+		if r.Refused > 0 {
+			fmt.Fprintf(out, "note: %s %s refused %d submissions of the latency phase (mempool full): half its saturation rate was not sustained\n", r.System, r.Workload, r.Refused)
 		}
 	}
 }

@@ -73,8 +73,8 @@ func (s *blockSystem) completions() <-chan uint64   { return s.done }
 func (s *blockSystem) blockInterval() time.Duration { return 0 }
 func (s *blockSystem) close()                       { close(s.stop) }
 
-// TestSearchSaturation checks that the window doubles while throughput grows, stops
-// once it is flat, and never sends a submission that was not prepared even with a
+// TestSearchSaturation checks that the window doubles while throughput does not fall,
+// that the best rate is the system's ceiling, and that the search never sends a submission that was not prepared even with a
 // budget far too small for one step.
 func TestSearchSaturation(t *testing.T) {
 	s := newBlockSystem(10*time.Millisecond, 20) // at most 2000/s
@@ -91,8 +91,8 @@ func TestSearchSaturation(t *testing.T) {
 	if s.unprepped.Load() != 0 {
 		t.Fatalf("%d submissions sent that were not prepared", s.unprepped.Load())
 	}
-	if capped || at < 16 || at >= o.MaxWindow || best < 1000 || best > 2500 {
-		t.Errorf("best %.0f/s at window %d (capped %v): want about 2000/s at a window between 16 and %d", best, at, capped, o.MaxWindow/2)
+	if capped || at < 16 || best < 1000 || best > 2500 {
+		t.Errorf("best %.0f/s at window %d (capped %v): want about 2000/s, not capped, at a window of 16 or more", best, at, capped)
 	}
 	if !strings.Contains(out.String(), "ran out") {
 		t.Errorf("a budget of %d should have run out at window %d: %s", o.Presign, o.Window, out.String())
