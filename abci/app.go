@@ -60,6 +60,13 @@ func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{db: db, logger: logger, now: time.Now, notify: make(chan struct{})}
+	finished, err := finishPendingBlock(db)
+	if err != nil {
+		return nil, err
+	}
+	if finished {
+		logger.Info("finished applying a large block interrupted by the last stop")
+	}
 	r, release := Snapshot(db)
 	defer release()
 	meta, err := core.ReadMeta(r)

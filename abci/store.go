@@ -66,20 +66,121 @@ func (s snapshot) Iterate(prefix, start []byte, fn func(key, value []byte) (bool
 }
 
 // applyWrites commits ws atomically. A block's writes must land together or not at all:
-// a partial block would make the replayed block execute over different state.
+// a partial block would make the replayed block execute over different state. Most blocks
+// fit in one badger transaction. One that does not (badger bounds a transaction to a
+// share of its memtable; a full block of small multicasts to every member writes nearly
+// a million keys) is first recorded whole under keyPendingBlock, then applied in several
+// transactions, then the record is deleted: a node stopped in between applies the rest
+// when it opens its database again (finishPendingBlock), before anything reads the state.
 func applyWrites(db *badger.DB, ws []core.Write) error {
 	txn := db.NewTransaction(true)
 	defer txn.Discard()
 	for _, w := range ws {
-		var err error
-		if w.Delete {
-			err = txn.Delete(w.Key)
-		} else {
-			err = txn.Set(w.Key, w.Value)
-		}
-		if err != nil {
+		if err := stage(txn, w); err != nil {
+			if errors.Is(err, badger.ErrTxnTooBig) {
+				txn.Discard()
+				return applyLarge(db, ws)
+			}
 			return fmt.Errorf("stage write of %d keys: %w", len(ws), err)
 		}
 	}
 	return txn.Commit()
+}
+
+// keyPendingBlock holds the writes of a block being applied in several transactions. It
+// lies outside the state machine's key space (whose tags are letters), so it is neither
+// read by the machine nor part of snapshots taken after the block.
+var keyPendingBlock = []byte{0, 'P'}
+
+func stage(txn *badger.Txn, w core.Write) error {
+	if w.Delete {
+		return txn.Delete(w.Key)
+	}
+	return txn.Set(w.Key, w.Value)
+}
+
+func applyLarge(db *badger.DB, ws []core.Write) error {
+	if err := recordPending(db, ws); err != nil {
+		return err
+	}
+	if err := applyInParts(db, ws); err != nil {
+		return err
+	}
+	return db.Update(func(txn *badger.Txn) error { return txn.Delete(keyPendingBlock) })
+}
+
+// recordPending stores ws whole under keyPendingBlock, in one transaction.
+func recordPending(db *badger.DB, ws []core.Write) error {
+	var record bytes.Buffer
+	for _, w := range ws {
+		op := []byte{writeSet}
+		if w.Delete {
+			op[0] = writeDelete
+		}
+		appendRecord(&record, w.Key, append(op, w.Value...))
+	}
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set(keyPendingBlock, record.Bytes()) }); err != nil {
+		return fmt.Errorf("record the %d writes of a large block: %w", len(ws), err)
+	}
+	return nil
+}
+
+const (
+	writeSet    = 0
+	writeDelete = 1
+)
+
+// applyInParts applies ws in as many transactions as badger needs, in order.
+func applyInParts(db *badger.DB, ws []core.Write) error {
+	txn := db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for _, w := range ws {
+		err := stage(txn, w)
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			if err := txn.Commit(); err != nil {
+				return fmt.Errorf("apply part of a large block: %w", err)
+			}
+			txn = db.NewTransaction(true)
+			err = stage(txn, w)
+		}
+		if err != nil {
+			return fmt.Errorf("apply a large block: %w", err)
+		}
+	}
+	return txn.Commit()
+}
+
+// finishPendingBlock applies the rest of a large block whose application was interrupted
+// (see applyWrites); it reports whether there was one.
+func finishPendingBlock(db *badger.DB) (bool, error) {
+	var record []byte
+	err := db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyPendingBlock)
+		if err != nil {
+			return err
+		}
+		record, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the pending block: %w", err)
+	}
+	var ws []core.Write
+	err = decodeRecords(record, func(k, v []byte) error {
+		if len(v) == 0 || v[0] > writeDelete {
+			return errors.New("pending block: bad write record")
+		}
+		ws = append(ws, core.Write{Key: k, Value: v[1:], Delete: v[0] == writeDelete})
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if err := applyInParts(db, ws); err != nil {
+		return false, err
+	}
+	return true, db.Update(func(txn *badger.Txn) error { return txn.Delete(keyPendingBlock) })
 }
