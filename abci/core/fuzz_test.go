@@ -141,6 +141,44 @@ func FuzzCheckTx(f *testing.F) {
 	})
 }
 
+// FuzzAuthenticateBatch puts an arbitrary transaction, and a copy of a valid one with one
+// signature byte changed, into a batch with valid submissions: the batch's verdicts must
+// be those of authenticating each transaction alone on a machine that never saw the
+// batch (a batch must neither let a forgery through nor refuse a valid submission).
+func FuzzAuthenticateBatch(f *testing.F) {
+	fx := newFixture(f, smallParams(), stdMembers...)
+	for _, s := range fuzzSeeds(fx) {
+		if !s.asRequest {
+			f.Add(s.data, uint8(0))
+		}
+	}
+	alice, bob := fx.id("PAR::alice"), fx.id("PAR::bob")
+	var valid [][]byte
+	for i := range 6 {
+		valid = append(valid, fx.sign(request(alice, fmt.Sprintf("v%d", i), t0+100, envelope("x", to(bob)))))
+	}
+	f.Fuzz(func(t *testing.T, tx []byte, flip uint8) {
+		var signed pb.SignedSubmission
+		if err := signed.Unmarshal(valid[0]); err != nil {
+			t.Fatal(err)
+		}
+		signed.Signature = append([]byte(nil), signed.Signature...)
+		signed.Signature[int(flip)%len(signed.Signature)] ^= 1 | flip
+		txs := append([][]byte{valid[1], tx, valid[2], mustMarshal(&signed)}, valid[3:]...)
+		batched, alone := core.NewMachine(fx.g), core.NewMachine(fx.g)
+		errs := batched.AuthenticateBatch(txs)
+		for i, tx := range txs {
+			got, want := errs[i], alone.Authenticate(tx)
+			if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
+				t.Fatalf("transaction %d: batch says %v, alone %v", i, got, want)
+			}
+			if again := batched.Authenticate(tx); (again == nil) != (want == nil) {
+				t.Fatalf("transaction %d after the batch: %v, alone %v", i, again, want)
+			}
+		}
+	})
+}
+
 func hasDelivery(out *core.Outcome, member string) bool {
 	for _, d := range out.Deliveries {
 		if d.Member == member {
@@ -169,6 +207,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		}
 		if !s.asRequest {
 			write("FuzzDecodeSubmission", fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s.data))
+			write("FuzzAuthenticateBatch", fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint8(0)\n", s.data))
 		}
 		write("FuzzCheckTx", fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", s.data, s.asRequest))
 	}

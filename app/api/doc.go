@@ -9,9 +9,14 @@
 //     and the fingerprints of the member's signing keys; Authenticate checks the member's
 //     signature over AuthenticationHash(nonce, synchronizerID) and returns an opaque
 //     bearer token that expires after Config.TokenTTL.
-//   - SequencerService (token required): Send offers a SignedSubmission to the backend,
-//     Subscribe streams a member's own events from a counter and follows new commits,
-//     Acknowledge records how far a member has processed its stream.
+//   - SequencerService (token required): Send offers a SignedSubmission to the backend;
+//     SendBatch offers up to MaxSendBatch of the caller's submissions at once, verifies
+//     their signatures as one batch (spread over the cores) and answers one SendResult
+//     per submission, what Send would have answered for it; Subscribe streams a member's
+//     own events from a counter and follows new commits, several events per response
+//     when the subscriber asks for it (max_events_per_response), with the decoded
+//     batches shared between subscriptions; Acknowledge records how far a member has
+//     processed its stream.
 //
 // Tokens travel in gRPC metadata: "authorization: Bearer <token>" and "member: <id>"
 // (see MetadataAuthorization and MetadataMember). The interceptors installed by
