@@ -12,10 +12,11 @@ import (
 	"github.com/cometsync/cometsync/internal/badgerx"
 )
 
-// OpenDB opens (creating if needed) the application's badger database in dir.
+// OpenDB opens (creating if needed) the application's badger database in dir. Only
+// InitChain, Commit and state-sync restore write to it, one at a time.
 // A nil logger discards badger's messages.
 func OpenDB(dir string, logger *slog.Logger) (*badger.DB, error) {
-	db, err := badgerx.Open(dir, logger)
+	db, err := badgerx.OpenSingleWriter(dir, logger)
 	if err != nil {
 		return nil, fmt.Errorf("application database: %w", err)
 	}

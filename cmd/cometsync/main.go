@@ -5,11 +5,20 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
+// defaultGCPercent is the garbage collector's target unless GOGC is set: a node under
+// load allocates many short-lived objects per submission, and collecting half as often
+// (for about 1.5 times the heap) leaves measurably more of the CPU to the work.
+const defaultGCPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)

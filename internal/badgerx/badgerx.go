@@ -13,10 +13,22 @@ import (
 // is empty. A nil logger discards badger's messages; badger's info lines are logged at
 // debug level.
 func Open(dir string, logger *slog.Logger) (*badger.DB, error) {
+	return OpenWith(dir, logger, func(o badger.Options) badger.Options { return o })
+}
+
+// OpenSingleWriter is Open for a database that only one goroutine at a time writes to
+// (the application state, written at Commit): badger's conflict detection between
+// concurrent read-write transactions is then pure overhead, and it is switched off.
+func OpenSingleWriter(dir string, logger *slog.Logger) (*badger.DB, error) {
+	return OpenWith(dir, logger, func(o badger.Options) badger.Options { return o.WithDetectConflicts(false) })
+}
+
+// OpenWith is Open with tune applied to the options.
+func OpenWith(dir string, logger *slog.Logger, tune func(badger.Options) badger.Options) (*badger.DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	opts := badger.DefaultOptions(dir).WithLogger(Logger{logger}).WithNumVersionsToKeep(1)
+	opts := tune(badger.DefaultOptions(dir).WithLogger(Logger{logger}).WithNumVersionsToKeep(1))
 	if dir == "" {
 		opts = opts.WithInMemory(true)
 	}
