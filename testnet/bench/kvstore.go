@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -28,6 +29,7 @@ import (
 // like a cometsync node home (same CometBFT settings).
 type kvSystem struct {
 	node   *cmtnode.Node
+	appDB  dbm.DB
 	rpc    *rpchttp.HTTP // set: transactions go through CometBFT's RPC (broadcast_tx_sync)
 	done   chan uint64
 	cancel context.CancelFunc
@@ -60,17 +62,25 @@ func startKVStore(dir string, rpcConns int) (*kvSystem, error) {
 		return nil, err
 	}
 	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
-	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(kvstore.NewInMemoryApplication()),
-		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
-		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), cmtLogger())
+	// The kvstore keeps its state in badger under the node's data directory, like the
+	// sequencer's application: both pay for persisting what they commit.
+	appDB, err := dbm.NewDB("kvstore-app", dbm.BadgerDBBackend, cfg.DBDir())
 	if err != nil {
 		return nil, err
 	}
+	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(kvstore.NewApplication(appDB)),
+		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), cmtLogger())
+	if err != nil {
+		appDB.Close()
+		return nil, err
+	}
 	if err := n.Start(); err != nil {
+		appDB.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &kvSystem{node: n, done: make(chan uint64, 1<<16), cancel: cancel}
+	s := &kvSystem{node: n, appDB: appDB, done: make(chan uint64, 1<<16), cancel: cancel}
 	sub, err := n.EventBus().Subscribe(ctx, "bench", types.EventQueryNewBlock, 1024)
 	if err != nil {
 		s.close()
@@ -179,6 +189,7 @@ func (s *kvSystem) close() {
 		_ = s.node.Stop()
 		s.node.Wait()
 	}
+	s.appDB.Close()
 }
 
 // blockClock keeps the mean interval between recent block times.
