@@ -12,7 +12,8 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 )
 
-func newApp(t *testing.T) (*abci.App, []byte) {
+// openApp opens an application over a new database that the test closes at its end.
+func openApp(t *testing.T) *abci.App {
 	t.Helper()
 	db, err := abci.OpenDB(t.TempDir(), nil)
 	if err != nil {
@@ -23,6 +24,12 @@ func newApp(t *testing.T) (*abci.App, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return app
+}
+
+func newApp(t *testing.T) (*abci.App, []byte) {
+	t.Helper()
+	app := openApp(t)
 	ns, _ := crypto.GenerateSigningKey(nil)
 	k, _ := crypto.GenerateSigningKey(nil)
 	m, _ := crypto.NewMember(crypto.KindParticipant, "alice", k.Fingerprint())

@@ -7,7 +7,6 @@ import (
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
-	"github.com/cometsync/cometsync/abci"
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -19,15 +18,7 @@ import (
 // whole chain.
 func TestFullBlocksCommit(t *testing.T) {
 	const blockBytes = 4 << 20
-	db, err := abci.OpenDB(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	app, err := abci.NewApp(db, discard())
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := openApp(t)
 	ns, _ := crypto.GenerateSigningKey(nil)
 	sender, _ := crypto.GenerateSigningKey(nil)
 	senderID, _ := crypto.NewMember(crypto.KindParticipant, "sender", sender.Fingerprint())
