@@ -26,10 +26,12 @@ func sameOutcome(a, b *core.Outcome) error {
 			return fmt.Errorf("write %d: %x=%x (delete %v) vs %x=%x (delete %v)", i, wa.Key, wa.Value, wa.Delete, wb.Key, wb.Value, wb.Delete)
 		}
 	}
-	for i := 1; i < len(a.Writes); i++ {
-		if bytes.Compare(a.Writes[i-1].Key, a.Writes[i].Key) >= 0 {
-			return fmt.Errorf("writes not sorted by key at %d", i)
+	seen := make(map[string]bool, len(a.Writes))
+	for i, w := range a.Writes {
+		if seen[string(w.Key)] {
+			return fmt.Errorf("write %d: key %x written twice in one outcome", i, w.Key)
 		}
+		seen[string(w.Key)] = true
 	}
 	if fmt.Sprint(a.TxResults) != fmt.Sprint(b.TxResults) || fmt.Sprint(a.Deliveries) != fmt.Sprint(b.Deliveries) {
 		return fmt.Errorf("results %v / %v vs %v / %v", a.TxResults, a.Deliveries, b.TxResults, b.Deliveries)

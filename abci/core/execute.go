@@ -58,6 +58,9 @@ type execution struct {
 	topo   *topology.State // the topology state as this block leaves it so far
 	leaves [][]byte
 	out    *Outcome
+	// next is the next counter of each member that got an event in this block; the
+	// counters are written once, at finish.
+	next map[string]int64
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -71,7 +74,7 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 	if b.Height != meta.Height+1 {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
-	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology()}
+	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64)}
 	x.mem = m.MembershipAt(x.nextTimestamp(b.TimeMicros))
 	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
 		return nil, err
@@ -175,7 +178,7 @@ func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byt
 	}
 	refBytes := mustMarshal(ref)
 	x.ov.set(KeyEvent(member, counter), refBytes)
-	x.ov.set(KeyCounter(member), mustMarshal(&pb.MemberCounter{Next: counter + 1}))
+	x.next[member] = counter + 1
 	leaf := crypto.NewHasher(crypto.PurposeSequencedEvent).
 		AddString(member).AddInt64(counter).AddBytes(refBytes).AddBytes(batchHash).Sum()
 	x.leaves = append(x.leaves, leaf)
@@ -184,6 +187,9 @@ func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byt
 }
 
 func (x *execution) nextCounter(member string) (int64, error) {
+	if next, ok := x.next[member]; ok {
+		return next, nil
+	}
 	b, err := x.ov.get(KeyCounter(member))
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
@@ -228,6 +234,14 @@ func (x *execution) stateRoot() []byte {
 }
 
 func (x *execution) finish(b Block) {
+	members := make([]string, 0, len(x.next))
+	for m := range x.next {
+		members = append(members, m)
+	}
+	sort.Strings(members)
+	for _, m := range members {
+		x.ov.set(KeyCounter(m), mustMarshal(&pb.MemberCounter{Next: x.next[m]}))
+	}
 	x.meta.Height = b.Height
 	root := merkle.HashFromByteSlices(x.leaves)
 	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).

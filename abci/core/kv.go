@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"sort"
 )
 
@@ -28,41 +29,46 @@ type Write struct {
 
 // overlay stages writes over a Reader. Reads see the staged writes first.
 type overlay struct {
-	base    Reader
-	pending map[string]Write
+	base Reader
+	// staged holds the writes in the order their keys were first written (each key once,
+	// with its last value): execution is deterministic, so this order is too, and no
+	// sort is needed.
+	staged []Write
+	index  map[string]int // key → position in staged
 }
 
 func newOverlay(base Reader) *overlay {
-	return &overlay{base: base, pending: make(map[string]Write)}
+	return &overlay{base: base, index: make(map[string]int)}
 }
 
 func (o *overlay) get(key []byte) ([]byte, error) {
-	if w, ok := o.pending[string(key)]; ok {
-		if w.Delete {
+	if i, ok := o.index[string(key)]; ok {
+		if o.staged[i].Delete {
 			return nil, ErrNotFound
 		}
-		return w.Value, nil
+		return o.staged[i].Value, nil
 	}
 	return o.base.Get(key)
 }
 
-func (o *overlay) set(key, value []byte) {
-	o.pending[string(key)] = Write{Key: bytes.Clone(key), Value: value}
-}
+func (o *overlay) set(key, value []byte) { o.stage(Write{Key: key, Value: value}) }
 
-func (o *overlay) delete(key []byte) {
-	o.pending[string(key)] = Write{Key: bytes.Clone(key), Delete: true}
-}
+func (o *overlay) delete(key []byte) { o.stage(Write{Key: key, Delete: true}) }
 
-// writes returns the staged writes sorted by key, so that the order is deterministic.
-func (o *overlay) writes() []Write {
-	out := make([]Write, 0, len(o.pending))
-	for _, w := range o.pending {
-		out = append(out, w)
+func (o *overlay) stage(w Write) {
+	if i, ok := o.index[string(w.Key)]; ok {
+		w.Key = o.staged[i].Key
+		o.staged[i] = w
+		return
 	}
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Key, out[j].Key) < 0 })
-	return out
+	w.Key = bytes.Clone(w.Key)
+	o.index[string(w.Key)] = len(o.staged)
+	o.staged = append(o.staged, w)
 }
+
+// writes returns the staged writes, each key once, in the deterministic order of first
+// writing.
+func (o *overlay) writes() []Write { return slices.Clone(o.staged) }
 
 // MemReader is an in-memory Reader for tests and tools. The zero value is empty.
 type MemReader struct {
