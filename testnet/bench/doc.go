@@ -1,14 +1,20 @@
 // Package bench measures the sequencer against CometBFT's own kvstore example
 // application on the same CometBFT settings, with the same transaction sizes.
 //
-// For each workload (payload size, number of recipients) and each system it runs two
-// phases on a fresh one-validator chain:
+// For each workload (payload size, number of recipients) and each system it runs, on a
+// fresh one-validator chain:
 //
-//  1. saturation: keep a window of submissions in flight and count completions per second;
-//  2. latency: submit at half the measured saturation rate and record, per submission,
+//  1. saturation: steps with a window of submissions in flight, doubling from
+//     Options.Window up to Options.MaxWindow unless a step falls 10 % below the best;
+//     the best step's completions per second is the saturation rate;
+//  2. latency: submissions offered open-loop at half that rate, recording per submission
 //     the time from submit to completion.
 //
-// Completion means committed in a block for kvstore, and delivered on the subscription
-// stream of every recipient for the sequencer (submitted through the gRPC API by a driver
-// client, as a participant would). The report is a table (see docs/performance.md).
+// Systems: "kvstore" (transactions put into the node's mempool in-process: CometBFT's
+// ceiling), "kvstore-rpc" (the same app driven through CometBFT's RPC broadcast_tx_sync,
+// as a client would) and "sequencer" (signed submissions through the gRPC API by a driver
+// client, as a participant would). Completion means committed in a block for kvstore,
+// and delivered on the subscription stream of every recipient for the sequencer. The
+// report is a table with the sequencer's ratio to each kvstore (see
+// docs/performance.md).
 package bench
