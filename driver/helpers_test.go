@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/app/api/apitest"
+	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
@@ -24,6 +25,15 @@ func fixture(t *testing.T) *apitest.Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A synchronizer id of this test's own: the fixture's is the same in every test, and
+	// when a test stops a server, a server of a test running at the same time (in this
+	// or another package's process) may take over its port; the driver must then see a
+	// synchronizer mismatch, not a working endpoint.
+	own, err := crypto.GenerateSigningKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.Genesis.SynchronizerID = "sync::" + own.Fingerprint().String()
 	return fx
 }
 
