@@ -291,6 +291,20 @@ func (g *generator) request(blockTime int64) *pb.SubmissionRequest {
 	return req
 }
 
+// onlyToTopologyManager reports whether every envelope of a non-empty batch names the
+// topology manager as its only recipient (what a non-member may send).
+func onlyToTopologyManager(b *pb.Batch) bool {
+	if len(b.GetEnvelopes()) == 0 {
+		return false
+	}
+	for _, env := range b.Envelopes {
+		if len(env.Recipients) != 1 || env.Recipients[0].GetGroup() != pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER {
+			return false
+		}
+	}
+	return true
+}
+
 func (g *generator) tx(blockTime int64) genTx {
 	g.n++
 	switch x := g.rng.IntN(100); {
@@ -303,7 +317,13 @@ func (g *generator) tx(blockTime int64) genTx {
 	case x < 8:
 		req := g.request(blockTime)
 		req.Sender = memberID("PAR::stranger")
-		return genTx{tx: signWith(testKey("PAR::stranger"), req), req: req, drop: core.CodeUnknownSender}
+		drop := core.CodeUnknownSender
+		if onlyToTopologyManager(req.Batch) {
+			// A non-member may talk to the topology manager to onboard itself, with a key
+			// its own OwnerToKeyMapping introduces; these envelopes carry none.
+			drop = core.CodeUnknownKey
+		}
+		return genTx{tx: signWith(testKey("PAR::stranger"), req), req: req, drop: drop}
 	case x < 11:
 		req := g.request(blockTime)
 		other := g.f.keys[g.pick(g.f.members)]
