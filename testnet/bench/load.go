@@ -48,7 +48,8 @@ type Result struct {
 	P50, P99      time.Duration
 	BlockInterval time.Duration
 	Completed     int
-	Refused       int // latency-phase submissions refused by a full mempool
+	Refused       int       // latency-phase submissions refused by a full mempool
+	Runs          []float64 // with Options.Repeat > 1: the saturation rate of every run
 }
 
 // tracker matches completions with submit times.
