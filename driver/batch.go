@@ -33,7 +33,7 @@ type queued struct {
 	done chan error // receives the outcome of the call, once
 }
 
-// submitQueued hands tx to the sender goroutines and waits for the call's outcome (the
+// submitQueued hands tx to the sender goroutine(s) and waits for the call's outcome (the
 // raw gRPC error; nil when admitted).
 func (c *Client) submitQueued(ctx context.Context, tx []byte) error {
 	q := &queued{tx: tx, done: make(chan error, 1)}
@@ -55,7 +55,7 @@ func (c *Client) submitQueued(ctx context.Context, tx []byte) error {
 	}
 }
 
-// startSenders starts the sender goroutines at the first submission.
+// startSenders starts the sendWorkers sender goroutines at the first submission.
 func (c *Client) startSenders() {
 	c.sendOnce.Do(func() {
 		for range sendWorkers {
