@@ -198,10 +198,8 @@ func (m *Machine) Authenticate(tx []byte) error {
 // fraction of verifying each alone), then each transaction is authenticated as
 // Authenticate would, with an error (nil: authentic) per transaction in order.
 func (m *Machine) AuthenticateBatch(txs [][]byte) []error {
-	mem := m.Membership()
 	subs := make([]*Submission, len(txs))
 	errs := make([]error, len(txs))
-	var batch []signed
 	for i, tx := range txs {
 		s, rej := DecodeSubmission(tx)
 		if rej != nil {
@@ -209,7 +207,22 @@ func (m *Machine) AuthenticateBatch(txs [][]byte) []error {
 			continue
 		}
 		subs[i] = s
-		if !mem.IsMember(s.Request.Sender) {
+	}
+	for i, err := range m.AuthenticateSubmissions(subs) {
+		if subs[i] != nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// AuthenticateSubmissions is AuthenticateBatch for submissions already decoded (nil
+// entries are skipped and get a nil error).
+func (m *Machine) AuthenticateSubmissions(subs []*Submission) []error {
+	mem := m.Membership()
+	var batch []signed
+	for _, s := range subs {
+		if s == nil || !mem.IsMember(s.Request.Sender) {
 			continue // onboarding: its key comes from its own content
 		}
 		if key, ok := mem.SigningKey(s.Request.Sender, crypto.Fingerprint(s.Signed.SigningKey)); ok {
@@ -217,6 +230,7 @@ func (m *Machine) AuthenticateBatch(txs [][]byte) []error {
 		}
 	}
 	m.sigs.verifyBatch(batch)
+	errs := make([]error, len(subs))
 	for i, s := range subs {
 		if s == nil {
 			continue

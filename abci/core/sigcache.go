@@ -55,7 +55,10 @@ type signed struct {
 // verifyBatch verifies the signatures not in the cache in batches (one per core when
 // there are enough of them) and remembers the ones that verify; a later verify of those
 // is a cache hit. It reports nothing: callers go on with verify, which for a signature
-// that failed here verifies it again alone and says why.
+// that failed here verifies it again alone and says why. Batch verification draws
+// random coefficients; a batch with a bad signature passes with probability 2^-128 at
+// most (the same bound CometBFT accepts when it verifies commits in batches), so the
+// verdicts it caches are those of verifying each signature alone.
 func (c *sigCache) verifyBatch(items []signed) {
 	var todo []signed
 	var keys [][sha256.Size]byte

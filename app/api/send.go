@@ -46,15 +46,15 @@ func (q sequencerService) SendBatch(ctx context.Context, req *pb.SendBatchReques
 	}
 	subs := make([]*core.Submission, len(req.Submissions))
 	rejs := make([]*core.SubmissionError, len(req.Submissions))
-	var own [][]byte // only the caller's own submissions are worth verifying
+	var own []*core.Submission // only the caller's own submissions are worth verifying
 	for i, tx := range req.Submissions {
 		subs[i], rejs[i] = core.DecodeSubmission(tx)
 		if rejs[i] == nil && subs[i].Request.Sender == member {
-			own = append(own, tx)
+			own = append(own, subs[i])
 		}
 	}
 	if m := q.s.backend.Machine(); m != nil && len(own) > 1 {
-		m.AuthenticateBatch(own) // fills the signature cache; admit reports each verdict
+		m.AuthenticateSubmissions(own) // fills the signature cache; admit reports each verdict
 	}
 	out := &pb.SendBatchResponse{Results: make([]*pb.SendResult, len(req.Submissions))}
 	for i, tx := range req.Submissions {
