@@ -42,9 +42,17 @@ type App struct {
 
 	retainBlocks int64 // 0: keep every block
 
+	decoded decodedTxs       // submissions decoded by the node's API, for CheckTx
+	batches *core.BatchCache // the batches of recent blocks, decoded
+
 	snapshots *snapshotStore // nil: no local snapshots
 	restore   *restore       // state-sync restore in progress (snapshot connection only)
 }
+
+// BatchCacheBytes bounds the decoded batches of recent blocks the application keeps for
+// the subscriptions (by their encoded size): several seconds of full blocks, so that
+// subscribers following the head never read a batch from the database.
+const BatchCacheBytes = 64 << 20
 
 // Observer is told what the application decided; the node uses it for metrics and logs.
 // Its methods run on CometBFT's ABCI goroutine and must not block.
@@ -59,7 +67,7 @@ func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{db: db, logger: logger, now: time.Now, notify: make(chan struct{})}
+	a := &App{db: db, logger: logger, now: time.Now, notify: make(chan struct{}), batches: core.NewBatchCache(BatchCacheBytes)}
 	finished, err := finishPendingBlock(db)
 	if err != nil {
 		return nil, err
@@ -174,7 +182,12 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	}
 	r, release := a.Snapshot()
 	defer release()
-	_, err := m.Check(r, req.Tx, now)
+	var err error
+	if s := a.decoded.take(req.Tx); s != nil {
+		err = m.CheckDecoded(r, s, now)
+	} else {
+		_, err = m.Check(r, req.Tx, now)
+	}
 	code := core.CodeOK
 	var rej *core.SubmissionError
 	switch {
@@ -228,6 +241,7 @@ func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.
 		return nil, fmt.Errorf("commit block %d: %w", out.Meta.Height, err)
 	}
 	a.pending = nil
+	a.batches.Add(out.Batches)
 	a.Machine().Adopt(out)
 	a.mu.Lock()
 	a.meta = out.Meta

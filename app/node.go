@@ -232,6 +232,9 @@ func (n *Node) SequencerID() string { return n.seqID }
 // Machine implements api.Backend.
 func (n *Node) Machine() *core.Machine { return n.app.Machine() }
 
+// Batches implements api.Backend: the application fills the cache at each commit.
+func (n *Node) Batches() *core.BatchCache { return n.app.Batches() }
+
 // Snapshot implements api.Backend.
 func (n *Node) Snapshot() (core.Reader, func()) { return n.app.Snapshot() }
 
@@ -243,14 +246,23 @@ func (n *Node) LastCommittedTimeMicros() int64 { return n.app.Meta().LastTimesta
 
 // Submit implements api.Backend: it runs the submission through CometBFT's mempool and
 // returns the application's CheckTx verdict.
-func (n *Node) Submit(ctx context.Context, tx []byte) error {
+func (n *Node) Submit(ctx context.Context, tx []byte, sub *core.Submission) error {
 	m := n.app.Machine()
 	if m == nil {
 		return errors.New("chain not initialized yet")
 	}
-	if err := m.Authenticate(tx); err != nil {
+	if sub == nil {
+		var rej *core.SubmissionError
+		if sub, rej = core.DecodeSubmission(tx); rej != nil {
+			return rej
+		}
+	}
+	// Verified here, on the API's goroutine, rather than in CheckTx, which CometBFT runs
+	// one at a time (a batch from SendBatch is already in the signature cache).
+	if err := m.AuthenticateDecoded(sub); err != nil {
 		return err
 	}
+	defer n.app.Decoded(tx, sub)()
 	resCh := make(chan *abcitypes.ResponseCheckTx, 1)
 	err := n.cmt.Mempool().CheckTx(tx, func(res *abcitypes.ResponseCheckTx) {
 		select {

@@ -183,7 +183,7 @@ func sendDirect(t *testing.T, b *apitest.Backend, fx *apitest.Fixture, content s
 	t.Helper()
 	a := fx.Member(alice)
 	req := a.Request("direct-"+content, time.Now().Add(5*time.Minute), []byte(content), fx.Member(bob).ID)
-	if err := b.Submit(t.Context(), a.Sign(req)); err != nil {
+	if err := b.Submit(t.Context(), a.Sign(req), nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -105,6 +105,23 @@ type cachedBatch struct {
 	size int
 }
 
+// SequencedBatch is a batch as a block stored it, decoded, with its encoded size.
+type SequencedBatch struct {
+	Stored *pb.StoredBatch
+	Size   int
+}
+
+// Add puts batches just committed in the cache, so that readers find them without
+// reading and decoding them again. Each must be exactly what is stored under its
+// timestamp (Outcome.Batches is); the cache shares them with its readers.
+func (c *BatchCache) Add(batches []SequencedBatch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range batches {
+		c.putLocked(b.Stored.TimestampMicros, b.Stored, b.Size)
+	}
+}
+
 // NewBatchCache returns a cache holding up to maxBytes of encoded batches.
 func NewBatchCache(maxBytes int) *BatchCache {
 	return &BatchCache{m: make(map[int64]*pb.StoredBatch), maxBytes: maxBytes}
@@ -119,6 +136,10 @@ func (c *BatchCache) get(ts int64) *pb.StoredBatch {
 func (c *BatchCache) put(ts int64, b *pb.StoredBatch, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(ts, b, size)
+}
+
+func (c *BatchCache) putLocked(ts int64, b *pb.StoredBatch, size int) {
 	if _, ok := c.m[ts]; ok || size > c.maxBytes {
 		return
 	}

@@ -44,6 +44,9 @@ type Outcome struct {
 	// Topology is the new topology state when the block changed it (nil otherwise); the
 	// adapter hands it to Machine.Adopt at Commit.
 	Topology *topology.State
+	// Batches are the batches the block stored, decoded, in order; the adapter puts them
+	// in the subscriptions' BatchCache at Commit. They must not be modified.
+	Batches []SequencedBatch
 	// ValidatorUpdates change CometBFT's validator set (from height + 2), when the
 	// owners' ValidatorSetState in force differs from the set last asked for.
 	ValidatorUpdates []ValidatorUpdate
@@ -138,6 +141,7 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	stored := &pb.StoredBatch{TimestampMicros: ts, Height: height, Sender: req.Sender, MessageId: req.MessageId, Batch: req.Batch}
 	batchBytes := mustMarshal(stored)
 	x.ov.set(KeyBatch(ts), batchBytes)
+	x.out.Batches = append(x.out.Batches, SequencedBatch{Stored: stored, Size: len(batchBytes)})
 	batchHash := crypto.HashBytes(crypto.PurposeSequencedEvent, batchBytes)
 	if _, ok := routes[req.Sender]; !ok {
 		routes[req.Sender] = nil

@@ -161,21 +161,28 @@ func (m *Machine) Check(r Reader, tx []byte, nowMicros int64) (*Submission, erro
 	if rej != nil {
 		return nil, rej
 	}
+	return s, m.CheckDecoded(r, s, nowMicros)
+}
+
+// CheckDecoded is Check for a transaction the caller has already decoded with
+// DecodeSubmission; s is only read. The node's API decodes each submission once and
+// hands the result to CheckTx through the application (abci.App.CheckTx).
+func (m *Machine) CheckDecoded(r Reader, s *Submission, nowMicros int64) error {
 	mem := m.Membership()
 	if rej := authenticateAny(s, mem, m.sigs); rej != nil {
-		return s, rej
+		return rej
 	}
 	if _, rej := validateRequest(s, mem, m.genesis.Parameters, nowMicros); rej != nil {
-		return s, rej
+		return rej
 	}
 	rej, err := checkDedupe(r.Get, s.Request.Sender, s.Request.MessageId, nowMicros)
 	if err != nil {
-		return s, err
+		return err
 	}
 	if rej != nil {
-		return s, rej
+		return rej
 	}
-	return s, nil
+	return nil
 }
 
 // Authenticate decodes tx and verifies its sender's signature, remembering the result so
@@ -187,6 +194,11 @@ func (m *Machine) Authenticate(tx []byte) error {
 	if rej != nil {
 		return rej
 	}
+	return m.AuthenticateDecoded(s)
+}
+
+// AuthenticateDecoded is Authenticate for a submission already decoded.
+func (m *Machine) AuthenticateDecoded(s *Submission) error {
 	if rej := authenticateAny(s, m.Membership(), m.sigs); rej != nil {
 		return rej
 	}

@@ -75,7 +75,7 @@ func (q sequencerService) admit(ctx context.Context, member string, sub *core.Su
 		s.metrics.SubmissionRejected("permission_denied")
 		return status.Errorf(codes.PermissionDenied, "member %s may not send as %s", member, sub.Request.Sender)
 	}
-	err := s.backend.Submit(ctx, tx)
+	err := s.backend.Submit(ctx, tx, sub)
 	if err == nil {
 		s.metrics.SubmissionAccepted()
 		return nil

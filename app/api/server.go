@@ -38,7 +38,8 @@ type Server struct {
 	closed bool
 }
 
-// batchCacheBytes bounds the decoded batches the subscriptions share: enough for the
+// batchCacheBytes bounds the decoded batches the subscriptions share when the backend
+// has no cache of its own: enough for the
 // batches of a few full blocks, so that a batch multicast to several members is read
 // and decoded once while they follow the head.
 const batchCacheBytes = 64 << 20
@@ -58,6 +59,10 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 	if m == nil {
 		m = nopMetrics{}
 	}
+	batches := backend.Batches()
+	if batches == nil {
+		batches = core.NewBatchCache(batchCacheBytes)
+	}
 	return &Server{
 		backend:    backend,
 		cfg:        cfg,
@@ -67,7 +72,7 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 		challenges: newChallengeStore(cfg.ChallengeTTL, cfg.MaxPendingChallenges),
 		acks:       newAckStore(),
 		health:     health.NewServer(),
-		batches:    core.NewBatchCache(batchCacheBytes),
+		batches:    batches,
 		subs:       make(map[int64]context.CancelCauseFunc),
 	}, nil
 }

@@ -73,7 +73,7 @@ func (b *Backend) Machine() *core.Machine { return b.machine }
 // Submit implements api.Backend: it runs Machine.Check and, when admitted, adds tx to the
 // mempool (a tx already in the mempool is accepted again without effect). While drops are
 // pending (DropNextSubmissions) an admitted tx is silently lost instead.
-func (b *Backend) Submit(_ context.Context, tx []byte) error {
+func (b *Backend) Submit(_ context.Context, tx []byte, _ *core.Submission) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.stopped {
@@ -124,6 +124,10 @@ func (b *Backend) commitLocked() (*core.Outcome, error) {
 	b.notify = make(chan struct{})
 	return out, nil
 }
+
+// Batches implements api.Backend: nil, the server keeps its own cache (filled from the
+// state it reads), so that tests of this backend exercise that path.
+func (b *Backend) Batches() *core.BatchCache { return nil }
 
 // Snapshot implements api.Backend. Commits wait until release is called.
 func (b *Backend) Snapshot() (core.Reader, func()) {
