@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -38,9 +39,13 @@ func (w Workload) String() string { return fmt.Sprintf("%dB x%d", w.Payload, w.R
 
 // Result is one measured row.
 type Result struct {
-	System        string
-	Workload      Workload
-	Throughput    float64 // completed submissions/s at saturation
+	System     string
+	Workload   Workload
+	Throughput float64 // completed submissions/s at saturation
+	// CPU is the process CPU time (user and system, all cores) per completed submission
+	// in the saturation step that gave Throughput: node, clients and load generator
+	// together, since they share the process.
+	CPU           time.Duration
 	MBps          float64 // payload MB/s at saturation
 	Window        int     // submissions in flight at which Throughput was reached
 	Capped        bool    // Throughput still grew at the largest window: a lower bound
@@ -152,7 +157,7 @@ type step struct {
 // submissions in flight so that the next phase starts on an empty mempool. When the
 // submissions up to limit ran out before d, exhausted is set and the rate, measured
 // from the start, is only an estimate.
-func (st step) run(ctx context.Context, s system, payload []byte, next *atomic.Uint64) (tput float64, exhausted bool, err error) {
+func (st step) run(ctx context.Context, s system, payload []byte, next *atomic.Uint64) (r stepRate, exhausted bool, err error) {
 	tr := newTracker()
 	tr.slots = make(chan struct{}, st.window)
 	fctx, cancel := context.WithCancel(ctx)
@@ -178,21 +183,41 @@ func (st step) run(ctx context.Context, s system, payload []byte, next *atomic.U
 	case <-time.After(st.d / 5):
 	case <-stopped:
 	}
-	startDone, startAt := tr.completed(), time.Now()
+	startDone, startAt, startCPU := tr.completed(), time.Now(), processCPU()
 	<-stopped
 	select {
 	case err := <-errs:
-		return 0, false, err
+		return stepRate{}, false, err
 	default:
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, false, err
+		return stepRate{}, false, err
 	}
 	if ranOut.Load() {
 		startDone, startAt = 0, t0
 	}
-	tput = float64(tr.completed()-startDone) / time.Since(startAt).Seconds()
-	return tput, ranOut.Load(), drain(ctx, tr, "saturation step")
+	done := tr.completed() - startDone
+	r.PerSec = float64(done) / time.Since(startAt).Seconds()
+	if done > 0 && !ranOut.Load() {
+		r.CPU = (processCPU() - startCPU) / time.Duration(done)
+	}
+	return r, ranOut.Load(), drain(ctx, tr, "saturation step")
+}
+
+// stepRate is what a saturation step measured: completions/s and the process CPU time
+// per completion (0 when unknown).
+type stepRate struct {
+	PerSec float64
+	CPU    time.Duration
+}
+
+// processCPU is the CPU time the process has used so far, user and system, all threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // work is one submitting goroutine of a step: it takes a slot of the window, submits,

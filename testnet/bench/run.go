@@ -151,10 +151,11 @@ func measure(ctx context.Context, out io.Writer, dir, sys string, w Workload, o 
 	defer s.close()
 	payload := make([]byte, w.Payload)
 	var next atomic.Uint64
-	tput, window, capped, err := searchSaturation(ctx, out, s, payload, o, &next)
+	best, window, capped, err := searchSaturation(ctx, out, s, payload, o, &next)
 	if err != nil {
 		return Result{}, err
 	}
+	tput := best.PerSec
 	half := tput / 2
 	fmt.Fprintf(out, "| latency at %.0f/s: ", half)
 	s.prepare(next.Load(), int(half*o.Phase.Seconds())+1000, payload)
@@ -163,7 +164,7 @@ func measure(ctx context.Context, out io.Writer, dir, sys string, w Workload, o 
 		return Result{}, err
 	}
 	return Result{
-		System: sys, Workload: w, Throughput: tput, MBps: tput * float64(w.Payload) / 1e6, Window: window, Capped: capped,
+		System: sys, Workload: w, Throughput: tput, CPU: best.CPU, MBps: tput * float64(w.Payload) / 1e6, Window: window, Capped: capped,
 		HalfRate: half, P50: p50, P99: p99, BlockInterval: s.blockInterval(), Completed: n, Refused: refused,
 	}, nil
 }
@@ -172,20 +173,20 @@ func measure(ctx context.Context, out io.Writer, dir, sys string, w Workload, o 
 // so on up to o.MaxWindow, until the throughput falls 10 % below the best so far (a
 // flat step goes on: run-to-run noise must not end the search early). It returns the best throughput, the window it was reached at, and whether it still
 // grew at o.MaxWindow (capped: the rate is a lower bound).
-func searchSaturation(ctx context.Context, out io.Writer, s system, payload []byte, o Options, next *atomic.Uint64) (best float64, at int, capped bool, err error) {
+func searchSaturation(ctx context.Context, out io.Writer, s system, payload []byte, o Options, next *atomic.Uint64) (best stepRate, at int, capped bool, err error) {
 	for window := o.Window; ; window = min(2*window, o.MaxWindow) {
 		st := step{window: window, workers: o.Workers, d: o.Phase}
-		tput, err := st.runPrepared(ctx, out, s, payload, presignBudget(o, best, window), next)
+		r, err := st.runPrepared(ctx, out, s, payload, presignBudget(o, best.PerSec, window), next)
 		if err != nil {
-			return 0, 0, false, err
+			return stepRate{}, 0, false, err
 		}
-		fmt.Fprintf(out, "window %d: %.0f/s  ", window, tput)
-		grew, fell := tput >= 1.1*best, tput < 0.9*best
-		if tput > best {
-			best, at = tput, window
+		fmt.Fprintf(out, "window %d: %.0f/s (%s CPU each)  ", window, r.PerSec, cpuCell(r.CPU))
+		grew, fell := r.PerSec >= 1.1*best.PerSec, r.PerSec < 0.9*best.PerSec
+		if r.PerSec > best.PerSec {
+			best, at = r, window
 		}
 		if fell || window >= o.MaxWindow {
-			return best, at, grew && best > 0, nil
+			return best, at, grew && best.PerSec > 0, nil
 		}
 	}
 }
@@ -200,7 +201,7 @@ func presignBudget(o Options, best float64, window int) int {
 // runPrepared prepares n submissions and runs the step; when a system that needs prepared
 // submissions runs out of them before the end, the step is run again with a larger budget,
 // so that no step is measured short or fails on a submission that was not prepared.
-func (st step) runPrepared(ctx context.Context, out io.Writer, s system, payload []byte, n int, next *atomic.Uint64) (float64, error) {
+func (st step) runPrepared(ctx context.Context, out io.Writer, s system, payload []byte, n int, next *atomic.Uint64) (stepRate, error) {
 	_, open := s.(preparesNothing)
 	for {
 		from := next.Load()
@@ -209,12 +210,12 @@ func (st step) runPrepared(ctx context.Context, out io.Writer, s system, payload
 		if !open {
 			st.limit = from + uint64(n)
 		}
-		tput, exhausted, err := st.run(ctx, s, payload, next)
+		r, exhausted, err := st.run(ctx, s, payload, next)
 		if err != nil || !exhausted {
-			return tput, err
+			return r, err
 		}
 		fmt.Fprintf(out, "(window %d: %d prepared ran out, again) ", st.window, n)
-		n = max(2*n, int(2*tput*st.d.Seconds())+2*st.window)
+		n = max(2*n, int(2*r.PerSec*st.d.Seconds())+2*st.window)
 	}
 }
 
@@ -222,10 +223,10 @@ func (st step) runPrepared(ctx context.Context, out io.Writer, s system, payload
 // each kvstore's.
 func PrintTable(out io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tsystem\tsubmissions/s\tMB/s\twindow\tlatency rate/s\tp50\tp99\tblock interval\tours/kvstore\tours/kvstore-rpc\t")
+	fmt.Fprintln(tw, "workload\tsystem\tsubmissions/s\tMB/s\tCPU/submission\twindow\tlatency rate/s\tp50\tp99\tblock interval\tours/kvstore\tours/kvstore-rpc\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\t%.0f\t%v\t%v\t%v\t%s\t%s\t\n", r.Workload, r.System, r.Throughput, r.MBps,
-			windowCell(r), r.HalfRate, r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BlockInterval.Round(time.Millisecond),
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\t%s\t%.0f\t%v\t%v\t%v\t%s\t%s\t\n", r.Workload, r.System, r.Throughput, r.MBps,
+			cpuCell(r.CPU), windowCell(r), r.HalfRate, r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BlockInterval.Round(time.Millisecond),
 			ratio(rs, r, "kvstore"), ratio(rs, r, "kvstore-rpc"))
 	}
 	tw.Flush()
@@ -244,6 +245,14 @@ func PrintTable(out io.Writer, rs []Result) {
 			fmt.Fprintf(out, "runs: %s %s saturated at %s/s (the row is the median run)\n", r.System, r.Workload, strings.Join(rates, ", "))
 		}
 	}
+}
+
+// cpuCell prints a CPU time per submission in microseconds ("-" when unknown).
+func cpuCell(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
 }
 
 func windowCell(r Result) string {

@@ -91,8 +91,8 @@ func TestSearchSaturation(t *testing.T) {
 	if s.unprepped.Load() != 0 {
 		t.Fatalf("%d submissions sent that were not prepared", s.unprepped.Load())
 	}
-	if capped || at < 16 || best < 1000 || best > 2500 {
-		t.Errorf("best %.0f/s at window %d (capped %v): want about 2000/s, not capped, at a window of 16 or more", best, at, capped)
+	if capped || at < 16 || best.PerSec < 1000 || best.PerSec > 2500 {
+		t.Errorf("best %.0f/s at window %d (capped %v): want about 2000/s, not capped, at a window of 16 or more", best.PerSec, at, capped)
 	}
 	if !strings.Contains(out.String(), "ran out") {
 		t.Errorf("a budget of %d should have run out at window %d: %s", o.Presign, o.Window, out.String())
@@ -144,18 +144,18 @@ func TestPrintTableRatios(t *testing.T) {
 	PrintTable(&out, []Result{
 		{System: "kvstore", Workload: w1, Throughput: 10000, Window: 4000},
 		{System: "kvstore-rpc", Workload: w1, Throughput: 5000, Window: 8000},
-		{System: "sequencer", Workload: w1, Throughput: 4000, Window: 16000, Capped: true},
+		{System: "sequencer", Workload: w1, Throughput: 4000, CPU: 150 * time.Microsecond, Window: 16000, Capped: true},
 		{System: "kvstore", Workload: w2, Throughput: 2000, Window: 2000},
 		{System: "sequencer", Workload: w2, Throughput: 1000, Window: 2000},
 	})
 	lines := strings.Split(out.String(), "\n")
 	for i, want := range map[int][]string{
-		3: {"16000+", "0.40", "0.80"},
-		5: {"2000", "0.50", "-"},
+		3: {"150µs", "16000+", "0.40", "0.80"},
+		5: {"-", "2000", "0.50", "-"},
 	} {
 		f := strings.Fields(lines[i])
-		if got := []string{f[5], f[len(f)-2], f[len(f)-1]}; strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Errorf("line %q: window and ratios %v, want %v", lines[i], got, want)
+		if got := []string{f[5], f[6], f[len(f)-2], f[len(f)-1]}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("line %q: CPU, window and ratios %v, want %v", lines[i], got, want)
 		}
 	}
 	if !strings.Contains(out.String(), "note: sequencer 256B x1 still grew at window 16000") {
