@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/cometsync/cometsync/app/api"
+	"github.com/cometsync/cometsync/internal/gogocodec"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -27,7 +28,8 @@ type endpoint struct {
 }
 
 func dialEndpoint(addr string, opts []grpc.DialOption) (*endpoint, error) {
-	conn, err := grpc.NewClient(addr, opts...)
+	// The gogoproto codec first, so that options of the caller's may still override it.
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{gogocodec.DialOption()}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

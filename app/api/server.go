@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/internal/gogocodec"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -78,9 +79,11 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 }
 
 // ServerOptions returns the options a grpc.Server needs for this API: the token
-// interceptors (unary and stream). Pass them to grpc.NewServer before Register.
+// interceptors (unary and stream) and the gogoproto codec (package gogocodec). Pass them
+// to grpc.NewServer before Register.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		gogocodec.ServerOption(),
 		grpc.ChainUnaryInterceptor(s.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(s.StreamInterceptor),
 	}
