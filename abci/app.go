@@ -75,6 +75,9 @@ func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
 	if finished {
 		logger.Info("finished applying a large block interrupted by the last stop")
 	}
+	if err := checkLayout(db); err != nil {
+		return nil, err
+	}
 	r, release := Snapshot(db)
 	defer release()
 	meta, err := core.ReadMeta(r)
@@ -158,7 +161,7 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 			vals = append(vals, core.ValidatorUpdate{PubKey: k, Power: v.Power})
 		}
 	}
-	if err := applyWrites(a.db, append(core.InitGenesis(g), core.InitValidators(vals))); err != nil {
+	if err := applyWrites(a.db, append(core.InitGenesis(g), core.InitValidators(vals), layoutWrite())); err != nil {
 		return nil, fmt.Errorf("store genesis: %w", err)
 	}
 	a.mu.Lock()

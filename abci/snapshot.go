@@ -19,8 +19,10 @@ import (
 )
 
 // SnapshotFormat is the only snapshot format: the application's whole key space in key
-// order, as length-prefixed records cut into chunks.
-const SnapshotFormat uint32 = 1
+// order, as length-prefixed records cut into chunks. Format 2 has the key space of
+// grouped stream records (core.KeyEvent: up to 64 entries of one block per key); format
+// 1 had one key per entry and is refused.
+const SnapshotFormat uint32 = 2
 
 // SnapshotConfig controls state-sync snapshots.
 type SnapshotConfig struct {

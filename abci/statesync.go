@@ -133,6 +133,9 @@ func (a *App) finishRestore() (*abcitypes.ResponseApplySnapshotChunk, error) {
 		_ = a.db.DropAll()
 		return &abcitypes.ResponseApplySnapshotChunk{Result: abcitypes.ResponseApplySnapshotChunk_REJECT_SNAPSHOT}, nil
 	}
+	if err := applyWrites(a.db, []core.Write{layoutWrite()}); err != nil {
+		return nil, fmt.Errorf("mark the restored database's layout: %w", err)
+	}
 	a.mu.Lock()
 	a.machine, a.meta = m, meta
 	a.mu.Unlock()

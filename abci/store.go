@@ -93,6 +93,54 @@ func applyWrites(db *badger.DB, ws []core.Write) error {
 // read by the machine nor part of snapshots taken after the block.
 var keyPendingBlock = []byte{0, 'P'}
 
+// keyLayout records the layout of the application's key space. Like keyPendingBlock it
+// lies outside the state machine's key space.
+var keyLayout = []byte{0, 'L'}
+
+// storeLayout is the key-space layout this version reads and writes. Layout 2 groups a
+// member's stream entries into records of up to 64 per block (core.KeyEvent); layout 1,
+// which had no keyLayout, stored one key per entry.
+const storeLayout = 2
+
+// layoutWrite marks a database as holding layout storeLayout.
+func layoutWrite() core.Write { return core.Write{Key: keyLayout, Value: []byte{storeLayout}} }
+
+// checkLayout refuses a database initialized by a version with another layout: reading it
+// would misread the streams. An empty database is fine (InitChain or a state-sync
+// restore fills it).
+func checkLayout(db *badger.DB) error {
+	return db.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get(core.KeyGenesis()); errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		layout := byte(1)
+		item, err := txn.Get(keyLayout)
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := item.Value(func(v []byte) error {
+				if len(v) != 1 {
+					return fmt.Errorf("corrupt layout record %x", v)
+				}
+				layout = v[0]
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if layout != storeLayout {
+			return fmt.Errorf("the application database%s has store layout %d and this version reads layout %d: "+
+				"move the application database (data/app) away and start the node again; it rebuilds the state from its block store, or state-syncs",
+				dbDir(db), layout, storeLayout)
+		}
+		return nil
+	})
+}
+
 func stage(txn *badger.Txn, w core.Write) error {
 	if w.Delete {
 		return txn.Delete(w.Key)
@@ -184,4 +232,12 @@ func finishPendingBlock(db *badger.DB) (bool, error) {
 		return false, err
 	}
 	return true, db.Update(func(txn *badger.Txn) error { return txn.Delete(keyPendingBlock) })
+}
+
+// dbDir names db's directory for messages (" at DIR"), or nothing for an in-memory one.
+func dbDir(db *badger.DB) string {
+	if dir := db.Opts().Dir; dir != "" {
+		return " at " + dir
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -79,5 +80,35 @@ func checkApplied(t *testing.T, db *badger.DB, ws []core.Write) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOtherStoreLayoutRefused checks that a database written with the previous key-space
+// layout (no layout record) is refused at open with a message naming what to do, and
+// that an empty database and one InitChain wrote open.
+func TestOtherStoreLayoutRefused(t *testing.T) {
+	dir := t.TempDir()
+	db, err := OpenDB(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := NewApp(db, nil); err != nil {
+		t.Fatalf("empty database: %v", err)
+	}
+	g := &core.Genesis{SynchronizerID: "sync::1220" + string(bytes.Repeat([]byte{'0'}, 64)), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters()}
+	// What InitChain of this version writes, then the same without the layout record.
+	if err := applyWrites(db, append(core.InitGenesis(g), layoutWrite())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewApp(db, nil); err != nil {
+		t.Fatalf("database of this layout: %v", err)
+	}
+	if err := applyWrites(db, []core.Write{{Key: keyLayout, Delete: true}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewApp(db, nil)
+	if err == nil || !strings.Contains(err.Error(), "store layout 1") || !strings.Contains(err.Error(), "data/app") {
+		t.Fatalf("layout-1 database opened: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,22 +33,71 @@ func ReadEventsCached(r Reader, cache *BatchCache, member string, from int64, li
 	}
 	prefix := PrefixEvents(member)
 	err := r.Iterate(prefix, KeyEvent(member, from), func(key, value []byte) (bool, error) {
-		counter := int64(binary.BigEndian.Uint64(key[len(prefix):]))
-		ev, err := buildEvent(r, cache, counter, value)
+		first, refs, err := decodeEventRecord(prefix, key, value)
 		if err != nil {
 			return false, err
 		}
-		out = append(out, ev)
-		return len(out) < limit, nil
+		for i, ref := range refs {
+			counter := first + int64(i)
+			if counter < from {
+				continue
+			}
+			ev, err := buildEvent(r, cache, counter, ref)
+			if err != nil {
+				return false, err
+			}
+			out = append(out, ev)
+			if len(out) >= limit {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
 	return out, err
 }
 
-func buildEvent(r Reader, batches *BatchCache, counter int64, refBytes []byte) (*pb.SequencedEvent, error) {
-	var ref pb.EventRef
-	if err := ref.Unmarshal(refBytes); err != nil {
-		return nil, fmt.Errorf("stored event %d: %w", counter, err)
+// decodeEventRecord decodes a stream record (key under prefix) and returns the counter of
+// its first entry with the entries.
+func decodeEventRecord(prefix, key, value []byte) (first int64, refs []*pb.EventRef, err error) {
+	if len(key) != len(prefix)+8 {
+		return 0, nil, fmt.Errorf("corrupt stream record key %x", key)
 	}
+	last := int64(binary.BigEndian.Uint64(key[len(prefix):]))
+	var rec pb.EventRefs
+	if err := rec.Unmarshal(value); err != nil {
+		return 0, nil, fmt.Errorf("stream record ending at %d: %w", last, err)
+	}
+	if len(rec.Refs) == 0 || int64(len(rec.Refs)) > last+1 {
+		return 0, nil, fmt.Errorf("stream record ending at %d holds %d entries", last, len(rec.Refs))
+	}
+	return last - int64(len(rec.Refs)) + 1, rec.Refs, nil
+}
+
+// RemoveEvent returns the writes that take entry counter out of member's stream, keeping
+// the entries around it: tools and tests use it to show readers a gap, as a faulty or
+// pruned node would. No writes: the stream has no such entry.
+func RemoveEvent(r Reader, member string, counter int64) ([]Write, error) {
+	prefix := PrefixEvents(member)
+	var ws []Write
+	err := r.Iterate(prefix, KeyEvent(member, counter), func(key, value []byte) (bool, error) {
+		first, refs, err := decodeEventRecord(prefix, key, value)
+		if err != nil || counter < first {
+			return false, err
+		}
+		i := int(counter - first)
+		ws = append(ws, Write{Key: bytes.Clone(key), Delete: true})
+		if i > 0 {
+			ws = append(ws, Write{Key: KeyEvent(member, counter-1), Value: mustMarshal(&pb.EventRefs{Refs: refs[:i]})})
+		}
+		if i < len(refs)-1 {
+			ws = append(ws, Write{Key: bytes.Clone(key), Value: mustMarshal(&pb.EventRefs{Refs: refs[i+1:]})})
+		}
+		return false, nil
+	})
+	return ws, err
+}
+
+func buildEvent(r Reader, batches *BatchCache, counter int64, ref *pb.EventRef) (*pb.SequencedEvent, error) {
 	ev := &pb.SequencedEvent{
 		Counter: counter, TimestampMicros: ref.TimestampMicros, Height: ref.Height, Kind: ref.Kind,
 		MessageId: ref.MessageId, ErrorCode: ref.ErrorCode, ErrorReason: ref.ErrorReason,

@@ -61,9 +61,10 @@ type execution struct {
 	topo   *topology.State // the topology state as this block leaves it so far
 	leaves [][]byte
 	out    *Outcome
-	// next is the next counter of each member that got an event in this block; the
-	// counters are written once, at finish.
-	next map[string]int64
+	// next is the next counter of each member that got an event in this block, events
+	// its new entries (marshalled EventRefs); both are written once, at finish.
+	next   map[string]int64
+	events map[string][][]byte
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -77,7 +78,7 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 	if b.Height != meta.Height+1 {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
-	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64)}
+	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64), events: make(map[string][][]byte)}
 	x.mem = m.MembershipAt(x.nextTimestamp(b.TimeMicros))
 	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
 		return nil, err
@@ -181,13 +182,56 @@ func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byt
 		return err
 	}
 	refBytes := mustMarshal(ref)
-	x.ov.set(KeyEvent(member, counter), refBytes)
+	x.events[member] = append(x.events[member], refBytes)
 	x.next[member] = counter + 1
 	leaf := crypto.NewHasher(crypto.PurposeSequencedEvent).
 		AddString(member).AddInt64(counter).AddBytes(refBytes).AddBytes(batchHash).Sum()
 	x.leaves = append(x.leaves, leaf)
 	x.out.Deliveries = append(x.out.Deliveries, Delivery{Member: member, Counter: counter})
 	return nil
+}
+
+// eventsPerRecord bounds the entries of one stream record, so that a reader starting in
+// the middle of a record decodes few entries it skips.
+const eventsPerRecord = 64
+
+// writeEvents stores the block's new entries of member, whose next counter is now next,
+// in records of at most eventsPerRecord entries.
+func (x *execution) writeEvents(member string, next int64) {
+	refs := x.events[member]
+	first := next - int64(len(refs))
+	for len(refs) > 0 {
+		n := min(len(refs), eventsPerRecord)
+		first += int64(n)
+		x.ov.set(KeyEvent(member, first-1), encodeEventRecord(refs[:n]))
+		refs = refs[n:]
+	}
+}
+
+// encodeEventRecord encodes marshalled EventRef messages as an EventRefs message (field
+// 1, length-delimited, repeated): the bytes EventRefs.Marshal gives, without marshalling
+// each entry again.
+func encodeEventRecord(refs [][]byte) []byte {
+	size := 0
+	for _, r := range refs {
+		size += 1 + uvarintLen(uint64(len(r))) + len(r)
+	}
+	buf := make([]byte, 0, size)
+	for _, r := range refs {
+		buf = append(buf, 0x0a)
+		buf = binary.AppendUvarint(buf, uint64(len(r)))
+		buf = append(buf, r...)
+	}
+	return buf
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 func (x *execution) nextCounter(member string) (int64, error) {
@@ -244,6 +288,7 @@ func (x *execution) finish(b Block) {
 	}
 	sort.Strings(members)
 	for _, m := range members {
+		x.writeEvents(m, x.next[m])
 		x.ov.set(KeyCounter(m), mustMarshal(&pb.MemberCounter{Next: x.next[m]}))
 	}
 	x.meta.Height = b.Height

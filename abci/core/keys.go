@@ -7,7 +7,7 @@ import "encoding/binary"
 //	'M'                                  -> AppMeta
 //	'G'                                  -> genesis (canonical JSON)
 //	'B' ts(8)                            -> StoredBatch
-//	'E' member 0x00 counter(8)           -> EventRef
+//	'E' member 0x00 last counter(8)      -> EventRefs (entries last-n+1 .. last of one block, n <= 64)
 //	'C' member                           -> MemberCounter (next counter)
 //	'D' sender 0x00 message id           -> expiry ts(8) of the dedupe entry
 //	'X' expiry ts(8) sender 0x00 msgid   -> empty (expiry index of dedupe entries)
@@ -41,7 +41,7 @@ func PrefixEvents(member string) []byte {
 	return append(k, 0)
 }
 
-// KeyEvent is the key of a member's stream entry.
+// KeyEvent is the key of the record of member's stream whose last entry has counter.
 func KeyEvent(member string, counter int64) []byte {
 	return binary.BigEndian.AppendUint64(PrefixEvents(member), uint64(counter))
 }

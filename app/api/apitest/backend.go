@@ -181,7 +181,11 @@ func (b *Backend) Mempool() int {
 func (b *Backend) DeleteEvent(member string, counter int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.state.Apply([]core.Write{{Key: core.KeyEvent(member, counter), Delete: true}})
+	ws, err := core.RemoveEvent(b.state, member, counter)
+	if err != nil {
+		panic(fmt.Sprintf("remove event %d of %s: %v", counter, member, err))
+	}
+	b.state.Apply(ws)
 }
 
 // NextCounter returns the counter member's next event will get.
