@@ -34,7 +34,24 @@ type kvSystem struct {
 	done   chan uint64
 	cancel context.CancelFunc
 	blocks blockClock
+
+	// Admitted transactions not yet committed, for resubmission: CometBFT's mempool
+	// may drop a transaction after CheckTx accepted it when it is nearly full (it then
+	// forgets it, so the same bytes can be sent again), and nothing else would resend it.
+	// The sequencer's driver does the same for its submissions.
+	mu          sync.Mutex
+	pending     map[uint64]pendingTx
+	resubmitted int
 }
+
+type pendingTx struct {
+	tx   []byte
+	sent time.Time
+}
+
+// resubmitAfter is how long an admitted transaction may go without being committed
+// before it is sent again: many block intervals, so that only lost ones are.
+const resubmitAfter = 5 * time.Second
 
 // startKVStore starts the chain; with rpcConns > 0, submissions are sent as a client
 // would, through the node's RPC server (broadcast_tx_sync, which returns after CheckTx
@@ -80,13 +97,14 @@ func startKVStore(dir string, rpcConns int) (*kvSystem, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &kvSystem{node: n, appDB: appDB, done: make(chan uint64, 1<<16), cancel: cancel}
+	s := &kvSystem{node: n, appDB: appDB, done: make(chan uint64, 1<<16), cancel: cancel, pending: make(map[uint64]pendingTx)}
 	sub, err := n.EventBus().Subscribe(ctx, "bench", types.EventQueryNewBlock, 1024)
 	if err != nil {
 		s.close()
 		return nil, err
 	}
 	go s.follow(ctx, sub)
+	go s.resubmitLost(ctx)
 	if rpcConns > 0 {
 		if s.rpc, err = newRPCClient(rpcAddr, rpcConns); err != nil {
 			s.close()
@@ -119,6 +137,9 @@ func (s *kvSystem) follow(ctx context.Context, sub types.Subscription) {
 			s.blocks.observe(b.Height, b.Time)
 			for _, tx := range b.Txs {
 				if seq, ok := kvSeq(tx); ok {
+					s.mu.Lock()
+					delete(s.pending, seq)
+					s.mu.Unlock()
 					s.done <- seq
 				}
 			}
@@ -152,8 +173,20 @@ func kvSeq(tx []byte) (uint64, bool) {
 }
 
 func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error {
+	tx := kvTx(seq, payload)
+	if err := s.send(ctx, tx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.pending[seq] = pendingTx{tx: tx, sent: time.Now()}
+	s.mu.Unlock()
+	return nil
+}
+
+// send offers tx and returns once CheckTx has answered.
+func (s *kvSystem) send(ctx context.Context, tx []byte) error {
 	if s.rpc != nil {
-		r, err := s.rpc.BroadcastTxSync(ctx, kvTx(seq, payload))
+		r, err := s.rpc.BroadcastTxSync(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -163,7 +196,7 @@ func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error
 		return nil
 	}
 	res := make(chan *abcitypes.ResponseCheckTx, 1)
-	err := s.node.Mempool().CheckTx(kvTx(seq, payload), func(r *abcitypes.ResponseCheckTx) { res <- r }, mempool.TxInfo{})
+	err := s.node.Mempool().CheckTx(tx, func(r *abcitypes.ResponseCheckTx) { res <- r }, mempool.TxInfo{})
 	if err != nil {
 		return err
 	}
@@ -176,6 +209,43 @@ func (s *kvSystem) submit(ctx context.Context, seq uint64, payload []byte) error
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// resubmitLost sends again every admitted transaction not committed for resubmitAfter.
+// A transaction still in the mempool is refused as already known, which is harmless.
+func (s *kvSystem) resubmitLost(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var due [][]byte
+		s.mu.Lock()
+		for seq, p := range s.pending {
+			if time.Since(p.sent) >= resubmitAfter {
+				due = append(due, p.tx)
+				s.pending[seq] = pendingTx{tx: p.tx, sent: time.Now()}
+			}
+		}
+		s.mu.Unlock()
+		for _, tx := range due {
+			if err := s.send(ctx, tx); err == nil {
+				s.mu.Lock()
+				s.resubmitted++
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// resubmissions is how many lost transactions were sent again and admitted.
+func (s *kvSystem) resubmissions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resubmitted
 }
 
 func (s *kvSystem) prepare(uint64, int, []byte) {}

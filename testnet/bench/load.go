@@ -25,6 +25,10 @@ type system interface {
 	close()
 }
 
+// resubmitter is implemented by systems whose load generator sends again what the node
+// admitted and then lost; the count is reported under the table.
+type resubmitter interface{ resubmissions() int }
+
 // preparesNothing is implemented by systems whose prepare does nothing: their
 // submissions are not limited to the prepared ones.
 type preparesNothing interface{ preparesNothing() }
@@ -54,6 +58,7 @@ type Result struct {
 	BlockInterval time.Duration
 	Completed     int
 	Refused       int       // latency-phase submissions refused by a full mempool
+	Resubmitted   int       // admitted transactions lost by the mempool and sent again
 	Runs          []float64 // with Options.Repeat > 1: the saturation rate of every run
 }
 

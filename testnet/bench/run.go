@@ -163,8 +163,13 @@ func measure(ctx context.Context, out io.Writer, dir, sys string, w Workload, o 
 	if err != nil {
 		return Result{}, err
 	}
+	resubmitted := 0
+	if r, ok := s.(resubmitter); ok {
+		resubmitted = r.resubmissions()
+	}
 	return Result{
-		System: sys, Workload: w, Throughput: tput, CPU: best.CPU, MBps: tput * float64(w.Payload) / 1e6, Window: window, Capped: capped,
+		Resubmitted: resubmitted,
+		System:      sys, Workload: w, Throughput: tput, CPU: best.CPU, MBps: tput * float64(w.Payload) / 1e6, Window: window, Capped: capped,
 		HalfRate: half, P50: p50, P99: p99, BlockInterval: s.blockInterval(), Completed: n, Refused: refused,
 	}, nil
 }
@@ -236,6 +241,9 @@ func PrintTable(out io.Writer, rs []Result) {
 		}
 		if r.Refused > 0 {
 			fmt.Fprintf(out, "note: %s %s refused %d submissions of the latency phase (mempool full): half its saturation rate was not sustained\n", r.System, r.Workload, r.Refused)
+		}
+		if r.Resubmitted > 0 {
+			fmt.Fprintf(out, "note: %s %s: the mempool dropped %d transactions after admitting them; they were sent again\n", r.System, r.Workload, r.Resubmitted)
 		}
 		if len(r.Runs) > 1 {
 			rates := make([]string, len(r.Runs))
