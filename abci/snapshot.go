@@ -19,9 +19,9 @@ import (
 )
 
 // SnapshotFormat is the only snapshot format: the application's whole key space in key
-// order, as length-prefixed records cut into chunks. Format 2 has the key space of
-// grouped stream records (core.KeyEvent: up to 64 entries of one block per key); format
-// 1 had one key per entry and is refused.
+// order, as length-prefixed records cut into chunks. Format 2 has the key space of store
+// layout 2 (grouped stream entries and expiry records, see storeLayout); format 1 had
+// layout 1 and is refused.
 const SnapshotFormat uint32 = 2
 
 // SnapshotConfig controls state-sync snapshots.

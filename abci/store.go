@@ -98,8 +98,9 @@ var keyPendingBlock = []byte{0, 'P'}
 var keyLayout = []byte{0, 'L'}
 
 // storeLayout is the key-space layout this version reads and writes. Layout 2 groups a
-// member's stream entries into records of up to 64 per block (core.KeyEvent); layout 1,
-// which had no keyLayout, stored one key per entry.
+// member's stream entries into records of up to 64 per block (core.KeyEvent) and keeps
+// one expiry record of dedupe entries per block; layout 1, which had no keyLayout,
+// stored one key per stream entry and one expiry key per submission.
 const storeLayout = 2
 
 // layoutWrite marks a database as holding layout storeLayout.

@@ -8,9 +8,11 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 )
 
-// TestDedupeEntriesArePruned checks that dedupe entries leave the state once their max
-// sequencing time is before the block time, and that reusing an id in the block that prunes
-// its old entry keeps the new one.
+// TestDedupeEntriesArePruned checks that a block's dedupe entries are recorded in one
+// expiry record under the latest of their max sequencing times, that the block after
+// that time removes the expired entries and the record, that an expired entry still in
+// the state does not refuse its message id, and that an entry renewed by a later use of
+// the id outlives the old record.
 func TestDedupeEntriesArePruned(t *testing.T) {
 	f := stdFixture(t)
 	alice, bob := f.id("PAR::alice"), f.id("PAR::bob")
@@ -37,30 +39,45 @@ func TestDedupeEntriesArePruned(t *testing.T) {
 		if ok != want || (want && got != exp) {
 			t.Fatalf("dedupe entry %s: present %v expiry %d, want present %v expiry %d", msgID, ok, got, want, exp)
 		}
-		if _, ok := present(core.KeyExpiryForTest(exp, alice, msgID)); ok != want {
-			t.Fatalf("expiry index of %s at %d: present %v, want %v", msgID, exp, ok, want)
+	}
+	expectRecord := func(exp, height int64, want bool) {
+		t.Helper()
+		if _, ok := present(core.KeyExpiryRecordForTest(exp, height)); ok != want {
+			t.Fatalf("expiry record of block %d at %d: present %v, want %v", height, exp, ok, want)
 		}
 	}
 	expectEntry("m1", t0+100, true)
 	expectEntry("m2", t0+300, true)
+	expectRecord(t0+300, 1, true)
+	expectRecord(t0+100, 1, false)
 
-	x.exec(t0 + 100) // expiry == block time: still kept
+	x.exec(t0 + 100) // block 2
 	expectEntry("m1", t0+100, true)
 
-	// m1 expired: pruned, and reused in the same block with a new expiry.
+	// Block 3: m1 has expired (its entry stays until the record's time) and is reused.
 	out := x.exec(t0+101, f.sign(request(alice, "m1", t0+500, envelope("1 again", to(bob)))))
 	if out.TxResults[0].Code != core.CodeOK {
 		t.Fatalf("reuse of m1: %+v", out.TxResults[0])
 	}
-	if _, ok := present(core.KeyExpiryForTest(t0+100, alice, "m1")); ok {
-		t.Fatal("old expiry index of m1 not pruned")
-	}
 	expectEntry("m1", t0+500, true)
+	expectRecord(t0+500, 3, true)
+
+	x.exec(t0 + 300) // block 4: the first record's time is not before the block time
+	expectRecord(t0+300, 1, true)
 	expectEntry("m2", t0+300, true)
 
+	x.exec(t0 + 301) // block 5: the first record goes, with m2; m1 was renewed
+	expectRecord(t0+300, 1, false)
+	expectEntry("m2", 0, false)
+	expectEntry("m1", t0+500, true)
+	out = x.exec(t0+302, f.sign(request(alice, "m1", t0+600, envelope("dup", to(bob)))))
+	if out.TxResults[0].Code != core.CodeDuplicate {
+		t.Fatalf("m1 within its renewed entry: %+v, want duplicate", out.TxResults[0])
+	}
+
 	x.exec(t0 + 1000)
-	expectEntry("m1", t0+500, false)
-	expectEntry("m2", t0+300, false)
+	expectEntry("m1", 0, false)
+	expectRecord(t0+500, 3, false)
 	if got := len(x.events(bob)); got != 3 {
 		t.Fatalf("bob has %d events, want 3", got)
 	}

@@ -65,6 +65,10 @@ type execution struct {
 	// its new entries (marshalled EventRefs); both are written once, at finish.
 	next   map[string]int64
 	events map[string][][]byte
+	// expiring are the dedupe keys the block set, maxExpiry the latest of their max
+	// sequencing times; they are recorded once, at finish.
+	expiring  [][]byte
+	maxExpiry int64
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -163,8 +167,10 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	}
 	exp := make([]byte, 8)
 	binary.BigEndian.PutUint64(exp, uint64(req.MaxSequencingTimeMicros))
-	x.ov.set(keyDedupe(req.Sender, req.MessageId), exp)
-	x.ov.set(keyExpiry(req.MaxSequencingTimeMicros, req.Sender, req.MessageId), nil)
+	dk := keyDedupe(req.Sender, req.MessageId)
+	x.ov.set(dk, exp)
+	x.expiring = append(x.expiring, dk)
+	x.maxExpiry = max(x.maxExpiry, req.MaxSequencingTimeMicros)
 	return nil
 }
 
@@ -252,24 +258,67 @@ func (x *execution) nextCounter(member string) (int64, error) {
 	return c.Next, nil
 }
 
-// expireDedupe drops dedupe entries whose max sequencing time is before the block time.
-// It scans committed state only, so it is independent of the block's own writes.
+// expireDedupe drops the dedupe entries of every expiry record whose time is before the
+// block time: each listed entry that has expired (a later submission may have reused the
+// message id since) and the record. It scans committed state only, so it is independent
+// of the block's own writes. An entry may thus stay up to its block's latest max
+// sequencing time; checkDedupe ignores expired entries, so that changes no verdict.
 func (x *execution) expireDedupe(r Reader, blockTime int64) error {
-	return r.Iterate([]byte{tagExpiry}, nil, func(key, _ []byte) (bool, error) {
-		if len(key) < 9 {
-			return false, fmt.Errorf("corrupt expiry key %x", key)
+	return r.Iterate([]byte{tagExpiry}, nil, func(key, value []byte) (bool, error) {
+		if len(key) != 17 {
+			return false, fmt.Errorf("corrupt expiry record key %x", key)
 		}
-		exp := int64(binary.BigEndian.Uint64(key[1:9]))
-		if exp >= blockTime {
+		if int64(binary.BigEndian.Uint64(key[1:9])) >= blockTime {
 			return false, nil
 		}
 		x.ov.delete(key)
-		dk := append([]byte{tagDedupe}, key[9:]...)
-		if v, err := r.Get(dk); err == nil && len(v) == 8 && int64(binary.BigEndian.Uint64(v)) == exp {
-			x.ov.delete(dk)
-		}
-		return true, nil
+		return true, forEachExpiring(value, func(dk []byte) error {
+			v, err := r.Get(dk)
+			if errors.Is(err, ErrNotFound) {
+				return nil // pruned already by a record of the same message id's later use
+			}
+			if err != nil {
+				return err
+			}
+			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < blockTime {
+				x.ov.delete(dk)
+			}
+			return nil
+		})
 	})
+}
+
+// writeExpiring records the dedupe entries the block added, under the latest of their
+// max sequencing times: one key per block instead of one per submission.
+func (x *execution) writeExpiring(height int64) {
+	if len(x.expiring) == 0 {
+		return
+	}
+	size := 0
+	for _, k := range x.expiring {
+		size += uvarintLen(uint64(len(k))) + len(k)
+	}
+	buf := make([]byte, 0, size)
+	for _, k := range x.expiring {
+		buf = binary.AppendUvarint(buf, uint64(len(k)))
+		buf = append(buf, k...)
+	}
+	x.ov.set(keyExpiryRecord(x.maxExpiry, height), buf)
+}
+
+// forEachExpiring calls fn with each dedupe key of an expiry record.
+func forEachExpiring(record []byte, fn func(dedupeKey []byte) error) error {
+	for len(record) > 0 {
+		n, w := binary.Uvarint(record)
+		if w <= 0 || n == 0 || n > uint64(len(record)-w) || record[w] != tagDedupe {
+			return fmt.Errorf("corrupt expiry record at %x", record[:min(len(record), 16)])
+		}
+		if err := fn(record[w : w+int(n)]); err != nil {
+			return err
+		}
+		record = record[w+int(n):]
+	}
+	return nil
 }
 
 // stateRoot is the membership root after the block: recomputed only when the block
@@ -291,6 +340,7 @@ func (x *execution) finish(b Block) {
 		x.writeEvents(m, x.next[m])
 		x.ov.set(KeyCounter(m), mustMarshal(&pb.MemberCounter{Next: x.next[m]}))
 	}
+	x.writeExpiring(b.Height)
 	x.meta.Height = b.Height
 	root := merkle.HashFromByteSlices(x.leaves)
 	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).

@@ -2,6 +2,6 @@ package core
 
 // Exported for the black-box tests in core_test.
 var (
-	KeyDedupeForTest = keyDedupe
-	KeyExpiryForTest = keyExpiry
+	KeyDedupeForTest       = keyDedupe
+	KeyExpiryRecordForTest = keyExpiryRecord
 )

@@ -10,7 +10,7 @@ import "encoding/binary"
 //	'E' member 0x00 last counter(8)      -> EventRefs (entries last-n+1 .. last of one block, n <= 64)
 //	'C' member                           -> MemberCounter (next counter)
 //	'D' sender 0x00 message id           -> expiry ts(8) of the dedupe entry
-//	'X' expiry ts(8) sender 0x00 msgid   -> empty (expiry index of dedupe entries)
+//	'X' expiry ts(8) height(8)           -> dedupe keys a block set (each uvarint length + key); expiry is the latest of their max sequencing times
 //	'T'                                  -> topology state (topology.State.Marshal)
 const (
 	tagMeta    = 'M'
@@ -55,9 +55,9 @@ func keyDedupe(sender, msgID string) []byte {
 	return append(k, msgID...)
 }
 
-func keyExpiry(expiry int64, sender, msgID string) []byte {
+// keyExpiryRecord is the key of the expiry record of the block at height whose dedupe
+// entries expire at the latest at expiry.
+func keyExpiryRecord(expiry, height int64) []byte {
 	k := binary.BigEndian.AppendUint64([]byte{tagExpiry}, uint64(expiry))
-	k = append(k, sender...)
-	k = append(k, 0)
-	return append(k, msgID...)
+	return binary.BigEndian.AppendUint64(k, uint64(height))
 }
