@@ -18,6 +18,13 @@
 // on the sender's stream. A submission that cannot be attributed (undecodable, unknown
 // sender, bad signature) is dropped and the reason is reported in the transaction result.
 //
+// Stream entries are small references (timestamp, envelope indexes, message id); a
+// block stores each member's new entries together, up to 64 per record, keyed by the
+// counter of the record's last entry, so that a block writes a few keys per member
+// rather than one per entry, and a reader seeks to the record holding its next counter
+// (keys.go has the whole key layout). Outcome.Batches hands the block's decoded batches
+// to the adapter, which keeps recent ones in memory for the subscriptions (BatchCache).
+//
 // CheckTx runs the same validation against committed state for mempool admission; it is
 // advisory, and Execute re-validates everything.
 package core

@@ -27,6 +27,12 @@
 // statuses whose details carry an errdetails.ErrorInfo with Domain core.Codespace and
 // Reason the core.Code name; SubmissionCode recovers the code on the client side.
 //
+// ServerOptions also installs the gogoproto codec (package internal/gogocodec), which
+// marshals the generated messages directly instead of through protobuf-go's legacy
+// wrapper; the bytes on the wire are the same, so clients with gRPC's default codec work.
+// The backend hands the decoded form of a submission on to CheckTx (Backend.Submit) and
+// fills the batch cache as blocks commit (Backend.Batches).
+//
 // Usage:
 //
 //	srv, err := api.NewServer(backend, api.DefaultConfig(), logger)
