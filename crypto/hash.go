@@ -33,7 +33,8 @@ const HashSize = sha256.Size
 // AddUint32/AddUint64/AddFixed; variable-length fields with AddBytes/AddString, which
 // prefix the 4-byte length so that distinct field sequences never collide.
 type Hasher struct {
-	h hash.Hash
+	h   hash.Hash
+	buf [64]byte // scratch for integers and strings: hash.Hash's Write takes a slice that would otherwise escape
 }
 
 // NewHasher starts a hash for purpose p.
@@ -43,19 +44,24 @@ func NewHasher(p Purpose) *Hasher {
 	return h
 }
 
+// Reset starts a new hash for purpose p on h, so that a loop hashing many items reuses
+// one Hasher.
+func (h *Hasher) Reset(p Purpose) *Hasher {
+	h.h.Reset()
+	return h.AddUint32(uint32(p))
+}
+
 // AddUint32 appends v as 4 big-endian bytes.
 func (h *Hasher) AddUint32(v uint32) *Hasher {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], v)
-	h.h.Write(b[:])
+	binary.BigEndian.PutUint32(h.buf[:4], v)
+	h.h.Write(h.buf[:4])
 	return h
 }
 
 // AddUint64 appends v as 8 big-endian bytes.
 func (h *Hasher) AddUint64(v uint64) *Hasher {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], v)
-	h.h.Write(b[:])
+	binary.BigEndian.PutUint64(h.buf[:8], v)
+	h.h.Write(h.buf[:8])
 	return h
 }
 
@@ -75,8 +81,16 @@ func (h *Hasher) AddBytes(b []byte) *Hasher {
 	return h
 }
 
-// AddString appends s prefixed by its 4-byte length.
-func (h *Hasher) AddString(s string) *Hasher { return h.AddBytes([]byte(s)) }
+// AddString appends s prefixed by its 4-byte length (without copying s to the heap).
+func (h *Hasher) AddString(s string) *Hasher {
+	h.AddUint32(uint32(len(s)))
+	for len(s) > 0 {
+		n := copy(h.buf[:], s)
+		h.h.Write(h.buf[:n])
+		s = s[n:]
+	}
+	return h
+}
 
 // Sum returns the hash.
 func (h *Hasher) Sum() []byte { return h.h.Sum(nil) }

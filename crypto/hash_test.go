@@ -40,6 +40,29 @@ func TestHasherEncoding(t *testing.T) {
 	}
 }
 
+// TestHasherStrings checks that strings of every length around the Hasher's scratch
+// buffer (64 bytes) hash as their bytes do.
+func TestHasherStrings(t *testing.T) {
+	for _, n := range []int{0, 1, 63, 64, 65, 127, 128, 129, 1000} {
+		s := string(bytes.Repeat([]byte("abcdefg"), n)[:n])
+		got := crypto.NewHasher(crypto.PurposeAppHash).AddString(s).AddUint32(7).Sum()
+		want := crypto.NewHasher(crypto.PurposeAppHash).AddBytes([]byte(s)).AddUint32(7).Sum()
+		if !bytes.Equal(got, want) {
+			t.Fatalf("string of %d bytes: %x, want %x", n, got, want)
+		}
+	}
+}
+
+// TestHasherReset checks that a reset Hasher hashes as a new one does.
+func TestHasherReset(t *testing.T) {
+	h := crypto.NewHasher(crypto.PurposeAppHash).AddString("something before")
+	h.Sum()
+	got := h.Reset(crypto.PurposeSubmissionRequest).AddBytes([]byte("abc")).Sum()
+	if want := crypto.HashBytes(crypto.PurposeSubmissionRequest, []byte("abc")); !bytes.Equal(got, want) {
+		t.Fatalf("after Reset: %x, want %x", got, want)
+	}
+}
+
 // TestHasherNoCollisions lists field sequences whose plain concatenations agree; the
 // length prefixes (and the purpose) must keep their hashes apart.
 func TestHasherNoCollisions(t *testing.T) {

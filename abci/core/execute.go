@@ -69,6 +69,7 @@ type execution struct {
 	// sequencing times; they are recorded once, at finish.
 	expiring  [][]byte
 	maxExpiry int64
+	hasher    *crypto.Hasher // reused for the batch and leaf hashes
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -82,7 +83,7 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 	if b.Height != meta.Height+1 {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
-	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64), events: make(map[string][][]byte)}
+	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64), events: make(map[string][][]byte), hasher: crypto.NewHasher(crypto.PurposeSequencedEvent)}
 	x.mem = m.MembershipAt(x.nextTimestamp(b.TimeMicros))
 	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	batchBytes := mustMarshal(stored)
 	x.ov.set(KeyBatch(ts), batchBytes)
 	x.out.Batches = append(x.out.Batches, SequencedBatch{Stored: stored, Size: len(batchBytes)})
-	batchHash := crypto.HashBytes(crypto.PurposeSequencedEvent, batchBytes)
+	batchHash := x.hasher.Reset(crypto.PurposeSequencedEvent).AddBytes(batchBytes).Sum()
 	if _, ok := routes[req.Sender]; !ok {
 		routes[req.Sender] = nil
 	}
@@ -190,7 +191,7 @@ func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byt
 	refBytes := mustMarshal(ref)
 	x.events[member] = append(x.events[member], refBytes)
 	x.next[member] = counter + 1
-	leaf := crypto.NewHasher(crypto.PurposeSequencedEvent).
+	leaf := x.hasher.Reset(crypto.PurposeSequencedEvent).
 		AddString(member).AddInt64(counter).AddBytes(refBytes).AddBytes(batchHash).Sum()
 	x.leaves = append(x.leaves, leaf)
 	x.out.Deliveries = append(x.out.Deliveries, Delivery{Member: member, Counter: counter})

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -120,25 +120,19 @@ func resolveRecipients(rs []*pb.Recipient, m Membership, p Parameters) ([]string
 	if int64(len(rs)) > p.MaxRecipients {
 		return nil, reject(CodeInvalidBatch, "%d recipients, max_recipients is %d", len(rs), p.MaxRecipients)
 	}
-	set := make(map[string]bool)
+	out := make([]string, 0, len(rs))
 	for _, r := range rs {
-		members, err := resolveRecipient(r, m)
-		if err != nil {
+		var err *SubmissionError
+		if out, err = appendRecipient(out, r, m); err != nil {
 			return nil, err
 		}
-		for _, mem := range members {
-			set[mem] = true
-		}
 	}
-	out := make([]string, 0, len(set))
-	for mem := range set {
-		out = append(out, mem)
-	}
-	sort.Strings(out)
-	return out, nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
-func resolveRecipient(r *pb.Recipient, m Membership) ([]string, *SubmissionError) {
+// appendRecipient appends the members r names to out.
+func appendRecipient(out []string, r *pb.Recipient, m Membership) ([]string, *SubmissionError) {
 	if r == nil || (r.Member == "") == (r.Group == pb.GroupKind_GROUP_KIND_UNSPECIFIED) {
 		return nil, reject(CodeInvalidBatch, "a recipient names exactly one member or one group")
 	}
@@ -146,16 +140,16 @@ func resolveRecipient(r *pb.Recipient, m Membership) ([]string, *SubmissionError
 		if !m.IsMember(r.Member) {
 			return nil, reject(CodeUnknownRecipient, "recipient %s is not a member", r.Member)
 		}
-		return []string{r.Member}, nil
+		return append(out, r.Member), nil
 	}
 	if r.Group == pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER {
-		return m.Members(), nil // an accepted topology transaction is broadcast to everyone
+		return append(out, m.Members()...), nil // an accepted topology transaction is broadcast to everyone
 	}
 	members := m.Group(r.Group, r.GroupIndex)
 	if len(members) == 0 {
 		return nil, reject(CodeUnknownRecipient, "group %s(%d) has no members", r.Group, r.GroupIndex)
 	}
-	return members, nil
+	return append(out, members...), nil
 }
 
 // checkDedupe fails when (sender, message id) was sequenced and has not expired at ts.
