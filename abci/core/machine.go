@@ -238,7 +238,7 @@ func (m *Machine) AuthenticateSubmissions(subs []*Submission) []error {
 			continue // onboarding: its key comes from its own content
 		}
 		if key, ok := mem.SigningKey(s.Request.Sender, crypto.Fingerprint(s.Signed.SigningKey)); ok {
-			batch = append(batch, signed{key: key, msg: s.Signed.Request, sig: s.Signed.Signature})
+			batch = append(batch, signed{key: key, sub: s})
 		}
 	}
 	m.sigs.verifyBatch(batch)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"runtime"
 	"sync"
 
@@ -26,20 +27,27 @@ func newSigCache() *sigCache {
 	return &sigCache{set: make(map[[sha256.Size]byte]struct{}, sigCacheSize), order: make([][sha256.Size]byte, 0, sigCacheSize)}
 }
 
-func sigCacheKey(key crypto.SigningPublicKey, msg, sig []byte) [sha256.Size]byte {
-	h := crypto.NewHasher(crypto.PurposeSubmissionRequest).AddBytes(key.Key).AddBytes(msg).AddBytes(sig).Sum()
-	return [sha256.Size]byte(h)
+// sigCacheKey binds the verifying key, the request (by its digest) and the signature.
+// It hashes a fixed-size record on the stack: it runs several times per submission.
+func sigCacheKey(key crypto.SigningPublicKey, s *Submission) [sha256.Size]byte {
+	var buf [4 + 3*(4+sha256.Size) + 4 + 64]byte
+	rec := binary.BigEndian.AppendUint32(buf[:0], uint32(crypto.PurposeSubmissionRequest))
+	for _, field := range [][]byte{key.Key, s.digest[:], s.Signed.Signature} {
+		rec = binary.BigEndian.AppendUint32(rec, uint32(len(field)))
+		rec = append(rec, field...)
+	}
+	return sha256.Sum256(rec)
 }
 
-// verify checks sig with key over the submission-request purpose, consulting the cache.
-// Submission signatures are checked under the ZIP-215 rules (crypto.VerifyZIP215), so
-// that verifyBatch and verify always agree.
-func (c *sigCache) verify(key crypto.SigningPublicKey, msg, sig []byte) error {
-	k := sigCacheKey(key, msg, sig)
+// verify checks the signature of s with key over the submission-request purpose,
+// consulting the cache. Submission signatures are checked under the ZIP-215 rules
+// (crypto.VerifyZIP215), so that verifyBatch and verify always agree.
+func (c *sigCache) verify(key crypto.SigningPublicKey, s *Submission) error {
+	k := sigCacheKey(key, s)
 	if c.has(k) {
 		return nil
 	}
-	if err := key.VerifyZIP215(crypto.PurposeSubmissionRequest, msg, sig); err != nil {
+	if err := key.VerifyZIP215(crypto.PurposeSubmissionRequest, s.Signed.Request, s.Signed.Signature); err != nil {
 		return err
 	}
 	c.add(k)
@@ -48,8 +56,8 @@ func (c *sigCache) verify(key crypto.SigningPublicKey, msg, sig []byte) error {
 
 // signed is one signature for verifyBatch.
 type signed struct {
-	key      crypto.SigningPublicKey
-	msg, sig []byte
+	key crypto.SigningPublicKey
+	sub *Submission
 }
 
 // verifyBatch verifies the signatures not in the cache in batches (one per core when
@@ -63,7 +71,7 @@ func (c *sigCache) verifyBatch(items []signed) {
 	var todo []signed
 	var keys [][sha256.Size]byte
 	for _, it := range items {
-		k := sigCacheKey(it.key, it.msg, it.sig)
+		k := sigCacheKey(it.key, it.sub)
 		if c.has(k) {
 			continue
 		}
@@ -93,7 +101,7 @@ const minBatchPerCore = 8
 func (c *sigCache) verifyPart(items []signed, keys [][sha256.Size]byte) {
 	bv := crypto.NewBatchVerifier()
 	for _, it := range items {
-		bv.Add(it.key, crypto.PurposeSubmissionRequest, it.msg, it.sig)
+		bv.Add(it.key, crypto.PurposeSubmissionRequest, it.sub.Signed.Request, it.sub.Signed.Signature)
 	}
 	for i, ok := range bv.Verify() {
 		if ok {

@@ -68,7 +68,7 @@ func authenticateOnboarding(s *Submission, sigs *sigCache) *SubmissionError {
 	if !ok {
 		return reject(CodeUnknownKey, "key %q is not introduced by an OwnerToKeyMapping of %s in this submission", s.Signed.SigningKey, s.Request.Sender)
 	}
-	if err := sigs.verify(key, s.Signed.Request, s.Signed.Signature); err != nil {
+	if err := sigs.verify(key, s); err != nil {
 		return reject(CodeBadSignature, "signature of %s: %v", s.Request.Sender, err)
 	}
 	return nil

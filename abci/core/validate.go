@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,9 @@ type Submission struct {
 	Signed  *pb.SignedSubmission
 	Request *pb.SubmissionRequest
 	Size    int
+	// digest is SHA-256 of Signed.Request, computed once at decoding: the signature
+	// cache is keyed by it rather than by the whole request.
+	digest [sha256.Size]byte
 }
 
 // DecodeSubmission decodes a transaction without checking it against any state. It is
@@ -31,7 +35,7 @@ func DecodeSubmission(tx []byte) (*Submission, *SubmissionError) {
 	if _, err := crypto.ParseMember(req.Sender); err != nil {
 		return nil, reject(CodeMalformed, "sender: %v", err)
 	}
-	return &Submission{Signed: &signed, Request: &req, Size: len(tx)}, nil
+	return &Submission{Signed: &signed, Request: &req, Size: len(tx), digest: sha256.Sum256(signed.Request)}, nil
 }
 
 // authenticateAny authenticates a member's submission, or a non-member's onboarding
@@ -54,7 +58,7 @@ func authenticate(s *Submission, m Membership, sigs *sigCache) *SubmissionError 
 	if !ok {
 		return reject(CodeUnknownKey, "key %q is not a current signing key of %s", s.Signed.SigningKey, sender)
 	}
-	if err := sigs.verify(key, s.Signed.Request, s.Signed.Signature); err != nil {
+	if err := sigs.verify(key, s); err != nil {
 		return reject(CodeBadSignature, "signature of %s: %v", sender, err)
 	}
 	return nil
