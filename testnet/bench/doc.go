@@ -15,6 +15,8 @@
 // as a client would) and "sequencer" (signed submissions through the gRPC API by a driver
 // client, as a participant would). Completion means committed in a block for kvstore,
 // and delivered on the subscription stream of every recipient for the sequencer. The
-// report is a table with the sequencer's ratio to each kvstore (see
-// docs/performance.md).
+// kvstore load generator sends again, after 5 s, a transaction CometBFT's mempool
+// dropped after admitting it, as the driver does for the sequencer. The report is a
+// table with the process CPU time per submission of the best step and the sequencer's
+// ratio to each kvstore (see docs/performance.md).
 package bench
