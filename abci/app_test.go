@@ -29,16 +29,21 @@ func openApp(t *testing.T) *abci.App {
 
 func newApp(t *testing.T) (*abci.App, []byte) {
 	t.Helper()
-	app := openApp(t)
+	g, _, _ := aliceGenesis()
+	return openApp(t), g.Canonical()
+}
+
+// aliceGenesis is a genesis whose only member is the participant alice, with alice's id
+// and signing key.
+func aliceGenesis() (*core.Genesis, crypto.Member, crypto.SigningPrivateKey) {
 	ns, _ := crypto.GenerateSigningKey(nil)
 	k, _ := crypto.GenerateSigningKey(nil)
-	m, _ := crypto.NewMember(crypto.KindParticipant, "alice", k.Fingerprint())
-	g := &core.Genesis{
+	alice, _ := crypto.NewMember(crypto.KindParticipant, "alice", k.Fingerprint())
+	return &core.Genesis{
 		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion,
 		Parameters: core.DefaultParameters(),
-		Members:    []core.GenesisMember{{ID: m.String(), SigningKeys: []string{core.EncodeKey(k.Public())}}},
-	}
-	return app, g.Canonical()
+		Members:    []core.GenesisMember{{ID: alice.String(), SigningKeys: []string{core.EncodeKey(k.Public())}}},
+	}, alice, k
 }
 
 // TestAppLifecycle drives the ABCI methods in CometBFT's order and checks Info, Query,

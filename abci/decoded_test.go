@@ -16,14 +16,7 @@ import (
 func signedApp(t *testing.T) (*abci.App, func(msgID string) []byte) {
 	t.Helper()
 	app := openApp(t)
-	ns, _ := crypto.GenerateSigningKey(nil)
-	k, _ := crypto.GenerateSigningKey(nil)
-	alice, _ := crypto.NewMember(crypto.KindParticipant, "alice", k.Fingerprint())
-	g := &core.Genesis{
-		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion,
-		Parameters: core.DefaultParameters(),
-		Members:    []core.GenesisMember{{ID: alice.String(), SigningKeys: []string{core.EncodeKey(k.Public())}}},
-	}
+	g, alice, k := aliceGenesis()
 	if _, err := app.InitChain(t.Context(), &abcitypes.RequestInitChain{AppStateBytes: g.Canonical()}); err != nil {
 		t.Fatal(err)
 	}
