@@ -28,10 +28,11 @@
 // passes the max sequencing time without an answer, the client sends time proofs (empty
 // batches to itself) so that the sequencer's own time decides expiry.
 //
-// Submissions (Send, resubmissions, time proofs, SubmitSigned) leave through one sender
-// goroutine per Client: a submission made while no call is in flight goes out at once
-// in a plain Send; those made while a call is in flight queue up and go together in the
-// next SendBatch call (at most 256 submissions and about 1 MiB), whose signatures the
-// sequencer verifies as one batch. A member with many concurrent submissions thus pays
-// one round trip and a fraction of a signature check per submission.
+// Submissions (Send, resubmissions, time proofs, SubmitSigned) leave through two sender
+// goroutines per Client: a submission made while a sender is idle goes out at once in a
+// plain Send; those made while both have a call in flight queue up and go together in
+// the next SendBatch call (at most 256 submissions and about 1 MiB), whose signatures
+// the sequencer verifies as one batch. A member with many concurrent submissions thus
+// pays one round trip and a fraction of a signature check per submission, and the
+// sequencer verifies one call's batch while it admits the other's to its mempool.
 package driver
