@@ -203,17 +203,20 @@ func (st step) run(ctx context.Context, s system, payload []byte, next *atomic.U
 	}
 	done := tr.completed() - startDone
 	r.PerSec = float64(done) / time.Since(startAt).Seconds()
+	r.Refused = int(tr.rejected.Load())
 	if done > 0 && !ranOut.Load() {
 		r.CPU = (processCPU() - startCPU) / time.Duration(done)
 	}
 	return r, ranOut.Load(), drain(ctx, tr, "saturation step")
 }
 
-// stepRate is what a saturation step measured: completions/s and the process CPU time
-// per completion (0 when unknown).
+// stepRate is what a saturation step measured: completions/s, the process CPU time per
+// completion (0 when unknown) and the submissions a full mempool refused (offered again
+// under other sequence numbers; the CPU they cost is in CPU).
 type stepRate struct {
-	PerSec float64
-	CPU    time.Duration
+	PerSec  float64
+	CPU     time.Duration
+	Refused int
 }
 
 // processCPU is the CPU time the process has used so far, user and system, all threads.

@@ -100,7 +100,13 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Result, error) {
 				if o.Repeat > 1 {
 					fmt.Fprintf(out, "(run %d/%d) ", rep+1, o.Repeat)
 				}
-				r, err := measure(ctx, out, fmt.Sprintf("%s/%d-%s-%d", dir, i, sys, rep), sys, w, o)
+				runDir := fmt.Sprintf("%s/%d-%s-%d", dir, i, sys, rep)
+				r, err := measure(ctx, out, runDir, sys, w, o)
+				// Each chain's files go as soon as it is measured: gigabytes of earlier
+				// chains written back to disk must not disturb the next measurement.
+				if rmErr := os.RemoveAll(runDir); rmErr != nil && err == nil {
+					err = rmErr
+				}
 				if err != nil {
 					fmt.Fprintln(out)
 					return results, fmt.Errorf("%s %s: %w", sys, w, err)
@@ -185,7 +191,7 @@ func searchSaturation(ctx context.Context, out io.Writer, s system, payload []by
 		if err != nil {
 			return stepRate{}, 0, false, err
 		}
-		fmt.Fprintf(out, "window %d: %.0f/s (%s CPU each)  ", window, r.PerSec, cpuCell(r.CPU))
+		fmt.Fprintf(out, "window %d: %.0f/s (%s CPU each%s)  ", window, r.PerSec, cpuCell(r.CPU), refusedNote(r.Refused))
 		grew, fell := r.PerSec >= 1.1*best.PerSec, r.PerSec < 0.9*best.PerSec
 		if r.PerSec > best.PerSec {
 			best, at = r, window
@@ -253,6 +259,14 @@ func PrintTable(out io.Writer, rs []Result) {
 			fmt.Fprintf(out, "runs: %s %s saturated at %s/s (the row is the median run)\n", r.System, r.Workload, strings.Join(rates, ", "))
 		}
 	}
+}
+
+// refusedNote says how many submissions of a step a full mempool refused, if any.
+func refusedNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d refused by a full mempool", n)
 }
 
 // cpuCell prints a CPU time per submission in microseconds ("-" when unknown).
