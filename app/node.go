@@ -251,12 +251,6 @@ func (n *Node) Submit(ctx context.Context, tx []byte, sub *core.Submission) erro
 	if m == nil {
 		return errors.New("chain not initialized yet")
 	}
-	if sub == nil {
-		var rej *core.SubmissionError
-		if sub, rej = core.DecodeSubmission(tx); rej != nil {
-			return rej
-		}
-	}
 	// Verified here, on the API's goroutine, rather than in CheckTx, which CometBFT runs
 	// one at a time (a batch from SendBatch is already in the signature cache).
 	if err := m.AuthenticateDecoded(sub); err != nil {

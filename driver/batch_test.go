@@ -120,8 +120,10 @@ func collect(t *testing.T, c *driver.Client, n int) <-chan *pb.SequencedEvent {
 	return events
 }
 
-func TestConcurrentSendsAreBatched(t *testing.T) {
-	const n = 200
+// gatedAlice serves an auto-committing backend and connects alice through an
+// interceptor that holds her send calls until calls.open().
+func gatedAlice(t *testing.T) (*apitest.Fixture, *apitest.Backend, *sendCalls, *driver.Client) {
+	t.Helper()
 	fx := fixture(t)
 	b := backend(t, fx, apitest.Config{AutoCommit: true})
 	srv := serve(t, b, nil)
@@ -130,6 +132,12 @@ func TestConcurrentSendsAreBatched(t *testing.T) {
 	if err := a.Connect(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
+	return fx, b, calls, a
+}
+
+func TestConcurrentSendsAreBatched(t *testing.T) {
+	const n = 200
+	fx, b, calls, a := gatedAlice(t)
 	events := collect(t, a, 2*n)
 
 	// Every Send call waits at the gate until all n goroutines have started sending, so
@@ -237,14 +245,7 @@ func TestSubmitSignedBatchedOutcomes(t *testing.T) {
 	// Valid and badly signed submissions queued together: each caller gets the outcome of
 	// its own submission from the shared SendBatch call.
 	const n = 40
-	fx := fixture(t)
-	b := backend(t, fx, apitest.Config{AutoCommit: true})
-	srv := serve(t, b, nil)
-	calls := newSendCalls()
-	a := client(t, fx, alice, withCalls(calls), srv.Addr)
-	if err := a.Connect(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	fx, b, calls, a := gatedAlice(t)
 	var started, finished sync.WaitGroup
 	started.Add(n)
 	finished.Add(n)

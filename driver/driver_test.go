@@ -243,7 +243,9 @@ func TestGapDetected(t *testing.T) {
 	for i := range 3 {
 		sendDirect(t, b, fx, fmt.Sprint(i))
 	}
-	b.DeleteEvent(bobID, 1)
+	if err := b.DeleteEvent(bobID, 1); err != nil {
+		t.Fatal(err)
+	}
 	bc := client(t, fx, bob, nil, srv.Addr)
 	s := subscribe(t, bc, 0)
 	counters(t, []*pb.SequencedEvent{s.next(t)}, 0)
@@ -262,7 +264,9 @@ func TestGapRecoveredFromAnotherEndpoint(t *testing.T) {
 		sendDirect(t, faulty, fx, fmt.Sprint(i))
 		sendDirect(t, good, fx, fmt.Sprint(i))
 	}
-	faulty.DeleteEvent(fx.Member(bob).ID, 1)
+	if err := faulty.DeleteEvent(fx.Member(bob).ID, 1); err != nil {
+		t.Fatal(err)
+	}
 	srvFaulty, srvGood := serve(t, faulty, nil), serve(t, good, nil)
 	bc := client(t, fx, bob, nil, srvFaulty.Addr, srvGood.Addr)
 	s := subscribe(t, bc, 0)

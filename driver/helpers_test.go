@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/app/api/apitest"
 	"github.com/cometsync/cometsync/crypto"
@@ -183,7 +184,12 @@ func sendDirect(t *testing.T, b *apitest.Backend, fx *apitest.Fixture, content s
 	t.Helper()
 	a := fx.Member(alice)
 	req := a.Request("direct-"+content, time.Now().Add(5*time.Minute), []byte(content), fx.Member(bob).ID)
-	if err := b.Submit(t.Context(), a.Sign(req), nil); err != nil {
+	tx := a.Sign(req)
+	sub, rej := core.DecodeSubmission(tx)
+	if rej != nil {
+		t.Fatal(rej)
+	}
+	if err := b.Submit(t.Context(), tx, sub); err != nil {
 		t.Fatal(err)
 	}
 }

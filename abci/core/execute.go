@@ -221,7 +221,7 @@ func (x *execution) writeEvents(member string, next int64) {
 func encodeEventRecord(refs [][]byte) []byte {
 	size := 0
 	for _, r := range refs {
-		size += 1 + uvarintLen(uint64(len(r))) + len(r)
+		size += 1 + binary.MaxVarintLen32 + len(r) // an upper bound: entries are small
 	}
 	buf := make([]byte, 0, size)
 	for _, r := range refs {
@@ -230,15 +230,6 @@ func encodeEventRecord(refs [][]byte) []byte {
 		buf = append(buf, r...)
 	}
 	return buf
-}
-
-func uvarintLen(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
 }
 
 func (x *execution) nextCounter(member string) (int64, error) {
@@ -297,7 +288,7 @@ func (x *execution) writeExpiring(height int64) {
 	}
 	size := 0
 	for _, k := range x.expiring {
-		size += uvarintLen(uint64(len(k))) + len(k)
+		size += binary.MaxVarintLen32 + len(k)
 	}
 	buf := make([]byte, 0, size)
 	for _, k := range x.expiring {

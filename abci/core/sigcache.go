@@ -30,7 +30,9 @@ func newSigCache() *sigCache {
 // sigCacheKey binds the verifying key, the request (by its digest) and the signature.
 // It hashes a fixed-size record on the stack: it runs several times per submission.
 func sigCacheKey(key crypto.SigningPublicKey, s *Submission) [sha256.Size]byte {
-	var buf [4 + 3*(4+sha256.Size) + 4 + 64]byte
+	// purpose, then key, digest and signature each with a 4-byte length (Ed25519 sizes;
+	// a longer signature from the network only makes append allocate).
+	var buf [4 + (4 + 32) + (4 + sha256.Size) + (4 + 64)]byte
 	rec := binary.BigEndian.AppendUint32(buf[:0], uint32(crypto.PurposeSubmissionRequest))
 	for _, field := range [][]byte{key.Key, s.digest[:], s.Signed.Signature} {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(len(field)))

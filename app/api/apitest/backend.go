@@ -178,14 +178,15 @@ func (b *Backend) Mempool() int {
 
 // DeleteEvent removes entry counter of member's stream from the committed state, so that
 // readers see a gap there. It simulates a faulty or pruned node.
-func (b *Backend) DeleteEvent(member string, counter int64) {
+func (b *Backend) DeleteEvent(member string, counter int64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ws, err := core.RemoveEvent(b.state, member, counter)
 	if err != nil {
-		panic(fmt.Sprintf("remove event %d of %s: %v", counter, member, err))
+		return fmt.Errorf("remove event %d of %s: %w", counter, member, err)
 	}
 	b.state.Apply(ws)
+	return nil
 }
 
 // NextCounter returns the counter member's next event will get.
