@@ -109,7 +109,7 @@ func buildEvent(r Reader, batches *BatchCache, counter int64, ref *pb.EventRef) 
 	if err != nil {
 		return nil, err
 	}
-	ev.Batch = &pb.Batch{}
+	ev.Sender, ev.Batch = b.Sender, &pb.Batch{}
 	for _, i := range ref.EnvelopeIndexes {
 		if b.Batch == nil || int(i) >= len(b.Batch.Envelopes) {
 			return nil, fmt.Errorf("stored event %d names envelope %d of a batch without it", counter, i)
