@@ -15,6 +15,17 @@ var ErrNoEncryptionKey = errors.New("recipient has no encryption key")
 // ErrNotARecipient is returned when a payload carries no seed for the member opening it.
 var ErrNotARecipient = errors.New("payload has no seed for this member")
 
+// ErrInvalidEncryption: a payload addressed to this member does not open with its key.
+var ErrInvalidEncryption = errors.New("invalid encryption")
+
+// ErrInvalidEncryptionFor: a payload's seed for another recipient is missing, duplicated,
+// sealed to a key that recipient does not have, or not the seed the payload is encrypted
+// under (SeedMismatchError names the recipient).
+var ErrInvalidEncryptionFor = errors.New("invalid_encryption_for")
+
+// ErrDuplicateReader is returned when a payload is to be sealed to the same member twice.
+var ErrDuplicateReader = errors.New("reader listed twice")
+
 // EncryptionKeys gives the encryption key in force for a member (from its
 // OwnerToKeyMapping in the topology snapshot the submitter computed recipients with).
 type EncryptionKeys interface {
@@ -68,48 +79,82 @@ func seedInfo(kind pb.EncryptedPayload_Kind, bound Hash) []byte {
 
 // Seal encrypts plaintext under a fresh seed bound to (kind, bound), seals the seed to
 // each reader's encryption key and returns the envelope for recipients: how responses
-// and verdicts travel (to the mediator group, to the informee participants).
+// and verdicts travel (to the mediator group, to the informee participants). readers must
+// be distinct (ErrDuplicateReader); each reader can check the others' seeds (VerifySeeds).
 func Seal(kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, readers []string, keys EncryptionKeys, recipients []*seqpb.Recipient) (*seqpb.Envelope, error) {
 	return sealEnvelope(kind, bound, plaintext, readers, keys, recipients)
 }
 
 // sealEnvelope encrypts plaintext under a fresh view seed and seals the seed to each of
-// readers; the envelope goes to recipients.
+// readers (distinct members) deterministically (sealSeed), so that every reader can check
+// what the others received (VerifySeeds); the envelope goes to recipients.
 func sealEnvelope(kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, readers []string, keys EncryptionKeys, recipients []*seqpb.Recipient) (*seqpb.Envelope, error) {
 	seed, err := crypto.NewViewSeed()
 	if err != nil {
 		return nil, err
 	}
+	p, err := sealPayload(seed, kind, bound, plaintext, readers, keys)
+	if err != nil {
+		return nil, err
+	}
+	return &seqpb.Envelope{Recipients: recipients, Content: WrapEncrypted(p)}, nil
+}
+
+// sealPayload encrypts plaintext under seed and seals seed to each reader's key.
+func sealPayload(seed crypto.ViewSeed, kind pb.EncryptedPayload_Kind, bound Hash, plaintext []byte, readers []string, keys EncryptionKeys) (*pb.EncryptedPayload, error) {
 	ct, err := crypto.EncryptView(seed, payloadInfo(kind, bound), plaintext)
 	if err != nil {
 		return nil, err
 	}
 	p := &pb.EncryptedPayload{Kind: kind, BoundHash: bound[:], Ciphertext: ct}
+	seen := make(map[string]bool, len(readers))
 	for _, r := range readers {
-		pub, ok := keys.EncryptionKey(r)
-		if !ok {
-			return nil, fmt.Errorf("%w: %s", ErrNoEncryptionKey, r)
+		if seen[r] {
+			return nil, fmt.Errorf("%w: %s", ErrDuplicateReader, r)
 		}
-		sealed, err := crypto.Seal(pub, seedInfo(kind, bound), seed[:])
+		seen[r] = true
+		s, err := sealSeedFor(seed, kind, bound, r, keys)
 		if err != nil {
-			return nil, fmt.Errorf("seal seed to %s: %w", r, err)
+			return nil, err
 		}
-		p.Seeds = append(p.Seeds, &pb.SealedSeed{Recipient: r, KeyFingerprint: string(pub.Fingerprint()), Sealed: sealed})
+		p.Seeds = append(p.Seeds, s)
 	}
-	return &seqpb.Envelope{Recipients: recipients, Content: WrapEncrypted(p)}, nil
+	return p, nil
 }
 
-// Opened is a decrypted payload.
+// sealSeedFor seals seed to reader's encryption key in keys.
+func sealSeedFor(seed crypto.ViewSeed, kind pb.EncryptedPayload_Kind, bound Hash, reader string, keys EncryptionKeys) (*pb.SealedSeed, error) {
+	pub, ok := keys.EncryptionKey(reader)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoEncryptionKey, reader)
+	}
+	fp := pub.Fingerprint()
+	sealed, err := sealSeed(seed, kind, bound, reader, pub, fp)
+	if err != nil {
+		return nil, fmt.Errorf("seal seed to %s: %w", reader, err)
+	}
+	return &pb.SealedSeed{Recipient: reader, KeyFingerprint: string(fp), Sealed: sealed}, nil
+}
+
+// Opened is a decrypted payload, with what a recipient needs to check the seeds sealed to
+// the other recipients (VerifySeeds).
 type Opened struct {
 	Kind      pb.EncryptedPayload_Kind
 	BoundHash Hash
 	Plaintext []byte
+	// Seed is the view seed the payload is encrypted under.
+	Seed crypto.ViewSeed
+	// Payload is the decoded encrypted payload, sealed seeds included.
+	Payload *pb.EncryptedPayload
 }
 
 // OpenPayload decrypts an encrypted envelope's content (a ProtocolMessage holding an
 // EncryptedPayload) as member, with the private key whose public fingerprint the sealed
 // seed names (key returns it; a member keeps its superseded keys so that history still
-// decrypts).
+// decrypts). A payload with no seed for member fails with ErrNotARecipient; one whose
+// seed for member names a key member does not hold, does not open, or opens to a seed
+// the ciphertext does not decrypt under fails with an error that is both
+// ErrInvalidEncryption and crypto.ErrDecryption.
 func OpenPayload(content []byte, member string, key func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)) (*Opened, error) {
 	msg, err := DecodeMessage(content)
 	if err != nil {
@@ -130,17 +175,23 @@ func OpenPayload(content []byte, member string, key func(crypto.Fingerprint) (cr
 		}
 		priv, ok := key(crypto.Fingerprint(s.KeyFingerprint))
 		if !ok {
-			return nil, fmt.Errorf("%w: seed sealed to key %s, which %s does not hold", crypto.ErrDecryption, s.KeyFingerprint, member)
+			return nil, invalidEncryption(crypto.ErrDecryption, "seed sealed to key %s, which %s does not hold", s.KeyFingerprint, member)
 		}
 		raw, err := crypto.Open(priv, seedInfo(p.Kind, bound), s.Sealed)
 		if err != nil || len(raw) != len(crypto.ViewSeed{}) {
-			return nil, fmt.Errorf("%w: seed for %s", crypto.ErrDecryption, member)
+			return nil, invalidEncryption(crypto.ErrDecryption, "seed for %s", member)
 		}
-		pt, err := crypto.DecryptView(crypto.ViewSeed(raw), payloadInfo(p.Kind, bound), p.Ciphertext)
+		seed := crypto.ViewSeed(raw)
+		pt, err := crypto.DecryptView(seed, payloadInfo(p.Kind, bound), p.Ciphertext)
 		if err != nil {
-			return nil, err
+			return nil, invalidEncryption(err, "payload for %s under its seed", member)
 		}
-		return &Opened{Kind: p.Kind, BoundHash: bound, Plaintext: pt}, nil
+		return &Opened{Kind: p.Kind, BoundHash: bound, Plaintext: pt, Seed: seed, Payload: p}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrNotARecipient, member)
+}
+
+// invalidEncryption wraps ErrInvalidEncryption and cause (a crypto.ErrDecryption).
+func invalidEncryption(cause error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrInvalidEncryption, cause, fmt.Sprintf(format, args...))
 }
