@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -43,16 +44,12 @@ func (a authService) Authenticate(_ context.Context, req *pb.AuthenticateRequest
 	if err := a.s.challenges.consume(req.Nonce, req.Member, now); err != nil {
 		return nil, status.Errorf(codes.Unauthenticated, "challenge of %s: %v", req.Member, err)
 	}
-	key, ok := a.s.backend.Machine().Membership().SigningKey(req.Member, crypto.Fingerprint(req.KeyFingerprint))
-	if !ok {
-		return nil, status.Errorf(codes.Unauthenticated, "key %q is not a current signing key of %s", req.KeyFingerprint, req.Member)
-	}
-	if err := key.VerifyHash(AuthenticationHash(req.Nonce, a.s.backend.SynchronizerID()), req.Signature); err != nil {
-		return nil, status.Errorf(codes.Unauthenticated, "authentication of %s: %v", req.Member, err)
-	}
-	tok, exp, err := a.s.tokens.issue(req.Member, now)
+	fp := crypto.Fingerprint(req.KeyFingerprint)
+	tok, exp, err := a.s.issueToken(req.Member, fp, func(key crypto.SigningPublicKey) error {
+		return key.VerifyHash(AuthenticationHash(req.Nonce, a.s.backend.SynchronizerID()), req.Signature)
+	}, now)
 	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
+		return nil, err
 	}
 	a.s.logger.Debug("member authenticated", "member", req.Member, "key", crypto.Fingerprint(req.KeyFingerprint).Short(), "expires", exp)
 	return &pb.AuthenticateResponse{Token: tok, ExpiresAtMicros: exp.UnixMicro()}, nil
@@ -77,4 +74,26 @@ func (s *Server) memberKeys(member string) ([]crypto.Fingerprint, error) {
 		return nil, status.Errorf(codes.PermissionDenied, "%s has no current signing key", member)
 	}
 	return fps, nil
+}
+
+// issueToken checks that fp is a current signing key of member (at the head of the
+// committed topology), that verify accepts it, and issues a token recording fp. It holds
+// the revocations' lock, so a membership change is either applied before (and the key
+// is no longer current) or after (and revokes the new token).
+func (s *Server) issueToken(member string, fp crypto.Fingerprint, verify func(crypto.SigningPublicKey) error, now time.Time) (string, time.Time, error) {
+	s.rev.mu.Lock()
+	defer s.rev.mu.Unlock()
+	s.refreshLocked()
+	key, ok := s.backend.Machine().Membership().SigningKey(member, fp)
+	if !ok {
+		return "", time.Time{}, status.Errorf(codes.Unauthenticated, "key %q is not a current signing key of %s", fp, member)
+	}
+	if err := verify(key); err != nil {
+		return "", time.Time{}, status.Errorf(codes.Unauthenticated, "authentication of %s: %v", member, err)
+	}
+	tok, exp, err := s.tokens.issue(member, fp, now)
+	if err != nil {
+		return "", time.Time{}, status.Error(codes.Internal, err.Error())
+	}
+	return tok, exp, nil
 }

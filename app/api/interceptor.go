@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -30,7 +31,9 @@ func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 const sendMethod = protectedPrefix + "Send"
 
 // StreamInterceptor authenticates streaming SequencerService calls; other services pass.
-// The token is checked when the stream opens; an open stream outlives its token.
+// The token is checked when the stream opens; an open stream outlives the token's expiry
+// but not a membership change that takes out its member or the key the token was issued
+// against: the server cuts it when the change takes effect (see revocations).
 func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if !strings.HasPrefix(info.FullMethod, protectedPrefix) {
 		return handler(srv, ss)
@@ -50,10 +53,13 @@ func (s *Server) authenticateCall(ctx context.Context) (context.Context, error) 
 	if member == "" {
 		return nil, status.Errorf(codes.Unauthenticated, "missing %q metadata", MetadataMember)
 	}
-	if err := s.tokens.check(token, member, s.cfg.now()); err != nil {
-		return nil, status.Error(codes.Unauthenticated, err.Error())
+	s.refresh() // revokes the tokens of the membership changes that took effect
+	key, err := s.tokens.check(token, member, s.cfg.now())
+	if err != nil {
+		return nil, tokenStatus(err)
 	}
-	return context.WithValue(ctx, memberKey{}, member), nil
+	ctx = context.WithValue(ctx, memberKey{}, member)
+	return context.WithValue(ctx, credentialsKey{}, authCredentials{member: member, key: key, token: token}), nil
 }
 
 type authedStream struct {
@@ -62,3 +68,13 @@ type authedStream struct {
 }
 
 func (a *authedStream) Context() context.Context { return a.ctx }
+
+// tokenStatus is the Unauthenticated status of a refused token; a revoked one names the
+// membership change.
+func tokenStatus(err error) error {
+	var revoked *RevokedError
+	if errors.As(err, &revoked) {
+		return status.Errorf(codes.Unauthenticated, "token revoked: %v", revoked)
+	}
+	return status.Error(codes.Unauthenticated, err.Error())
+}

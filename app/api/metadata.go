@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/cometsync/cometsync/crypto"
 )
 
 // gRPC metadata carrying the credentials of SequencerService calls.
@@ -38,6 +40,22 @@ func credentials(ctx context.Context) (member, token string) {
 }
 
 type memberKey struct{}
+
+// credentialsKey holds the authCredentials of an authenticated SequencerService call.
+type credentialsKey struct{}
+
+// authCredentials is what a call was authenticated with: the member, the signing key its
+// token was issued against and the token.
+type authCredentials struct {
+	member string
+	key    crypto.Fingerprint
+	token  string
+}
+
+func callCredentials(ctx context.Context) (authCredentials, bool) {
+	c, ok := ctx.Value(credentialsKey{}).(authCredentials)
+	return c, ok
+}
 
 // AuthenticatedMember returns the member a SequencerService call was authenticated as.
 func AuthenticatedMember(ctx context.Context) (string, bool) {

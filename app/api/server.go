@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,9 +31,10 @@ type Server struct {
 	acks       *ackStore
 	health     *health.Server
 	batches    *core.BatchCache // decoded batches shared by the subscriptions
+	rev        revocations      // membership changes on sequencer time; locked before mu
 
 	mu     sync.Mutex
-	subs   map[int64]context.CancelCauseFunc
+	subs   map[int64]*subscription
 	nextID int64
 	closed bool
 }
@@ -74,7 +74,7 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 		acks:       newAckStore(),
 		health:     health.NewServer(),
 		batches:    batches,
-		subs:       make(map[int64]context.CancelCauseFunc),
+		subs:       make(map[int64]*subscription),
 	}, nil
 }
 
@@ -124,8 +124,8 @@ func (s *Server) Close() {
 func (s *Server) CloseSubscriptions(cause error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, cancel := range s.subs {
-		cancel(cause)
+	for id, sub := range s.subs {
+		sub.cancel(cause)
 		delete(s.subs, id)
 	}
 }

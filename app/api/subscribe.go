@@ -8,56 +8,86 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
 // Subscribe streams the caller's own events from req.FromCounter and then follows new
-// commits until the client goes away or the server closes the subscription.
+// commits until the client goes away, the server closes the subscription, or a
+// membership change takes the caller, or the key its token was issued against, out of
+// the topology. Such a cut happens at the change's effective time on sequencer time:
+// the stream delivers every event sequenced up to that time, then ends with
+// PermissionDenied (member removed) or Unauthenticated (key revoked or rotated), the
+// reason naming the change (see RevokedError).
 func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream pb.SequencerService_SubscribeServer) error {
 	s := q.s
-	member, _ := AuthenticatedMember(stream.Context())
+	cred, _ := callCredentials(stream.Context())
+	member := cred.member
 	if req.Member != member {
 		return status.Errorf(codes.PermissionDenied, "member %s may not subscribe to %s's stream", member, req.Member)
 	}
 	if req.FromCounter < 0 {
 		return status.Errorf(codes.InvalidArgument, "from_counter %d is negative", req.FromCounter)
 	}
-	ctx, done, err := s.openSubscription(stream.Context())
+	ctx, sub, done, err := s.openSubscription(stream.Context(), cred)
 	if err != nil {
 		return err
 	}
 	defer done()
 	perResponse := s.eventsPerResponse(req.GetMaxEventsPerResponse())
 	s.logger.Debug("subscription opened", "member", member, "from", req.FromCounter, "per_response", perResponse)
-	err = s.follow(ctx, stream, member, req.FromCounter, perResponse)
+	err = s.follow(ctx, stream, sub, req.FromCounter, perResponse)
 	if cause := context.Cause(ctx); cause != nil && stream.Context().Err() == nil {
 		return status.Errorf(codes.Unavailable, "subscription closed: %v", cause)
 	}
 	return err
 }
 
-// openSubscription registers a subscription that CloseSubscriptions can cancel.
-func (s *Server) openSubscription(parent context.Context) (context.Context, func(), error) {
+// subscription is an open Subscribe stream: whom it serves, with which key's token, and
+// the membership change that cuts it, if any (set once, under Server.mu).
+type subscription struct {
+	member string
+	key    crypto.Fingerprint
+	cancel context.CancelCauseFunc
+	cut    *RevokedError
+	cutCh  chan struct{} // closed when cut is set
+}
+
+// openSubscription registers a subscription that CloseSubscriptions can cancel and that
+// membership changes can cut. The token is checked again under the lock that cuts take,
+// so a change applied since the interceptor's check is not missed.
+func (s *Server) openSubscription(parent context.Context, cred authCredentials) (context.Context, *subscription, func(), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, nil, status.Error(codes.Unavailable, ErrServerClosed.Error())
+		return nil, nil, nil, status.Error(codes.Unavailable, ErrServerClosed.Error())
 	}
 	if len(s.subs) >= s.cfg.MaxSubscribers {
-		return nil, nil, status.Errorf(codes.ResourceExhausted, "%d subscriptions open, max_subscribers is %d", len(s.subs), s.cfg.MaxSubscribers)
+		return nil, nil, nil, status.Errorf(codes.ResourceExhausted, "%d subscriptions open, max_subscribers is %d", len(s.subs), s.cfg.MaxSubscribers)
+	}
+	if _, err := s.tokens.check(cred.token, cred.member, s.cfg.now()); err != nil {
+		return nil, nil, nil, tokenStatus(err)
 	}
 	ctx, cancel := context.WithCancelCause(parent)
+	sub := &subscription{member: cred.member, key: cred.key, cancel: cancel, cutCh: make(chan struct{})}
 	id := s.nextID
 	s.nextID++
-	s.subs[id] = cancel
+	s.subs[id] = sub
 	s.metrics.SubscribersChanged(1)
-	return ctx, func() {
+	return ctx, sub, func() {
 		s.mu.Lock()
 		delete(s.subs, id)
 		s.mu.Unlock()
 		cancel(nil)
 		s.metrics.SubscribersChanged(-1)
 	}, nil
+}
+
+// cutOf returns the membership change that cuts sub, nil when none has.
+func (s *Server) cutOf(sub *subscription) *RevokedError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sub.cut
 }
 
 // maxResponseBytes is the size up to which events are packed into one SubscribeResponse,
@@ -77,25 +107,37 @@ func (s *Server) eventsPerResponse(requested uint32) int {
 // follow sends everything committed from counter next on, perResponse events per
 // response (see eventsPerResponse), then waits for the next commit. The notify channel
 // is taken before reading so that a commit between the read and the wait is never
-// missed.
-func (s *Server) follow(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64, perResponse int) error {
+// missed. It sends only the events sequenced up to the time refresh has checked the
+// membership changes for, so no event past a cut's effective time goes out before the
+// cut is known; once cut, it sends the events up to the effective time and ends.
+func (s *Server) follow(ctx context.Context, stream pb.SequencerService_SubscribeServer, sub *subscription, next int64, perResponse int) error {
 	for {
 		notify := s.backend.CommitNotify()
+		limit := s.refresh()
+		cut := s.cutOf(sub)
+		if cut != nil {
+			limit = cut.EffectiveMicros
+		}
 		var err error
-		if next, err = s.sendAvailable(ctx, stream, member, next, perResponse); err != nil {
+		if next, err = s.sendAvailable(ctx, stream, sub.member, next, perResponse, limit); err != nil {
 			return err
+		}
+		if cut != nil {
+			s.logger.Info("subscription cut by a membership change", "member", sub.member, "next", next, "reason", cut)
+			return cut.streamStatus()
 		}
 		select {
 		case <-notify:
+		case <-sub.cutCh:
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
 }
 
-// sendAvailable sends the committed events from next on, batch by batch, and returns the
-// counter after the last one sent.
-func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64, perResponse int) (int64, error) {
+// sendAvailable sends the committed events from next on that were sequenced up to limit,
+// batch by batch, and returns the counter after the last one sent.
+func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64, perResponse int, limit int64) (int64, error) {
 	for {
 		if ctx.Err() != nil {
 			return next, status.FromContextError(ctx.Err()).Err()
@@ -105,6 +147,10 @@ func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_S
 			s.logger.Error("read events", "member", member, "from", next, "err", err)
 			return next, status.Errorf(codes.Unavailable, "read events of %s from %d: %v", member, next, err)
 		}
+		more := len(evs) == s.cfg.SubscribeBatch
+		if n := sequencedUpTo(evs, limit); n < len(evs) {
+			evs, more = evs[:n], false
+		}
 		sent, err := sendEvents(stream, evs, perResponse)
 		if sent > 0 {
 			next = evs[sent-1].Counter + 1
@@ -113,10 +159,21 @@ func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_S
 			return next, err
 		}
 		s.metrics.EventsDelivered(len(evs))
-		if len(evs) < s.cfg.SubscribeBatch {
+		if !more {
 			return next, nil
 		}
 	}
+}
+
+// sequencedUpTo returns how many of evs (in counter order, so in timestamp order) were
+// sequenced at or before limit.
+func sequencedUpTo(evs []*pb.SequencedEvent, limit int64) int {
+	for i, ev := range evs {
+		if ev.TimestampMicros > limit {
+			return i
+		}
+	}
+	return len(evs)
 }
 
 // sendEvents sends evs in counter order: each in its own response's event field when
