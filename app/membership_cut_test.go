@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
@@ -100,7 +102,12 @@ func wantStatus(t *testing.T, what string, err error, code codes.Code, reason st
 
 func removeEnvelope(t *testing.T, m *topopb.TopologyMapping, serial uint64, keys ...crypto.SigningPrivateKey) *pb.Envelope {
 	t.Helper()
-	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REMOVE, serial, m)
+	return mappingEnvelope(t, topopb.Operation_OPERATION_REMOVE, serial, m, keys...)
+}
+
+func mappingEnvelope(t *testing.T, op topopb.Operation, serial uint64, m *topopb.TopologyMapping, keys ...crypto.SigningPrivateKey) *pb.Envelope {
+	t.Helper()
+	tx, err := topology.NewTransaction(op, serial, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +295,86 @@ func TestRemovalCutsStreamsOnEveryNodeAlike(t *testing.T) {
 	sameEvents(t, "dave's last events on node 1 vs node 0", evs1, evs0)
 	if len(evs0) != 1 || evs0[0].Counter != last.Counter+1 || !isTopology(evs0[0]) {
 		t.Fatalf("dave's stream did not end with its removal at counter %d (%d events after hello-2)", last.Counter+1, len(evs0))
+	}
+}
+
+// TestRotationCutsAtEffectiveTimeAfterDelay: with a topology change delay, a rotation
+// sequenced at s takes effect at s+delay. The old key's stream delivers exactly the
+// events sequenced up to the effective time (bob keeps sending until one is sequenced
+// after it) and ends; the new key's stream continues with the first event after it.
+func TestRotationCutsAtEffectiveTimeAfterDelay(t *testing.T) {
+	const delay = 500 * time.Millisecond
+	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	alice, bob := net.Member("alice"), net.Member("bob")
+	c := dialRaw(t, net.APIAddress(0))
+	actx, bctx := c.login(t, alice), c.login(t, bob)
+	setChangeDelay(t, c, actx, net, alice, delay) // in force at once: the genesis delay is 0
+	as := c.stream(t, actx, alice.ID, 1)
+
+	newKey, _ := crypto.GenerateSigningKey(nil)
+	am, _ := crypto.ParseMember(alice.ID)
+	rotate := signedBatch(t, alice.ID, alice.Key, "rotate",
+		topoEnvelope(t, topology.NewRootCertificate(alice.Key.Public()), alice.Key),
+		topoEnvelope(t, topology.NewOwnerToKeyMapping(am, []crypto.SigningPublicKey{newKey.Public()}), alice.Key, newKey))
+	if _, err := c.seq.Send(actx, &pb.SendRequest{Submission: rotate}); err != nil {
+		t.Fatalf("rotation: %v", err)
+	}
+	receipt := as.next(t)
+	effective := receipt.TimestampMicros + delay.Microseconds()
+	old := []*pb.SequencedEvent{receipt}
+	var cut error
+	for i := 0; cut == nil; i++ {
+		sendN(t, c, bctx, bob, fmt.Sprintf("msg%d", i), 1, alice.ID)
+		select {
+		case ev := <-as.events:
+			old = append(old, ev)
+		case cut = <-as.end:
+		case <-time.After(30 * time.Second):
+			t.Fatal("alice's old stream neither delivered nor ended within 30s")
+		}
+	}
+	for len(as.events) > 0 {
+		old = append(old, <-as.events)
+	}
+	wantStatus(t, "alice's old stream", cut, codes.Unauthenticated,
+		"signing key "+string(alice.Key.Fingerprint())+" of "+alice.ID+" was revoked or rotated at "+time.UnixMicro(effective).UTC().Format(time.RFC3339Nano))
+	for i, ev := range old {
+		if ev.Counter != int64(1+i) || ev.TimestampMicros > effective {
+			t.Fatalf("old stream's event %d: %s, want counter %d at or before %d", i, describe(ev), 1+i, effective)
+		}
+	}
+	if len(old) < 2 {
+		t.Logf("no message of bob's was sequenced within the delay")
+	}
+	next := int64(1 + len(old))
+	ns := c.stream(t, c.login(t, testnet.Member{ID: alice.ID, Key: newKey}), alice.ID, next)
+	if ev := ns.next(t); ev.Counter != next || ev.TimestampMicros <= effective {
+		t.Fatalf("new stream starts with %s, want counter %d after %d", describe(ev), next, effective)
+	}
+}
+
+// setChangeDelay has the synchronizer owner set the topology change delay on-chain and
+// waits until sender has seen it (its event 0).
+func setChangeDelay(t *testing.T, c *rawClient, ctx context.Context, net *testnet.Network, sender testnet.Member, delay time.Duration) {
+	t.Helper()
+	syncKey, err := net.SynchronizerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := crypto.ParseUID(net.SynchronizerID)
+	m := topology.NewSynchronizerParameters(uid, &topopb.SynchronizerParameters{
+		TopologyChangeDelayMicros:     delay.Microseconds(),
+		DecisionTimeoutMicros:         topology.DefaultDecisionTimeout.Microseconds(),
+		LedgerTimeToleranceMicros:     topology.DefaultLedgerTimeTolerance.Microseconds(),
+		MediatorReactionTimeoutMicros: topology.DefaultMediatorReactionTimeout.Microseconds(),
+		MaxRequestSize:                core.DefaultParameters().MaxRequestSize,
+		OnboardingPolicy:              topopb.OnboardingPolicy_ONBOARDING_POLICY_OPEN,
+	})
+	tx := signedBatch(t, sender.ID, sender.Key, "change-delay", mappingEnvelope(t, topopb.Operation_OPERATION_REPLACE, 2, m, syncKey))
+	if _, err := c.seq.Send(ctx, &pb.SendRequest{Submission: tx}); err != nil {
+		t.Fatalf("change delay: %v", err)
+	}
+	if ev := c.readEvents(t, ctx, sender.ID, 0, 1)[0]; !isTopology(ev) {
+		t.Fatalf("%s's event 0 is not the parameters change: %s", sender.ID, describe(ev))
 	}
 }

@@ -23,6 +23,19 @@
 // ServerOptions reject calls to SequencerService without a valid, unexpired token of the
 // named member with codes.Unauthenticated.
 //
+// Membership changes cut streams and tokens on sequencer time. A token records the
+// signing key it was issued against. An open Subscribe stream outlives its token's
+// expiry, but when a topology change that removes the member (core.Membership.IsMember
+// no longer holds) or takes that key from it (rotation, revocation) takes effect, the
+// server revokes the tokens concerned and cuts the streams concerned: a stream delivers
+// every event sequenced up to the change's effective time, then ends with
+// PermissionDenied (member removed) or Unauthenticated (key revoked: authenticate again
+// with a current key and resubscribe from the next counter); later calls with a revoked
+// token get Unauthenticated "token revoked: <reason>" (see RevokedError). The server
+// learns of the change from the committed state only (revocations: the membership in
+// force after the last committed event, re-derived only when the topology state
+// changed), so every node cuts after the same event, whatever its clock or its lag.
+//
 // Refusals of a submission by the sequencer core (*core.SubmissionError) come back as gRPC
 // statuses whose details carry an errdetails.ErrorInfo with Domain core.Codespace and
 // Reason the core.Code name; SubmissionCode recovers the code on the client side.
