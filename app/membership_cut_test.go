@@ -13,6 +13,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/testnet"
@@ -376,5 +377,36 @@ func setChangeDelay(t *testing.T, c *rawClient, ctx context.Context, net *testne
 	}
 	if ev := c.readEvents(t, ctx, sender.ID, 0, 1)[0]; !isTopology(ev) {
 		t.Fatalf("%s's event 0 is not the parameters change: %s", sender.ID, describe(ev))
+	}
+}
+
+// TestDriverStopsForRemovedMember: the driver's Subscribe ends with the PermissionDenied
+// of the cut (it does not retry) once its member is removed.
+func TestDriverStopsForRemovedMember(t *testing.T) {
+	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice")})
+	alice := net.Member("alice")
+	c := dialRaw(t, net.APIAddress(0))
+	actx := c.login(t, alice)
+	dave := onboard(t, c)
+	c.readEvents(t, actx, alice.ID, 0, 1)
+	cfg := driver.DefaultConfig()
+	cfg.Endpoints, cfg.Member, cfg.SigningKey = []string{net.APIAddress(0)}, dave.ID, dave.Key
+	dc, err := driver.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	seen := make(chan *pb.SequencedEvent, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- dc.Subscribe(t.Context(), 0, func(_ context.Context, ev *pb.SequencedEvent) error { seen <- ev; return nil })
+	}()
+	<-seen // the receipt of its registration: the subscription is open
+	removeMember(t, c, actx, alice, dave)
+	select {
+	case err := <-done:
+		wantStatus(t, "driver subscription of the removed member", err, codes.PermissionDenied, "member "+dave.ID+" was removed from the topology at ")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the driver's subscription did not end within 30s")
 	}
 }
