@@ -3,8 +3,11 @@ package app
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -137,7 +140,7 @@ func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember, 
 		Members:         members,
 	}
 	params := genesisParameters(uid, g, policy)
-	for _, m := range []*topopb.TopologyMapping{topology.NewRootCertificate(k.Public()), params} {
+	for _, m := range append([]*topopb.TopologyMapping{topology.NewRootCertificate(k.Public()), params}, genesisMediatorGroups(uid, members)...) {
 		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, m)
 		if err != nil {
 			return nil, err
@@ -177,6 +180,9 @@ func NewConsortiumGenesis(name string, owners []crypto.SigningPrivateKey, thresh
 	}
 	txs, signers = append(txs, topology.NewDecentralizedNamespace(ns, threshold, fps...)), append(signers, owners)
 	txs, signers = append(txs, genesisParameters(uid, g, policy)), append(signers, owners)
+	for _, mg := range genesisMediatorGroups(uid, members) {
+		txs, signers = append(txs, mg), append(signers, owners)
+	}
 	for i, m := range txs {
 		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 1, m)
 		if err != nil {
@@ -187,13 +193,34 @@ func NewConsortiumGenesis(name string, owners []crypto.SigningPrivateKey, thresh
 	return g, g.Validate()
 }
 
+// genesisMediatorGroups defines, on-chain, each mediator group the genesis members form
+// (threshold 1): the participants accept verdicts only from the active mediators of a
+// request's group as the topology states it, so the groups must be there from the start.
+func genesisMediatorGroups(uid crypto.UID, members []core.GenesisMember) []*topopb.TopologyMapping {
+	groups := map[uint32][]crypto.Member{}
+	for _, gm := range members {
+		m, err := crypto.ParseMember(gm.ID)
+		if err == nil && m.Kind == crypto.KindMediator {
+			groups[gm.MediatorGroup] = append(groups[gm.MediatorGroup], m)
+		}
+	}
+	var out []*topopb.TopologyMapping
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
+		ms := groups[g]
+		slices.SortFunc(ms, func(a, b crypto.Member) int { return strings.Compare(a.String(), b.String()) })
+		out = append(out, topology.NewMediatorState(uid, g, 1, ms))
+	}
+	return out
+}
+
 func genesisParameters(uid crypto.UID, g *core.Genesis, policy topopb.OnboardingPolicy) *topopb.TopologyMapping {
 	return topology.NewSynchronizerParameters(uid, &topopb.SynchronizerParameters{
-		TopologyChangeDelayMicros: g.Parameters.TopologyChangeDelayMicros,
-		DecisionTimeoutMicros:     30_000_000,
-		LedgerTimeToleranceMicros: 60_000_000,
-		MaxRequestSize:            g.Parameters.MaxRequestSize,
-		OnboardingPolicy:          policy,
+		TopologyChangeDelayMicros:     g.Parameters.TopologyChangeDelayMicros,
+		DecisionTimeoutMicros:         topology.DefaultDecisionTimeout.Microseconds(),
+		LedgerTimeToleranceMicros:     topology.DefaultLedgerTimeTolerance.Microseconds(),
+		MediatorReactionTimeoutMicros: topology.DefaultMediatorReactionTimeout.Microseconds(),
+		MaxRequestSize:                g.Parameters.MaxRequestSize,
+		OnboardingPolicy:              policy,
 	})
 }
 

@@ -22,6 +22,10 @@ type SendOptions struct {
 	MessageID string
 	// TTL overrides Config.SendTTL.
 	TTL time.Duration
+	// MaxSequencingTime, when set, is the max sequencing time itself (sequencer time);
+	// it overrides TTL. A mediator sends its verdict with the request's deadline, so that
+	// a verdict the participants would no longer count is not sequenced at all.
+	MaxSequencingTime time.Time
 	// TopologyTimestampMicros is the topology snapshot time the recipients were computed at.
 	TopologyTimestampMicros int64
 }
@@ -54,7 +58,11 @@ func (c *Client) send(ctx context.Context, batch *pb.Batch, opts SendOptions, ti
 	if ttl <= 0 {
 		ttl = c.cfg.SendTTL
 	}
-	h := newHandle(msgID, time.Now().Add(ttl))
+	maxSeq := time.Now().Add(ttl)
+	if !opts.MaxSequencingTime.IsZero() {
+		maxSeq = opts.MaxSequencingTime
+	}
+	h := newHandle(msgID, maxSeq)
 	h.timeProof = timeProof
 	tx, err := c.sign(&pb.SubmissionRequest{
 		Sender: c.cfg.Member, MessageId: msgID, Batch: batch,

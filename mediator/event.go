@@ -15,6 +15,10 @@ type Event interface {
 type RequestEvent struct {
 	// TS is the sequencing timestamp; it becomes the request id.
 	TS int64
+	// Sender is the member that sent the batch, as the sequencer authenticated it; it
+	// must be the submitting participant of the request's metadata. Empty skips the
+	// check (tests of the aggregation alone).
+	Sender string
 	// InformeeTree is a serialized mediatorpb.InformeeTree.
 	InformeeTree []byte
 	// RootHashMessages are the batch's root hash messages addressed to the mediator.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
@@ -17,12 +16,14 @@ import (
 // HomeConfig is a mediator's configuration (HOME/mediator.toml). The mediator keeps
 // no database: it rebuilds its state from its stream at every start.
 type HomeConfig struct {
-	Member          string        `mapstructure:"member"`
-	Sequencers      []string      `mapstructure:"sequencers"`
-	SynchronizerID  string        `mapstructure:"synchronizer_id"`
-	KeyStore        string        `mapstructure:"keystore"`
-	DecisionTimeout time.Duration `mapstructure:"decision_timeout"`
-	LogLevel        string        `mapstructure:"log_level"`
+	Member         string   `mapstructure:"member"`
+	Sequencers     []string `mapstructure:"sequencers"`
+	SynchronizerID string   `mapstructure:"synchronizer_id"`
+	KeyStore       string   `mapstructure:"keystore"`
+	// RetiredDecisionTimeout is a setting of earlier versions: the decision timeout is
+	// the on-chain synchronizer parameter. A file that still sets it is refused.
+	RetiredDecisionTimeout string `mapstructure:"decision_timeout"`
+	LogLevel               string `mapstructure:"log_level"`
 }
 
 // HomeConfigFile is the configuration's name in the home directory.
@@ -30,7 +31,7 @@ const HomeConfigFile = "mediator.toml"
 
 // DefaultHomeConfig returns the configuration init writes, before the member is known.
 func DefaultHomeConfig() HomeConfig {
-	return HomeConfig{KeyStore: "keys", DecisionTimeout: 30 * time.Second, LogLevel: "info"}
+	return HomeConfig{KeyStore: "keys", LogLevel: "info"}
 }
 
 // Validate names the first bad field.
@@ -42,8 +43,9 @@ func (c HomeConfig) Validate() error {
 		return err
 	}
 	switch {
-	case c.DecisionTimeout <= 0:
-		return errors.New("decision_timeout must be positive")
+	case c.RetiredDecisionTimeout != "":
+		return errors.New("decision_timeout is no longer a mediator setting: the decision timeout is the on-chain synchronizer parameter " +
+			"(cometsync topology propose synchronizer-parameters --decision-timeout); remove the line")
 	case c.KeyStore == "":
 		return errors.New("keystore must be set")
 	}
@@ -84,12 +86,12 @@ sequencers = %s
 synchronizer_id = %q
 keystore = %q
 
-# Decision timeout when the on-chain synchronizer parameters set none.
-decision_timeout = %q
+# The decision timeout and the other protocol timings are on-chain synchronizer
+# parameters (cometsync topology describe shows them).
 
 # debug | info | warn | error
 log_level = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.DecisionTimeout.String(), c.LogLevel)
+`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel)
 	return os.WriteFile(filepath.Join(home, HomeConfigFile), []byte(text), 0o644)
 }
 
@@ -122,7 +124,6 @@ func StartFromHome(ctx context.Context, c HomeConfig, ks *keystore.Store, cfg Pr
 		k, err := ks.EncryptionKeyByFingerprint(fp)
 		return k, err == nil
 	}
-	cfg.DefaultDecisionTimeoutMicros = c.DecisionTimeout.Microseconds()
 	if err := driver.WaitReachable(ctx, cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}

@@ -47,8 +47,10 @@ func (in Intake) Events(ev *seqpb.SequencedEvent) []Event {
 			if err != nil {
 				continue
 			}
-			if _, resp, err := DecodeSignedResponse(op.Plaintext); err == nil {
-				out = append(out, ResponseEvent{TS: ev.TimestampMicros, Sender: resp.Sender, Signed: op.Plaintext})
+			if _, _, err := DecodeSignedResponse(op.Plaintext); err == nil {
+				// The sender is the one the sequencer authenticated, not the one the
+				// response names: the core checks that they agree.
+				out = append(out, ResponseEvent{TS: ev.TimestampMicros, Sender: ev.Sender, Signed: op.Plaintext})
 			}
 		}
 	}
@@ -75,5 +77,5 @@ func (in Intake) request(ev *seqpb.SequencedEvent, content []byte) *RequestEvent
 	if err != nil {
 		return nil
 	}
-	return &RequestEvent{TS: ev.TimestampMicros, InformeeTree: b, DecisionTimeout: in.DecisionTimeout(ev.TimestampMicros)}
+	return &RequestEvent{TS: ev.TimestampMicros, Sender: ev.Sender, InformeeTree: b, DecisionTimeout: in.DecisionTimeout(ev.TimestampMicros)}
 }

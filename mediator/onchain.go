@@ -34,7 +34,10 @@ func (o OnChain) Hosting(party string, at int64) PartyHosting {
 	h := PartyHosting{Threshold: int(ptp.Threshold)}
 	for _, p := range ptp.Participants {
 		switch p.Permission {
-		case topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION, topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION:
+		case topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION:
+			h.Confirmers = append(h.Confirmers, p.Participant)
+			h.Submitters = append(h.Submitters, p.Participant)
+		case topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION:
 			h.Confirmers = append(h.Confirmers, p.Participant)
 		case topopb.ParticipantPermission_PARTICIPANT_PERMISSION_OBSERVATION:
 			h.Observers = append(h.Observers, p.Participant)
@@ -42,6 +45,7 @@ func (o OnChain) Hosting(party string, at int64) PartyHosting {
 	}
 	slices.Sort(h.Confirmers)
 	slices.Sort(h.Observers)
+	slices.Sort(h.Submitters)
 	return h
 }
 

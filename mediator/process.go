@@ -24,9 +24,7 @@ type ProcessConfig struct {
 	// Decryption, when set, finds older (rotated) encryption keys by fingerprint, so that
 	// a replay still opens history encrypted to them.
 	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
-	// DefaultDecisionTimeoutMicros applies when the on-chain parameters set none.
-	DefaultDecisionTimeoutMicros int64
-	Logger                       *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Process is the mediator's I/O shell around its core: it follows the mediator's stream
@@ -83,10 +81,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			return crypto.EncryptionPrivateKey{}, false
 		},
 		DecisionTimeout: func(at int64) int64 {
-			if params, ok := topo.SnapshotAt(at).Parameters(); ok && params.DecisionTimeoutMicros > 0 {
-				return params.DecisionTimeoutMicros
-			}
-			return cfg.DefaultDecisionTimeoutMicros
+			return topo.SnapshotAt(at).ProtocolParameters().DecisionTimeout.Microseconds()
 		},
 	}
 	ob := &outbox{pending: map[string]signedResult{}, sent: map[string]bool{}}
@@ -173,12 +168,22 @@ func (o *outbox) flush(ctx context.Context, c *driver.Client, topo *topology.Sta
 		if o.sent[id] {
 			continue
 		}
+		// A verdict counts only until the request's deadline (the participants time the
+		// request out after it): it is sent with the deadline as its max sequencing
+		// time, and not at all once the deadline has passed.
+		req := sr.r.Result.RequestIdMicros
+		deadline := time.UnixMicro(topo.SnapshotAt(req).ProtocolParameters().Deadline(req))
+		if time.Now().After(deadline) {
+			log.Debug("verdict too late to send", "message_id", id, "deadline", deadline)
+			delete(o.pending, id)
+			continue
+		}
 		env, err := SealResult(sr.r, sr.signed, topology.EncryptionKeysOf{Snapshot: topo.Head()})
 		if err != nil {
 			log.Error("seal verdict", "message_id", id, "err", err)
 			continue
 		}
-		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: id}); err != nil {
+		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: id, MaxSequencingTime: deadline}); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				log.Warn("send verdict", "message_id", id, "err", err)
 			}

@@ -37,6 +37,9 @@ func (c *Core) build(r *request, t *pb.InformeeTree, e RequestEvent) error {
 	if err := c.checkTree(t); err != nil {
 		return err
 	}
+	if err := c.checkSubmitter(t.Metadata, e); err != nil {
+		return err
+	}
 	if err := checkRootHashes(t.RootHash, e.RootHashMessages); err != nil {
 		return err
 	}
@@ -113,4 +116,24 @@ func addSaturating(a, b int64) int64 {
 		return math.MaxInt64
 	}
 	return a + b
+}
+
+// checkSubmitter checks that the request was sent (as the sequencer attests) by the
+// submitting participant its metadata names, and that this participant hosts every
+// submitter with Submission permission at the request's time. An event without a sender
+// (tests of the aggregation alone) skips it.
+func (c *Core) checkSubmitter(md *pb.RequestMetadata, e RequestEvent) error {
+	if e.Sender == "" {
+		return nil
+	}
+	code := pb.RejectCode_REJECT_CODE_SUBMITTER_NOT_AUTHORIZED
+	if e.Sender != md.SubmittingParticipant {
+		return requestErr(code, "submitter_not_authorized: the request was sent by %q, its metadata names the submitting participant %s", e.Sender, md.SubmittingParticipant)
+	}
+	for _, p := range md.Submitters {
+		if !slices.Contains(c.cfg.Topology.Hosting(p, e.TS).Submitters, e.Sender) {
+			return requestErr(code, "submitter_not_authorized: %s does not host submitter %s with submission permission", e.Sender, p)
+		}
+	}
+	return nil
 }

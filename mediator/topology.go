@@ -15,6 +15,9 @@ type PartyHosting struct {
 	Confirmers []string
 	// Observers are the participants hosting the party with Observation permission only.
 	Observers []string
+	// Submitters are the confirmers with Submission permission: they may submit
+	// requests for the party.
+	Submitters []string
 }
 
 // Topology answers the mediator's topology questions. Implementations must be
@@ -62,5 +65,5 @@ func (m *MemTopology) Hosting(party string, at int64) PartyHosting {
 		return PartyHosting{}
 	}
 	h := hist[i-1].h
-	return PartyHosting{Threshold: h.Threshold, Confirmers: slices.Clone(h.Confirmers), Observers: slices.Clone(h.Observers)}
+	return PartyHosting{Threshold: h.Threshold, Confirmers: slices.Clone(h.Confirmers), Observers: slices.Clone(h.Observers), Submitters: slices.Clone(h.Submitters)}
 }

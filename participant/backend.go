@@ -10,8 +10,13 @@ import (
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 )
 
-// ErrRejected is returned by Submit when the transaction was rejected.
-var ErrRejected = ledgerapi.ErrRejected
+// Errors of Submit: the transaction was rejected, timed out (no verdict by its deadline;
+// discarded everywhere), or this participant may not submit for an actAs party.
+var (
+	ErrRejected               = ledgerapi.ErrRejected
+	ErrTimedOut               = ledgerapi.ErrTimedOut
+	ErrSubmitterNotAuthorized = ledgerapi.ErrSubmitterNotAuthorized
+)
 
 // LedgerBackend serves the Ledger API from a node.
 type LedgerBackend struct{ N *Node }

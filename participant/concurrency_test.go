@@ -76,7 +76,7 @@ func newChainWorld(t *testing.T, ctx context.Context) *chainWorld {
 }
 
 func (w *chainWorld) startMediator() {
-	mp, err := mediator.StartProcess(w.ctx, mediator.ProcessConfig{Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc, DefaultDecisionTimeoutMicros: 30_000_000})
+	mp, err := mediator.StartProcess(w.ctx, mediator.ProcessConfig{Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func (w *chainWorld) startNode(name string, st *store.Store) *participant.Node {
 	}
 	n, err := participant.Start(w.ctx, participant.Config{
 		Driver: driverConfig(w.net, w.net.Member(name)), EncryptionKey: enc, Packages: w.pkgs,
-		Mediators: []string{w.net.Member("mediator").ID}, Tolerance: time.Minute, Store: st,
+		Mediators: []string{w.net.Member("mediator").ID}, Store: st,
 	})
 	if err != nil {
 		w.t.Fatal(err)

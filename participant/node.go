@@ -9,14 +9,13 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
 	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/topology"
@@ -34,11 +33,13 @@ type Config struct {
 	// the group's active mediators from the topology.
 	Mediators     []string
 	MediatorGroup uint32
-	Tolerance     time.Duration
 	// Store is the node's database; nil keeps the state in an in-memory database (the
 	// node then rebuilds it from the chain on every start).
 	Store  *store.Store
 	Logger *slog.Logger
+	// Registerer receives the node's metrics; nil keeps them in a registry of the node's
+	// own (Node.Metrics).
+	Registerer prometheus.Registerer
 }
 
 // Node is a running participant.
@@ -60,6 +61,7 @@ type Node struct {
 	next   int64                  // the next counter of the stream to apply
 	target int64                  // chain height at the start: the node is live from there
 	height int64                  // of the last event applied
+	lastTS int64                  // timestamp of the last event applied
 	outbox map[string]engine.Send // decided sends without a receipt yet
 	sent   map[string]bool        // outbox entries handed to the driver by this process
 	// submissions are this node's requests by message id until their receipt is on the
@@ -68,6 +70,11 @@ type Node struct {
 	waiters     map[int64]chan engine.Completion
 	changed     chan struct{} // closed and replaced after every event
 	failed      error         // why the stream stopped, if it did
+	// completions are the outcomes of recent requests this node took part in, by
+	// request id (bounded: the oldest are forgotten), for WaitCompletion.
+	completions map[int64]engine.Completion
+	completed   []int64 // completions' keys in arrival order
+	metrics     *metrics
 }
 
 // Start connects, loads the topology and the node's database, and follows the stream
@@ -77,8 +84,9 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	n = &Node{cfg: cfg, log: cfg.Logger, store: cfg.Store,
-		submissions: map[string]chan engine.Completion{}, waiters: map[int64]chan engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{})}
+	n = &Node{cfg: cfg, log: cfg.Logger, store: cfg.Store, metrics: newMetrics(cfg.Registerer),
+		submissions: map[string]chan engine.Completion{}, waiters: map[int64]chan engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{}),
+		completions: map[int64]engine.Completion{}}
 	if n.store == nil {
 		if n.store, err = store.Open("", cfg.Logger); err != nil {
 			return nil, err
@@ -87,6 +95,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	defer func() {
 		if err != nil && n.client != nil {
+			n.client.Close()
 		}
 		if err != nil && n.ownsStore {
 			n.store.Close()
@@ -122,13 +131,14 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go n.follow(lctx, st.NextCounter, ts.Height)
+	go n.timeProofs(lctx)
 	return n, nil
 }
 
 func (n *Node) engineConfig() engine.Config {
 	me := n.cfg.Driver.Member
 	return engine.Config{
-		Participant: me, SynchronizerID: n.client.SynchronizerID(), MediatorGroup: n.cfg.MediatorGroup,
+		Participant: me, SynchronizerID: n.client.SynchronizerID(),
 		Packages: n.cfg.Packages, SigningKey: n.cfg.Driver.SigningKey,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			if n.cfg.EncryptionKey.Public().Fingerprint() == fp {
@@ -139,13 +149,7 @@ func (n *Node) engineConfig() engine.Config {
 			}
 			return crypto.EncryptionPrivateKey{}, false
 		},
-		Hosting:         func(at int64) protocol.Hosting { return hosting{n.topo.SnapshotAt(at)} },
-		Mediators:       mediator.OnChain{State: n.topo},
-		MediatorMembers: func(at int64) []string { return n.mediators(n.topo.SnapshotAt(at)) },
-		Keys: func(at int64) protocol.EncryptionKeys {
-			return topology.EncryptionKeysOf{Snapshot: n.topo.SnapshotAt(at)}
-		},
-		Tolerance: n.cfg.Tolerance,
+		Topology: onChain{n.topo},
 	}
 }
 
@@ -258,11 +262,12 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 	if err := n.store.Apply(st); err != nil {
 		return fmt.Errorf("store event %d: %w", ev.Counter, err)
 	}
-	n.next, n.height = ev.Counter+1, ev.Height
+	n.next, n.height, n.lastTS = ev.Counter+1, ev.Height, ev.TimestampMicros
 	if w, ok := n.submissions[ev.MessageId]; ok && ev.MessageId != "" {
 		n.waiters[ev.TimestampMicros] = w // its verdict comes in a later event
 		delete(n.submissions, ev.MessageId)
 	}
+	n.report(rd)
 	for _, c := range rd.Completions {
 		if w, ok := n.waiters[c.RequestID]; ok {
 			w <- c

@@ -56,7 +56,7 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	pkgs, _ := ledger.NewPackageSet(pkg)
 	med := net.Member("mediator")
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc, DefaultDecisionTimeoutMicros: 30_000_000})
+	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	start := func(name string, enc crypto.EncryptionPrivateKey) *participant.Node {
 		n, err := participant.Start(ctx, participant.Config{
 			Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs,
-			Mediators: []string{med.ID}, Tolerance: time.Minute,
+			Mediators: []string{med.ID},
 		})
 		if err != nil {
 			t.Fatal(err)

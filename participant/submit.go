@@ -94,7 +94,10 @@ func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completio
 	case <-ctx.Done():
 		return engine.Completion{}, ctx.Err()
 	}
-	if !c.Committed {
+	switch {
+	case c.TimedOut:
+		err = fmt.Errorf("%w: %s", ErrTimedOut, c.Reason)
+	case !c.Committed:
 		err = fmt.Errorf("%w: %s", ErrRejected, c.Reason)
 	}
 	return c, err
@@ -104,6 +107,13 @@ func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completio
 func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	head := n.topo.Head()
+	submitters := ledger.NewPartySet(cmd.ActAs...)
+	// The confirming participants and the mediator check the same on the chain; a request
+	// that fails it would only be rejected there.
+	if err := engine.SubmissionAllowed(onChain{n.topo}, topology.Forever, n.cfg.Driver.Member, submitters); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSubmitterNotAuthorized, err)
+	}
 	acs := n.eng.ACS()
 	now := time.Now().UTC().Truncate(time.Microsecond) // ledger time: checked against the sequencing time within the tolerance
 	tx, err := ledger.Interpret(n.cfg.Packages, cmd, acs, now, ledger.Seed(randomSeed()))
@@ -111,14 +121,13 @@ func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
 		return nil, err
 	}
 	meta := protocol.Metadata{
-		SubmittingParticipant: n.cfg.Driver.Member, Submitters: ledger.NewPartySet(cmd.ActAs...),
+		SubmittingParticipant: n.cfg.Driver.Member, Submitters: submitters,
 		SynchronizerID: n.client.SynchronizerID(), MediatorGroup: n.cfg.MediatorGroup, LedgerTime: now,
 	}
 	p, err := protocol.Prepare(tx, acs, meta, protocol.Seed(randomSeed()))
 	if err != nil {
 		return nil, err
 	}
-	head := n.topo.Head()
 	plan, err := protocol.Recipients(p, hosting{head})
 	if err != nil {
 		return nil, err

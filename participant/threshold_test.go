@@ -50,8 +50,7 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 	}
 	pkgs, _ := ledger.NewPackageSet(pkg)
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc,
-		DefaultDecisionTimeoutMicros: (30 * time.Second).Microseconds()})
+	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 	for _, name := range []string{"bankp", "p1", "p2", "p3"} {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 		n, err := participant.Start(ctx, participant.Config{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs,
-			Mediators: []string{net.Member("mediator").ID}, Tolerance: time.Minute})
+			Mediators: []string{net.Member("mediator").ID}})
 		if err != nil {
 			t.Fatal(err)
 		}

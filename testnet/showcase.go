@@ -107,7 +107,7 @@ func (s *showcase) startMembers() error {
 		return err
 	}
 	med := s.net.Member("mediator")
-	if s.med, err = mediator.StartProcess(s.ctx, mediator.ProcessConfig{Driver: s.driverConfig(med), EncryptionKey: medKey, DefaultDecisionTimeoutMicros: 30_000_000}); err != nil {
+	if s.med, err = mediator.StartProcess(s.ctx, mediator.ProcessConfig{Driver: s.driverConfig(med), EncryptionKey: medKey}); err != nil {
 		return fmt.Errorf("mediator: %w", err)
 	}
 	fmt.Fprintf(s.out, "  mediator     %s (encryption key on-chain)\n", short(med.ID))
@@ -126,7 +126,7 @@ func (s *showcase) startMembers() error {
 func (s *showcase) startNode(name string) error {
 	n, err := participant.Start(s.ctx, participant.Config{
 		Driver: s.driverConfig(s.net.Member(name)), EncryptionKey: s.enc[name], Packages: s.pkgs,
-		Mediators: []string{s.net.Member("mediator").ID}, Tolerance: time.Minute,
+		Mediators: []string{s.net.Member("mediator").ID},
 	})
 	if err != nil {
 		return fmt.Errorf("participant %s: %w", name, err)

@@ -52,7 +52,6 @@ func newMediatorInitCmd() *cobra.Command {
 	f.StringVar(&name, "name", "", "mediator name (its id is MED::name::<namespace>)")
 	f.StringArrayVar(&c.Sequencers, "sequencer", nil, "sequencer API endpoint host:port (repeatable)")
 	f.StringVar(&c.SynchronizerID, "synchronizer-id", "", "pin this synchronizer id (default: the first one connected to)")
-	f.DurationVar(&c.DecisionTimeout, "decision-timeout", c.DecisionTimeout, "decision timeout when the synchronizer parameters set none")
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
 	for _, n := range []string{"home", "name", "sequencer"} {
 		_ = cmd.MarkFlagRequired(n)

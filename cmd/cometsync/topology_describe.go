@@ -154,8 +154,9 @@ func partyText(p *pb.PartyToParticipant) string {
 
 func parametersText(p *pb.SynchronizerParameters) string {
 	policy := strings.ToLower(strings.TrimPrefix(p.GetOnboardingPolicy().String(), "ONBOARDING_POLICY_"))
-	return fmt.Sprintf("topology-change-delay=%s decision-timeout=%s ledger-time-tolerance=%s max-request-size=%d onboarding-policy=%s",
-		micros(p.GetTopologyChangeDelayMicros()), micros(p.GetDecisionTimeoutMicros()), micros(p.GetLedgerTimeToleranceMicros()), p.GetMaxRequestSize(), policy)
+	return fmt.Sprintf("topology-change-delay=%s decision-timeout=%s ledger-time-tolerance=%s mediator-reaction-timeout=%s max-request-size=%d onboarding-policy=%s",
+		micros(p.GetTopologyChangeDelayMicros()), micros(p.GetDecisionTimeoutMicros()), micros(p.GetLedgerTimeToleranceMicros()),
+		micros(p.GetMediatorReactionTimeoutMicros()), p.GetMaxRequestSize(), policy)
 }
 
 func micros(us int64) time.Duration { return time.Duration(us) * time.Microsecond }

@@ -16,6 +16,7 @@ type paramFlags struct {
 	topologyChangeDelay time.Duration
 	decisionTimeout     time.Duration
 	ledgerTimeTolerance time.Duration
+	reactionTimeout     time.Duration
 	maxRequestSize      int64
 	onboardingPolicy    string
 }
@@ -25,6 +26,7 @@ func (p *paramFlags) add(cmd *cobra.Command) {
 	fl.DurationVar(&p.topologyChangeDelay, "topology-change-delay", 0, "synchronizer-parameters: topology change delay")
 	fl.DurationVar(&p.decisionTimeout, "decision-timeout", 0, "synchronizer-parameters: mediator decision timeout")
 	fl.DurationVar(&p.ledgerTimeTolerance, "ledger-time-tolerance", 0, "synchronizer-parameters: ledger time tolerance")
+	fl.DurationVar(&p.reactionTimeout, "mediator-reaction-timeout", 0, "synchronizer-parameters: how long after the decision time a verdict may be sequenced")
 	fl.Int64Var(&p.maxRequestSize, "max-request-size", 0, "synchronizer-parameters: max request size in bytes")
 	fl.StringVar(&p.onboardingPolicy, "onboarding-policy", "", "synchronizer-parameters: open or permissioned")
 }
@@ -47,6 +49,9 @@ func (p *paramFlags) apply(cmd *cobra.Command, st *topology.State) (*pb.Synchron
 	}
 	if changed("ledger-time-tolerance") {
 		out.LedgerTimeToleranceMicros = p.ledgerTimeTolerance.Microseconds()
+	}
+	if changed("mediator-reaction-timeout") {
+		out.MediatorReactionTimeoutMicros = p.reactionTimeout.Microseconds()
 	}
 	if changed("max-request-size") {
 		out.MaxRequestSize = p.maxRequestSize

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
@@ -43,9 +42,10 @@ type Config struct {
 	JWTSecretFile string `mapstructure:"jwt_secret_file"`
 	// JWTAudience, when set, is the audience tokens must name.
 	JWTAudience string `mapstructure:"jwt_audience"`
-	// LedgerTimeTolerance bounds the difference between a transaction's ledger time
-	// and its sequencing time.
-	LedgerTimeTolerance time.Duration `mapstructure:"ledger_time_tolerance"`
+	// RetiredLedgerTimeTolerance is a setting of earlier versions: the ledger time
+	// tolerance is the on-chain synchronizer parameter, which every participant and the
+	// mediator read alike. A file that still sets it is refused with what to do.
+	RetiredLedgerTimeTolerance string `mapstructure:"ledger_time_tolerance"`
 	// KeyStore, Database and UsersDatabase are directories. Database holds what the
 	// chain can rebuild (recovery wipes it); UsersDatabase holds the Ledger API users,
 	// which exist only here.
@@ -67,7 +67,7 @@ const ConfigFile = "participant.toml"
 // DefaultConfig returns the configuration init writes, before the member is known.
 func DefaultConfig() Config {
 	return Config{
-		LedgerAPIAddress: "127.0.0.1:5011", JWTSecretFile: "jwt-secret", LedgerTimeTolerance: time.Minute,
+		LedgerAPIAddress: "127.0.0.1:5011", JWTSecretFile: "jwt-secret",
 		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info", AutoInit: true,
 	}
 }
@@ -81,8 +81,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	switch {
-	case c.LedgerTimeTolerance <= 0:
-		return errors.New("ledger_time_tolerance must be positive")
+	case c.RetiredLedgerTimeTolerance != "":
+		return errors.New("ledger_time_tolerance is no longer a participant setting: the tolerance is the on-chain synchronizer parameter " +
+			"(cometsync topology propose synchronizer-parameters --ledger-time-tolerance); remove the line")
 	case c.KeyStore == "" || c.Database == "" || c.UsersDatabase == "" || c.JWTSecretFile == "":
 		return errors.New("keystore, database, users_database and jwt_secret_file must be set")
 	case filepath.Clean(c.Database) == filepath.Clean(c.UsersDatabase):
@@ -197,8 +198,6 @@ ledger_api_address = %q
 jwt_secret_file = %q
 jwt_audience = %q
 
-ledger_time_tolerance = %q
-
 # Encrypted key store; the ledger database (rebuilt from the chain by recovery); the
 # Ledger API users (local only: back them up with the keys).
 keystore = %q
@@ -212,7 +211,7 @@ log_level = %q
 # keys). false: an external key ceremony submits them (cometsync topology), start waits.
 auto_init = %t
 `, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
-		c.JWTSecretFile, c.JWTAudience, c.LedgerTimeTolerance.String(), c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.AutoInit)
+		c.JWTSecretFile, c.JWTAudience, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.AutoInit)
 }
 
 // Load reads HOME/participant.toml.

@@ -91,7 +91,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	}()
 	node, err := participant.Start(ctx, participant.Config{
 		Driver: dcfg, EncryptionKey: enc, Packages: pkgs, Mediators: c.Mediators, MediatorGroup: c.MediatorGroup,
-		Tolerance: c.LedgerTimeTolerance, Store: st, Logger: o.Logger,
+		Store: st, Logger: o.Logger,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			k, err := o.Keys.EncryptionKeyByFingerprint(fp)
 			return k, err == nil

@@ -171,7 +171,7 @@ func TestParticipantDaemonLedgerAPIAndRecovery(t *testing.T) {
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey = net.APIAddresses(), med.ID, med.Key
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: dcfg, EncryptionKey: medEnc, DefaultDecisionTimeoutMicros: 30_000_000})
+	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: dcfg, EncryptionKey: medEnc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,12 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/protocol"
+	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 )
 
 // Checkpoint is the engine's state besides the active contracts: the requests awaiting a
@@ -25,6 +27,13 @@ type PendingRequest struct {
 	Created   [][]byte // ledger.EncodeContract
 	Locked    []ledger.ContractID
 	Approved  bool
+	// MediatorGroup is the group whose verdict counts; Deadline the last sequencing time
+	// it counts at (0 in records written before deadlines existed: recomputed from the
+	// parameters at the request's time).
+	MediatorGroup uint32
+	Deadline      int64
+	// Votes are the verdicts of the group's mediators received so far, by mediator.
+	Votes map[string]mediatorpb.Verdict `json:",omitempty"`
 }
 
 // Checkpoint returns the engine's state besides the active contracts.
@@ -38,7 +47,8 @@ func (e *Engine) Checkpoint() Checkpoint {
 }
 
 func (r *request) persistent(id int64) PendingRequest {
-	pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved}
+	pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved,
+		MediatorGroup: r.group, Deadline: r.deadline, Votes: maps.Clone(r.votes)}
 	for _, c := range r.created {
 		pr.Created = append(pr.Created, ledger.EncodeContract(c))
 	}
@@ -60,7 +70,11 @@ func Restore(cfg Config, acs ledger.ContractMap, cp Checkpoint) (*Engine, error)
 	}
 	e.offset = cp.LastOffset
 	for _, pr := range cp.Pending {
-		r := &request{root: pr.RootHash, consumed: pr.Consumed, locked: pr.Locked, approved: pr.Approved}
+		r := &request{root: pr.RootHash, consumed: pr.Consumed, locked: pr.Locked, approved: pr.Approved,
+			group: pr.MediatorGroup, deadline: pr.Deadline, votes: maps.Clone(pr.Votes)}
+		if r.deadline == 0 {
+			r.deadline = cfg.Topology.Parameters(pr.RequestID).Deadline(pr.RequestID)
+		}
 		for _, b := range pr.Created {
 			c, err := ledger.DecodeContract(b)
 			if err != nil {

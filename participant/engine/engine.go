@@ -1,25 +1,48 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/protocol"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/topology"
 )
+
+// Topology is the synchronizer state the engine consults, always as of a sequencing
+// time (a request's, or a verdict's for its signature). Implementations must answer the
+// same for the same time on every replay: the node answers from the on-chain topology
+// state it follows, so every participant answers alike.
+type Topology interface {
+	// Hosting resolves parties to every participant hosting them, whatever the permission.
+	Hosting(at int64) protocol.Hosting
+	// Permission returns participant's permission for party, false when it does not host it.
+	Permission(at int64, party, participant string) (topopb.ParticipantPermission, bool)
+	// HostedParties lists the parties participant hosts, with its permission for each.
+	HostedParties(at int64, participant string) []topology.HostedParty
+	// MediatorGroup returns the active mediators of group and its threshold.
+	MediatorGroup(at int64, group uint32) (active []string, threshold int, ok bool)
+	// Verify returns nil when signature is member's signature of digest with its signing
+	// key of fingerprint key.
+	Verify(member, key string, at int64, digest, signature []byte) error
+	// EncryptionKeys gives the encryption key in force for each member (for sealing).
+	EncryptionKeys(at int64) protocol.EncryptionKeys
+	// EncryptionKey returns member's encryption key with fingerprint fp, if fp is one of
+	// the member's keys.
+	EncryptionKey(at int64, member string, fp crypto.Fingerprint) (crypto.EncryptionPublicKey, bool)
+	// Parameters are the protocol parameters (ledger time tolerance, decision timeout,
+	// mediator reaction timeout) of the on-chain synchronizer parameters.
+	Parameters(at int64) topology.ProtocolParameters
+}
 
 // Config binds an engine to its participant and the synchronizer.
 type Config struct {
 	// Participant is this participant's member id.
 	Participant    string
 	SynchronizerID string
-	MediatorGroup  uint32
 	// Packages are the vetted packages views are reinterpreted with.
 	Packages *ledger.PackageSet
 	// SigningKey signs the confirmation responses.
@@ -27,32 +50,28 @@ type Config struct {
 	// Decryption returns the encryption private key with a public fingerprint (current or
 	// superseded, so that history decrypts).
 	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
-	// Hosting is the party hosting in force at a sequencing time.
-	Hosting func(at int64) protocol.Hosting
-	// Mediators verifies the mediators' signatures on verdicts.
-	Mediators mediator.Verifier
-	// MediatorMembers are the members of the mediator group at a sequencing time; the
-	// responses are sealed to them.
-	MediatorMembers func(at int64) []string
-	// Keys gives the encryption keys in force at a sequencing time.
-	Keys func(at int64) protocol.EncryptionKeys
-	// Tolerance bounds |ledger time - sequencing time|.
-	Tolerance time.Duration
+	// Topology answers hosting, mediator group, key and parameter questions.
+	Topology Topology
 }
+
+// ConfigError names the field of a Config that is missing or wrong.
+type ConfigError struct{ Field, Reason string }
+
+func (e *ConfigError) Error() string { return "engine config: " + e.Field + ": " + e.Reason }
 
 // Validate names the first missing field.
 func (c Config) Validate() error {
 	switch {
 	case c.Participant == "":
-		return errors.New("engine config: participant is empty")
+		return &ConfigError{"Participant", "empty"}
 	case c.Packages == nil:
-		return errors.New("engine config: packages are nil")
+		return &ConfigError{"Packages", "nil"}
 	case len(c.SigningKey.Key) == 0:
-		return errors.New("engine config: signing key is not set")
-	case c.Decryption == nil || c.Hosting == nil || c.Mediators == nil || c.MediatorMembers == nil || c.Keys == nil:
-		return errors.New("engine config: decryption, hosting, mediators, mediator members and keys must be set")
-	case c.Tolerance <= 0:
-		return errors.New("engine config: tolerance must be positive")
+		return &ConfigError{"SigningKey", "not set"}
+	case c.Decryption == nil:
+		return &ConfigError{"Decryption", "nil"}
+	case c.Topology == nil:
+		return &ConfigError{"Topology", "nil"}
 	}
 	return nil
 }
@@ -65,10 +84,11 @@ func (c Config) Validate() error {
 // to SealSend, called only for what is actually sent, so that a replay, which finds
 // almost every response already sequenced, does not pay for encryption.
 type Send struct {
-	MessageID string
-	RequestID int64 // sequencing time of the request answered
-	RootHash  protocol.Hash
-	Signed    []byte // mediator.SignResponse
+	MessageID     string
+	RequestID     int64 // sequencing time of the request answered
+	RootHash      protocol.Hash
+	MediatorGroup uint32 // the request's mediator group: the response is sealed to it
+	Signed        []byte // mediator.SignResponse
 }
 
 // Update is a committed transaction as this participant sees it.
@@ -84,8 +104,21 @@ type Update struct {
 type Completion struct {
 	RequestID int64
 	Committed bool
-	Offset    int64 // of the update, when committed
+	// TimedOut: no verdict of the request's mediator group by the request's deadline
+	// (on sequencer time); the request was discarded.
+	TimedOut bool
+	Offset   int64 // of the update, when committed
+	Reason   string
+}
+
+// Ignored is a message the engine did not act on, with a stable reason code (one of the
+// Ignored* constants) and a readable detail: a node logs it and counts it by reason.
+type Ignored struct {
+	At        int64 // timestamp of the event that carried it
+	RequestID int64 // the request it claims to be about, 0 when unknown
+	Sender    string
 	Reason    string
+	Detail    string
 }
 
 // Ready is what the engine decided since the last call of Ready.
@@ -93,19 +126,12 @@ type Ready struct {
 	Sends       []Send
 	Updates     []Update
 	Completions []Completion
+	Ignored     []Ignored
 	// PendingAdded and PendingRemoved are the requests that started or stopped awaiting
-	// a verdict, for a store that keeps the checkpoint incrementally.
+	// a verdict (or changed: a request with a new mediator vote is removed and added
+	// again), for a store that keeps the checkpoint incrementally.
 	PendingAdded   []PendingRequest
 	PendingRemoved []int64
-}
-
-// request is a confirmation request awaiting its verdict.
-type request struct {
-	root     protocol.Hash
-	consumed []ledger.ContractID // what the views archive, sorted
-	created  []*ledger.Contract  // what the views create, in view order
-	locked   []ledger.ContractID
-	approved bool
 }
 
 // Engine is the participant core. It is not safe for concurrent use.
@@ -114,8 +140,10 @@ type Engine struct {
 	acs     ledger.ContractMap
 	locks   map[ledger.ContractID]int64
 	pending map[int64]*request
-	offset  int64
-	ready   Ready
+	// next is the earliest deadline of a pending request (0 when unknown: recompute).
+	next   int64
+	offset int64
+	ready  Ready
 }
 
 // New returns an engine over the given active contracts (copied).
@@ -143,11 +171,18 @@ func (e *Engine) Ready() Ready {
 // incoming is what one delivery holds for the engine.
 type incoming struct {
 	rootHashes [][]byte
-	views      []openedView
-	results    [][]byte
+	// groups are the mediator groups the root hash messages are addressed to (beside
+	// this participant), as the sequencer routed them.
+	groups []uint32
+	views  []openedView
+	// unopened are the views addressed to this participant that it cannot open, with
+	// why (invalid_encryption).
+	unopened []string
+	results  [][]byte
 }
 
 type openedView struct {
+	opened     *protocol.Opened
 	plaintext  []byte
 	recipients []string
 	// checked is the view decoded and checked against the event's root hash (when the
@@ -165,8 +200,9 @@ func (e *Engine) Step(ev *seqpb.SequencedEvent) error { return e.StepOpened(ev, 
 type Opened struct{ in incoming }
 
 // Open decrypts and sorts what ev holds for the engine. It reads only the engine's
-// configuration, so a node may open the next events concurrently, ahead of StepOpened
-// (which must see the events in stream order).
+// configuration (never the topology, which the node updates while it opens ahead), so a
+// node may open the next events concurrently, ahead of StepOpened (which must see the
+// events in stream order).
 func (e *Engine) Open(ev *seqpb.SequencedEvent) Opened {
 	if ev.GetKind() != seqpb.EventKind_EVENT_KIND_DELIVER {
 		return Opened{}
@@ -174,25 +210,28 @@ func (e *Engine) Open(ev *seqpb.SequencedEvent) Opened {
 	return Opened{in: e.sort(ev)}
 }
 
-// StepOpened processes the next event of the stream, opened by Open.
+// StepOpened processes the next event of the stream, opened by Open. Every event first
+// moves sequencer time: pending requests whose deadline is before its timestamp time
+// out.
 func (e *Engine) StepOpened(ev *seqpb.SequencedEvent, o Opened) error {
+	e.timeOut(ev.TimestampMicros)
 	if ev.GetKind() != seqpb.EventKind_EVENT_KIND_DELIVER {
 		return nil
 	}
 	in := o.in
 	for _, r := range in.results {
-		if err := e.handleResult(ev.TimestampMicros, r); err != nil {
-			return err
-		}
+		e.handleResult(ev, r)
 	}
-	if len(in.rootHashes) == 1 && len(in.views) > 0 {
-		return e.handleRequest(ev.TimestampMicros, in)
+	if len(in.rootHashes) == 1 && (len(in.views) > 0 || len(in.unopened) > 0) {
+		return e.handleRequest(ev, in)
 	}
 	return nil
 }
 
 // sort classifies the envelopes of a delivery; anything undecodable is not for the
-// engine (and other members get the same bytes, so ignoring it is deterministic).
+// engine (and other members get the same bytes, so ignoring it is deterministic), except
+// a view addressed to this participant that does not open: that is the submitter's
+// fault, and the participant rejects the request for it.
 func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 	var in incoming
 	for _, env := range ev.GetBatch().GetEnvelopes() {
@@ -206,12 +245,16 @@ func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 		switch {
 		case msg.GetRootHash() != nil && names(env, e.cfg.Participant):
 			in.rootHashes = append(in.rootHashes, msg.GetRootHash().RootHash)
+			in.groups = append(in.groups, mediatorGroupOf(env))
 		case msg.GetEncrypted() != nil:
+			kind := msg.GetEncrypted().Kind
 			op, err := protocol.OpenPayload(env.Content, e.cfg.Participant, e.cfg.Decryption)
 			switch {
+			case err != nil && kind == protocolpb.EncryptedPayload_KIND_VIEW && names(env, e.cfg.Participant):
+				in.unopened = append(in.unopened, err.Error())
 			case err != nil:
 			case op.Kind == protocolpb.EncryptedPayload_KIND_VIEW:
-				in.views = append(in.views, openedView{plaintext: op.Plaintext, recipients: protocol.MemberRecipients(env)})
+				in.views = append(in.views, openedView{opened: op, plaintext: op.Plaintext, recipients: protocol.MemberRecipients(env)})
 			case op.Kind == protocolpb.EncryptedPayload_KIND_TRANSACTION_RESULT:
 				in.results = append(in.results, op.Plaintext)
 			}
@@ -223,8 +266,8 @@ func (e *Engine) sort(ev *seqpb.SequencedEvent) incoming {
 				ov := &in.views[i]
 				ov.checked, ov.rootErr = protocol.CheckViewAgainstRoot(ov.plaintext, root)
 				if ov.rootErr == nil {
-					v := protocol.Validator{Packages: e.cfg.Packages, Tolerance: e.cfg.Tolerance}
-					ov.pure = v.PureChecks(ov.checked, time.UnixMicro(ev.TimestampMicros))
+					v := protocol.Validator{Packages: e.cfg.Packages}
+					ov.pure = v.PureChecks(ov.checked)
 				}
 				ov.hasCheck = true
 			}
@@ -241,6 +284,20 @@ func names(env *seqpb.Envelope, member string) bool {
 	}
 	return false
 }
+
+// mediatorGroupOf returns the mediator group an envelope is addressed to, or noGroup.
+func mediatorGroupOf(env *seqpb.Envelope) uint32 {
+	for _, r := range env.Recipients {
+		if r.Group == seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP {
+			return r.GroupIndex
+		}
+	}
+	return noGroup
+}
+
+// noGroup marks a root hash message addressed to no mediator group: no mediator sees
+// the request, so there is nothing to confirm.
+const noGroup = ^uint32(0)
 
 func toHash(b []byte) (protocol.Hash, error) {
 	var h protocol.Hash

@@ -18,6 +18,8 @@ import (
 	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/topology"
 )
 
 const (
@@ -50,9 +52,10 @@ type flow struct {
 	hosting             protocol.HostingMap
 	verifier            mediator.StaticKeys
 	msgs                int
-	drop                map[string]bool // participants whose sends are lost (stopped)
-	withhold            string          // a participant the submitter leaves out of every view
-	results             []string        // the mediator's verdicts, "VERDICT reason"
+	drop                map[string]bool                         // participants whose sends are lost (stopped)
+	withhold            string                                  // a participant the submitter leaves out of every view
+	results             []string                                // the mediator's verdicts, "VERDICT reason"
+	permissions         map[string]topopb.ParticipantPermission // "party/participant" -> other than submission
 }
 
 func newMember(t testing.TB, kind crypto.MemberKind, name string) *member {
@@ -111,8 +114,8 @@ func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
 		f.engines[p.id] = f.newEngine(g.SynchronizerID, p)
 	}
 	topo := mediator.NewMemTopology()
-	topo.Set(string(bankParty), 0, mediator.PartyHosting{Threshold: 1, Confirmers: []string{f.bankP.id}})
-	topo.Set(string(aliceParty), 0, mediator.PartyHosting{Threshold: threshold, Confirmers: aliceHosts})
+	topo.Set(string(bankParty), 0, mediator.PartyHosting{Threshold: 1, Confirmers: []string{f.bankP.id}, Submitters: []string{f.bankP.id}})
+	topo.Set(string(aliceParty), 0, mediator.PartyHosting{Threshold: threshold, Confirmers: aliceHosts, Submitters: aliceHosts})
 	if f.mc, err = mediator.NewCore(mediator.Config{Mediator: f.med.id, SynchronizerID: g.SynchronizerID, Topology: topo, Verifier: f.verifier}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,15 +128,59 @@ func (f *flow) newEngine(syncID string, p *member) *engine.Engine {
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			return p.enc, p.enc.Public().Fingerprint() == fp
 		},
-		Hosting:   func(int64) protocol.Hosting { return f.hosting },
-		Mediators: f.verifier, Tolerance: time.Hour,
-		MediatorMembers: func(int64) []string { return []string{f.med.id} },
-		Keys:            func(int64) protocol.EncryptionKeys { return f },
+		Topology: flowTopology{f},
 	}, nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return e
+}
+
+// flowTopology answers the engines' topology questions from the flow: every hosting
+// participant has submission permission unless the flow says otherwise, the mediator
+// group is the flow's mediator with threshold 1.
+type flowTopology struct{ f *flow }
+
+func (t flowTopology) Hosting(int64) protocol.Hosting { return t.f.hosting }
+
+func (t flowTopology) Permission(_ int64, party, participant string) (topopb.ParticipantPermission, bool) {
+	if !slices.Contains(t.f.hosting[party], participant) {
+		return 0, false
+	}
+	if p, ok := t.f.permissions[party+"/"+participant]; ok {
+		return p, true
+	}
+	return topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION, true
+}
+
+func (t flowTopology) HostedParties(at int64, participant string) []topology.HostedParty {
+	var out []topology.HostedParty
+	for party := range t.f.hosting {
+		if p, ok := t.Permission(at, party, participant); ok {
+			out = append(out, topology.HostedParty{Party: party, Permission: p})
+		}
+	}
+	slices.SortFunc(out, func(a, b topology.HostedParty) int { return strings.Compare(a.Party, b.Party) })
+	return out
+}
+
+func (t flowTopology) MediatorGroup(int64, uint32) ([]string, int, bool) {
+	return []string{t.f.med.id}, 1, true
+}
+
+func (t flowTopology) Verify(member, key string, at int64, digest, signature []byte) error {
+	return t.f.verifier.Verify(member, key, at, digest, signature)
+}
+
+func (t flowTopology) EncryptionKeys(int64) protocol.EncryptionKeys { return t.f }
+
+func (t flowTopology) EncryptionKey(_ int64, member string, fp crypto.Fingerprint) (crypto.EncryptionPublicKey, bool) {
+	k, ok := t.f.EncryptionKey(member)
+	return k, ok && k.Fingerprint() == fp
+}
+
+func (t flowTopology) Parameters(int64) topology.ProtocolParameters {
+	return topology.ProtocolParameters{DecisionTimeout: 30 * time.Second, LedgerTimeTolerance: time.Hour, MediatorReactionTimeout: 10 * time.Second}
 }
 
 func (f *flow) EncryptionKey(id string) (crypto.EncryptionPublicKey, bool) {

@@ -1,37 +1,67 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
+)
+
+// Reason codes that start a confirming participant's rejection reason, for the checks a
+// dishonest submitter trips (the other reasons are the validation errors' texts).
+const (
+	// ReasonInvalidEncryption: a view addressed to this participant does not open.
+	ReasonInvalidEncryption = "invalid_encryption"
+	// ReasonInvalidEncryptionFor: the seed sealed to a co-recipient of a view is not
+	// what the view seed determines (followed by the co-recipient's id).
+	ReasonInvalidEncryptionFor = "invalid_encryption_for"
+	// ReasonSubmitterNotAuthorized: the request was not sent by the submitting
+	// participant of its metadata, or that participant does not host a submitter with
+	// Submission permission.
+	ReasonSubmitterNotAuthorized = "submitter_not_authorized"
 )
 
 // ResponseMessageID is the message id of the response to the request sequenced at ts.
 func ResponseMessageID(ts int64) string { return "cr-" + strconv.FormatInt(ts, 10) }
 
-// handleRequest validates the views of the request sequenced at ts, locks what they
-// consume when all is well, and answers the mediator for the hosted confirming parties.
-func (e *Engine) handleRequest(ts int64, in incoming) error {
+// rejection is why a participant rejects a request.
+type rejection struct {
+	code   mediatorpb.LocalRejectCode
+	reason string
+}
+
+// handleRequest validates the views of the request sequenced at ev, locks what they
+// consume when all is well, and answers the mediator group for the hosted confirming
+// parties.
+func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
+	ts := ev.TimestampMicros
 	root, err := toHash(in.rootHashes[0])
-	if err != nil {
+	if err != nil || in.groups[0] == noGroup {
 		return nil // a malformed root hash message: nothing to confirm
 	}
-	hosting := e.cfg.Hosting(ts)
-	req := &request{root: root, approved: true}
-	views, reason := e.validate(ts, root, hosting, in.views)
-	req.consumed, req.created = consumedBy(views), createdBy(views)
-	if reason == "" {
-		reason = e.consistency(req.consumed, views, hosting)
+	if _, dup := e.pending[ts]; dup {
+		return nil // cannot happen: one request per event
 	}
-	if reason == "" {
+	params := e.cfg.Topology.Parameters(ts)
+	hosting := e.cfg.Topology.Hosting(ts)
+	req := &request{root: root, group: in.groups[0], deadline: params.Deadline(ts), approved: true}
+	views, rej := e.validate(ev, root, hosting, params.LedgerTimeTolerance, in)
+	req.consumed, req.created = consumedBy(views), createdBy(views)
+	if rej.reason == "" {
+		rej = e.consistency(req.consumed, views, hosting)
+	}
+	if rej.reason == "" {
 		for _, id := range req.consumed {
 			e.locks[id] = ts
 		}
@@ -39,18 +69,44 @@ func (e *Engine) handleRequest(ts int64, in incoming) error {
 	} else {
 		req.approved = false
 	}
-	e.pending[ts] = req
-	e.ready.PendingAdded = append(e.ready.PendingAdded, req.persistent(ts))
-	return e.respond(ts, req, e.confirming(views, hosting), reason)
+	e.addPending(ts, req)
+	parties := e.confirming(ts, views)
+	if len(in.unopened) > 0 {
+		// The participant cannot tell which of its parties the views it cannot open are
+		// about: it rejects for every party it may confirm for; the mediator counts the
+		// rejection where the party is a confirming informee and ignores the rest.
+		parties = e.allConfirming(ts, parties)
+	}
+	return e.respond(ts, req, parties, rej)
 }
 
 // validate runs the protocol checks on every view; it returns the views it could
-// decode and the first failure.
-func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting, opened []openedView) ([]*protocol.View, string) {
-	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: e.cfg.Tolerance}
+// decode and the first failure: the sender's authorization first, then the encryption
+// of the views, then the views' own checks in order.
+func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting protocol.Hosting, tolerance time.Duration, in incoming) ([]*protocol.View, rejection) {
+	ts := ev.TimestampMicros
+	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: tolerance}
 	var views []*protocol.View
-	reason := ""
-	for _, ov := range opened {
+	var rej rejection
+	fail := func(r rejection) {
+		if rej.reason == "" {
+			rej = r
+		}
+	}
+	if len(in.unopened) > 0 {
+		fail(rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_INVALID_ENCRYPTION, ReasonInvalidEncryption + ": " + in.unopened[0]})
+	}
+	keyAt := func(member string, fp crypto.Fingerprint) (crypto.EncryptionPublicKey, bool) {
+		return e.cfg.Topology.EncryptionKey(ts, member, fp)
+	}
+	for _, ov := range in.views {
+		// Every co-recipient's seed must be what the view seed determines: a submitter
+		// that sealed a wrong seed to one recipient is caught by all the others.
+		if err := protocol.VerifySeeds(ov.opened, ov.recipients, keyAt); err != nil {
+			fail(rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_INVALID_ENCRYPTION, err.Error()})
+		}
+	}
+	for _, ov := range in.views {
 		var rv *protocol.ReceivedView
 		var err error
 		switch {
@@ -59,34 +115,107 @@ func (e *Engine) validate(ts int64, root protocol.Hash, hosting protocol.Hosting
 		case ov.rootErr != nil:
 			err = ov.rootErr
 		default:
-			rv, err = v.ValidateChecked(ov.checked, ov.pure, ov.recipients)
+			rv, err = v.ValidateChecked(ov.checked, ov.pure, ov.recipients, time.UnixMicro(ts))
+		}
+		if rv != nil {
+			if r := e.checkSubmitter(ev, rv); r.reason != "" {
+				rej = rejection{} // the sender's authorization comes first
+				fail(r)
+			}
+			if rv.Tree != nil && rv.Tree.CommonMetadata.MediatorGroup != in.groups[0] {
+				fail(rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_MALFORMED, fmt.Sprintf(
+					"%v: the request is addressed to mediator group %d, its metadata names group %d", protocol.ErrMetadataMismatch, in.groups[0], rv.Tree.CommonMetadata.MediatorGroup)})
+			}
 		}
 		if rv != nil && rv.View != nil {
 			views = append(views, rv.View)
 		}
-		if err != nil && reason == "" {
-			reason = err.Error()
+		if err != nil {
+			fail(rejection{localCode(err), err.Error()})
 		}
 	}
-	return views, reason
+	return views, rej
+}
+
+// checkSubmitter checks, on a view that shows the submitter metadata (a root view), that
+// the request's sender as the sequencer attests it is the submitting participant the
+// metadata names, and that this participant hosts every submitter with Submission
+// permission at the request's time. (Views deeper in the tree do not show the metadata;
+// the mediator, which sees it, checks the same for every request.)
+func (e *Engine) checkSubmitter(ev *seqpb.SequencedEvent, rv *protocol.ReceivedView) rejection {
+	if rv.Tree == nil || rv.Tree.Submitter == nil {
+		return rejection{}
+	}
+	sm := rv.Tree.Submitter
+	code := mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_SUBMITTER_NOT_AUTHORIZED
+	if ev.Sender != sm.SubmittingParticipant {
+		return rejection{code, fmt.Sprintf("%s: the request was sent by %q, its metadata names the submitting participant %s",
+			ReasonSubmitterNotAuthorized, ev.Sender, sm.SubmittingParticipant)}
+	}
+	if err := SubmissionAllowed(e.cfg.Topology, ev.TimestampMicros, sm.SubmittingParticipant, sm.Submitters); err != nil {
+		return rejection{code, ReasonSubmitterNotAuthorized + ": " + err.Error()}
+	}
+	return rejection{}
+}
+
+// ErrNotAuthorizedToSubmit is returned when a participant does not host a submitting
+// party with Submission permission.
+var ErrNotAuthorizedToSubmit = errors.New("participant may not submit for the party")
+
+// SubmissionAllowed returns nil when participant hosts every party of submitters with
+// Submission permission at time at. The submitting participant checks it before it
+// sends; every confirming participant and the mediator check it again.
+func SubmissionAllowed(t Topology, at int64, participant string, submitters ledger.PartySet) error {
+	for _, p := range submitters {
+		perm, ok := t.Permission(at, string(p), participant)
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %s does not host %s", ErrNotAuthorizedToSubmit, participant, p)
+		case perm != topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION:
+			return fmt.Errorf("%w: %s hosts %s with %s permission, not submission", ErrNotAuthorizedToSubmit, participant, p,
+				strings.ToLower(strings.TrimPrefix(perm.String(), "PARTICIPANT_PERMISSION_")))
+		}
+	}
+	return nil
+}
+
+// localCode classifies a validation failure for the mediator.
+func localCode(err error) mediatorpb.LocalRejectCode {
+	switch {
+	case errors.Is(err, protocol.ErrRootHashMismatch):
+		return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_ROOT_HASH
+	case errors.Is(err, protocol.ErrMissingRecipient), errors.Is(err, protocol.ErrUnhostedParty):
+		return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_MISSING_RECIPIENT
+	case errors.Is(err, protocol.ErrLedgerTime):
+		return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_LEDGER_TIME
+	case errors.Is(err, ledger.ErrAuthorization):
+		return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_AUTHORIZATION
+	case errors.Is(err, protocol.ErrConformance), errors.Is(err, protocol.ErrWrongInformees),
+		errors.Is(err, protocol.ErrSubViewMismatch), errors.Is(err, protocol.ErrMetadataMismatch):
+		return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_CONFORMANCE
+	case errors.Is(err, protocol.ErrMalformedTree):
+		return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_MALFORMED
+	}
+	return mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_OTHER
 }
 
 // consistency fails when a consumed contract is locked by a pending request or not
 // active here although the participant hosts one of its stakeholders (it was archived:
 // a double spend).
-func (e *Engine) consistency(consumed []ledger.ContractID, views []*protocol.View, hosting protocol.Hosting) string {
+func (e *Engine) consistency(consumed []ledger.ContractID, views []*protocol.View, hosting protocol.Hosting) rejection {
+	code := mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_CONSISTENCY
 	for _, id := range consumed {
 		if by, ok := e.locks[id]; ok {
-			return fmt.Sprintf("contract %s is locked by the pending request %d", id, by)
+			return rejection{code, fmt.Sprintf("contract %s is locked by the pending request %d", id, by)}
 		}
 		if _, active := e.acs[id]; active {
 			continue
 		}
 		if c := inputOf(views, id); c != nil && e.hostsStakeholder(c, hosting) {
-			return fmt.Sprintf("contract %s is not active", id)
+			return rejection{code, fmt.Sprintf("contract %s is not active", id)}
 		}
 	}
-	return ""
+	return rejection{}
 }
 
 func inputOf(views []*protocol.View, id ledger.ContractID) *ledger.Contract {
@@ -128,7 +257,7 @@ func createdBy(views []*protocol.View) []*ledger.Contract {
 }
 
 // respond sends one signed answer covering every view for the hosted confirming parties.
-func (e *Engine) respond(ts int64, req *request, parties []string, reason string) error {
+func (e *Engine) respond(ts int64, req *request, parties []string, rej rejection) error {
 	if len(parties) == 0 {
 		return nil // nothing this participant must confirm
 	}
@@ -137,37 +266,62 @@ func (e *Engine) respond(ts int64, req *request, parties []string, reason string
 		ConfirmingParties: parties, Verdict: mediatorpb.Verdict_VERDICT_APPROVE, SynchronizerId: e.cfg.SynchronizerID,
 	}
 	if !req.approved {
-		resp.Verdict, resp.RejectReason = mediatorpb.Verdict_VERDICT_REJECT, reason
+		resp.Verdict, resp.RejectCode, resp.RejectReason = mediatorpb.Verdict_VERDICT_REJECT, rej.code, rej.reason
 	}
 	signed, err := mediator.SignResponse(e.cfg.SigningKey, resp)
 	if err != nil {
 		return err
 	}
-	e.ready.Sends = append(e.ready.Sends, Send{MessageID: ResponseMessageID(ts), RequestID: ts, RootHash: req.root, Signed: signed})
+	e.ready.Sends = append(e.ready.Sends, Send{MessageID: ResponseMessageID(ts), RequestID: ts, RootHash: req.root, MediatorGroup: req.group, Signed: signed})
 	return nil
 }
 
-// SealSend seals a send's response to the mediators of the group in force at its
-// request's time and returns the batch to submit.
+// SealSend seals a send's response to the active mediators of its request's group in
+// force at the request's time and returns the batch to submit.
 func (e *Engine) SealSend(s Send) (*seqpb.Batch, error) {
-	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: e.cfg.MediatorGroup}
-	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE, s.RootHash, s.Signed, e.cfg.MediatorMembers(s.RequestID), e.cfg.Keys(s.RequestID), []*seqpb.Recipient{mg})
+	mg := &seqpb.Recipient{Group: seqpb.GroupKind_GROUP_KIND_MEDIATOR_GROUP, GroupIndex: s.MediatorGroup}
+	active, _, ok := e.cfg.Topology.MediatorGroup(s.RequestID, s.MediatorGroup)
+	if !ok || len(active) == 0 {
+		return nil, fmt.Errorf("seal the response to request %d: mediator group %d has no active mediator", s.RequestID, s.MediatorGroup)
+	}
+	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE, s.RootHash, s.Signed, active, e.cfg.Topology.EncryptionKeys(s.RequestID), []*seqpb.Recipient{mg})
 	if err != nil {
 		return nil, fmt.Errorf("seal the response to the mediators: %w", err)
 	}
 	return &seqpb.Batch{Envelopes: []*seqpb.Envelope{env}}, nil
 }
 
-// confirming lists the confirming informees of the views hosted here, sorted.
-func (e *Engine) confirming(views []*protocol.View, hosting protocol.Hosting) []string {
+// mayConfirm reports whether a permission lets a participant confirm for a party.
+func mayConfirm(p topopb.ParticipantPermission) bool {
+	return p == topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION ||
+		p == topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION
+}
+
+// confirming lists the confirming informees of the views that this participant hosts
+// with a permission to confirm at the request's time, sorted.
+func (e *Engine) confirming(ts int64, views []*protocol.View) []string {
 	var out []string
 	for _, v := range views {
 		for _, inf := range v.Common.Informees {
-			if inf.Confirming && slices.Contains(hosting.Participants(string(inf.Party)), e.cfg.Participant) {
+			if !inf.Confirming {
+				continue
+			}
+			if perm, ok := e.cfg.Topology.Permission(ts, string(inf.Party), e.cfg.Participant); ok && mayConfirm(perm) {
 				out = append(out, string(inf.Party))
 			}
 		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// allConfirming adds to parties every party this participant may confirm for at ts.
+func (e *Engine) allConfirming(ts int64, parties []string) []string {
+	for _, hp := range e.cfg.Topology.HostedParties(ts, e.cfg.Participant) {
+		if mayConfirm(hp.Permission) {
+			parties = append(parties, hp.Party)
+		}
+	}
+	slices.Sort(parties)
+	return slices.Compact(parties)
 }

@@ -9,6 +9,13 @@ var (
 	// error wrapping it (participant.ErrRejected is this value); the API answers
 	// codes.Aborted with the reason.
 	ErrRejected = errors.New("transaction rejected")
+	// ErrTimedOut: no verdict on the transaction came by its deadline (request time plus
+	// the decision and mediator reaction timeouts, on sequencer time); it was discarded
+	// everywhere alike and nothing was committed. A definite answer: codes.Aborted.
+	ErrTimedOut = errors.New("transaction timed out")
+	// ErrSubmitterNotAuthorized: the participant does not host an actAs party with
+	// Submission permission; nothing was sent. codes.PermissionDenied.
+	ErrSubmitterNotAuthorized = errors.New("participant may not submit for the party")
 	// ErrInvalidUserID: a user id is empty, too long or has a character outside
 	// [a-z0-9@^$.!`\-#+'~_|:].
 	ErrInvalidUserID = errors.New("invalid user id")

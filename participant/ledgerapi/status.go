@@ -29,9 +29,9 @@ var codeTable = []struct {
 }{
 	{codes.Canceled, []error{context.Canceled}},
 	{codes.DeadlineExceeded, []error{context.DeadlineExceeded}},
-	{codes.Aborted, []error{ErrRejected}},
+	{codes.Aborted, []error{ErrRejected, ErrTimedOut}},
 	{codes.Unauthenticated, []error{ErrMissingToken, ErrInvalidToken, ErrTokenExpired, ErrUserDeactivated, ErrInvalidAuth}},
-	{codes.PermissionDenied, []error{ErrPermissionDenied}},
+	{codes.PermissionDenied, []error{ErrPermissionDenied, ErrSubmitterNotAuthorized}},
 	{codes.NotFound, []error{ErrUserNotFound, ledger.ErrContractNotFound, ledger.ErrContractNotActive}},
 	{codes.AlreadyExists, []error{ErrUserExists}},
 	{codes.InvalidArgument, []error{ErrInvalidUserID, ErrInvalidUser, ErrInvalidRight, ledger.ErrInvalidCommand,

@@ -16,7 +16,8 @@ type Validator struct {
 	Hosting Hosting
 	// Known gives this participant's copies of contracts (its active contract set).
 	Known ledger.ContractLookup
-	// Tolerance bounds |ledger time - sequencing time|.
+	// Tolerance bounds |ledger time - sequencing time| (the on-chain ledger time tolerance
+	// in force at the request's time).
 	Tolerance time.Duration
 }
 
@@ -37,27 +38,27 @@ func (c Validator) ValidateView(viewTree []byte, rootHash Hash, recipients []str
 // CheckViewAgainstRoot returned (a node may run that pure, costly part ahead, in
 // parallel). It returns rv and the first failure.
 func (c Validator) ValidateReceived(rv *ReceivedView, recipients []string, sequencingTime time.Time) (*ReceivedView, error) {
-	return c.ValidateChecked(rv, c.PureChecks(rv, sequencingTime), recipients)
+	return c.ValidateChecked(rv, c.PureChecks(rv), recipients, sequencingTime)
 }
 
-// PureResults are the outcomes of the checks that depend only on the view, the packages,
-// the sequencing time and the tolerance: a node computes them ahead, in parallel, with
-// PureChecks, and ValidateChecked combines them with the checks that need its state.
+// PureResults are the outcomes of the checks that depend only on the view and the
+// packages: a node computes them ahead, in parallel, with PureChecks, and ValidateChecked
+// combines them with the checks that need its state or the synchronizer parameters in
+// force at the request's time (the ledger time tolerance).
 type PureResults struct {
-	Metadata, SubViews, Informees, LedgerTime, Declared, Reinterpret error
+	Metadata, SubViews, Informees, Declared, Reinterpret error
 }
 
-// PureChecks runs the pure checks on rv (it reads only c.Packages and c.Tolerance).
-func (c Validator) PureChecks(rv *ReceivedView, sequencingTime time.Time) PureResults {
+// PureChecks runs the pure checks on rv (it reads only c.Packages).
+func (c Validator) PureChecks(rv *ReceivedView) PureResults {
 	v := rv.View
 	r := PureResults{
-		Metadata:   CheckMetadata(rv),
-		SubViews:   CheckSubViews(v),
-		Informees:  CheckInformees(v),
-		LedgerTime: CheckLedgerTime(v.Participant.LedgerTime, sequencingTime, c.Tolerance),
-		Declared:   checkDeclaredContracts(v),
+		Metadata:  CheckMetadata(rv),
+		SubViews:  CheckSubViews(v),
+		Informees: CheckInformees(v),
+		Declared:  checkDeclaredContracts(v),
 	}
-	if r.Metadata == nil && r.SubViews == nil && r.Informees == nil && r.LedgerTime == nil && r.Declared == nil {
+	if r.Metadata == nil && r.SubViews == nil && r.Informees == nil && r.Declared == nil {
 		r.Reinterpret = reinterpret(c.Packages, v) // not needed (nor run) after an earlier failure
 	}
 	return r
@@ -65,15 +66,16 @@ func (c Validator) PureChecks(rv *ReceivedView, sequencingTime time.Time) PureRe
 
 // ValidateChecked completes the checks of ValidateView on rv with the pure results pr,
 // in ValidateView's order, running the stateful ones (recipients against c.Hosting, the
-// inputs against c.Known) now. It returns rv and the first failure.
-func (c Validator) ValidateChecked(rv *ReceivedView, pr PureResults, recipients []string) (*ReceivedView, error) {
+// ledger time against sequencingTime within c.Tolerance, the inputs against c.Known)
+// now. It returns rv and the first failure.
+func (c Validator) ValidateChecked(rv *ReceivedView, pr PureResults, recipients []string, sequencingTime time.Time) (*ReceivedView, error) {
 	v := rv.View
 	checks := []func() error{
 		func() error { return pr.Metadata },
 		func() error { return pr.SubViews },
 		func() error { return pr.Informees },
 		func() error { return CheckRecipients(v, recipients, c.Hosting) },
-		func() error { return pr.LedgerTime },
+		func() error { return CheckLedgerTime(v.Participant.LedgerTime, sequencingTime, c.Tolerance) },
 		func() error { return pr.Declared },
 		func() error { return checkKnownInputs(v, c.Known) },
 		func() error { return pr.Reinterpret },

@@ -351,7 +351,7 @@ func (w *e2eWorld) startMediator(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.med, err = mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: w.driverConfig("mediator"), EncryptionKey: key, DefaultDecisionTimeoutMicros: 30_000_000})
+	w.med, err = mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: w.driverConfig("mediator"), EncryptionKey: key})
 	return err
 }
 
@@ -359,7 +359,7 @@ func (w *e2eWorld) startMediator(ctx context.Context) error {
 // with the same.
 func (w *e2eWorld) nodeConfig(name string) participant.Config {
 	return participant.Config{Driver: w.driverConfig(name), EncryptionKey: w.enc[name], Packages: w.pkgs,
-		Mediators: []string{w.net.Member("mediator").ID}, Tolerance: time.Minute}
+		Mediators: []string{w.net.Member("mediator").ID}}
 }
 
 func (w *e2eWorld) startParticipants(ctx context.Context) error {

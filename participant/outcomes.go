@@ -1,0 +1,120 @@
+package participant
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cometsync/cometsync/participant/engine"
+)
+
+// metrics are the node's Prometheus metrics (namespace cometsync, subsystem participant).
+type metrics struct {
+	reg       *prometheus.Registry // the node's own, when no registerer was configured
+	ignored   *prometheus.CounterVec
+	completed *prometheus.CounterVec
+}
+
+func newMetrics(r prometheus.Registerer) *metrics {
+	m := &metrics{
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "cometsync", Subsystem: "participant", Name: "ignored_results_total",
+			Help: "Transaction results (verdicts) that were not acted on, by reason (for example result_signer_not_active_mediator).",
+		}, []string{"reason"}),
+		completed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "cometsync", Subsystem: "participant", Name: "requests_completed_total",
+			Help: "Confirmation requests this participant took part in, by outcome (committed, rejected, timed_out).",
+		}, []string{"outcome"}),
+	}
+	if r == nil {
+		m.reg = prometheus.NewRegistry()
+		r = m.reg
+	}
+	r.MustRegister(m.ignored, m.completed)
+	return m
+}
+
+// Metrics returns the registry holding the node's metrics when it was started without
+// a Registerer (nil otherwise: they are in the configured one).
+func (n *Node) Metrics() *prometheus.Registry { return n.metrics.reg }
+
+// maxCompletions bounds the outcomes a node keeps for WaitCompletion.
+const maxCompletions = 4096
+
+// report logs and counts what the engine ignored and completed (called under n.mu).
+func (n *Node) report(rd engine.Ready) {
+	for _, ig := range rd.Ignored {
+		n.metrics.ignored.WithLabelValues(ig.Reason).Inc()
+		level := n.log.Warn
+		if ig.Reason == engine.IgnoredNoPendingRequest {
+			level = n.log.Debug // a late verdict, or one beyond the group's threshold
+		}
+		level("transaction result ignored", "reason", ig.Reason, "request", ig.RequestID, "sender", ig.Sender, "detail", ig.Detail, "at", ig.At)
+	}
+	for _, c := range rd.Completions {
+		outcome := "rejected"
+		switch {
+		case c.Committed:
+			outcome = "committed"
+		case c.TimedOut:
+			outcome = "timed_out"
+			n.log.Warn("request timed out", "request", c.RequestID, "reason", c.Reason)
+		}
+		n.metrics.completed.WithLabelValues(outcome).Inc()
+		if _, ok := n.completions[c.RequestID]; !ok {
+			n.completed = append(n.completed, c.RequestID)
+		}
+		n.completions[c.RequestID] = c
+		if len(n.completed) > maxCompletions {
+			delete(n.completions, n.completed[0])
+			n.completed = n.completed[1:]
+		}
+	}
+}
+
+// WaitCompletion waits, event by event, for the outcome of the request sequenced at
+// requestID (microseconds) that this node took part in: committed, rejected (with the
+// verdict's reason) or timed out. Only recent outcomes are kept.
+func (n *Node) WaitCompletion(ctx context.Context, requestID int64) (engine.Completion, error) {
+	var c engine.Completion
+	err := n.await(ctx, func() bool {
+		var ok bool
+		c, ok = n.completions[requestID]
+		return ok
+	})
+	return c, err
+}
+
+// PendingRequests returns how many requests await a verdict (their inputs are locked).
+func (n *Node) PendingRequests() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.eng.PendingCount()
+}
+
+// timeProofs sends the node an empty batch when the wall clock has passed the deadline
+// of a pending request and no event has shown the sequencer past it yet: the receipt's
+// later timestamp times the request out. The clock only decides when to ask; the
+// timeout itself happens at an event, on sequencer time, alike on every replay.
+func (n *Node) timeProofs(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			n.mu.Lock()
+			deadline, pending := n.eng.NextDeadline()
+			live, seen := n.live, n.lastTS
+			n.mu.Unlock()
+			if !pending || !live || seen > deadline || now.UnixMicro() <= deadline {
+				continue
+			}
+			if err := n.client.RequestTimeProof(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("time proof", "err", err)
+			}
+		}
+	}
+}
