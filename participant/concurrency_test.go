@@ -33,12 +33,12 @@ type chainWorld struct {
 	encs        map[string]crypto.EncryptionPrivateKey
 }
 
-func newChainWorld(t *testing.T, ctx context.Context) *chainWorld {
+func newChainWorld(t *testing.T, ctx context.Context, extra ...testnet.MemberSpec) *chainWorld {
 	t.Helper()
-	specs := []testnet.MemberSpec{
+	specs := append([]testnet.MemberSpec{
 		{Kind: crypto.KindParticipant, Name: "bankp"}, {Kind: crypto.KindParticipant, Name: "traderp"},
 		{Kind: crypto.KindMediator, Name: "mediator"},
-	}
+	}, extra...)
 	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
 	if err != nil {
 		t.Fatal(err)

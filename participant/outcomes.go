@@ -93,6 +93,12 @@ func (n *Node) PendingRequests() int {
 	return n.eng.PendingCount()
 }
 
+// WaitNoPending waits, event by event, until no request awaits a verdict here (every
+// lock is released).
+func (n *Node) WaitNoPending(ctx context.Context) error {
+	return n.await(ctx, func() bool { return n.eng.PendingCount() == 0 })
+}
+
 // timeProofs sends the node an empty batch when the wall clock has passed the deadline
 // of a pending request and no event has shown the sequencer past it yet: the receipt's
 // later timestamp times the request out. The clock only decides when to ask; the
