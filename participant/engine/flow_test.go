@@ -56,6 +56,12 @@ type flow struct {
 	withhold            string                                  // a participant the submitter leaves out of every view
 	results             []string                                // the mediator's verdicts, "VERDICT reason"
 	permissions         map[string]topopb.ParticipantPermission // "party/participant" -> other than submission
+	med2                *member                                 // a second mediator, in the group when medThreshold > 1
+	medThreshold        int
+	muteMediator        bool // the mediator's verdicts are lost
+	lastResults         []mediator.Result
+	ignored             map[string][]engine.Ignored    // by participant
+	completions         map[string][]engine.Completion // by participant
 }
 
 func newMember(t testing.TB, kind crypto.MemberKind, name string) *member {
@@ -79,13 +85,14 @@ func newFlow(t testing.TB) *flow { return newHostedFlow(t, 1, 1) }
 func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
 	f := &flow{t: t, r: core.NewMemReader(), now: 1_700_000_000_000_000, engines: map[string]*engine.Engine{}, verifier: mediator.StaticKeys{}}
 	f.bankP, f.traderP, f.carolP = newMember(t, crypto.KindParticipant, "bank"), newMember(t, crypto.KindParticipant, "trader"), newMember(t, crypto.KindParticipant, "carol")
-	f.med = newMember(t, crypto.KindMediator, "mediator")
+	f.med, f.med2 = newMember(t, crypto.KindMediator, "mediator"), newMember(t, crypto.KindMediator, "mediator2")
+	f.medThreshold, f.ignored, f.completions = 1, map[string][]engine.Ignored{}, map[string][]engine.Completion{}
 	for i := 1; i < hosts; i++ {
 		f.extra = append(f.extra, newMember(t, crypto.KindParticipant, fmt.Sprintf("alicehost%d", i)))
 	}
 	ns, _ := crypto.GenerateSigningKey(nil)
 	g := &core.Genesis{SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters()}
-	for _, m := range append(f.participants(), f.med) {
+	for _, m := range append(f.participants(), f.med, f.med2) {
 		g.Members = append(g.Members, core.GenesisMember{ID: m.id, SigningKeys: []string{core.EncodeKey(m.sig.Public())}})
 		f.verifier[m.id] = []crypto.SigningPublicKey{m.sig.Public()}
 	}
@@ -165,6 +172,11 @@ func (t flowTopology) HostedParties(at int64, participant string) []topology.Hos
 }
 
 func (t flowTopology) MediatorGroup(int64, uint32) ([]string, int, bool) {
+	if t.f.medThreshold > 1 {
+		ms := []string{t.f.med.id, t.f.med2.id}
+		slices.Sort(ms)
+		return ms, t.f.medThreshold, true
+	}
 	return []string{t.f.med.id}, 1, true
 }
 
@@ -184,7 +196,7 @@ func (t flowTopology) Parameters(int64) topology.ProtocolParameters {
 }
 
 func (f *flow) EncryptionKey(id string) (crypto.EncryptionPublicKey, bool) {
-	for _, m := range append(f.participants(), f.med) {
+	for _, m := range append(f.participants(), f.med, f.med2) {
 		if m.id == id {
 			return m.enc.Public(), true
 		}
@@ -240,7 +252,10 @@ func (f *flow) deliver() [][]byte {
 				f.t.Fatal(err)
 			}
 		}
-		for _, s := range e.Ready().Sends {
+		rd := e.Ready()
+		f.ignored[p.id] = append(f.ignored[p.id], rd.Ignored...)
+		f.completions[p.id] = append(f.completions[p.id], rd.Completions...)
+		for _, s := range rd.Sends {
 			if !f.drop[p.id] {
 				b, err := e.SealSend(s)
 				if err != nil {
@@ -255,6 +270,10 @@ func (f *flow) deliver() [][]byte {
 	}
 	rd := f.mc.Ready()
 	f.mc.Advance()
+	f.lastResults = append(f.lastResults, rd.Results...)
+	if f.muteMediator {
+		return txs
+	}
 	for _, r := range rd.Results {
 		f.t.Logf("block %d: mediator result for request %d: %s %s", f.height, r.Result.RequestIdMicros, r.Result.Verdict, r.Result.RejectReason)
 		verdict := r.Result.Verdict.String()
