@@ -146,6 +146,9 @@ type Opened struct {
 	Seed crypto.ViewSeed
 	// Payload is the decoded encrypted payload, sealed seeds included.
 	Payload *pb.EncryptedPayload
+	// Member is the member that opened the payload: VerifySeeds does not recompute its
+	// own sealed seed (opening it proved it), only the co-recipients'.
+	Member string
 }
 
 // OpenPayload decrypts an encrypted envelope's content (a ProtocolMessage holding an
@@ -186,7 +189,7 @@ func OpenPayload(content []byte, member string, key func(crypto.Fingerprint) (cr
 		if err != nil {
 			return nil, invalidEncryption(err, "payload for %s under its seed", member)
 		}
-		return &Opened{Kind: p.Kind, BoundHash: bound, Plaintext: pt, Seed: seed, Payload: p}, nil
+		return &Opened{Kind: p.Kind, BoundHash: bound, Plaintext: pt, Seed: seed, Payload: p, Member: member}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrNotARecipient, member)
 }
