@@ -2,10 +2,17 @@ package participant_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
 )
 
 // Every scenario below runs one attack of a dishonest participant (mallory) on a real
@@ -35,6 +42,56 @@ func TestMaliciousImpersonatesAnotherParticipantsParty(t *testing.T) {
 				t.Fatalf("the bank's participant holds %d proposals it never made", n)
 			}
 		})
+	}
+	w.settle()
+}
+
+// The submitting participant refuses, before sending anything, a command whose actAs
+// party it does not host with Submission permission (the Ledger API answers
+// PermissionDenied): the trader's participant cannot act as Bank.
+func TestSubmitterRefusesPartiesItMayNotSubmitFor(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	w := newChainWorld(t, ctx)
+	_, err := w.traderNode.Submit(ctx, ledger.CreateCommand([]ledger.Party{w.bank}, w.tid(), ledger.Record{
+		"issuer": ledger.PartyValue(w.bank), "owner": ledger.PartyValue(w.alice),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("5")}, "currency": ledger.TextValue("USD"),
+	}))
+	if !errors.Is(err, participant.ErrSubmitterNotAuthorized) || !strings.Contains(err.Error(), "does not host "+string(w.bank)) {
+		t.Fatalf("acting as another participant's party: %v", err)
+	}
+	if st, ok := status.FromError(ledgerapi.StatusOf(err)); !ok || st.Code() != codes.PermissionDenied {
+		t.Fatalf("Ledger API status %v, want PermissionDenied", st)
+	}
+}
+
+// A request whose mediator is down does not stay pending: SubmitAndWait answers that it
+// timed out, once sequencer time passes its deadline, the input it locked is free again,
+// and the same acceptance commits once a mediator is back.
+func TestRequestWithoutVerdictTimesOut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	w := newByzWorld(t, ctx)
+	prop := w.propose("25")
+	w.med.Stop()
+	err := w.accept(prop)
+	if !errors.Is(err, participant.ErrTimedOut) || !strings.Contains(err.Error(), "no verdict of mediator group 0") {
+		t.Fatalf("accept without a mediator: %v", err)
+	}
+	if st, _ := status.FromError(ledgerapi.StatusOf(err)); st.Code() != codes.Aborted {
+		t.Fatalf("Ledger API status %v, want Aborted", st)
+	}
+	for _, n := range w.honest() {
+		if err := n.WaitNoPending(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := n.ACS()[prop]; !ok {
+			t.Fatalf("the proposal is gone although nothing committed")
+		}
+	}
+	w.startMediator()
+	if err := w.accept(prop); err != nil {
+		t.Fatalf("accept once the mediator is back: %v", err)
 	}
 	w.settle()
 }

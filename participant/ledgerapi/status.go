@@ -12,6 +12,9 @@ import (
 
 // statusOf turns an error of the API, the user store, the ledger or the backend into a
 // gRPC status carrying the error's text. Statuses pass through unchanged.
+// StatusOf returns err as the gRPC status the Ledger API answers it with.
+func StatusOf(err error) error { return statusOf(err) }
+
 func statusOf(err error) error {
 	if err == nil {
 		return nil
