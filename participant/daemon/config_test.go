@@ -1,0 +1,39 @@
+package daemon_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/participant/daemon"
+)
+
+// The ledger time tolerance is an on-chain synchronizer parameter: a participant.toml
+// that still sets it is refused with what to do, and what init writes does not set it.
+func TestRetiredLedgerTimeToleranceRefused(t *testing.T) {
+	dir := t.TempDir()
+	sig, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindParticipant, "p", sig.Fingerprint())
+	c := daemon.DefaultConfig()
+	c.Member, c.Sequencers = m.String(), []string{"127.0.0.1:1"}
+	if err := daemon.WriteHome(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := daemon.Load(dir); err != nil {
+		t.Fatalf("the written configuration: %v", err)
+	}
+	path := filepath.Join(dir, daemon.ConfigFile)
+	b, _ := os.ReadFile(path)
+	if strings.Contains(string(b), "ledger_time_tolerance") {
+		t.Fatal("init writes the retired setting")
+	}
+	if err := os.WriteFile(path, append(b, []byte("\nledger_time_tolerance = \"1m\"\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := daemon.Load(dir)
+	if err == nil || !strings.Contains(err.Error(), "on-chain synchronizer parameter") {
+		t.Fatalf("a file setting ledger_time_tolerance: %v", err)
+	}
+}
