@@ -62,6 +62,7 @@ type flow struct {
 	lastResults         []mediator.Result
 	ignored             map[string][]engine.Ignored    // by participant
 	completions         map[string][]engine.Completion // by participant
+	sends               map[string]int                 // responses decided, by participant
 }
 
 func newMember(t testing.TB, kind crypto.MemberKind, name string) *member {
@@ -86,7 +87,7 @@ func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
 	f := &flow{t: t, r: core.NewMemReader(), now: 1_700_000_000_000_000, engines: map[string]*engine.Engine{}, verifier: mediator.StaticKeys{}}
 	f.bankP, f.traderP, f.carolP = newMember(t, crypto.KindParticipant, "bank"), newMember(t, crypto.KindParticipant, "trader"), newMember(t, crypto.KindParticipant, "carol")
 	f.med, f.med2 = newMember(t, crypto.KindMediator, "mediator"), newMember(t, crypto.KindMediator, "mediator2")
-	f.medThreshold, f.ignored, f.completions = 1, map[string][]engine.Ignored{}, map[string][]engine.Completion{}
+	f.medThreshold, f.ignored, f.completions, f.sends = 1, map[string][]engine.Ignored{}, map[string][]engine.Completion{}, map[string]int{}
 	for i := 1; i < hosts; i++ {
 		f.extra = append(f.extra, newMember(t, crypto.KindParticipant, fmt.Sprintf("alicehost%d", i)))
 	}
@@ -256,6 +257,7 @@ func (f *flow) deliver() [][]byte {
 		f.ignored[p.id] = append(f.ignored[p.id], rd.Ignored...)
 		f.completions[p.id] = append(f.completions[p.id], rd.Completions...)
 		for _, s := range rd.Sends {
+			f.sends[p.id]++
 			if !f.drop[p.id] {
 				b, err := e.SealSend(s)
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/cometsync/cometsync/participant/engine"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
 )
 
 func (f *flow) proposeTo(owner ledger.Party, amount string) []byte {
@@ -138,5 +139,28 @@ func TestMediatorGroupThreshold(t *testing.T) {
 	f.block(f.sign(f.bankP, "time-proof", &pb.Batch{}))
 	if f.engines[f.bankP.id].PendingCount() != 0 {
 		t.Fatal("split verdicts: the request did not time out")
+	}
+}
+
+// TestObservingParticipantDoesNotConfirm: a participant that hosts a party only with
+// Observation permission at the request's time (or no longer hosts it) validates the
+// views it gets and commits their effects, but does not confirm for the party.
+func TestObservingParticipantDoesNotConfirm(t *testing.T) {
+	f := newHostedFlow(t, 2, 1) // alice on the trader and alicehost1, threshold 1
+	observer := f.extra[0]
+	f.permissions = map[string]topopb.ParticipantPermission{string(aliceParty) + "/" + observer.id: topopb.ParticipantPermission_PARTICIPANT_PERMISSION_OBSERVATION}
+	f.block(f.proposeTo(aliceParty, "13"))
+	prop := f.templates(f.traderP, "IouProposal")[0]
+	f.block(f.submit(f.traderP, ledger.ExerciseCommand([]ledger.Party{aliceParty}, ledger.TemplateID{Package: f.pkg.ID, Name: "IouProposal"}, prop, "Accept", ledger.Record{})))
+	if got := f.sends[observer.id]; got != 0 {
+		t.Fatalf("the observing participant sent %d responses", got)
+	}
+	if f.sends[f.traderP.id] == 0 {
+		t.Fatal("the confirming participant sent no response")
+	}
+	for _, p := range []*member{f.bankP, f.traderP, observer} {
+		if len(f.templates(p, "Iou")) != 1 {
+			t.Fatalf("%s: the acceptance did not commit", p.id)
+		}
 	}
 }
