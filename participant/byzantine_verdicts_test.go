@@ -293,7 +293,10 @@ func TestMaliciousDuplicateRequest(t *testing.T) {
 		t.Fatalf("mallory's transfer proposal: %v", err)
 	}
 	var tp ledger.ContractID
-	waitACS(t, ctx, w.bankNode, func(acs ledger.ContractMap) bool { tp = bvFind(acs, "IouTransferProposal", "newOwner", w.bank); return tp != "" })
+	waitACS(t, ctx, w.bankNode, func(acs ledger.ContractMap) bool {
+		tp = bvFind(acs, "IouTransferProposal", "newOwner", w.bank)
+		return tp != ""
+	})
 	if _, err := w.bankNode.Submit(ctx, ledger.ExerciseCommand([]ledger.Party{w.bank}, ledger.TemplateID{Package: w.pkg.ID, Name: "IouTransferProposal"}, tp, "Accept", ledger.Record{})); err != nil {
 		t.Fatalf("bank's acceptance of the transfer: %v", err)
 	}
