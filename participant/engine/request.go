@@ -56,7 +56,7 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 	params := e.cfg.Topology.Parameters(ts)
 	hosting := e.cfg.Topology.Hosting(ts)
 	req := &request{root: root, group: in.groups[0], deadline: params.Deadline(ts), approved: true}
-	views, rej := e.validate(ev, root, hosting, params.LedgerTimeTolerance, in)
+	views, blind, rej := e.validate(ev, root, hosting, params.LedgerTimeTolerance, in)
 	req.consumed, req.created = consumedBy(views), createdBy(views)
 	if rej.reason == "" {
 		rej = e.consistency(req.consumed, views, hosting)
@@ -71,23 +71,24 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 	}
 	e.addPending(ts, req)
 	parties := e.confirming(ts, views)
-	if len(in.unopened) > 0 {
-		// The participant cannot tell which of its parties the views it cannot open are
-		// about: it rejects for every party it may confirm for; the mediator counts the
-		// rejection where the party is a confirming informee and ignores the rest.
+	if len(in.unopened) > 0 || blind {
+		// The participant cannot tell which of its parties the views it cannot open (or
+		// decode, or match to the root hash) are about: it rejects for every party it may
+		// confirm for; the mediator counts the rejection where the party is a confirming
+		// informee and ignores the rest. (So the request is rejected at once instead of
+		// timing out.)
 		parties = e.allConfirming(ts, parties)
 	}
 	return e.respond(ts, req, parties, rej)
 }
 
 // validate runs the protocol checks on every view; it returns the views it could
-// decode and the first failure: the sender's authorization first, then the encryption
-// of the views, then the views' own checks in order.
-func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting protocol.Hosting, tolerance time.Duration, in incoming) ([]*protocol.View, rejection) {
+// decode, whether some view could not be decoded or matched to the root hash (blind),
+// and the first failure: the sender's authorization first, then the encryption of the
+// views, then the views' own checks in order.
+func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting protocol.Hosting, tolerance time.Duration, in incoming) (views []*protocol.View, blind bool, rej rejection) {
 	ts := ev.TimestampMicros
 	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: tolerance}
-	var views []*protocol.View
-	var rej rejection
 	fail := func(r rejection) {
 		if rej.reason == "" {
 			rej = r
@@ -129,12 +130,14 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 		}
 		if rv != nil && rv.View != nil {
 			views = append(views, rv.View)
+		} else {
+			blind = true
 		}
 		if err != nil {
 			fail(rejection{localCode(err), err.Error()})
 		}
 	}
-	return views, rej
+	return views, blind, rej
 }
 
 // checkSubmitter checks, on a view that shows the submitter metadata (a root view), that
