@@ -95,3 +95,37 @@ func TestRequestWithoutVerdictTimesOut(t *testing.T) {
 	}
 	w.settle()
 }
+
+// A request sent again after its contract was archived would bring the contract back
+// (contract ids derive from the root hash): mallory's proposal to Alice commits, Alice
+// rejects it (archiving it), mallory sends the very same request again. Mallory alone
+// confirms it, so the mediator approves; the trader's participant, which sees the root
+// hash again, rejects it as a duplicate and does not resurrect the proposal.
+func TestMaliciousReplaysRequestAfterArchive(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	w := newByzWorld(t, ctx)
+	b := w.batch(w.prepare(w.proposal(w.mallory, w.alice, "77"), ledger.ContractMap{}, w.malID))
+	first := w.sendRaw(b)
+	if c := w.outcome(w.traderNode, first); !c.Committed {
+		t.Fatalf("mallory's proposal: %+v", c)
+	}
+	var prop ledger.ContractID
+	for id, c := range w.traderNode.ACS() {
+		if c.Template.Name == "IouProposal" {
+			prop = id
+		}
+	}
+	if _, err := w.traderNode.Submit(ctx, ledger.ExerciseCommand([]ledger.Party{w.alice}, w.tid(), prop, "Reject", ledger.Record{})); err != nil {
+		t.Fatalf("alice rejects the proposal: %v", err)
+	}
+	again := w.sendRaw(b)
+	c := w.outcome(w.traderNode, again)
+	if c.Committed {
+		t.Fatalf("the replayed request committed at the trader's participant: %+v", c)
+	}
+	if _, back := w.traderNode.ACS()[prop]; back {
+		t.Fatal("the archived proposal is active again")
+	}
+	w.settle()
+}

@@ -240,8 +240,8 @@ func TestMaliciousReplaysConfirmation(t *testing.T) {
 
 // A duplicated request: mallory sends the very same confirmation request (its
 // acceptance of Bank's proposal) twice, under different message ids, so that both are
-// sequenced. The first commits; the second is rejected at the honest bankp because its
-// input is locked by, or consumed by, the first; exactly one IOU results.
+// sequenced. The first commits; the second is rejected at the honest bankp as a
+// duplicate (its root hash was used before); exactly one IOU results.
 func TestMaliciousDuplicateRequest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -266,8 +266,8 @@ func TestMaliciousDuplicateRequest(t *testing.T) {
 			t.Fatalf("%s: the first copy %+v, want committed", name, c)
 		}
 		c := w.outcome(n, second)
-		if c.Committed || c.TimedOut || !(strings.Contains(c.Reason, "locked by the pending request") || strings.Contains(c.Reason, "is not active")) {
-			t.Fatalf("%s: the second copy %+v, want rejected because its input is locked or consumed", name, c)
+		if c.Committed || c.TimedOut || !strings.Contains(c.Reason, engine.ReasonDuplicateRequest) {
+			t.Fatalf("%s: the second copy %+v, want rejected as a duplicate request", name, c)
 		}
 	}
 	iouT := ledger.TemplateID{Package: w.pkg.ID, Name: "Iou"}

@@ -258,7 +258,7 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 		n.outbox[s.MessageID] = s
 	}
 	st.OutboxAdd = rd.Sends
-	st.Updates, st.PendingAdded, st.PendingRemoved = rd.Updates, rd.PendingAdded, rd.PendingRemoved
+	st.Updates, st.PendingAdded, st.PendingRemoved, st.RootsAdded = rd.Updates, rd.PendingAdded, rd.PendingRemoved, rd.RootsAdded
 	if err := n.store.Apply(st); err != nil {
 		return fmt.Errorf("store event %d: %w", ev.Counter, err)
 	}

@@ -17,6 +17,7 @@ import (
 type Checkpoint struct {
 	LastOffset int64
 	Pending    []PendingRequest // by request id
+	Roots      []SeenRoot       // every request's root hash
 }
 
 // PendingRequest is a confirmation request awaiting its verdict.
@@ -43,6 +44,10 @@ func (e *Engine) Checkpoint() Checkpoint {
 		cp.Pending = append(cp.Pending, r.persistent(id))
 	}
 	slices.SortFunc(cp.Pending, func(a, b PendingRequest) int { return cmp.Compare(a.RequestID, b.RequestID) })
+	for root, id := range e.roots {
+		cp.Roots = append(cp.Roots, SeenRoot{RootHash: root, RequestID: id})
+	}
+	slices.SortFunc(cp.Roots, func(a, b SeenRoot) int { return cmp.Compare(a.RequestID, b.RequestID) })
 	return cp
 }
 
@@ -69,6 +74,9 @@ func Restore(cfg Config, acs ledger.ContractMap, cp Checkpoint) (*Engine, error)
 		return nil, err
 	}
 	e.offset = cp.LastOffset
+	for _, r := range cp.Roots {
+		e.roots[r.RootHash] = r.RequestID
+	}
 	for _, pr := range cp.Pending {
 		r := &request{root: pr.RootHash, consumed: pr.Consumed, locked: pr.Locked, approved: pr.Approved,
 			group: pr.MediatorGroup, deadline: pr.Deadline, votes: maps.Clone(pr.Votes)}

@@ -127,11 +127,21 @@ type Ready struct {
 	Updates     []Update
 	Completions []Completion
 	Ignored     []Ignored
-	// PendingAdded and PendingRemoved are the requests that started or stopped awaiting
-	// a verdict (or changed: a request with a new mediator vote is removed and added
-	// again), for a store that keeps the checkpoint incrementally.
+	// PendingAdded and PendingRemoved are the requests that started (or changed: a
+	// request with a new mediator vote is added again) or stopped awaiting a verdict,
+	// for a store that keeps the checkpoint incrementally; a store applies the additions
+	// before the removals.
 	PendingAdded   []PendingRequest
 	PendingRemoved []int64
+	// RootsAdded are the root hashes of the requests handled at this event: a request
+	// with a root hash seen before is a replay and is rejected.
+	RootsAdded []SeenRoot
+}
+
+// SeenRoot is the root hash of a confirmation request this participant handled.
+type SeenRoot struct {
+	RootHash  protocol.Hash
+	RequestID int64
 }
 
 // Engine is the participant core. It is not safe for concurrent use.
@@ -140,6 +150,8 @@ type Engine struct {
 	acs     ledger.ContractMap
 	locks   map[ledger.ContractID]int64
 	pending map[int64]*request
+	// roots are the root hashes of every request handled, with the request's id.
+	roots map[protocol.Hash]int64
 	// next is the earliest deadline of a pending request (0 when unknown: recompute).
 	next   int64
 	offset int64
@@ -151,7 +163,7 @@ func New(cfg Config, acs ledger.ContractMap) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, acs: ledger.ContractMap{}, locks: map[ledger.ContractID]int64{}, pending: map[int64]*request{}}
+	e := &Engine{cfg: cfg, acs: ledger.ContractMap{}, locks: map[ledger.ContractID]int64{}, pending: map[int64]*request{}, roots: map[protocol.Hash]int64{}}
 	for id, c := range acs {
 		e.acs[id] = c
 	}

@@ -30,6 +30,8 @@ const (
 	// participant of its metadata, or that participant does not host a submitter with
 	// Submission permission.
 	ReasonSubmitterNotAuthorized = "submitter_not_authorized"
+	// ReasonDuplicateRequest: a request with the root hash of an earlier one.
+	ReasonDuplicateRequest = "duplicate_request"
 )
 
 // ResponseMessageID is the message id of the response to the request sequenced at ts.
@@ -58,6 +60,15 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 	req := &request{root: root, group: in.groups[0], deadline: params.Deadline(ts), approved: true}
 	views, blind, rej := e.validate(ev, root, hosting, params.LedgerTimeTolerance, in)
 	req.consumed, req.created = consumedBy(views), createdBy(views)
+	if first, seen := e.roots[root]; seen {
+		// The same request sent again: committing it would create its contracts again
+		// (their ids derive from the root hash), even after they were archived.
+		rej = rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_CONSISTENCY,
+			fmt.Sprintf("%s: root hash %s was already used by request %d", ReasonDuplicateRequest, root.Short(), first)}
+	} else {
+		e.roots[root] = ts
+		e.ready.RootsAdded = append(e.ready.RootsAdded, SeenRoot{RootHash: root, RequestID: ts})
+	}
 	if rej.reason == "" {
 		rej = e.consistency(req.consumed, views, hosting)
 	}

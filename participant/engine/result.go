@@ -137,8 +137,8 @@ func (e *Engine) handleResult(ev *seqpb.SequencedEvent, signed []byte) {
 		}
 	}
 	if same < max(threshold, 1) {
-		// Not decided yet: the vote is part of the pending state.
-		e.ready.PendingRemoved = append(e.ready.PendingRemoved, id)
+		// Not decided yet: the vote is part of the pending state (PendingAdded replaces
+		// the request's record).
 		e.ready.PendingAdded = append(e.ready.PendingAdded, req.persistent(id))
 		return
 	}

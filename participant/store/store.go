@@ -34,6 +34,7 @@ var (
 	prefActive    = []byte("participant/active/")
 	prefUpdate    = []byte("participant/update/")
 	prefOutbox    = []byte("participant/outbox/")
+	prefRoot      = []byte("participant/root/")
 )
 
 // ErrWrongParticipant is returned by Bind when the database belongs to another
@@ -123,6 +124,20 @@ func (s *Store) Load() (State, error) {
 		}); err != nil {
 			return err
 		}
+		if err := each(txn, prefRoot, func(k, v []byte) error {
+			var sr engine.SeenRoot
+			if len(k) != len(sr.RootHash) {
+				return fmt.Errorf("root hash record %x: key of %d bytes", k, len(k))
+			}
+			copy(sr.RootHash[:], k)
+			if err := json.Unmarshal(v, &sr.RequestID); err != nil {
+				return fmt.Errorf("root hash record %x: %w", k, err)
+			}
+			st.Engine.Roots = append(st.Engine.Roots, sr)
+			return nil
+		}); err != nil {
+			return err
+		}
 		return each(txn, prefOutbox, func(k, v []byte) error {
 			var snd engine.Send
 			if err := json.Unmarshal(v, &snd); err != nil {
@@ -143,6 +158,7 @@ type Step struct {
 	PendingRemoved []int64
 	OutboxAdd      []engine.Send
 	OutboxDel      []string
+	RootsAdded     []engine.SeenRoot
 }
 
 // Apply writes one event's changes atomically.
@@ -175,6 +191,11 @@ func (s *Store) Apply(st Step) error {
 		}
 		for _, id := range st.OutboxDel {
 			if err := txn.Delete(key(prefOutbox, id)); err != nil {
+				return err
+			}
+		}
+		for _, r := range st.RootsAdded {
+			if err := setJSON(txn, key(prefRoot, string(r.RootHash[:])), r.RequestID); err != nil {
 				return err
 			}
 		}
