@@ -18,6 +18,8 @@ import (
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/testnet"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -217,9 +219,11 @@ func (w *transferWorld) rejects(n *participant.Node, id int64, want string) {
 
 // Seed 003 scenario 4: mallory seals the transfer view's seed for one honest recipient
 // with a wrong seed (sealed to the right key, so that the envelope looks well formed).
-// The victim cannot open the view and rejects as invalid_encryption; the other honest
-// recipient opens it, recomputes the victim's sealed seed from the view seed and
-// rejects as invalid_encryption_for the victim. Nothing is committed.
+// The victim cannot open the view and rejects as invalid_encryption. Its rejection is
+// decisive (it is the only host of a confirming party of the view), so the other honest
+// recipient does not need to recompute the victim's seed and approves; the request is
+// rejected all the same and nothing is committed. (With a victim that others could
+// outvote, see TestMaliciousWrongSeedForOutvotableRecipient.)
 func TestMaliciousWrongSeedForOneRecipient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -246,10 +250,72 @@ func TestMaliciousWrongSeedForOneRecipient(t *testing.T) {
 			id := w.sendRaw(b)
 			w.rejectedWith(id, engine.ReasonInvalidEncryption, w.honest()...)
 			w.rejects(tc.victim, id, engine.ReasonInvalidEncryption+": ")
-			w.rejects(tc.other, id, engine.ReasonInvalidEncryptionFor+" "+w.id(tc.victimName)+":")
+			if resp := w.response(tc.other, id); resp.Verdict != mediatorpb.Verdict_VERDICT_APPROVE {
+				t.Fatalf("%s answered %s %q; the victim's rejection alone is decisive", w.member(tc.other), resp.Verdict, resp.RejectReason)
+			}
 			w.intact()
 		})
 	}
+	w.finish()
+}
+
+// The same attack on a victim that others could outvote: Bank is hosted on bankp and
+// traderp with threshold 1, so the trader's approval alone would reach Bank's threshold
+// and the request would commit without bankp ever seeing the transfer. The trader's
+// participant recomputes the seed sealed to bankp from the view seed, finds that it
+// does not match and rejects as invalid_encryption_for bankp: nothing is committed.
+func TestMaliciousWrongSeedForOutvotableRecipient(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	w := newTransferWorld(t, ctx)
+	bankUID, err := crypto.ParseUID(string(w.bank))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bankp, traderp := w.net.Member("bankp"), w.net.Member("traderp")
+	mem := func(m testnet.Member) crypto.Member {
+		pm, err := crypto.ParseMember(m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pm
+	}
+	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 2, topology.NewPartyToParticipant(bankUID, 1,
+		topology.Host(mem(bankp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
+		topology.Host(mem(traderp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sendRaw(&pb.Batch{Envelopes: []*pb.Envelope{{
+		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: topology.Sign(tx, false, bankp.Key, traderp.Key).Marshal(),
+	}}})
+	for _, n := range append(w.honest(), w.malNode) {
+		if err := n.WaitTopology(ctx, func(s *topology.Snapshot) bool {
+			ptp, ok := s.PartyToParticipant(string(w.bank))
+			return ok && len(ptp.Participants) == 2
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := w.prepare(ledger.ExerciseCommand([]ledger.Party{w.mallory}, w.template("IouTransferProposal"), w.offer, "Accept", ledger.Record{}),
+		w.traderNode.ACS(), w.malID)
+	const tr = 1 // the transfer view, to all three
+	if len(r.plan.Views) != 3 || !slices.Equal(r.plan.Views[tr].Recipients, sorted(w.malID, bankp.ID, traderp.ID)) {
+		t.Fatalf("views %+v", r.plan.Views)
+	}
+	b := w.batch(r)
+	v := r.plan.Views[tr]
+	env, err := protocol.SealWrongSeedFor(protocolpb.EncryptedPayload_KIND_VIEW, v.ViewHash, v.Plaintext, v.Recipients, w.keys(),
+		b.Envelopes[tr].Recipients, bankp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Envelopes[tr] = env
+	id := w.sendRaw(b)
+	w.rejectedWith(id, engine.ReasonInvalidEncryption, w.honest()...)
+	w.rejects(w.bankNode, id, engine.ReasonInvalidEncryption+": ")
+	w.rejects(w.traderNode, id, engine.ReasonInvalidEncryptionFor+" "+bankp.ID+":")
+	w.intact()
 	w.finish()
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // metrics are the node's Prometheus metrics (namespace cometsync, subsystem participant).
@@ -91,6 +92,12 @@ func (n *Node) PendingRequests() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.eng.PendingCount()
+}
+
+// WaitTopology waits, event by event, until pred holds for the node's topology head
+// (pred must not keep the snapshot).
+func (n *Node) WaitTopology(ctx context.Context, pred func(*topology.Snapshot) bool) error {
+	return n.await(ctx, func() bool { return pred(n.topo.Head()) })
 }
 
 // WaitNoPending waits, event by event, until no request awaits a verdict here (every

@@ -51,6 +51,11 @@ func (o onChain) Permission(at int64, party, participant string) (topopb.Partici
 	return 0, false
 }
 
+func (o onChain) ConfirmingHosts(at int64, party string) ([]string, int) {
+	h := mediator.OnChain{State: o.st}.Hosting(party, at)
+	return h.Confirmers, h.Threshold
+}
+
 func (o onChain) HostedParties(at int64, participant string) []topology.HostedParty {
 	return o.st.SnapshotAt(at).HostedParties(participant)
 }

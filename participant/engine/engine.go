@@ -21,6 +21,9 @@ type Topology interface {
 	Hosting(at int64) protocol.Hosting
 	// Permission returns participant's permission for party, false when it does not host it.
 	Permission(at int64, party, participant string) (topopb.ParticipantPermission, bool)
+	// ConfirmingHosts returns the participants hosting party with a permission to
+	// confirm (Submission or Confirmation) and the party's confirmation threshold.
+	ConfirmingHosts(at int64, party string) (hosts []string, threshold int)
 	// HostedParties lists the parties participant hosts, with its permission for each.
 	HostedParties(at int64, participant string) []topology.HostedParty
 	// MediatorGroup returns the active mediators of group and its threshold.

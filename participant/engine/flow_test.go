@@ -63,6 +63,7 @@ type flow struct {
 	ignored             map[string][]engine.Ignored    // by participant
 	completions         map[string][]engine.Completion // by participant
 	sends               map[string]int                 // responses decided, by participant
+	aliceThreshold      int
 }
 
 func newMember(t testing.TB, kind crypto.MemberKind, name string) *member {
@@ -112,6 +113,7 @@ func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
 	if f.pkgs, err = ledger.NewPackageSet(f.pkg); err != nil {
 		t.Fatal(err)
 	}
+	f.aliceThreshold = threshold
 	aliceHosts := []string{f.traderP.id}
 	for _, m := range f.extra {
 		aliceHosts = append(aliceHosts, m.id)
@@ -159,6 +161,20 @@ func (t flowTopology) Permission(_ int64, party, participant string) (topopb.Par
 		return p, true
 	}
 	return topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION, true
+}
+
+func (t flowTopology) ConfirmingHosts(at int64, party string) ([]string, int) {
+	var hosts []string
+	for _, h := range t.f.hosting[party] {
+		if p, _ := t.Permission(at, party, h); p != topopb.ParticipantPermission_PARTICIPANT_PERMISSION_OBSERVATION {
+			hosts = append(hosts, h)
+		}
+	}
+	threshold := 1
+	if party == string(aliceParty) {
+		threshold = t.f.aliceThreshold
+	}
+	return hosts, threshold
 }
 
 func (t flowTopology) HostedParties(at int64, participant string) []topology.HostedParty {

@@ -112,13 +112,6 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 		return e.cfg.Topology.EncryptionKey(ts, member, fp)
 	}
 	for _, ov := range in.views {
-		// Every co-recipient's seed must be what the view seed determines: a submitter
-		// that sealed a wrong seed to one recipient is caught by all the others.
-		if err := protocol.VerifySeeds(ov.opened, ov.recipients, keyAt); err != nil {
-			fail(rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_INVALID_ENCRYPTION, err.Error()})
-		}
-	}
-	for _, ov := range in.views {
 		var rv *protocol.ReceivedView
 		var err error
 		switch {
@@ -141,6 +134,12 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 		}
 		if rv != nil && rv.View != nil {
 			views = append(views, rv.View)
+			// Every co-recipient's seed must be what the view seed determines: a submitter
+			// that sealed a wrong seed to one recipient is caught by the others.
+			recompute := func(r string) bool { return !e.decisive(ts, r, rv.View) }
+			if err := protocol.VerifySeedsFor(ov.opened, ov.recipients, recompute, keyAt); err != nil {
+				fail(rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_INVALID_ENCRYPTION, err.Error()})
+			}
 		} else {
 			blind = true
 		}
@@ -338,4 +337,23 @@ func (e *Engine) allConfirming(ts int64, parties []string) []string {
 	}
 	slices.Sort(parties)
 	return slices.Compact(parties)
+}
+
+// decisive reports whether participant r's rejection of view alone rejects the request:
+// r may confirm for a confirming informee of the view whose every confirming host must
+// approve (threshold = number of confirming hosts). A recipient that cannot open its
+// seed rejects as invalid_encryption, so its co-recipients need not recompute the seed
+// sealed to it; for the others (observers, and hosts of a party that others can
+// outvote) they must.
+func (e *Engine) decisive(ts int64, r string, view *protocol.View) bool {
+	for _, inf := range view.Common.Informees {
+		if !inf.Confirming {
+			continue
+		}
+		hosts, threshold := e.cfg.Topology.ConfirmingHosts(ts, string(inf.Party))
+		if slices.Contains(hosts, r) && threshold >= len(hosts) {
+			return true
+		}
+	}
+	return false
 }

@@ -76,6 +76,15 @@ func (e *SeedMismatchError) Unwrap() error { return ErrInvalidEncryptionFor }
 // exactly one seed, sealed to one of its keys, with the bytes recomputed from op.Seed.
 // The first failure is returned as a *SeedMismatchError.
 func VerifySeeds(op *Opened, recipients []string, key func(member string, fp crypto.Fingerprint) (crypto.EncryptionPublicKey, bool)) error {
+	return VerifySeedsFor(op, recipients, nil, key)
+}
+
+// VerifySeedsFor is VerifySeeds recomputing the sealed seeds only of the recipients for
+// which recompute returns true (nil: all); the structure (one seed per recipient, none
+// for others) is checked for everyone. Recomputing a seed costs one HPKE
+// encapsulation, so a participant recomputes only the seeds whose recipients could not
+// stop a wrongly sealed request themselves.
+func VerifySeedsFor(op *Opened, recipients []string, recompute func(recipient string) bool, key func(member string, fp crypto.Fingerprint) (crypto.EncryptionPublicKey, bool)) error {
 	if op == nil || op.Payload == nil {
 		return errors.New("verify seeds: no opened payload")
 	}
@@ -91,7 +100,7 @@ func VerifySeeds(op *Opened, recipients []string, key func(member string, fp cry
 		seeds[s.Recipient] = append(seeds[s.Recipient], s)
 	}
 	for _, r := range recipients {
-		if err := verifySeed(op, r, seeds[r], key); err != nil {
+		if err := verifySeed(op, r, seeds[r], recompute == nil || recompute(r), key); err != nil {
 			return err
 		}
 	}
@@ -99,7 +108,7 @@ func VerifySeeds(op *Opened, recipients []string, key func(member string, fp cry
 }
 
 // verifySeed checks the seeds sealed to recipient r.
-func verifySeed(op *Opened, r string, seeds []*pb.SealedSeed, key func(string, crypto.Fingerprint) (crypto.EncryptionPublicKey, bool)) error {
+func verifySeed(op *Opened, r string, seeds []*pb.SealedSeed, recompute bool, key func(string, crypto.Fingerprint) (crypto.EncryptionPublicKey, bool)) error {
 	switch len(seeds) {
 	case 0:
 		return &SeedMismatchError{Recipient: r, Reason: "no sealed seed"}
@@ -108,7 +117,7 @@ func verifySeed(op *Opened, r string, seeds []*pb.SealedSeed, key func(string, c
 		return &SeedMismatchError{Recipient: r, Reason: fmt.Sprintf("%d sealed seeds", len(seeds))}
 	}
 	s := seeds[0]
-	if r == op.Member {
+	if r == op.Member || !recompute {
 		return nil // the opener's own seed opened: nothing to recompute (one HPKE seal saved per view)
 	}
 	fp := crypto.Fingerprint(s.KeyFingerprint)
