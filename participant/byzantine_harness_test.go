@@ -224,7 +224,8 @@ func ignored(n *participant.Node, reason string) float64 {
 // settle asserts what must hold after every attack: nothing is locked at the honest
 // participants, they agree on the contracts they share (Bank and Alice are
 // stakeholders of every contract here, so their whole active contract sets are equal),
-// and the honest flow that follows (Bank proposes, Alice accepts) commits.
+// the honest flow that follows (Bank proposes, Alice accepts) commits, and the trader's
+// participant rebuilt from the chain (attacks included) has the same state.
 func (w *byzWorld) settle() {
 	w.t.Helper()
 	for _, n := range w.honest() {
@@ -243,6 +244,29 @@ func (w *byzWorld) settle() {
 	waitACS(w.t, w.ctx, w.traderNode, func(acs ledger.ContractMap) bool { _, ok := acs[prop]; return !ok })
 	if a, b := w.bankNode.ACSHash(), w.traderNode.ACSHash(); !bytes.Equal(a, b) {
 		w.t.Fatalf("honest participants disagree: ACS hashes %x and %x", a, b)
+	}
+	w.rebuildTrader()
+}
+
+// rebuildTrader wipes the trader's participant and rebuilds it from the chain (its whole
+// stream, attacks included): it must end with the same active contracts and ledger end.
+func (w *byzWorld) rebuildTrader() {
+	w.t.Helper()
+	before, progress := w.traderNode.ACSHash(), w.traderNode.Progress()
+	w.traderNode.Stop()
+	w.traderNode = w.startNode("traderp", nil)
+	ctx, cancel := context.WithTimeout(w.ctx, 60*time.Second)
+	defer cancel()
+	if err := w.traderNode.WaitProgress(ctx, func(p participant.Progress) bool {
+		return p.Live && p.NextCounter >= progress.NextCounter && p.Pending == 0
+	}); err != nil {
+		w.t.Fatalf("the rebuilt participant never caught up with counter %d: %v", progress.NextCounter, err)
+	}
+	if after := w.traderNode.ACSHash(); !bytes.Equal(after, before) {
+		w.t.Fatalf("rebuilt ACS hash %x, before the wipe %x", after, before)
+	}
+	if got := w.traderNode.Progress().LedgerEnd; got != progress.LedgerEnd {
+		w.t.Fatalf("rebuilt ledger end %d, before the wipe %d", got, progress.LedgerEnd)
 	}
 }
 

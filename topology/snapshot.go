@@ -35,6 +35,24 @@ type HostedParty struct {
 // reused (with its time changed) while the same entries are in force: the replay of a
 // stream asks for the snapshot at nearly every event, and the set rarely changes.
 func (s *State) SnapshotAt(t int64) *Snapshot {
+	// Fast path: the same time again with no transaction added since (entries change
+	// only when one is added), as a participant asks several questions about one
+	// request's time.
+	s.snapMu.Lock()
+	if s.lastSnap != nil && s.lastAt == t && s.lastLen == len(s.history) {
+		snap := s.lastSnap
+		s.snapMu.Unlock()
+		return snap
+	}
+	s.snapMu.Unlock()
+	snap := s.snapshotAt(t)
+	s.snapMu.Lock()
+	s.lastSnap, s.lastAt, s.lastLen = snap, t, len(s.history)
+	s.snapMu.Unlock()
+	return snap
+}
+
+func (s *State) snapshotAt(t int64) *Snapshot {
 	active := make([]*entry, 0, len(s.history))
 	for _, e := range s.history {
 		if e.activeAt(t) {

@@ -22,6 +22,11 @@ type State struct {
 
 	snapMu sync.Mutex
 	snap   *cachedSnapshot // the last snapshot built, reused while its entries are in force
+	// lastSnap is the last snapshot returned, for time lastAt with lastLen transactions
+	// in the history.
+	lastSnap *Snapshot
+	lastAt   int64
+	lastLen  int
 }
 
 // NewState returns the empty topology state of a synchronizer. Synchronizer-level

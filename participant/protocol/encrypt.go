@@ -129,7 +129,16 @@ func sealSeedFor(seed crypto.ViewSeed, kind pb.EncryptedPayload_Kind, bound Hash
 		return nil, fmt.Errorf("%w: %s", ErrNoEncryptionKey, reader)
 	}
 	fp := pub.Fingerprint()
-	sealed, err := sealSeed(seed, kind, bound, reader, pub, fp)
+	var sealed []byte
+	var err error
+	switch kind {
+	case pb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE, pb.EncryptedPayload_KIND_TRANSACTION_RESULT:
+		// Signed by their one sender and checked by signature: no co-recipient needs to
+		// recompute their seeds, so the cheaper randomized sealing does.
+		sealed, err = crypto.Seal(pub, seedInfo(kind, bound), seed[:])
+	default:
+		sealed, err = sealSeed(seed, kind, bound, reader, pub, fp)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("seal seed to %s: %w", reader, err)
 	}
