@@ -105,3 +105,48 @@ func checkInformees(t *testing.T, n *Node, want ...Party) {
 		t.Errorf("%s %s informees = %v, want %v", n.Kind, n.Choice, got, NewPartySet(want...))
 	}
 }
+
+// TestIouOffer: the classic transfer. Offer archives the IOU and creates an offer that
+// carries its terms, signed by the issuer and the owner with the new owner as observer;
+// the new owner's Accept re-creates the IOU for it (with the issuer's and old owner's
+// authority from the offer's signatories), Reject and Withdraw give it back. The new
+// owner never needs to see the old IOU itself.
+func TestIouOffer(t *testing.T) {
+	for _, tc := range []struct {
+		choice string
+		actor  Party
+		owner  Party
+	}{{"Accept", bob, bob}, {"Reject", bob, alice}, {"Withdraw", alice, alice}} {
+		t.Run(tc.choice, func(t *testing.T) {
+			l, iou, cid := iouSetup(t)
+			tx := l.mustSubmit(ExerciseCommand([]Party{alice}, iou, cid, "Offer", Record{"newOwner": PartyValue(bob)}))
+			if _, ok := l.acs[cid]; ok {
+				t.Fatal("Offer must archive the IOU")
+			}
+			offer := ContractID(tx.Roots[0].Result.(ContractIDValue))
+			c := l.acs[offer]
+			if c == nil || !equalParties(c.Signatories, bank, alice) || !equalParties(c.Observers, bob) {
+				t.Fatalf("offer %+v", c)
+			}
+			checkInformees(t, tx.Roots[0], bank, alice)
+			offerT := TemplateID{Package: iou.Package, Name: "IouOffer"}
+			tx = l.mustSubmit(ExerciseCommand([]Party{tc.actor}, offerT, offer, tc.choice, Record{}))
+			root := tx.Roots[0]
+			checkInformees(t, root, bank, alice, bob)
+			moved := l.acs[ContractID(root.Result.(ContractIDValue))]
+			if moved == nil || moved.Arguments["owner"] != PartyValue(tc.owner) || ValueString(moved.Arguments["amount"]) != ValueString(dec("100")) {
+				t.Fatalf("%s: IOU %+v, want owned by %s", tc.choice, moved, tc.owner)
+			}
+			if _, ok := l.acs[offer]; ok {
+				t.Fatalf("%s must consume the offer", tc.choice)
+			}
+		})
+	}
+	// Only the new owner accepts.
+	l, iou, cid := iouSetup(t)
+	tx := l.mustSubmit(ExerciseCommand([]Party{alice}, iou, cid, "Offer", Record{"newOwner": PartyValue(bob)}))
+	offer := ContractID(tx.Roots[0].Result.(ContractIDValue))
+	if _, err := l.submit(ExerciseCommand([]Party{alice}, TemplateID{Package: iou.Package, Name: "IouOffer"}, offer, "Accept", Record{})); !errors.Is(err, ErrAuthorization) {
+		t.Fatalf("the old owner accepting: %v", err)
+	}
+}

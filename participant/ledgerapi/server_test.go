@@ -151,7 +151,7 @@ func TestAnyUserReadsLedgerEndAndPackages(t *testing.T) {
 	}
 	id := e.backend.pkgs.IDs()[0]
 	if len(pkgs.Packages) != 1 || pkgs.Packages[0].PackageId != string(id) ||
-		!slices.Equal(pkgs.Packages[0].Templates, []string{"Iou", "IouProposal", "IouTransferProposal"}) {
+		!slices.Equal(pkgs.Packages[0].Templates, []string{"Iou", "IouOffer", "IouProposal", "IouTransferProposal"}) {
 		t.Fatalf("packages %+v", pkgs.Packages)
 	}
 }
