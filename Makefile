@@ -34,6 +34,7 @@ proto-deps:
 bench: build
 	./$(BIN) bench sequencer --phase 5s
 	./$(BIN) bench e2e --duration 5s --ious 64 --concurrency 16 --replay-events 2000
+	./$(BIN) bench e2e --across --duration 5s --ious 64 --concurrency 16 --replay-events 2000
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }

@@ -27,7 +27,11 @@ stream, and a fresh node with its keys replays that stream from counter 0.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "cometsync bench e2e: runs of %v, %d IOUs, closed loop with %d in flight\n", o.Duration, o.IOUs, o.Concurrency)
+			kind := "between two parties of one participant"
+			if o.Across {
+				kind = "between parties of different participants"
+			}
+			fmt.Fprintf(out, "cometsync bench e2e: transfers %s, runs of %v, %d IOUs, closed loop with %d in flight\n", kind, o.Duration, o.IOUs, o.Concurrency)
 			_, err := bench.RunE2E(ctx, out, o)
 			return err
 		},
@@ -42,5 +46,6 @@ stream, and a fresh node with its keys replays that stream from counter 0.`,
 	f.BoolVar(&o.Saturation, "saturation", o.Saturation, "also a saturation run and a run at half its rate")
 	f.IntVar(&o.ReplayEvents, "replay-events", o.ReplayEvents, "events on the replayed participant's stream before the replay")
 	f.BoolVar(&o.Fast, "fast", o.Fast, "fast test consensus timeouts instead of the production ones")
+	f.BoolVar(&o.Across, "across", o.Across, "transfer between parties of different participants (Offer, then Accept on the new owner's participant)")
 	return cmd
 }

@@ -46,6 +46,11 @@ type E2EOptions struct {
 	Fast bool
 	// ReplayProfile, when set, is a file the CPU profile of the replay is written to.
 	ReplayProfile string
+	// Across moves every IOU between a party of one trader participant and a party of
+	// the other: a transfer is Iou.Offer on the owner's participant and IouOffer.Accept
+	// on the new owner's (two confirmation requests). Otherwise an IOU moves between two
+	// parties of one participant with one Transfer.
+	Across bool
 }
 
 // DefaultE2EOptions are the defaults of `cometsync bench e2e`.
@@ -467,6 +472,9 @@ func (w *e2eWorld) waitActive(ctx context.Context, node string, cid ledger.Contr
 // transfer moves x to the other party of its participant and returns the time from the
 // Submit call until the moved IOU is active at both informee participants.
 func (w *e2eWorld) transfer(ctx context.Context, x *iou) (time.Duration, error) {
+	if w.o.Across {
+		return w.transferAcross(ctx, x)
+	}
 	owners := w.owners[x.node]
 	from, to := owners[x.owner], owners[1-x.owner]
 	t0 := time.Now()
@@ -482,6 +490,40 @@ func (w *e2eWorld) transfer(ctx context.Context, x *iou) (time.Duration, error) 
 		return 0, err
 	}
 	x.cid, x.owner = cid, 1-x.owner
+	return time.Since(t0), nil
+}
+
+// transferAcross moves x from its owner (the first party of its participant) to the
+// first party of the other trader participant: the owner offers it (Iou.Offer, which
+// archives it), the new owner's participant accepts the offer. It returns the time from
+// the first Submit call until the moved IOU is active at the new owner's and the
+// issuer's participants.
+func (w *e2eWorld) transferAcross(ctx context.Context, x *iou) (time.Duration, error) {
+	toNode := traderNodes[0]
+	if x.node == toNode {
+		toNode = traderNodes[1]
+	}
+	from, to := w.owners[x.node][0], w.owners[toNode][0]
+	t0 := time.Now()
+	if _, err := w.nodes[x.node].Submit(ctx, ledger.ExerciseCommand([]ledger.Party{from}, w.tid("Iou"), x.cid, "Offer",
+		ledger.Record{"newOwner": ledger.PartyValue(to)})); err != nil {
+		return 0, err
+	}
+	offer, err := w.findTagged(ctx, toNode, "IouOffer", x.tag)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.nodes[toNode].Submit(ctx, ledger.ExerciseCommand([]ledger.Party{to}, w.tid("IouOffer"), offer, "Accept", ledger.Record{})); err != nil {
+		return 0, err
+	}
+	cid, err := w.findTagged(ctx, toNode, "Iou", x.tag)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.waitActive(ctx, issuerNode, cid); err != nil {
+		return 0, err
+	}
+	x.cid, x.node = cid, toNode
 	return time.Since(t0), nil
 }
 

@@ -11,9 +11,19 @@ import (
 // TestE2EBenchCounts runs the e2e bench code path on a one-validator chain with a few
 // IOUs and one-second runs (closed loop, a saturation step, half saturation), and checks that its counts agree: every submitted transfer
 // committed with a latency recorded, the issuer's participant holds every IOU, and the
-// replayed participant has the live ACS hash and updates.
+// replayed participant has the live ACS hash and updates; with transfers between two
+// parties of one participant and between parties of different participants.
 func TestE2EBenchCounts(t *testing.T) {
-	o := TestE2EOptions()
+	for _, across := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one participant", true: "across participants"}[across], func(t *testing.T) {
+			o := TestE2EOptions()
+			o.Across = across
+			testE2EBenchCounts(t, o)
+		})
+	}
+}
+
+func testE2EBenchCounts(t *testing.T, o E2EOptions) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
