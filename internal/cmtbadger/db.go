@@ -1,0 +1,156 @@
+package cmtbadger
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+
+	dbm "github.com/cometbft/cometbft-db"
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/cometsync/cometsync/internal/badgerx"
+)
+
+// Backend is the db_backend value that selects this package ("badgerdb", the name
+// cometbft-db gives its own badger backend, so existing configurations keep working).
+const Backend = "badgerdb"
+
+var (
+	// ErrKeyEmpty is returned for a nil or empty key.
+	ErrKeyEmpty = errors.New("cmtbadger: key cannot be empty")
+	// ErrValueNil is returned for a nil value (an empty non-nil value is allowed).
+	ErrValueNil = errors.New("cmtbadger: value cannot be nil")
+	// ErrBatchClosed is returned when a batch is used after Write, WriteSync or Close.
+	ErrBatchClosed = errors.New("cmtbadger: batch has been written or closed")
+)
+
+// DB is a dbm.DB over a badger database. It is safe for concurrent use.
+type DB struct {
+	db *badger.DB
+}
+
+var _ dbm.DB = (*DB)(nil)
+
+// Open opens (creating if needed) the database name in dir, at dir/name as cometbft-db's
+// badger backend does. Badger's messages go to logger (nil discards them).
+func Open(name, dir string, logger *slog.Logger) (*DB, error) {
+	if name == "" || dir == "" {
+		return nil, fmt.Errorf("cmtbadger: open %q in %q: name and dir are required", name, dir)
+	}
+	db, err := badgerx.Open(filepath.Join(dir, name), logger)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{db: db}, nil
+}
+
+// Get returns the value of key, or nil if it is not set.
+func (d *DB) Get(key []byte) ([]byte, error) {
+	if len(key) == 0 {
+		return nil, ErrKeyEmpty
+	}
+	var val []byte
+	err := d.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		val, err = item.ValueCopy(nil)
+		if val == nil {
+			val = []byte{}
+		}
+		return err
+	})
+	return val, err
+}
+
+// Has reports whether key is set.
+func (d *DB) Has(key []byte) (bool, error) {
+	if len(key) == 0 {
+		return false, ErrKeyEmpty
+	}
+	found := false
+	err := d.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return found, err
+}
+
+// Set sets key to value.
+func (d *DB) Set(key, value []byte) error {
+	if err := checkSet(key, value); err != nil {
+		return err
+	}
+	return d.db.Update(func(txn *badger.Txn) error { return txn.Set(key, value) })
+}
+
+// SetSync is Set followed by a sync to disk.
+func (d *DB) SetSync(key, value []byte) error { return d.sync(d.Set(key, value)) }
+
+// Delete deletes key; deleting a key that is not set is no error.
+func (d *DB) Delete(key []byte) error {
+	if len(key) == 0 {
+		return ErrKeyEmpty
+	}
+	return d.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
+}
+
+// DeleteSync is Delete followed by a sync to disk.
+func (d *DB) DeleteSync(key []byte) error { return d.sync(d.Delete(key)) }
+
+func (d *DB) sync(err error) error {
+	if err != nil {
+		return err
+	}
+	return d.db.Sync()
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Print writes every key and value to stdout (for debugging).
+func (d *DB) Print() error {
+	it, err := d.Iterator(nil, nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ; it.Valid(); it.Next() {
+		fmt.Printf("[%X]:\t[%X]\n", it.Key(), it.Value())
+	}
+	return it.Error()
+}
+
+// Stats reports the backend and badger's LSM and value log sizes in bytes.
+func (d *DB) Stats() map[string]string {
+	lsm, vlog := d.db.Size()
+	return map[string]string{
+		"database.type":      Backend,
+		"database.lsm_size":  strconv.FormatInt(lsm, 10),
+		"database.vlog_size": strconv.FormatInt(vlog, 10),
+	}
+}
+
+// Compact does nothing: badger compacts its LSM tree in the background and has no
+// compaction of a key range.
+func (d *DB) Compact(start, end []byte) error { return nil }
+
+func checkSet(key, value []byte) error {
+	if len(key) == 0 {
+		return ErrKeyEmpty
+	}
+	if value == nil {
+		return ErrValueNil
+	}
+	return nil
+}
