@@ -9,10 +9,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/internal/gogocodec"
+	"github.com/cometsync/cometsync/internal/gogoreflect"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -90,8 +90,9 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 }
 
 // Register registers the connect, authentication and sequencer services, the gRPC health
-// service (serving) and server reflection on gs. gs must have been created with
-// ServerOptions, otherwise SequencerService calls are refused as unauthenticated.
+// service (serving) and server reflection with full descriptors (gogoreflect) on gs. gs
+// must have been created with ServerOptions, otherwise SequencerService calls are
+// refused as unauthenticated.
 func (s *Server) Register(gs *grpc.Server) {
 	pb.RegisterSequencerConnectServiceServer(gs, connectService{s})
 	pb.RegisterSequencerAuthenticationServiceServer(gs, authService{s})
@@ -105,7 +106,7 @@ func (s *Server) Register(gs *grpc.Server) {
 	} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
-	reflection.Register(gs)
+	gogoreflect.Register(gs)
 }
 
 // Close marks the server not serving, ends every open subscription with

@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 
+	"github.com/cometsync/cometsync/internal/gogoreflect"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
@@ -57,7 +57,8 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 }
 
 // Register registers the six Ledger API services, the gRPC health service (serving) and
-// server reflection on gs, which must have been built with ServerOptions.
+// server reflection with full descriptors (gogoreflect) on gs, which must have been
+// built with ServerOptions.
 func (s *Server) Register(gs *grpc.Server) {
 	pb.RegisterCommandServiceServer(gs, commandService{s})
 	pb.RegisterStateServiceServer(gs, stateService{s})
@@ -70,7 +71,7 @@ func (s *Server) Register(gs *grpc.Server) {
 	for _, name := range ServiceNames {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
-	reflection.Register(gs)
+	gogoreflect.Register(gs)
 }
 
 // Serve serves the API on lis until ctx ends, then stops the gRPC server (closing open
