@@ -1,0 +1,128 @@
+package participant_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/participant"
+	"github.com/cometsync/cometsync/participant/protocol"
+	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
+	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/testnet"
+	"github.com/cometsync/cometsync/topology"
+)
+
+// A participant whose hosting of a party was removed stops confirming for it from the
+// change's effective time. Bank is hosted on bankp and traderp (threshold 2); then the
+// bank's namespace removes traderp. Mallory, submitting with the old hosting, still
+// sends traderp the views of its acceptance of Bank's proposal: traderp validates them
+// but does not answer for Bank; bankp's confirmation alone (threshold 1 now) commits.
+func TestRemovedHostStopsConfirming(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	w := newByzWorld(t, ctx)
+	bankUID, err := crypto.ParseUID(string(w.bank))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bankp, traderp := w.net.Member("bankp"), w.net.Member("traderp")
+	mem := func(m testnet.Member) crypto.Member {
+		pm, err := crypto.ParseMember(m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pm
+	}
+	host := func(serial uint64, threshold uint32, signers []crypto.SigningPrivateKey, hosts ...*topopb.HostingParticipant) {
+		t.Helper()
+		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, serial, topology.NewPartyToParticipant(bankUID, threshold, hosts...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.sendRaw(&pb.Batch{Envelopes: []*pb.Envelope{{
+			Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: topology.Sign(tx, false, signers...).Marshal(),
+		}}})
+		for _, n := range append(w.honest(), w.malNode) {
+			if err := n.WaitTopology(ctx, func(s *topology.Snapshot) bool {
+				ptp, ok := s.PartyToParticipant(string(w.bank))
+				return ok && len(ptp.Participants) == len(hosts)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	host(2, 2, []crypto.SigningPrivateKey{bankp.Key, traderp.Key},
+		topology.Host(mem(bankp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
+		topology.Host(mem(traderp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION))
+	if _, err := w.bankNode.Submit(ctx, w.proposal(w.bank, w.mallory, "60")); err != nil {
+		t.Fatalf("the proposal with both hosts confirming: %v", err)
+	}
+	var prop ledger.ContractID
+	waitACS(t, ctx, w.malNode, func(acs ledger.ContractMap) bool {
+		for id, c := range acs {
+			if c.Template.Name == "IouProposal" {
+				prop = id
+			}
+		}
+		return prop != ""
+	})
+	stale := w.hostingMap() // Bank on both
+	host(3, 1, []crypto.SigningPrivateKey{bankp.Key}, topology.Host(mem(bankp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION))
+
+	r := w.prepare(ledger.ExerciseCommand([]ledger.Party{w.mallory}, w.tid(), prop, "Accept", ledger.Record{}), w.malNode.ACS(), w.malID)
+	if r.plan, err = protocol.Recipients(r.prepared, stale); err != nil {
+		t.Fatal(err)
+	}
+	id := w.sendRaw(w.batch(r))
+	for _, n := range []*participant.Node{w.bankNode, w.traderNode} {
+		if c := w.outcome(n, id); !c.Committed {
+			t.Fatalf("the acceptance: %+v, want committed on bankp's confirmation alone", c)
+		}
+	}
+	if err := w.traderNode.WaitProgress(ctx, func(p participant.Progress) bool { return p.Outbox == 0 }); err != nil {
+		t.Fatal(err)
+	}
+	for _, resp := range responsesTo(t, w, id) {
+		if resp.Sender == traderp.ID && slices.Contains(resp.ConfirmingParties, string(w.bank)) {
+			t.Fatalf("traderp confirmed for Bank after its hosting was removed: %+v", resp)
+		}
+	}
+	if countTemplate(w.bankNode.ACS(), "Iou") != 1 || countTemplate(w.traderNode.ACS(), "Iou") != 0 {
+		t.Fatalf("IOUs: bankp %d, traderp %d (want 1 and 0)", countTemplate(w.bankNode.ACS(), "Iou"), countTemplate(w.traderNode.ACS(), "Iou"))
+	}
+}
+
+
+// responsesTo returns every confirmation response to request id the mediator received,
+// opened with the mediator's key from the validator's store.
+func responsesTo(t *testing.T, w *byzWorld, id int64) []*mediatorpb.ConfirmationResponse {
+	t.Helper()
+	r, release := w.net.Node(0).Snapshot()
+	defer release()
+	med := w.net.Member("mediator").ID
+	evs, err := readAll(r, med)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) { return w.medEnc, true }
+	var out []*mediatorpb.ConfirmationResponse
+	for _, ev := range evs {
+		for _, env := range ev.GetBatch().GetEnvelopes() {
+			op, err := protocol.OpenPayload(env.Content, med, key)
+			if err != nil || op.Kind != protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE {
+				continue
+			}
+			if _, resp, err := mediator.DecodeSignedResponse(op.Plaintext); err == nil && resp.RequestIdMicros == id {
+				out = append(out, resp)
+			}
+		}
+	}
+	return out
+}
