@@ -47,12 +47,13 @@ func (d *closingDB) Close() error {
 	return d.DB.Close()
 }
 
-// closingDBProvider is CometBFT's default database provider with closingDB around each
-// database.
-func closingDBProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err != nil {
-		return nil, err
+// closingDBProvider wraps each database that provider opens in closingDB.
+func closingDBProvider(provider cmtcfg.DBProvider) cmtcfg.DBProvider {
+	return func(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+		db, err := provider(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &closingDB{DB: db}, nil
 	}
-	return &closingDB{DB: db}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/cometsync/cometsync/app/api"
+	"github.com/cometsync/cometsync/internal/cmtbadger"
 )
 
 // Config is the cometsync part of a node's configuration (config/cometsync.toml).
@@ -145,7 +146,7 @@ func LoadConfig(home string) (*cmtcfg.Config, Config, error) {
 // tuneCometBFT applies cometsync's defaults to a CometBFT configuration: these are the
 // settings that bind first under load (see docs/running-a-validator.md).
 func tuneCometBFT(c *cmtcfg.Config, fast bool) {
-	c.DBBackend = "badgerdb"
+	c.DBBackend = cmtbadger.Backend // "badgerdb", opened by internal/cmtbadger (no build tag)
 	c.TxIndex.Indexer = "null"
 	c.Mempool.Size = 20000
 	c.Mempool.MaxTxsBytes = 256 << 20

@@ -28,6 +28,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/cmtbadger"
 )
 
 // Node is a running sequencer node. It implements api.Backend.
@@ -116,8 +117,10 @@ func (n *Node) startCometBFT() error {
 		return fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
+	// cmtbadger serves db_backend = "badgerdb" without cometbft-db's build tag.
+	dbs := closingDBProvider(cmtbadger.Provider(n.logger.With("module", "cometbft-db")))
 	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(n.app),
-		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), closingDBProvider,
+		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), dbs,
 		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), cmtLogger{l: n.logger.With("module", "cometbft")})
 	if err != nil {
 		return fmt.Errorf("create CometBFT node: %w", err)

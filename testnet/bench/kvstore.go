@@ -12,7 +12,6 @@ import (
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
-	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/mempool"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -23,6 +22,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cometsync/cometsync/app"
+	"github.com/cometsync/cometsync/internal/cmtbadger"
 )
 
 // kvSystem is CometBFT's kvstore example app on a one-validator chain created exactly
@@ -81,12 +81,12 @@ func startKVStore(dir string, rpcConns int) (*kvSystem, error) {
 	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
 	// The kvstore keeps its state in badger under the node's data directory, like the
 	// sequencer's application: both pay for persisting what they commit.
-	appDB, err := dbm.NewDB("kvstore-app", dbm.BadgerDBBackend, cfg.DBDir())
+	appDB, err := cmtbadger.Open("kvstore-app", cfg.DBDir(), nil)
 	if err != nil {
 		return nil, err
 	}
 	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(kvstore.NewApplication(appDB)),
-		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtbadger.Provider(nil),
 		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), cmtLogger())
 	if err != nil {
 		appDB.Close()

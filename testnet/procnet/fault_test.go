@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "cometsync")
-	build := exec.Command("go", "build", "-tags", "badgerdb", "-o", binary, "github.com/cometsync/cometsync/cmd/cometsync")
+	build := exec.Command("go", "build", "-o", binary, "github.com/cometsync/cometsync/cmd/cometsync")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build cometsync:", err)
