@@ -1,6 +1,5 @@
 # cometsync — the two commands a new user needs are `make demo` and `make test`.
 GO      ?= go
-TAGS    := badgerdb
 BIN     := build/cometsync
 PKGS    := ./...
 FUZZTIME ?= 15s
@@ -10,11 +9,11 @@ FUZZTIME ?= 15s
 all: build
 
 build:
-	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/cometsync
+	$(GO) build -o $(BIN) ./cmd/cometsync
 
 ## test: unit, integration (real CometBFT in-process, real gRPC) and fuzz-corpus tests
 test:
-	$(GO) test -tags $(TAGS) -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## demo: one process: a one-validator chain, a mediator and three participants settle a DvP; see README
 demo: build
@@ -38,7 +37,7 @@ bench: build
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }
-	$(GO) vet -tags $(TAGS) $(PKGS)
+	$(GO) vet $(PKGS)
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:

@@ -35,7 +35,7 @@ func randomSeeds(t *testing.T) []uint64 {
 	return out
 }
 
-// Rerun a failure with COMETSYNC_SEED=<seed> go test -tags badgerdb -run TestRandomized ./topology
+// Rerun a failure with COMETSYNC_SEED=<seed> go test -run TestRandomized ./topology
 func TestRandomizedAgainstReference(t *testing.T) {
 	for _, seed := range randomSeeds(t) {
 		runRandomized(t, seed)
