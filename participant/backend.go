@@ -27,8 +27,8 @@ var _ ledgerapi.Backend = LedgerBackend{}
 func (b LedgerBackend) Packages() *ledger.PackageSet { return b.N.cfg.Packages }
 
 // Submit implements ledgerapi.Backend.
-func (b LedgerBackend) Submit(ctx context.Context, cmd ledger.Command) (ledgerapi.Update, error) {
-	c, err := b.N.Submit(ctx, cmd)
+func (b LedgerBackend) Submit(ctx context.Context, cmd ledger.Command, opts ledgerapi.SubmitOptions) (ledgerapi.Update, error) {
+	c, err := b.N.SubmitCommand(ctx, cmd, opts.User, opts.CommandID)
 	if err != nil {
 		return ledgerapi.Update{}, err
 	}

@@ -99,7 +99,6 @@ func TestRemovedHostStopsConfirming(t *testing.T) {
 	}
 }
 
-
 // responsesTo returns every confirmation response to request id the mediator received,
 // opened with the mediator's key from the validator's store.
 func responsesTo(t *testing.T, w *byzWorld, id int64) []*mediatorpb.ConfirmationResponse {

@@ -129,6 +129,14 @@ func (w *chainWorld) propose(amount string) ledger.ContractID {
 	return id
 }
 
+// proposalCmd is the bank's IOU proposal to alice.
+func (w *chainWorld) proposalCmd(amount string) ledger.Command {
+	return ledger.CreateCommand([]ledger.Party{w.bank}, w.tid(), ledger.Record{
+		"issuer": ledger.PartyValue(w.bank), "owner": ledger.PartyValue(w.alice),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal(amount)}, "currency": ledger.TextValue("USD"),
+	})
+}
+
 func (w *chainWorld) tid() ledger.TemplateID {
 	return ledger.TemplateID{Package: w.pkg.ID, Name: "IouProposal"}
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Registerer receives the node's metrics; nil keeps them in a registry of the node's
 	// own (Node.Metrics).
 	Registerer prometheus.Registerer
+	// DeduplicationPeriod is how long, on sequencer time, a committed command's change id
+	// is remembered (SubmitCommand); 0 is DefaultDeduplicationPeriod.
+	DeduplicationPeriod time.Duration
 }
 
 // Node is a running participant.
@@ -75,6 +79,12 @@ type Node struct {
 	completions map[int64]engine.Completion
 	completed   []int64 // completions' keys in arrival order
 	metrics     *metrics
+	// changes are the command records by change id, changeOf the change id of each
+	// sequenced attempt awaiting its verdict (by request id), sending the change ids
+	// with an attempt being sent by this process.
+	changes  map[string]store.Change
+	changeOf map[int64]string
+	sending  map[string]struct{}
 }
 
 // Start connects, loads the topology and the node's database, and follows the stream
@@ -86,7 +96,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, store: cfg.Store, metrics: newMetrics(cfg.Registerer),
 		submissions: map[string]chan engine.Completion{}, waiters: map[int64]chan engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{}),
-		completions: map[int64]engine.Completion{}}
+		completions: map[int64]engine.Completion{}, changeOf: map[int64]string{}, sending: map[string]struct{}{}}
 	if n.store == nil {
 		if n.store, err = store.Open("", cfg.Logger); err != nil {
 			return nil, err
@@ -123,6 +133,12 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.next, n.outbox, n.sent, n.target = st.NextCounter, st.Outbox, map[string]bool{}, ts.Height
+	n.changes = st.Changes
+	for id, c := range n.changes {
+		if !c.Done && c.RequestID != 0 {
+			n.changeOf[c.RequestID] = id
+		}
+	}
 	// A time proof: its receipt is sequenced after the height the node starts from, so the
 	// node learns it is live even when no one else sends it anything.
 	if err = n.client.RequestTimeProof(ctx); err != nil {
@@ -259,6 +275,7 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 	}
 	st.OutboxAdd = rd.Sends
 	st.Updates, st.PendingAdded, st.PendingRemoved, st.RootsAdded = rd.Updates, rd.PendingAdded, rd.PendingRemoved, rd.RootsAdded
+	st.Changes = n.trackCommand(ev, rd.Completions)
 	if err := n.store.Apply(st); err != nil {
 		return fmt.Errorf("store event %d: %w", ev.Counter, err)
 	}

@@ -65,13 +65,18 @@ func (n *Node) AllocateParty(ctx context.Context, name string) (ledger.Party, er
 	return ledger.Party(uid.String()), err
 }
 
-// Submit runs cmd through the transaction protocol and waits for its verdict.
+// Submit runs cmd through the transaction protocol and waits for its verdict (without
+// deduplication: see SubmitCommand).
 func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completion, error) {
+	return n.submit(ctx, cmd, fmt.Sprintf("tx-%x", randomSeed()))
+}
+
+// submit runs cmd under message id msgID.
+func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID string) (engine.Completion, error) {
 	b, err := n.prepare(cmd)
 	if err != nil {
 		return engine.Completion{}, err
 	}
-	msgID := fmt.Sprintf("tx-%x", randomSeed())
 	verdict := make(chan engine.Completion, 1)
 	n.mu.Lock()
 	n.submissions[msgID] = verdict

@@ -360,7 +360,7 @@ func printUpdate(out io.Writer, u *pb.Update, asJSON bool) error {
 }
 
 func newLedgerSubmitCmd(o *ledgerOpts) *cobra.Command {
-	var file string
+	var file, commandID string
 	cmd := &cobra.Command{
 		Use:   "submit",
 		Short: "Submit a command (JSON, from --command FILE or - for stdin) and wait; print its offset",
@@ -380,7 +380,7 @@ The user needs CanActAs for every actAs party.`,
 				return err
 			}
 			return ledgerRun(cmd, o, func(ctx context.Context, c *ledgerClient, out io.Writer) error {
-				resp, err := c.cmd.SubmitAndWait(ctx, &pb.SubmitAndWaitRequest{CommandJson: string(data)})
+				resp, err := c.cmd.SubmitAndWait(ctx, &pb.SubmitAndWaitRequest{CommandJson: string(data), CommandId: commandID})
 				if err == nil {
 					fmt.Fprintf(out, "committed at offset %d (request %d)\n", resp.Offset, resp.RequestIdMicros)
 				}
@@ -389,6 +389,8 @@ The user needs CanActAs for every actAs party.`,
 		},
 	}
 	cmd.Flags().StringVar(&file, "command", "", "file holding the command JSON, or - for stdin")
+	cmd.Flags().StringVar(&commandID, "command-id", "", "deduplicate by this id (with the user and actAs parties): "+
+		"a command that already committed is answered AlreadyExists with its offset; retry with the same id after an ambiguous error")
 	_ = cmd.MarkFlagRequired("command")
 	return cmd
 }

@@ -16,14 +16,22 @@ type Update struct {
 	Archived  []ledger.ContractID
 }
 
+// SubmitOptions identify a command for deduplication: with its actAs parties, the user
+// and the command id form its change id. An empty CommandID means no deduplication.
+type SubmitOptions struct {
+	User      string
+	CommandID string
+}
+
 // Backend is what the Ledger API serves: the participant node (participant.Node
 // implements it).
 type Backend interface {
 	// Packages are the packages the participant runs.
 	Packages() *ledger.PackageSet
 	// Submit runs cmd through the transaction protocol and returns the update it committed
-	// here; an error wrapping participant.ErrRejected when the synchronizer rejected it.
-	Submit(ctx context.Context, cmd ledger.Command) (Update, error)
+	// here; an error wrapping participant.ErrRejected when the synchronizer rejected it,
+	// a *DuplicateCommandError when opts name a command that already committed.
+	Submit(ctx context.Context, cmd ledger.Command, opts SubmitOptions) (Update, error)
 	// ActiveContracts returns the active contract set and the offset it is as of.
 	ActiveContracts() (ledger.ContractMap, int64)
 	// LedgerEnd is the offset of the last committed update (0 when none).

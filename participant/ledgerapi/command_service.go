@@ -26,7 +26,7 @@ func (c commandService) SubmitAndWait(ctx context.Context, req *pb.SubmitAndWait
 	if err := who.requireActAs(cmd.ActAs); err != nil {
 		return nil, statusOf(err)
 	}
-	u, err := c.s.backend.Submit(ctx, cmd)
+	u, err := c.s.backend.Submit(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId})
 	if err != nil {
 		c.s.logger.Debug("submission failed", "user", who.user.ID, "err", err)
 		return nil, statusOf(err)

@@ -1,6 +1,9 @@
 package ledgerapi
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. The server turns them into gRPC statuses (see statusOf); callers of
 // Users and Auth branch on them with errors.Is.
@@ -13,6 +16,10 @@ var (
 	// the decision and mediator reaction timeouts, on sequencer time); it was discarded
 	// everywhere alike and nothing was committed. A definite answer: codes.Aborted.
 	ErrTimedOut = errors.New("transaction timed out")
+	// ErrDuplicateCommand: a command whose change id (user, actAs parties, command id)
+	// already committed within the deduplication period; a *DuplicateCommandError says
+	// where. codes.AlreadyExists.
+	ErrDuplicateCommand = errors.New("duplicate command")
 	// ErrSubmitterNotAuthorized: the participant does not host an actAs party with
 	// Submission permission; nothing was sent. codes.PermissionDenied.
 	ErrSubmitterNotAuthorized = errors.New("participant may not submit for the party")
@@ -41,3 +48,18 @@ var (
 	// ErrPermissionDenied: the caller lacks a right the call needs.
 	ErrPermissionDenied = errors.New("permission denied")
 )
+
+// DuplicateCommandError reports a command that already committed: the original's
+// offset and request id.
+type DuplicateCommandError struct {
+	CommandID string
+	Offset    int64
+	RequestID int64
+}
+
+func (e *DuplicateCommandError) Error() string {
+	return fmt.Sprintf("%v: command %q committed at offset %d (request %d)", ErrDuplicateCommand, e.CommandID, e.Offset, e.RequestID)
+}
+
+// Unwrap returns ErrDuplicateCommand.
+func (e *DuplicateCommandError) Unwrap() error { return ErrDuplicateCommand }

@@ -66,7 +66,7 @@ func newFakeBackend(t *testing.T) *fakeBackend {
 
 func (b *fakeBackend) Packages() *ledger.PackageSet { return b.pkgs }
 
-func (b *fakeBackend) Submit(ctx context.Context, cmd ledger.Command) (ledgerapi.Update, error) {
+func (b *fakeBackend) Submit(ctx context.Context, cmd ledger.Command, _ ledgerapi.SubmitOptions) (ledgerapi.Update, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := ctx.Err(); err != nil {

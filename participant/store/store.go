@@ -35,6 +35,7 @@ var (
 	prefUpdate    = []byte("participant/update/")
 	prefOutbox    = []byte("participant/outbox/")
 	prefRoot      = []byte("participant/root/")
+	prefChange    = []byte("participant/change/")
 )
 
 // ErrWrongParticipant is returned by Bind when the database belongs to another
@@ -92,11 +93,12 @@ type State struct {
 	ACS         ledger.ContractMap
 	Engine      engine.Checkpoint
 	Outbox      map[string]engine.Send
+	Changes     map[string]Change // command records by change id
 }
 
 // Load reads the state; on an empty database it is the state before counter 0.
 func (s *Store) Load() (State, error) {
-	st := State{ACS: ledger.ContractMap{}, Outbox: map[string]engine.Send{}}
+	st := State{ACS: ledger.ContractMap{}, Outbox: map[string]engine.Send{}, Changes: map[string]Change{}}
 	err := s.db.View(func(txn *badger.Txn) error {
 		if _, err := getJSON(txn, keyNext, &st.NextCounter); err != nil {
 			return err
@@ -138,6 +140,16 @@ func (s *Store) Load() (State, error) {
 		}); err != nil {
 			return err
 		}
+		if err := each(txn, prefChange, func(k, v []byte) error {
+			var c Change
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("command record %s: %w", k, err)
+			}
+			st.Changes[string(k)] = c
+			return nil
+		}); err != nil {
+			return err
+		}
 		return each(txn, prefOutbox, func(k, v []byte) error {
 			var snd engine.Send
 			if err := json.Unmarshal(v, &snd); err != nil {
@@ -159,6 +171,21 @@ type Step struct {
 	OutboxAdd      []engine.Send
 	OutboxDel      []string
 	RootsAdded     []engine.SeenRoot
+	// Changes are the command records (deduplication) this event changed.
+	Changes []Change
+}
+
+// Change is what a participant knows of one command's change id (user, actAs parties,
+// command id), derived from its own stream: every attempt's receipt and the verdict on
+// the last sequenced one.
+type Change struct {
+	ID        string
+	Attempts  int   // attempts whose receipt (or error) is on the stream
+	RequestID int64 // of the last sequenced attempt
+	Done      bool  // the last attempt has an outcome
+	Committed bool
+	Offset    int64
+	Reason    string
 }
 
 // Apply writes one event's changes atomically.
@@ -191,6 +218,11 @@ func (s *Store) Apply(st Step) error {
 		}
 		for _, id := range st.OutboxDel {
 			if err := txn.Delete(key(prefOutbox, id)); err != nil {
+				return err
+			}
+		}
+		for _, c := range st.Changes {
+			if err := setJSON(txn, key(prefChange, c.ID), c); err != nil {
 				return err
 			}
 		}

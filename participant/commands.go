@@ -1,0 +1,162 @@
+package participant
+
+import (
+	"context"
+	"encoding/hex"
+
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
+	"github.com/cometsync/cometsync/participant/store"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Commands with a command id are deduplicated by their change id: the user, the actAs
+// parties and the command id. An attempt is submitted under the message id
+// cmd-<change id>-<attempt>, so the participant's own stream (its receipts and the
+// verdicts) says which attempts were sequenced and how they ended: the node keeps that
+// record (in its store, and rebuilt the same by a replay from the chain) and answers a
+// command whose change id committed within the deduplication period with the original
+// outcome. A retry while an attempt is in flight waits for it; after a rejection or a
+// timeout the next attempt is a new message id. The sequencer's own dedupe of message
+// ids covers an attempt that was sent but whose receipt no node has seen yet (for
+// example the participant stopped right after sending): resent with the same id, it is
+// sequenced once.
+
+// PurposeChangeID is the hash purpose of a command's change id.
+const PurposeChangeID crypto.Purpose = 171
+
+// DefaultDeduplicationPeriod is how long (on sequencer time) a committed command's change
+// id is remembered.
+const DefaultDeduplicationPeriod = 24 * time.Hour
+
+// ChangeID identifies a command for deduplication.
+func ChangeID(user string, actAs []ledger.Party, commandID string) string {
+	parties := slices.Clone(actAs)
+	slices.Sort(parties)
+	parties = slices.Compact(parties)
+	h := crypto.NewHasher(PurposeChangeID).AddString(user).AddUint32(uint32(len(parties)))
+	for _, p := range parties {
+		h.AddString(string(p))
+	}
+	return hex.EncodeToString(h.AddString(commandID).Sum()[:16])
+}
+
+const commandPrefix = "cmd-"
+
+func commandMessageID(change string, attempt int) string {
+	return commandPrefix + change + "-" + strconv.Itoa(attempt)
+}
+
+// parseCommandMessageID returns the change id and attempt of a command's message id.
+func parseCommandMessageID(id string) (string, int, bool) {
+	rest, ok := strings.CutPrefix(id, commandPrefix)
+	if !ok {
+		return "", 0, false
+	}
+	change, n, ok := strings.Cut(rest, "-")
+	attempt, err := strconv.Atoi(n)
+	if !ok || err != nil || attempt < 0 || len(change) != 32 {
+		return "", 0, false
+	}
+	return change, attempt, true
+}
+
+// trackCommand updates the command records for event ev of this participant's own
+// stream and the completions the engine decided at it (called under n.mu); it returns
+// the records it changed, for the store.
+func (n *Node) trackCommand(ev *pb.SequencedEvent, completions []engine.Completion) []store.Change {
+	var changed []store.Change
+	if change, attempt, ok := parseCommandMessageID(ev.MessageId); ok {
+		c := n.changes[change]
+		c.ID = change
+		if attempt+1 > c.Attempts {
+			c.Attempts = attempt + 1
+		}
+		if ev.Kind == pb.EventKind_EVENT_KIND_DELIVER {
+			c.RequestID, c.Done, c.Committed, c.Offset, c.Reason = ev.TimestampMicros, false, false, 0, ""
+			n.changeOf[ev.TimestampMicros] = change
+		} else { // refused by the sequencer: never sequenced
+			c.Done, c.Committed, c.Reason = true, false, ev.ErrorReason
+		}
+		n.changes[change] = c
+		changed = append(changed, c)
+	}
+	for _, comp := range completions {
+		change, ok := n.changeOf[comp.RequestID]
+		if !ok {
+			continue
+		}
+		delete(n.changeOf, comp.RequestID)
+		c := n.changes[change]
+		if c.RequestID != comp.RequestID {
+			continue
+		}
+		c.Done, c.Committed, c.Offset, c.Reason = true, comp.Committed, comp.Offset, comp.Reason
+		n.changes[change] = c
+		changed = append(changed, c)
+	}
+	return changed
+}
+
+// SubmitCommand is Submit with deduplication by the change id of (user, cmd.ActAs,
+// commandID): a command that committed within the deduplication period is answered with
+// a *ledgerapi.DuplicateCommandError naming the original offset and request id; while an
+// attempt is in flight, a retry waits for its outcome first. An empty commandID is Submit.
+func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, commandID string) (engine.Completion, error) {
+	if commandID == "" {
+		return n.Submit(ctx, cmd)
+	}
+	change := ChangeID(user, cmd.ActAs, commandID)
+	for {
+		n.mu.Lock()
+		c, known := n.changes[change]
+		_, sending := n.sending[change]
+		period := n.cfg.DeduplicationPeriod
+		if period <= 0 {
+			period = DefaultDeduplicationPeriod
+		}
+		recent := known && c.RequestID >= n.lastTS-period.Microseconds()
+		switch {
+		case sending || (known && !c.Done):
+			// An attempt is on its way (sent here, or sequenced without a verdict yet):
+			// wait until it ends, then decide.
+			n.mu.Unlock()
+			if err := n.await(ctx, func() bool {
+				c := n.changes[change]
+				_, sending := n.sending[change]
+				return !sending && (c.ID == "" || c.Done)
+			}); err != nil {
+				return engine.Completion{}, err
+			}
+			continue
+		case known && c.Committed && recent:
+			n.mu.Unlock()
+			return engine.Completion{RequestID: c.RequestID, Committed: true, Offset: c.Offset},
+				&ledgerapi.DuplicateCommandError{CommandID: commandID, Offset: c.Offset, RequestID: c.RequestID}
+		}
+		n.sending[change] = struct{}{}
+		attempt := c.Attempts
+		n.mu.Unlock()
+		comp, err := n.submit(ctx, cmd, commandMessageID(change, attempt))
+		n.mu.Lock()
+		delete(n.sending, change)
+		n.mu.Unlock()
+		n.wake()
+		return comp, err
+	}
+}
+
+// wake wakes the waiters of await (after a change outside of an event).
+func (n *Node) wake() {
+	n.mu.Lock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
