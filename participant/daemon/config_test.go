@@ -1,12 +1,16 @@
 package daemon_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/badgerx"
 	"github.com/cometsync/cometsync/participant/daemon"
 )
 
@@ -35,5 +39,32 @@ func TestRetiredLedgerTimeToleranceRefused(t *testing.T) {
 	_, err := daemon.Load(dir)
 	if err == nil || !strings.Contains(err.Error(), "on-chain synchronizer parameter") {
 		t.Fatalf("a file setting ledger_time_tolerance: %v", err)
+	}
+}
+
+// WipeDatabase (participant recover --wipe) refuses while another process holds the
+// database, and removes it once it is free.
+func TestWipeRefusesADatabaseInUse(t *testing.T) {
+	dir := t.TempDir()
+	c := daemon.DefaultConfig()
+	db, err := badgerx.Open(filepath.Join(dir, c.Database), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := daemon.WipeDatabase(dir, c); !errors.Is(err, daemon.ErrDatabaseInUse) || !strings.Contains(err.Error(), "stop the participant first") {
+		t.Fatalf("wiping a database in use: %v", err)
+	}
+	if empty, _ := daemon.DatabaseEmpty(dir, c); empty {
+		t.Fatal("the database in use was removed")
+	}
+	db.Close()
+	if err := daemon.WipeDatabase(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	if empty, _ := daemon.DatabaseEmpty(dir, c); !empty {
+		t.Fatal("the database is still there")
 	}
 }
