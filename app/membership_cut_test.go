@@ -171,8 +171,14 @@ func TestRemovedMemberLosesStreamAndToken(t *testing.T) {
 		_, err = st.Recv()
 	}
 	wantStatus(t, "subscribe with dave's old token", err, codes.Unauthenticated, "token revoked: "+reason)
-	_, err = c.auth.Challenge(t.Context(), &pb.ChallengeRequest{Member: dave.ID})
-	wantStatus(t, "challenge of the removed member", err, codes.NotFound, "not a member")
+	// A removed member gets a challenge, as anyone does, and then cannot authenticate.
+	ch, err := c.auth.Challenge(t.Context(), &pb.ChallengeRequest{Member: dave.ID})
+	if err != nil {
+		t.Fatalf("challenge of the removed member: %v", err)
+	}
+	_, err = c.auth.Authenticate(t.Context(), &pb.AuthenticateRequest{Member: dave.ID, Nonce: ch.Nonce,
+		Signature: dave.Key.SignHash(apiAuthHash(ch.Nonce, c.syncID)), KeyFingerprint: string(dave.Key.Fingerprint())})
+	wantStatus(t, "authentication of the removed member", err, codes.Unauthenticated, "not signed by a current signing key")
 	// alice, untouched, keeps her stream and token.
 	if got := c.readEvents(t, actx, alice.ID, 0, 3); !isTopology(got[2]) {
 		t.Fatalf("alice's event 2 is not dave's removal: %s", describe(got[2]))

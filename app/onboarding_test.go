@@ -101,8 +101,8 @@ func TestOnboardingPermissionedPolicy(t *testing.T) {
 	dave := onboard(t, c)
 	c.readEvents(t, actx, alice.ID, 0, 1) // dave's keys are on-chain now
 
-	if _, err := c.auth.Challenge(t.Context(), &pb.ChallengeRequest{Member: dave.ID}); status.Code(err) != codes.NotFound {
-		t.Fatalf("challenge of a participant without permission: %v, want NotFound", err)
+	if err := c.authenticate(t.Context(), dave); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("authentication of a participant without permission: %v, want Unauthenticated", err)
 	}
 	tx := signedBatch(t, dave.ID, dave.Key, "sneak", &pb.Envelope{Recipients: to(alice.ID), Content: []byte("let me in")})
 	if _, err := c.seq.Send(t.Context(), &pb.SendRequest{Submission: tx}); status.Code(err) != codes.Unauthenticated {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
@@ -213,21 +214,43 @@ func (c *Client) failover(e *endpoint, cause error) {
 }
 
 // call runs fn with credentials on the active endpoint. It re-authenticates once on
-// Unauthenticated, and moves to the next endpoint on Unavailable, up to once per endpoint.
+// Unauthenticated, moves to the next endpoint on Unavailable, up to once per endpoint,
+// and waits and calls again on the same endpoint while the node asks it to
+// (ResourceExhausted with a RetryInfo: a full mempool), until ctx ends. Other errors,
+// the submitter's own among them (InvalidArgument: too large, malformed), are returned
+// as they are: another endpoint would refuse the same.
 func (c *Client) call(ctx context.Context, fn func(ctx context.Context, e *endpoint) error) error {
 	var err error
-	for range len(c.cfg.Endpoints) {
+	for tries := 0; tries < len(c.cfg.Endpoints); {
 		var e *endpoint
 		if e, err = c.current(ctx); err != nil {
 			return err
 		}
 		err = c.callOn(ctx, e, fn)
+		if d, busy := retryHint(err); busy && ctx.Err() == nil {
+			c.logger.Debug("sequencer busy, calling again later", "endpoint", e.addr, "retry_in", d, "err", err)
+			if sleepCtx(ctx, min(d, c.cfg.MaxReconnectBackoff)) != nil {
+				return err
+			}
+			continue
+		}
 		if err == nil || ctx.Err() != nil || status.Code(err) != codes.Unavailable {
 			return err
 		}
 		c.failover(e, err)
+		tries++
 	}
 	return err
+}
+
+// retryHint returns the delay a ResourceExhausted status with a RetryInfo detail asks
+// for. A ResourceExhausted without one (a message over gRPC's size limit) is no reason
+// to wait.
+func retryHint(err error) (time.Duration, bool) {
+	if status.Code(err) != codes.ResourceExhausted {
+		return 0, false
+	}
+	return api.RetryDelay(err)
 }
 
 func (c *Client) callOn(ctx context.Context, e *endpoint, fn func(context.Context, *endpoint) error) error {

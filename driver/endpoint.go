@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/internal/gogocodec"
@@ -61,28 +63,90 @@ func (e *endpoint) invalidate() {
 	e.token = ""
 }
 
+// maxNonceRetries is how many times authentication asks for a new challenge after its
+// nonce was refused (displaced by newer challenges for the member, or expired).
+const maxNonceRetries = 3
+
+// authenticateLocked authenticates the member: Challenge, then Authenticate, each
+// call bounded by CallTimeout. While the server refuses a call for load
+// (ResourceExhausted: its rate limit of unauthenticated calls) the call is made again,
+// after the delay of the server's RetryInfo (at most MaxReconnectBackoff), until ctx
+// ends; a refused Authenticate is made again with the same nonce, which the refusal
+// did not consume. After a refused nonce it asks for a new challenge, up to
+// maxNonceRetries times.
 func (e *endpoint) authenticateLocked(ctx context.Context, c *Client) error {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
-	defer cancel()
 	fp := c.cfg.SigningKey.Fingerprint().String()
-	ch, err := e.auth.Challenge(ctx, &pb.ChallengeRequest{Member: c.cfg.Member})
-	if err != nil {
-		return fmt.Errorf("challenge at %s: %w", e.addr, err)
+	for nonceRetries := 0; ; nonceRetries++ {
+		var ch *pb.ChallengeResponse
+		err := e.whileBusy(ctx, c, func(ctx context.Context) (err error) {
+			ch, err = e.auth.Challenge(ctx, &pb.ChallengeRequest{Member: c.cfg.Member})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("challenge at %s: %w", e.addr, err)
+		}
+		// Servers since issue 17 list no keys (for member and non-member alike); an
+		// older server's list is checked at once.
+		if len(ch.ExpectedKeyFingerprints) > 0 && !slices.Contains(ch.ExpectedKeyFingerprints, fp) {
+			return fmt.Errorf("%w: %s expects keys %v of %s, client has %s", ErrKeyNotRegistered, e.addr, ch.ExpectedKeyFingerprints, c.cfg.Member, fp)
+		}
+		sig := c.cfg.SigningKey.SignHash(api.AuthenticationHash(ch.Nonce, c.SynchronizerID()))
+		var resp *pb.AuthenticateResponse
+		err = e.whileBusy(ctx, c, func(ctx context.Context) (err error) {
+			resp, err = e.auth.Authenticate(ctx, &pb.AuthenticateRequest{
+				Member: c.cfg.Member, Nonce: ch.Nonce, Signature: sig, KeyFingerprint: fp,
+			})
+			return err
+		})
+		reason, _ := api.AuthRefusal(err)
+		switch {
+		case err == nil:
+			e.keep(c, resp)
+			return nil
+		case reason == api.ReasonSignatureRefused:
+			return fmt.Errorf("%w: %s refused key %s for %s (the member is unknown there or the key is not one of its current signing keys): %w", ErrKeyNotRegistered, e.addr, fp, c.cfg.Member, err)
+		case reason == api.ReasonNonceRefused && nonceRetries < maxNonceRetries && ctx.Err() == nil:
+			c.logger.Debug("nonce refused, asking for a new challenge", "endpoint", e.addr, "err", err)
+		default:
+			return fmt.Errorf("authenticate at %s: %w", e.addr, err)
+		}
 	}
-	if !slices.Contains(ch.ExpectedKeyFingerprints, fp) {
-		return fmt.Errorf("%w: %s expects keys %v of %s, client has %s", ErrKeyNotRegistered, e.addr, ch.ExpectedKeyFingerprints, c.cfg.Member, fp)
+}
+
+// whileBusy runs call, each attempt bounded by CallTimeout, again and again while it
+// fails with ResourceExhausted, waiting in between as the server's RetryInfo asks
+// (else backing off from ReconnectBackoff), at most MaxReconnectBackoff, until ctx ends.
+func (e *endpoint) whileBusy(ctx context.Context, c *Client, call func(context.Context) error) error {
+	backoff := c.cfg.ReconnectBackoff
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+		err := call(cctx)
+		cancel()
+		if status.Code(err) != codes.ResourceExhausted || ctx.Err() != nil {
+			return err
+		}
+		d, ok := api.RetryDelay(err)
+		if !ok {
+			d, backoff = backoff, min(2*backoff, c.cfg.MaxReconnectBackoff)
+		}
+		d = min(d, c.cfg.MaxReconnectBackoff)
+		logf := c.logger.Debug
+		if attempt%10 == 0 {
+			logf = c.logger.Info
+		}
+		logf("sequencer busy, calling again later", "endpoint", e.addr, "attempt", attempt, "retry_in", d, "err", err)
+		if cerr := sleepCtx(ctx, d); cerr != nil {
+			return fmt.Errorf("%w (last attempt: %w)", cerr, err)
+		}
 	}
-	sig := c.cfg.SigningKey.SignHash(api.AuthenticationHash(ch.Nonce, c.SynchronizerID()))
-	resp, err := e.auth.Authenticate(ctx, &pb.AuthenticateRequest{
-		Member: c.cfg.Member, Nonce: ch.Nonce, Signature: sig, KeyFingerprint: fp,
-	})
-	if err != nil {
-		return fmt.Errorf("authenticate at %s: %w", e.addr, err)
-	}
+}
+
+// keep records the token of resp, to be renewed TokenRenewMargin before it expires
+// (at most half its lifetime).
+func (e *endpoint) keep(c *Client, resp *pb.AuthenticateResponse) {
 	now := time.Now()
 	expires := time.UnixMicro(resp.ExpiresAtMicros)
 	margin := min(c.cfg.TokenRenewMargin, expires.Sub(now)/2)
 	e.token, e.renewAt = resp.Token, expires.Add(-margin)
 	c.logger.Debug("authenticated", "endpoint", e.addr, "member", c.cfg.Member, "expires", expires)
-	return nil
 }

@@ -87,7 +87,9 @@ func retry(ctx context.Context, backoff time.Duration, logEvery int, try func() 
 	}
 }
 
-// sendUnauthenticated submits tx once to the first endpoint that takes it.
+// sendUnauthenticated submits tx once to the first endpoint that takes it. While an
+// endpoint refuses for load (ResourceExhausted with a RetryInfo: its rate limit of
+// unauthenticated calls, a full mempool) it waits as asked and sends again.
 func sendUnauthenticated(ctx context.Context, cfg Config, tx []byte) error {
 	var errs []error
 	for _, addr := range cfg.Endpoints {
@@ -96,9 +98,15 @@ func sendUnauthenticated(ctx context.Context, cfg Config, tx []byte) error {
 			errs = append(errs, err)
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
-		_, err = e.seq.Send(cctx, &pb.SendRequest{Submission: tx})
-		cancel()
+		for {
+			cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
+			_, err = e.seq.Send(cctx, &pb.SendRequest{Submission: tx})
+			cancel()
+			d, busy := retryHint(err)
+			if !busy || sleepCtx(ctx, min(d, cfg.MaxReconnectBackoff)) != nil {
+				break
+			}
+		}
 		e.conn.Close()
 		if err == nil {
 			return nil

@@ -10,16 +10,50 @@ import (
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
-func TestChallengeUnknownMember(t *testing.T) {
+// TestChallengeAnswersAlikeForUnknownMember: Challenge is no membership oracle. An
+// unknown member gets a nonce and no fingerprints, as a member does; Authenticate then
+// refuses it exactly as a member with a wrong key. Only a malformed id is refused.
+func TestChallengeAnswersAlikeForUnknownMember(t *testing.T) {
 	e := newEnv(t, nil)
 	alice := e.fx.Member("PAR::alice")
-	_, err := e.auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: "PAR::mallory::" + alice.Key.Fingerprint().String()})
-	wantCode(t, err, codes.NotFound, "not a member")
+	mallory := "PAR::mallory::" + alice.Key.Fingerprint().String()
+	known, err := e.auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: alice.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := e.auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: mallory})
+	if err != nil {
+		t.Fatalf("challenge of an unknown member: %v", err)
+	}
+	if len(known.Nonce) != len(unknown.Nonce) || len(known.ExpectedKeyFingerprints) != 0 || len(unknown.ExpectedKeyFingerprints) != 0 {
+		t.Fatalf("answers differ: member %v, unknown %v", known, unknown)
+	}
+	syncID := e.backend.SynchronizerID()
+	_, errKnown := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
+		Member: alice.ID, Nonce: known.Nonce, KeyFingerprint: e.fx.Member("PAR::bob").Key.Fingerprint().String(),
+		Signature: e.fx.Member("PAR::bob").Key.SignHash(api.AuthenticationHash(known.Nonce, syncID)),
+	})
+	_, errUnknown := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
+		Member: mallory, Nonce: unknown.Nonce, KeyFingerprint: alice.Key.Fingerprint().String(),
+		Signature: alice.Key.SignHash(api.AuthenticationHash(unknown.Nonce, syncID)),
+	})
+	wantRefused(t, errKnown, alice.ID)
+	wantRefused(t, errUnknown, mallory)
 	_, err = e.auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: "nobody"})
 	wantCode(t, err, codes.InvalidArgument, "member")
 }
 
-func TestChallengeReturnsNonceAndKeys(t *testing.T) {
+// wantRefused asserts the one refusal of a signature that Authenticate has, whatever
+// the cause.
+func wantRefused(t *testing.T, err error, member string) {
+	t.Helper()
+	wantCode(t, err, codes.Unauthenticated, "authentication of "+member+" refused: the request is not signed by a current signing key of the member")
+	if reason, ok := api.AuthRefusal(err); !ok || reason != api.ReasonSignatureRefused {
+		t.Fatalf("reason %q %v, want %s", reason, ok, api.ReasonSignatureRefused)
+	}
+}
+
+func TestChallengeReturnsNonce(t *testing.T) {
 	e := newEnv(t, nil)
 	alice := e.fx.Member("PAR::alice")
 	ch, err := e.auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: alice.ID})
@@ -29,8 +63,8 @@ func TestChallengeReturnsNonceAndKeys(t *testing.T) {
 	if len(ch.Nonce) != api.NonceSize {
 		t.Fatalf("nonce of %d bytes", len(ch.Nonce))
 	}
-	if len(ch.ExpectedKeyFingerprints) != 1 || ch.ExpectedKeyFingerprints[0] != alice.Key.Fingerprint().String() {
-		t.Fatalf("fingerprints %v", ch.ExpectedKeyFingerprints)
+	if len(ch.ExpectedKeyFingerprints) != 0 {
+		t.Fatalf("fingerprints %v: the answer must not depend on membership", ch.ExpectedKeyFingerprints)
 	}
 	ch2, _ := e.auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: alice.ID})
 	if string(ch2.Nonce) == string(ch.Nonce) {
@@ -71,18 +105,18 @@ func TestAuthenticate(t *testing.T) {
 	})
 	t.Run("wrong key", func(t *testing.T) {
 		err := answer(challenge(alice.ID), bob.Key.SignHash, aliceFP)
-		wantCode(t, err, codes.Unauthenticated, "signature does not verify")
+		wantRefused(t, err, alice.ID)
 	})
 	t.Run("key of another member", func(t *testing.T) {
 		err := answer(challenge(alice.ID), bob.Key.SignHash, bob.Key.Fingerprint().String())
-		wantCode(t, err, codes.Unauthenticated, "not a current signing key")
+		wantRefused(t, err, alice.ID)
 	})
 	t.Run("wrong synchronizer", func(t *testing.T) {
 		nonce := challenge(alice.ID)
 		_, err := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
 			Member: alice.ID, Nonce: nonce, KeyFingerprint: aliceFP, Signature: alice.Key.SignHash(api.AuthenticationHash(nonce, "other::sync")),
 		})
-		wantCode(t, err, codes.Unauthenticated, "signature does not verify")
+		wantRefused(t, err, alice.ID)
 	})
 	t.Run("wrong nonce", func(t *testing.T) {
 		challenge(alice.ID)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -15,69 +16,68 @@ import (
 // authService implements SequencerAuthenticationService; it needs no token.
 type authService struct{ s *Server }
 
-// Challenge issues a single-use nonce for a known member.
-func (a authService) Challenge(_ context.Context, req *pb.ChallengeRequest) (*pb.ChallengeResponse, error) {
-	fps, err := a.s.memberKeys(req.Member)
-	if err != nil {
+// Challenge issues a single-use nonce for member. It answers alike whether or not
+// member is on the synchronizer (a nonce, and no key fingerprints), so that an
+// unauthenticated caller cannot use it to learn who is a member; Authenticate then
+// refuses an unknown member exactly as a wrong key.
+func (a authService) Challenge(ctx context.Context, req *pb.ChallengeRequest) (*pb.ChallengeResponse, error) {
+	if err := a.s.checkMember(req.Member); err != nil {
 		return nil, err
 	}
-	nonce, err := a.s.challenges.issue(req.Member, a.s.cfg.now())
-	if errors.Is(err, ErrTooManyChallenges) {
-		return nil, status.Error(codes.ResourceExhausted, err.Error())
-	}
+	nonce, err := a.s.challenges.issue(req.Member, callerKey(ctx), a.s.cfg.now())
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	resp := &pb.ChallengeResponse{Nonce: nonce}
-	for _, fp := range fps {
-		resp.ExpectedKeyFingerprints = append(resp.ExpectedKeyFingerprints, fp.String())
-	}
-	return resp, nil
+	return &pb.ChallengeResponse{Nonce: nonce}, nil
 }
 
-// Authenticate checks the answer to a challenge and issues a token.
+// Authenticate checks the answer to a challenge and issues a token. Every refusal of
+// the signature (unknown member, a key that is not one of the member's current signing
+// keys, a signature that does not verify) is the same Unauthenticated status with
+// ErrorInfo reason ReasonSignatureRefused; a refused nonce has ReasonNonceRefused.
 func (a authService) Authenticate(_ context.Context, req *pb.AuthenticateRequest) (*pb.AuthenticateResponse, error) {
-	if _, err := a.s.memberKeys(req.Member); err != nil {
+	if err := a.s.checkMember(req.Member); err != nil {
 		return nil, err
 	}
 	now := a.s.cfg.now()
 	if err := a.s.challenges.consume(req.Nonce, req.Member, now); err != nil {
-		return nil, status.Errorf(codes.Unauthenticated, "challenge of %s: %v", req.Member, err)
+		return nil, authStatus(ReasonNonceRefused, "challenge of %s: %v", req.Member, err)
 	}
 	fp := crypto.Fingerprint(req.KeyFingerprint)
 	tok, exp, err := a.s.issueToken(req.Member, fp, func(key crypto.SigningPublicKey) error {
 		return key.VerifyHash(AuthenticationHash(req.Nonce, a.s.backend.SynchronizerID()), req.Signature)
 	}, now)
 	if err != nil {
-		return nil, err
+		a.s.logger.Debug("authentication refused", "member", req.Member, "key", fp.Short(), "err", err)
+		if errors.Is(err, errSignatureRefused) {
+			return nil, authStatus(ReasonSignatureRefused, "authentication of %s refused: the request is not signed by a current signing key of the member", req.Member)
+		}
+		return nil, status.Error(codes.Internal, err.Error())
 	}
-	a.s.logger.Debug("member authenticated", "member", req.Member, "key", crypto.Fingerprint(req.KeyFingerprint).Short(), "expires", exp)
+	a.s.logger.Debug("member authenticated", "member", req.Member, "key", fp.Short(), "expires", exp)
 	return &pb.AuthenticateResponse{Token: tok, ExpiresAtMicros: exp.UnixMicro()}, nil
 }
 
-// memberKeys returns the signing key fingerprints of a known member, or a status error:
-// InvalidArgument for a malformed id, NotFound for an unknown member.
-func (s *Server) memberKeys(member string) ([]crypto.Fingerprint, error) {
+// checkMember returns a status error for a malformed member id (InvalidArgument) or
+// when the sequencer has no state yet (Unavailable); it does not say whether member
+// is on the synchronizer.
+func (s *Server) checkMember(member string) error {
 	if _, err := crypto.ParseMember(member); err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "member: %v", err)
+		return status.Errorf(codes.InvalidArgument, "member: %v", err)
 	}
-	m := s.backend.Machine()
-	if m == nil {
-		return nil, status.Error(codes.Unavailable, "sequencer is not initialized")
+	if s.backend.Machine() == nil {
+		return status.Error(codes.Unavailable, "sequencer is not initialized")
 	}
-	mem := m.Membership()
-	if !mem.IsMember(member) {
-		return nil, status.Errorf(codes.NotFound, "%s is not a member of synchronizer %s", member, s.backend.SynchronizerID())
-	}
-	fps := mem.SigningKeys(member)
-	if len(fps) == 0 {
-		return nil, status.Errorf(codes.PermissionDenied, "%s has no current signing key", member)
-	}
-	return fps, nil
+	return nil
 }
 
+// errSignatureRefused: issueToken found no current signing key fp of member, or verify
+// refused the signature.
+var errSignatureRefused = errors.New("signature refused")
+
 // issueToken checks that fp is a current signing key of member (at the head of the
-// committed topology), that verify accepts it, and issues a token recording fp. It holds
+// committed topology), that verify accepts it, and issues a token recording fp; a
+// refusal wraps errSignatureRefused. It holds
 // the revocations' lock, so a membership change is either applied before (and the key
 // is no longer current) or after (and revokes the new token).
 func (s *Server) issueToken(member string, fp crypto.Fingerprint, verify func(crypto.SigningPublicKey) error, now time.Time) (string, time.Time, error) {
@@ -86,14 +86,14 @@ func (s *Server) issueToken(member string, fp crypto.Fingerprint, verify func(cr
 	s.refreshLocked()
 	key, ok := s.backend.Machine().Membership().SigningKey(member, fp)
 	if !ok {
-		return "", time.Time{}, status.Errorf(codes.Unauthenticated, "key %q is not a current signing key of %s", fp, member)
+		return "", time.Time{}, fmt.Errorf("%w: key %q is not a current signing key of %s", errSignatureRefused, fp, member)
 	}
 	if err := verify(key); err != nil {
-		return "", time.Time{}, status.Errorf(codes.Unauthenticated, "authentication of %s: %v", member, err)
+		return "", time.Time{}, fmt.Errorf("%w: %v", errSignatureRefused, err)
 	}
 	tok, exp, err := s.tokens.issue(member, fp, now)
 	if err != nil {
-		return "", time.Time{}, status.Error(codes.Internal, err.Error())
+		return "", time.Time{}, err
 	}
 	return tok, exp, nil
 }

@@ -20,6 +20,9 @@ type Backend interface {
 	// not modify it). A refusal by the application's CheckTx comes back as a *core.SubmissionError;
 	// other errors are node failures (mempool full, node stopping).
 	Submit(ctx context.Context, tx []byte, sub *core.Submission) error
+	// SubmitFailure says what an error of Submit that is not a *core.SubmissionError
+	// means for the submitter; FailureNode when the backend cannot tell.
+	SubmitFailure(err error) SubmitFailure
 	// Batches returns the cache of decoded batches that the backend fills as blocks
 	// commit, shared by the subscriptions; nil: the server keeps its own.
 	Batches() *core.BatchCache
@@ -30,3 +33,21 @@ type Backend interface {
 	// LastCommittedTimeMicros is the sequencing time of the last committed event or block.
 	LastCommittedTimeMicros() int64
 }
+
+// SubmitFailure classifies the node failures of Backend.Submit by what the submitter
+// should do; Send answers each with its own status.
+type SubmitFailure int
+
+const (
+	// FailureNode: this node cannot take submissions now (stopping, not initialized, its
+	// mempool's connection to the application failed); another node may. Unavailable.
+	FailureNode SubmitFailure = iota
+	// FailureTooLarge: the node's mempool takes no submission this large (its
+	// max_tx_bytes, or the block's byte limit); no node will. InvalidArgument, with the
+	// submission code core.CodeTooLarge.
+	FailureTooLarge
+	// FailureMempoolFull: the mempool is full for now; retry later, here or elsewhere
+	// (mempools gossip, so another node's is likely as full). ResourceExhausted with a
+	// RetryInfo detail.
+	FailureMempoolFull
+)

@@ -15,8 +15,24 @@ type Config struct {
 	TokenTTL time.Duration
 	// ChallengeTTL is how long a challenge nonce may be answered.
 	ChallengeTTL time.Duration
-	// MaxPendingChallenges bounds the unanswered challenges kept in memory.
+	// MaxPendingChallenges bounds the unanswered challenges kept in memory; beyond it a
+	// new challenge evicts the oldest.
 	MaxPendingChallenges int
+	// MaxChallengesPerMember bounds the unanswered challenges of one member: beyond it a
+	// new one evicts the oldest of the same caller for that member, or else the
+	// member's oldest (see challengeStore).
+	MaxChallengesPerMember int
+	// MaxChallengesPerCaller bounds the unanswered challenges one caller (see callerKey)
+	// asked for: beyond it a new one evicts the caller's oldest.
+	MaxChallengesPerCaller int
+	// UnauthenticatedRate and UnauthenticatedBurst are the token bucket of each caller
+	// for the calls that need no token (Challenge, Authenticate, Send of an onboarding
+	// request): calls per second, and the calls allowed at once. Beyond, the call is
+	// refused with ResourceExhausted and a RetryInfo detail.
+	UnauthenticatedRate  float64
+	UnauthenticatedBurst int
+	// MaxCallers bounds the callers whose buckets are remembered.
+	MaxCallers int
 	// MaxSubscribers bounds the concurrently open Subscribe streams of this server.
 	MaxSubscribers int
 	// SubscribeBatch is how many events one snapshot read fetches for a subscriber.
@@ -31,19 +47,27 @@ type Config struct {
 // DefaultConfig returns the production settings.
 func DefaultConfig() Config {
 	return Config{
-		TokenTTL:             time.Hour,
-		ChallengeTTL:         time.Minute,
-		MaxPendingChallenges: 10_000,
-		MaxSubscribers:       1_000,
-		SubscribeBatch:       256,
+		TokenTTL:               time.Hour,
+		ChallengeTTL:           time.Minute,
+		MaxPendingChallenges:   10_000,
+		MaxChallengesPerMember: 4,
+		MaxChallengesPerCaller: 8,
+		UnauthenticatedRate:    5,
+		UnauthenticatedBurst:   20,
+		MaxCallers:             65_536,
+		MaxSubscribers:         1_000,
+		SubscribeBatch:         256,
 	}
 }
 
-// TestConfig returns settings for tests: small batches so that batching is exercised.
+// TestConfig returns settings for tests: small batches so that batching is exercised,
+// and a burst of unauthenticated calls that tests on a fake clock (which never refills
+// a bucket) do not use up; tests of the rate limit set their own.
 func TestConfig() Config {
 	c := DefaultConfig()
 	c.SubscribeBatch = 2
 	c.MaxSubscribers = 16
+	c.UnauthenticatedBurst = 10_000
 	return c
 }
 
@@ -56,6 +80,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: challenge_ttl must be positive, is %v", ErrInvalidConfig, c.ChallengeTTL)
 	case c.MaxPendingChallenges <= 0:
 		return fmt.Errorf("%w: max_pending_challenges must be positive, is %d", ErrInvalidConfig, c.MaxPendingChallenges)
+	case c.MaxChallengesPerMember <= 0:
+		return fmt.Errorf("%w: max_challenges_per_member must be positive, is %d", ErrInvalidConfig, c.MaxChallengesPerMember)
+	case c.MaxChallengesPerCaller <= 0:
+		return fmt.Errorf("%w: max_challenges_per_caller must be positive, is %d", ErrInvalidConfig, c.MaxChallengesPerCaller)
+	case !(c.UnauthenticatedRate > 0):
+		return fmt.Errorf("%w: unauthenticated_rate must be positive, is %g", ErrInvalidConfig, c.UnauthenticatedRate)
+	case c.UnauthenticatedBurst <= 0:
+		return fmt.Errorf("%w: unauthenticated_burst must be positive, is %d", ErrInvalidConfig, c.UnauthenticatedBurst)
+	case c.MaxCallers <= 0:
+		return fmt.Errorf("%w: max_callers must be positive, is %d", ErrInvalidConfig, c.MaxCallers)
 	case c.MaxSubscribers <= 0:
 		return fmt.Errorf("%w: max_subscribers must be positive, is %d", ErrInvalidConfig, c.MaxSubscribers)
 	case c.SubscribeBatch <= 0:

@@ -54,6 +54,11 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"token_ttl", func(c *api.Config) { c.TokenTTL = 0 }},
 		{"challenge_ttl", func(c *api.Config) { c.ChallengeTTL = -1 }},
 		{"max_pending_challenges", func(c *api.Config) { c.MaxPendingChallenges = 0 }},
+		{"max_challenges_per_member", func(c *api.Config) { c.MaxChallengesPerMember = 0 }},
+		{"max_challenges_per_caller", func(c *api.Config) { c.MaxChallengesPerCaller = -1 }},
+		{"unauthenticated_rate", func(c *api.Config) { c.UnauthenticatedRate = 0 }},
+		{"unauthenticated_burst", func(c *api.Config) { c.UnauthenticatedBurst = 0 }},
+		{"max_callers", func(c *api.Config) { c.MaxCallers = 0 }},
 		{"max_subscribers", func(c *api.Config) { c.MaxSubscribers = 0 }},
 		{"subscribe_batch", func(c *api.Config) { c.SubscribeBatch = 0 }},
 	} {

@@ -6,9 +6,12 @@
 //   - SequencerConnectService (open): Handshake on the protocol version,
 //     GetSynchronizerId and GetSynchronizerParameters.
 //   - SequencerAuthenticationService (open): Challenge returns a single-use random nonce
-//     and the fingerprints of the member's signing keys; Authenticate checks the member's
-//     signature over AuthenticationHash(nonce, synchronizerID) and returns an opaque
-//     bearer token that expires after Config.TokenTTL.
+//     for any well-formed member id, member or not, and no key fingerprints (it is no
+//     membership oracle); Authenticate checks the member's signature over
+//     AuthenticationHash(nonce, synchronizerID) and returns an opaque bearer token that
+//     expires after Config.TokenTTL. Every refusal of the signature (unknown member,
+//     key not current, bad signature) is the same Unauthenticated status; AuthRefusal
+//     tells it (ReasonSignatureRefused) from a refused nonce (ReasonNonceRefused).
 //   - SequencerService (token required): Send offers a SignedSubmission to the backend;
 //     SendBatch offers up to MaxSendBatch of the caller's submissions at once, verifies
 //     their signatures as one batch (spread over the cores) and answers one SendResult
@@ -36,9 +39,21 @@
 // force after the last committed event, re-derived only when the topology state
 // changed), so every node cuts after the same event, whatever its clock or its lag.
 //
+// The calls that need no token (Challenge, Authenticate, Send of an onboarding request)
+// are rate-limited per caller (a token bucket: Config.UnauthenticatedRate and
+// UnauthenticatedBurst; see callerKey for what a caller is) and answered
+// ResourceExhausted with a RetryInfo detail (RetryDelay reads it) beyond. Pending
+// challenges are bounded per member, per caller and in all; a new challenge displaces
+// an older one instead of being refused, chosen so that one caller's flood displaces
+// only its own (see challengeStore).
+//
 // Refusals of a submission by the sequencer core (*core.SubmissionError) come back as gRPC
 // statuses whose details carry an errdetails.ErrorInfo with Domain core.Codespace and
-// Reason the core.Code name; SubmissionCode recovers the code on the client side.
+// Reason the core.Code name; SubmissionCode recovers the code on the client side. Node
+// failures of Backend.Submit are answered by cause (Backend.SubmitFailure): too large
+// for the node's mempool is InvalidArgument with core.CodeTooLarge (the submitter's
+// error), a full mempool ResourceExhausted with a RetryInfo, anything else Unavailable
+// (another node may take it).
 //
 // ServerOptions also installs the gogoproto codec (package internal/gogocodec), which
 // marshals the generated messages directly instead of through protobuf-go's legacy

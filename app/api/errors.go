@@ -24,12 +24,10 @@ func submissionStatus(e *core.SubmissionError) error {
 
 func grpcCode(c core.Code) codes.Code {
 	switch c {
-	case core.CodeMalformed, core.CodeInvalidBatch, core.CodeTopologyRejected:
-		return codes.InvalidArgument
+	case core.CodeMalformed, core.CodeInvalidBatch, core.CodeTopologyRejected, core.CodeTooLarge:
+		return codes.InvalidArgument // the submitter's to fix: sending it again is refused again
 	case core.CodeUnknownSender, core.CodeUnknownKey, core.CodeBadSignature:
 		return codes.PermissionDenied
-	case core.CodeTooLarge:
-		return codes.ResourceExhausted
 	case core.CodeUnknownRecipient:
 		return codes.NotFound
 	case core.CodeExpired:
@@ -94,4 +92,43 @@ func asSubmissionError(err error) (*core.SubmissionError, bool) {
 	var se *core.SubmissionError
 	ok := errors.As(err, &se)
 	return se, ok
+}
+
+// AuthDomain is the ErrorInfo domain of Authenticate's refusals.
+const AuthDomain = "cometsync.auth"
+
+// ErrorInfo reasons of Authenticate's Unauthenticated refusals (AuthRefusal reads them).
+const (
+	// ReasonSignatureRefused: the member is unknown, the key is not one of its current
+	// signing keys, or the signature does not verify; the server does not say which.
+	ReasonSignatureRefused = "signature_refused"
+	// ReasonNonceRefused: the nonce is unknown (never issued, used, or evicted by newer
+	// challenges), expired or issued to another member: ask for a new challenge.
+	ReasonNonceRefused = "nonce_refused"
+)
+
+// authStatus is an Unauthenticated status whose details carry an ErrorInfo with
+// Domain AuthDomain and reason.
+func authStatus(reason, format string, args ...any) error {
+	st := status.Newf(codes.Unauthenticated, format, args...)
+	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: AuthDomain, Reason: reason})
+	if err != nil {
+		return st.Err()
+	}
+	return withInfo.Err()
+}
+
+// AuthRefusal returns the reason of a refusal by Authenticate (ReasonSignatureRefused or
+// ReasonNonceRefused); ok is false for other errors.
+func AuthRefusal(err error) (reason string, ok bool) {
+	st, isStatus := status.FromError(err)
+	if !isStatus {
+		return "", false
+	}
+	for _, d := range st.Details() {
+		if info, isInfo := d.(*errdetails.ErrorInfo); isInfo && info.Domain == AuthDomain {
+			return info.Reason, true
+		}
+	}
+	return "", false
 }

@@ -13,12 +13,28 @@ import (
 // protectedPrefix is the method prefix of the service that needs a token.
 const protectedPrefix = "/cometsync.sequencer.v1.SequencerService/"
 
-// UnaryInterceptor authenticates unary SequencerService calls; other services pass.
+// authPrefix is the method prefix of the authentication service, whose calls are
+// rate-limited per caller.
+const authPrefix = "/cometsync.sequencer.v1.SequencerAuthenticationService/"
+
+// UnaryInterceptor authenticates unary SequencerService calls and rate-limits the calls
+// that need no token (authentication, Send without a token) per caller; other
+// services pass.
 func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if strings.HasPrefix(info.FullMethod, authPrefix) {
+		if err := s.limitUnauthenticated(ctx, info.FullMethod[len(authPrefix):]); err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
 	if !strings.HasPrefix(info.FullMethod, protectedPrefix) {
 		return handler(ctx, req)
 	}
 	if _, token := credentials(ctx); token == "" && info.FullMethod == sendMethod {
+		if err := s.limitUnauthenticated(ctx, "Send"); err != nil {
+			s.metrics.SubmissionRejected("rate_limited")
+			return nil, err
+		}
 		return handler(ctx, req) // Send decides whether an unauthenticated onboarding request is allowed
 	}
 	ctx, err := s.authenticateCall(ctx)

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -84,6 +86,31 @@ func (q sequencerService) admit(ctx context.Context, member string, sub *core.Su
 		s.metrics.SubmissionRejected(se.Code.String())
 		s.logger.Debug("submission refused", "sender", member, "message_id", sub.Request.MessageId, "code", se.Code.String(), "reason", se.Reason)
 		return submissionStatus(se)
+	}
+	return s.submitFailureStatus(ctx, member, sub, len(tx), err)
+}
+
+// mempoolRetryDelay is the RetryInfo delay of a full mempool: about a block, after
+// which the mempool has room again.
+const mempoolRetryDelay = time.Second
+
+// submitFailureStatus is Send's answer to a node failure of Backend.Submit: the
+// submitter's own error (too large: InvalidArgument), a full mempool
+// (ResourceExhausted, retry), the caller's context (its own code) or a failure of this
+// node (Unavailable: try another).
+func (s *Server) submitFailureStatus(ctx context.Context, member string, sub *core.Submission, size int, err error) error {
+	if ctx.Err() != nil {
+		s.metrics.SubmissionRejected("canceled")
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	switch s.backend.SubmitFailure(err) {
+	case FailureTooLarge:
+		s.metrics.SubmissionRejected(core.CodeTooLarge.String())
+		return submissionStatus(&core.SubmissionError{Code: core.CodeTooLarge,
+			Reason: fmt.Sprintf("submission of %d bytes refused by the node's mempool: %v", size, err)})
+	case FailureMempoolFull:
+		s.metrics.SubmissionRejected("mempool_full")
+		return retryStatus(codes.ResourceExhausted, mempoolRetryDelay, "submit: %v", err)
 	}
 	s.metrics.SubmissionRejected("unavailable")
 	s.logger.Warn("submit failed", "sender", member, "message_id", sub.Request.MessageId, "err", err)

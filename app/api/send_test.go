@@ -69,7 +69,7 @@ func TestSendMapsSubmissionErrors(t *testing.T) {
 		{"expired", alice.Sign(alice.Request("exp", time.Now().Add(-time.Minute), []byte("x"), bob.ID)), codes.DeadlineExceeded, core.CodeExpired},
 		{"unknown recipient", alice.Sign(alice.Request("unk", later, []byte("x"), "PAR::carol::"+bob.Key.Fingerprint().String())), codes.NotFound, core.CodeUnknownRecipient},
 		{"duplicate", dup, codes.AlreadyExists, core.CodeDuplicate},
-		{"too large", alice.Sign(alice.Request("big", later, make([]byte, 1<<20), bob.ID)), codes.ResourceExhausted, core.CodeTooLarge},
+		{"too large", alice.Sign(alice.Request("big", later, make([]byte, 1<<20), bob.ID)), codes.InvalidArgument, core.CodeTooLarge},
 		{"invalid batch", alice.Sign(alice.Request("norcpt", later, []byte("x"))), codes.InvalidArgument, core.CodeInvalidBatch},
 		{"bad signature", badSigTx, codes.PermissionDenied, core.CodeBadSignature},
 		{"unknown key", unknownKeyTx, codes.PermissionDenied, core.CodeUnknownKey},

@@ -28,6 +28,7 @@ type Server struct {
 	metrics    Metrics
 	tokens     *tokenStore
 	challenges *challengeStore
+	callers    *callerLimits // rate limits of the unauthenticated calls
 	acks       *ackStore
 	health     *health.Server
 	batches    *core.BatchCache // decoded batches shared by the subscriptions
@@ -70,7 +71,8 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 		logger:     logger,
 		metrics:    m,
 		tokens:     newTokenStore(cfg.TokenTTL),
-		challenges: newChallengeStore(cfg.ChallengeTTL, cfg.MaxPendingChallenges),
+		challenges: newChallengeStore(cfg),
+		callers:    newCallerLimits(cfg),
 		acks:       newAckStore(),
 		health:     health.NewServer(),
 		batches:    batches,

@@ -9,10 +9,14 @@ import (
 	"time"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/app/api"
 )
 
 // ErrStopped is returned by Submit after Stop.
 var ErrStopped = errors.New("test backend stopped")
+
+// ErrMempoolFull is returned by Submit while Config.MaxMempool submissions wait.
+var ErrMempoolFull = errors.New("test backend mempool is full")
 
 // Config tunes a Backend.
 type Config struct {
@@ -23,6 +27,9 @@ type Config struct {
 	// Clock gives block times; nil means time.Now. Two backends with the same genesis,
 	// the same clock readings and the same submissions reach identical states.
 	Clock func() time.Time
+	// MaxMempool, when positive, is how many submissions the mempool holds: beyond,
+	// Submit fails with ErrMempoolFull until the next commit.
+	MaxMempool int
 }
 
 // Backend is an in-memory api.Backend over the real sequencer machine. It is safe for
@@ -38,6 +45,9 @@ type Backend struct {
 	drop    int
 	dropped int
 	stopped bool
+
+	refusedFull int           // Submit calls refused with ErrMempoolFull
+	fullCh      chan struct{} // signaled (without blocking) at each such refusal
 }
 
 // NewBackend returns a backend initialized with genesis g.
@@ -51,7 +61,7 @@ func NewBackend(g *core.Genesis, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load machine: %w", err)
 	}
-	return &Backend{machine: m, cfg: cfg, state: st, notify: make(chan struct{})}, nil
+	return &Backend{machine: m, cfg: cfg, state: st, notify: make(chan struct{}), fullCh: make(chan struct{}, 1)}, nil
 }
 
 func (b *Backend) now() time.Time {
@@ -69,6 +79,15 @@ func (b *Backend) SequencerID() string { return b.cfg.SequencerID }
 
 // Machine implements api.Backend.
 func (b *Backend) Machine() *core.Machine { return b.machine }
+
+// SubmitFailure implements api.Backend: ErrMempoolFull is a full mempool, every other
+// error a node failure.
+func (b *Backend) SubmitFailure(err error) api.SubmitFailure {
+	if errors.Is(err, ErrMempoolFull) {
+		return api.FailureMempoolFull
+	}
+	return api.FailureNode
+}
 
 // Submit implements api.Backend: it runs Machine.Check and, when admitted, adds tx to the
 // mempool (a tx already in the mempool is accepted again without effect). While drops are
@@ -91,6 +110,14 @@ func (b *Backend) Submit(_ context.Context, tx []byte, _ *core.Submission) error
 		if bytes.Equal(p, tx) {
 			return nil
 		}
+	}
+	if b.cfg.MaxMempool > 0 && len(b.mempool) >= b.cfg.MaxMempool {
+		b.refusedFull++
+		select {
+		case b.fullCh <- struct{}{}:
+		default:
+		}
+		return ErrMempoolFull
 	}
 	b.mempool = append(b.mempool, bytes.Clone(tx))
 	if b.cfg.AutoCommit {
@@ -168,6 +195,17 @@ func (b *Backend) Dropped() int {
 	defer b.mu.RUnlock()
 	return b.dropped
 }
+
+// RefusedFull returns how many Submit calls were refused with ErrMempoolFull so far.
+func (b *Backend) RefusedFull() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.refusedFull
+}
+
+// MempoolFullRefusals is signaled after Submit refused with ErrMempoolFull (signals of
+// refusals nobody received yet merge into one).
+func (b *Backend) MempoolFullRefusals() <-chan struct{} { return b.fullCh }
 
 // Mempool returns the number of submissions waiting for the next Commit.
 func (b *Backend) Mempool() int {
