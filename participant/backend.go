@@ -42,6 +42,22 @@ func (b LedgerBackend) Submit(ctx context.Context, cmd ledger.Command, opts ledg
 	return apiUpdate(us[0]), nil
 }
 
+// SubmitAsync implements ledgerapi.Backend.
+func (b LedgerBackend) SubmitAsync(ctx context.Context, cmd ledger.Command, opts ledgerapi.SubmitOptions) error {
+	return b.N.SubmitCommandAsync(ctx, cmd, opts.User, opts.CommandID)
+}
+
+// CompletionsFrom implements ledgerapi.Backend.
+func (b LedgerBackend) CompletionsFrom(ctx context.Context, from int64) ([]ledgerapi.Completion, error) {
+	cs, err := b.N.CompletionsFrom(ctx, from)
+	out := make([]ledgerapi.Completion, len(cs))
+	for i, c := range cs {
+		out[i] = ledgerapi.Completion{Offset: c.Offset, UserID: c.UserID, CommandID: c.CommandID, ActAs: c.ActAs, RequestID: c.RequestID,
+			Committed: c.Committed, TimedOut: c.TimedOut, Reason: c.Reason, UpdateOffset: c.UpdateOffset}
+	}
+	return out, err
+}
+
 // ActiveContracts implements ledgerapi.Backend.
 func (b LedgerBackend) ActiveContracts() (ledger.ContractMap, int64) {
 	n := b.N

@@ -3,6 +3,7 @@ package participant
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 
 	"slices"
 	"strconv"
@@ -144,7 +145,7 @@ func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, comm
 		n.sending[change] = struct{}{}
 		attempt := c.Attempts
 		n.mu.Unlock()
-		comp, err := n.submit(ctx, cmd, commandMessageID(change, attempt))
+		comp, err := n.submit(ctx, cmd, commandMessageID(change, attempt), user, commandID, nil)
 		n.mu.Lock()
 		delete(n.sending, change)
 		n.mu.Unlock()
@@ -159,4 +160,86 @@ func (n *Node) wake() {
 	close(n.changed)
 	n.changed = make(chan struct{})
 	n.mu.Unlock()
+}
+
+// completionsOf turns the engine's completions of commands submitted here with a command
+// id into command completions with the next offsets (called under n.mu).
+func (n *Node) completionsOf(cs []engine.Completion) []store.CommandCompletion {
+	var out []store.CommandCompletion
+	for _, c := range cs {
+		if c.Command == nil {
+			continue
+		}
+		n.completionEnd++
+		cc := store.CommandCompletion{Offset: n.completionEnd, UserID: c.Command.UserID, CommandID: c.Command.CommandID,
+			RequestID: c.RequestID, Committed: c.Committed, TimedOut: c.TimedOut, Reason: c.Reason, UpdateOffset: c.Offset}
+		for _, p := range c.Command.ActAs {
+			cc.ActAs = append(cc.ActAs, string(p))
+		}
+		out = append(out, cc)
+	}
+	return out
+}
+
+// completionsPage bounds what one CompletionsFrom call returns.
+const completionsPage = 1000
+
+// CompletionsFrom returns the command completions with offsets >= from (commands
+// submitted here with a command id: committed, rejected with the reason, or timed out),
+// waiting until there is at least one or ctx ends. Completion offsets number the
+// outcomes in the order they were decided, the same after a rebuild from the chain.
+func (n *Node) CompletionsFrom(ctx context.Context, from int64) ([]store.CommandCompletion, error) {
+	from = max(from, 1)
+	if err := n.await(ctx, func() bool { return n.completionEnd >= from }); err != nil {
+		return nil, err
+	}
+	return n.store.Completions(from, completionsPage)
+}
+
+// ErrCommandInFlight is returned by SubmitCommandAsync for a command id whose previous
+// attempt has no outcome yet.
+var ErrCommandInFlight = ledgerapi.ErrCommandInFlight
+
+// SubmitCommandAsync submits cmd under its change id and returns once the sequencer took
+// it (or with why not): its outcome comes as a command completion (CompletionsFrom). A
+// command id that committed within the deduplication period is a
+// *ledgerapi.DuplicateCommandError; one with an attempt in flight is ErrCommandInFlight.
+func (n *Node) SubmitCommandAsync(ctx context.Context, cmd ledger.Command, user, commandID string) error {
+	if commandID == "" {
+		return fmt.Errorf("%w: an asynchronous submission needs a command id", ledger.ErrInvalidCommand)
+	}
+	change := ChangeID(user, cmd.ActAs, commandID)
+	n.mu.Lock()
+	c, known := n.changes[change]
+	_, sending := n.sending[change]
+	period := n.cfg.DeduplicationPeriod
+	if period <= 0 {
+		period = DefaultDeduplicationPeriod
+	}
+	switch {
+	case sending || (known && !c.Done):
+		n.mu.Unlock()
+		return fmt.Errorf("%w: command %q", ErrCommandInFlight, commandID)
+	case known && c.Committed && c.RequestID >= n.lastTS-period.Microseconds():
+		n.mu.Unlock()
+		return &ledgerapi.DuplicateCommandError{CommandID: commandID, Offset: c.Offset, RequestID: c.RequestID}
+	}
+	n.sending[change] = struct{}{}
+	attempt := c.Attempts
+	bg := n.lifetime
+	n.mu.Unlock()
+	result := make(chan error, 1)
+	go func() {
+		_, _ = n.submit(bg, cmd, commandMessageID(change, attempt), user, commandID, func(err error) { result <- err })
+		n.mu.Lock()
+		delete(n.sending, change)
+		n.mu.Unlock()
+		n.wake()
+	}()
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -85,6 +85,10 @@ type Node struct {
 	changes  map[string]store.Change
 	changeOf map[int64]string
 	sending  map[string]struct{}
+	// completionEnd is the offset of the last command completion.
+	completionEnd int64
+	// lifetime ends when the node stops: asynchronous submissions wait under it.
+	lifetime context.Context
 }
 
 // Start connects, loads the topology and the node's database, and follows the stream
@@ -133,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.next, n.outbox, n.sent, n.target = st.NextCounter, st.Outbox, map[string]bool{}, ts.Height
-	n.changes = st.Changes
+	n.changes, n.completionEnd = st.Changes, st.CompletionEnd
 	for id, c := range n.changes {
 		if !c.Done && c.RequestID != 0 {
 			n.changeOf[c.RequestID] = id
@@ -145,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("send the catch-up marker: %w", err)
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
+	n.cancel, n.lifetime = cancel, lctx
 	go n.follow(lctx, st.NextCounter, ts.Height)
 	go n.timeProofs(lctx)
 	return n, nil
@@ -276,6 +280,7 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 	st.OutboxAdd = rd.Sends
 	st.Updates, st.PendingAdded, st.PendingRemoved, st.RootsAdded = rd.Updates, rd.PendingAdded, rd.PendingRemoved, rd.RootsAdded
 	st.Changes = n.trackCommand(ev, rd.Completions)
+	st.Completions = n.completionsOf(rd.Completions)
 	if err := n.store.Apply(st); err != nil {
 		return fmt.Errorf("store event %d: %w", ev.Counter, err)
 	}

@@ -68,20 +68,31 @@ func (n *Node) AllocateParty(ctx context.Context, name string) (ledger.Party, er
 // Submit runs cmd through the transaction protocol and waits for its verdict (without
 // deduplication: see SubmitCommand).
 func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completion, error) {
-	return n.submit(ctx, cmd, fmt.Sprintf("tx-%x", randomSeed()))
+	return n.submit(ctx, cmd, fmt.Sprintf("tx-%x", randomSeed()), "", "", nil)
 }
 
-// submit runs cmd under message id msgID.
-func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID string) (engine.Completion, error) {
-	b, err := n.prepare(cmd)
+// submit runs cmd under message id msgID, with the user and command id (if any) in its
+// submitter metadata. sent, when set, is called once: with nil when the sequencer took
+// the submission, or with the error that ended the attempt before that.
+func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, commandID string, sent func(error)) (engine.Completion, error) {
+	if sent == nil {
+		sent = func(error) {}
+	}
+	b, err := n.prepare(cmd, user, commandID)
 	if err != nil {
+		sent(err)
 		return engine.Completion{}, err
 	}
 	verdict := make(chan engine.Completion, 1)
 	n.mu.Lock()
 	n.submissions[msgID] = verdict
 	n.mu.Unlock()
-	receipt, err := n.client.SendAndWait(ctx, b, driver.SendOptions{MessageID: msgID})
+	var receipt *pb.SequencedEvent
+	h, err := n.client.Send(ctx, b, driver.SendOptions{MessageID: msgID})
+	sent(err)
+	if err == nil {
+		receipt, err = h.Wait(ctx)
+	}
 	defer func() {
 		n.mu.Lock()
 		delete(n.submissions, msgID)
@@ -109,7 +120,7 @@ func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID string) (en
 }
 
 // prepare interprets cmd against the active contracts and builds the encrypted batch.
-func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
+func (n *Node) prepare(cmd ledger.Command, user, commandID string) (*pb.Batch, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	head := n.topo.Head()
@@ -126,7 +137,7 @@ func (n *Node) prepare(cmd ledger.Command) (*pb.Batch, error) {
 		return nil, err
 	}
 	meta := protocol.Metadata{
-		SubmittingParticipant: n.cfg.Driver.Member, Submitters: submitters,
+		SubmittingParticipant: n.cfg.Driver.Member, Submitters: submitters, UserID: user, CommandID: commandID,
 		SynchronizerID: n.client.SynchronizerID(), MediatorGroup: n.cfg.MediatorGroup, LedgerTime: now,
 	}
 	p, err := protocol.Prepare(tx, acs, meta, protocol.Seed(randomSeed()))

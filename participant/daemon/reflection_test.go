@@ -9,6 +9,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/internal/gogoreflect/reflecttest"
 	"github.com/cometsync/cometsync/participant/daemon"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -44,7 +45,7 @@ func TestParticipantDaemonReflection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != 9 || files.NumFiles() < 4 {
+	if len(names) != len(ledgerapi.ServiceNames)+3 || files.NumFiles() < 4 { // + health and reflection v1, v1alpha
 		t.Fatalf("services %v, %d files", names, files.NumFiles())
 	}
 	resp, err := reflecttest.Invoke(admin.ctx, admin.conn, files,

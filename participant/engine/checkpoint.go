@@ -35,6 +35,8 @@ type PendingRequest struct {
 	Deadline      int64
 	// Votes are the verdicts of the group's mediators received so far, by mediator.
 	Votes map[string]mediatorpb.Verdict `json:",omitempty"`
+	// Command is the request's command, when this participant submitted it with an id.
+	Command *Command `json:",omitempty"`
 }
 
 // Checkpoint returns the engine's state besides the active contracts.
@@ -53,7 +55,7 @@ func (e *Engine) Checkpoint() Checkpoint {
 
 func (r *request) persistent(id int64) PendingRequest {
 	pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved,
-		MediatorGroup: r.group, Deadline: r.deadline, Votes: maps.Clone(r.votes)}
+		MediatorGroup: r.group, Deadline: r.deadline, Votes: maps.Clone(r.votes), Command: r.command}
 	for _, c := range r.created {
 		pr.Created = append(pr.Created, ledger.EncodeContract(c))
 	}
@@ -79,7 +81,7 @@ func Restore(cfg Config, acs ledger.ContractMap, cp Checkpoint) (*Engine, error)
 	}
 	for _, pr := range cp.Pending {
 		r := &request{root: pr.RootHash, consumed: pr.Consumed, locked: pr.Locked, approved: pr.Approved,
-			group: pr.MediatorGroup, deadline: pr.Deadline, votes: maps.Clone(pr.Votes)}
+			group: pr.MediatorGroup, deadline: pr.Deadline, votes: maps.Clone(pr.Votes), command: pr.Command}
 		if r.deadline == 0 {
 			r.deadline = cfg.Topology.Parameters(pr.RequestID).Deadline(pr.RequestID)
 		}

@@ -112,6 +112,16 @@ type Completion struct {
 	TimedOut bool
 	Offset   int64 // of the update, when committed
 	Reason   string
+	// Command is set for a request this participant submitted with a command id.
+	Command *Command
+}
+
+// Command identifies a command submitted with a command id: the Ledger API user, the
+// command id and the actAs parties.
+type Command struct {
+	UserID    string
+	CommandID string
+	ActAs     ledger.PartySet
 }
 
 // Ignored is a message the engine did not act on, with a stable reason code (one of the

@@ -58,7 +58,10 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 	params := e.cfg.Topology.Parameters(ts)
 	hosting := e.cfg.Topology.Hosting(ts)
 	req := &request{root: root, group: in.groups[0], deadline: params.Deadline(ts), approved: true}
-	views, blind, rej := e.validate(ev, root, hosting, params.LedgerTimeTolerance, in)
+	views, blind, sm, rej := e.validate(ev, root, hosting, params.LedgerTimeTolerance, in)
+	if sm != nil && sm.SubmittingParticipant == e.cfg.Participant && ev.Sender == e.cfg.Participant && sm.CommandID != "" {
+		req.command = &Command{UserID: sm.UserID, CommandID: sm.CommandID, ActAs: sm.Submitters}
+	}
 	req.consumed, req.created = consumedBy(views), createdBy(views)
 	if first, seen := e.roots[root]; seen {
 		// The same request sent again: committing it would create its contracts again
@@ -97,7 +100,7 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 // decode, whether some view could not be decoded or matched to the root hash (blind),
 // and the first failure: the sender's authorization first, then the encryption of the
 // views, then the views' own checks in order.
-func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting protocol.Hosting, tolerance time.Duration, in incoming) (views []*protocol.View, blind bool, rej rejection) {
+func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting protocol.Hosting, tolerance time.Duration, in incoming) (views []*protocol.View, blind bool, sm *protocol.SubmitterMetadata, rej rejection) {
 	ts := ev.TimestampMicros
 	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: tolerance}
 	fail := func(r rejection) {
@@ -121,6 +124,9 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 			err = ov.rootErr
 		default:
 			rv, err = v.ValidateChecked(ov.checked, ov.pure, ov.recipients, time.UnixMicro(ts))
+		}
+		if rv != nil && rv.Tree != nil && rv.Tree.Submitter != nil {
+			sm = rv.Tree.Submitter
 		}
 		if rv != nil {
 			if r := e.checkSubmitter(ev, rv); r.reason != "" {
@@ -147,7 +153,7 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 			fail(rejection{localCode(err), err.Error()})
 		}
 	}
-	return views, blind, rej
+	return views, blind, sm, rej
 }
 
 // checkSubmitter checks, on a view that shows the submitter metadata (a root view), that

@@ -49,6 +49,9 @@ type request struct {
 	approved bool
 	// votes are the verdicts received from the group's mediators so far (threshold > 1).
 	votes map[string]mediatorpb.Verdict
+	// command identifies the request's command, when this participant submitted it
+	// with a command id (read back from its root view's submitter metadata).
+	command *Command
 }
 
 func (e *Engine) addPending(ts int64, r *request) {
@@ -144,7 +147,7 @@ func (e *Engine) handleResult(ev *seqpb.SequencedEvent, signed []byte) {
 	}
 	e.removePending(id)
 	committed := claimed.Verdict == mediatorpb.Verdict_VERDICT_APPROVE && req.approved
-	c := Completion{RequestID: id, Committed: committed, Reason: claimed.RejectReason}
+	c := Completion{RequestID: id, Committed: committed, Reason: claimed.RejectReason, Command: req.command}
 	if claimed.Verdict == mediatorpb.Verdict_VERDICT_APPROVE && !req.approved {
 		// The mediator approved what this participant rejected: it cannot commit what it
 		// could not validate (it never locked the inputs).
@@ -184,7 +187,7 @@ func (e *Engine) timeOut(ts int64) {
 	slices.SortFunc(expired, func(a, b due) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
 	for _, d := range expired {
 		r := e.removePending(d.id)
-		e.ready.Completions = append(e.ready.Completions, Completion{RequestID: d.id, TimedOut: true,
+		e.ready.Completions = append(e.ready.Completions, Completion{RequestID: d.id, TimedOut: true, Command: r.command,
 			Reason: fmt.Sprintf("timed out: no verdict of mediator group %d by the deadline %d (sequencer time)", r.group, r.deadline)})
 	}
 	e.next = 0

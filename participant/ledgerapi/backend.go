@@ -32,6 +32,12 @@ type Backend interface {
 	// here; an error wrapping participant.ErrRejected when the synchronizer rejected it,
 	// a *DuplicateCommandError when opts name a command that already committed.
 	Submit(ctx context.Context, cmd ledger.Command, opts SubmitOptions) (Update, error)
+	// SubmitAsync submits cmd under opts (CommandID required) and returns once the
+	// sequencer took it; its outcome becomes a Completion.
+	SubmitAsync(ctx context.Context, cmd ledger.Command, opts SubmitOptions) error
+	// CompletionsFrom returns the completions with offsets >= from, waiting until at
+	// least one exists or ctx ends.
+	CompletionsFrom(ctx context.Context, from int64) ([]Completion, error)
 	// ActiveContracts returns the active contract set and the offset it is as of.
 	ActiveContracts() (ledger.ContractMap, int64)
 	// LedgerEnd is the offset of the last committed update (0 when none).

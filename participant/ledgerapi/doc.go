@@ -2,7 +2,7 @@
 // Daml Ledger API v2, through which applications submit commands, read the active
 // contract set and the update stream, and operators manage parties and users.
 //
-// The server serves six services (proto/cometsync/ledger/v1/ledger_api.proto) over a
+// The server serves eight services (proto/cometsync/ledger/v1/ledger_api.proto) over a
 // Backend, the participant node:
 //
 //   - CommandService.SubmitAndWait: decode a command (ledger.DecodeCommand's JSON form),

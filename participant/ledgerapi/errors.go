@@ -20,6 +20,9 @@ var (
 	// already committed within the deduplication period; a *DuplicateCommandError says
 	// where. codes.AlreadyExists.
 	ErrDuplicateCommand = errors.New("duplicate command")
+	// ErrCommandInFlight: an asynchronous submission of a command id whose previous
+	// attempt has no outcome yet (its completion will come). codes.AlreadyExists.
+	ErrCommandInFlight = errors.New("command already in flight")
 	// ErrSubmitterNotAuthorized: the participant does not host an actAs party with
 	// Submission permission; nothing was sent. codes.PermissionDenied.
 	ErrSubmitterNotAuthorized = errors.New("participant may not submit for the party")

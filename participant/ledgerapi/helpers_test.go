@@ -66,6 +66,15 @@ func newFakeBackend(t *testing.T) *fakeBackend {
 
 func (b *fakeBackend) Packages() *ledger.PackageSet { return b.pkgs }
 
+func (b *fakeBackend) SubmitAsync(context.Context, ledger.Command, ledgerapi.SubmitOptions) error {
+	return fmt.Errorf("not in the fake backend")
+}
+
+func (b *fakeBackend) CompletionsFrom(ctx context.Context, _ int64) ([]ledgerapi.Completion, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
 func (b *fakeBackend) Submit(ctx context.Context, cmd ledger.Command, _ ledgerapi.SubmitOptions) (ledgerapi.Update, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

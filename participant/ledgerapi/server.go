@@ -14,9 +14,11 @@ import (
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
-// ServiceNames are the full names of the six Ledger API services.
+// ServiceNames are the full names of the Ledger API services.
 var ServiceNames = []string{
 	"cometsync.ledger.v1.CommandService",
+	"cometsync.ledger.v1.CommandSubmissionService",
+	"cometsync.ledger.v1.CommandCompletionService",
 	"cometsync.ledger.v1.StateService",
 	"cometsync.ledger.v1.UpdateService",
 	"cometsync.ledger.v1.PartyManagementService",
@@ -56,11 +58,13 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 	}
 }
 
-// Register registers the six Ledger API services, the gRPC health service (serving) and
+// Register registers the Ledger API services, the gRPC health service (serving) and
 // server reflection with full descriptors (gogoreflect) on gs, which must have been
 // built with ServerOptions.
 func (s *Server) Register(gs *grpc.Server) {
 	pb.RegisterCommandServiceServer(gs, commandService{s})
+	pb.RegisterCommandSubmissionServiceServer(gs, submissionService{s})
+	pb.RegisterCommandCompletionServiceServer(gs, completionService{s})
 	pb.RegisterStateServiceServer(gs, stateService{s})
 	pb.RegisterUpdateServiceServer(gs, updateService{s})
 	pb.RegisterPartyManagementServiceServer(gs, partyService{s})

@@ -49,7 +49,7 @@ var codeTable = []struct {
 	{codes.Unauthenticated, []error{ErrMissingToken, ErrInvalidToken, ErrTokenExpired, ErrUserDeactivated, ErrInvalidAuth}},
 	{codes.PermissionDenied, []error{ErrPermissionDenied, ErrSubmitterNotAuthorized}},
 	{codes.NotFound, []error{ErrUserNotFound, ledger.ErrContractNotFound, ledger.ErrContractNotActive}},
-	{codes.AlreadyExists, []error{ErrUserExists, ErrDuplicateCommand}},
+	{codes.AlreadyExists, []error{ErrUserExists, ErrDuplicateCommand, ErrCommandInFlight}},
 	{codes.InvalidArgument, []error{ErrInvalidUserID, ErrInvalidUser, ErrInvalidRight, ledger.ErrInvalidCommand,
 		ledger.ErrTypeMismatch, ledger.ErrUnknownPackage, ledger.ErrUnknownTemplate, ledger.ErrUnknownChoice}},
 	{codes.FailedPrecondition, []error{ledger.ErrWrongTemplate, ledger.ErrAuthorization, ledger.ErrEnsureFailed,

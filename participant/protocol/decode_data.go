@@ -33,7 +33,7 @@ func decodeSubmitterMetadata(m *protocolpb.SubmitterMetadata) (*SubmitterMetadat
 		return nil, malformed(where, "no submitting participant or no submitters")
 	}
 	return &SubmitterMetadata{Salt: salt, SubmittingParticipant: m.SubmittingParticipant,
-		Submitters: submitters, LedgerTime: fromMicros(m.LedgerTimeMicros)}, nil
+		Submitters: submitters, LedgerTime: fromMicros(m.LedgerTimeMicros), UserID: m.UserId, CommandID: m.CommandId}, nil
 }
 
 func decodeCommonData(where string, m *protocolpb.ViewCommonData) (*CommonData, error) {

@@ -51,7 +51,7 @@ func commonMetadataPB(c *CommonMetadata) *protocolpb.CommonMetadata {
 
 func submitterMetadataPB(s *SubmitterMetadata) *protocolpb.SubmitterMetadata {
 	return &protocolpb.SubmitterMetadata{Salt: clone(s.Salt[:]), SubmittingParticipant: s.SubmittingParticipant,
-		Submitters: partyStrings(s.Submitters), LedgerTimeMicros: s.LedgerTime.UnixMicro()}
+		Submitters: partyStrings(s.Submitters), LedgerTimeMicros: s.LedgerTime.UnixMicro(), UserId: s.UserID, CommandId: s.CommandID}
 }
 
 func commonDataPB(c *CommonData) *protocolpb.ViewCommonData {

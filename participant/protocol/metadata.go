@@ -22,6 +22,9 @@ type Metadata struct {
 	// LedgerTime is the ledger time the transaction was interpreted at; it must have
 	// microsecond precision.
 	LedgerTime time.Time
+	// UserID and CommandID identify the command, when it has a command id (both empty
+	// otherwise): the submitting participant reads them back from its own root views.
+	UserID, CommandID string
 }
 
 // Validate checks that every field is set and well formed, naming the first bad field.
@@ -61,20 +64,21 @@ type SubmitterMetadata struct {
 	SubmittingParticipant string
 	Submitters            ledger.PartySet
 	LedgerTime            time.Time
+	UserID, CommandID     string
 }
 
 // Hash returns the submitter metadata's node hash.
 func (s *SubmitterMetadata) Hash() Hash {
 	h := crypto.NewHasher(PurposeSubmitterMetadata).AddFixed(s.Salt[:]).AddString(s.SubmittingParticipant)
 	addParties(h, s.Submitters)
-	return sum(h.AddInt64(s.LedgerTime.UnixMicro()))
+	return sum(h.AddInt64(s.LedgerTime.UnixMicro()).AddString(s.UserID).AddString(s.CommandID))
 }
 
 // splitMetadata salts m's two parts with seeds derived from the submission seed.
 func splitMetadata(m Metadata, seed Seed) (CommonMetadata, SubmitterMetadata) {
 	return CommonMetadata{Salt: derive(seed, labelCommonMetadata, 0), SynchronizerID: m.SynchronizerID, MediatorGroup: m.MediatorGroup},
 		SubmitterMetadata{Salt: derive(seed, labelSubmitterMetadata, 0), SubmittingParticipant: m.SubmittingParticipant,
-			Submitters: m.Submitters, LedgerTime: m.LedgerTime}
+			Submitters: m.Submitters, LedgerTime: m.LedgerTime, UserID: m.UserID, CommandID: m.CommandID}
 }
 
 // fromMicros converts microseconds since the Unix epoch to a UTC time.

@@ -36,6 +36,8 @@ var (
 	prefOutbox    = []byte("participant/outbox/")
 	prefRoot      = []byte("participant/root/")
 	prefChange    = []byte("participant/change/")
+	prefCompleted = []byte("participant/completion/")
+	keyCompleted  = []byte("participant/completion-end")
 )
 
 // ErrWrongParticipant is returned by Bind when the database belongs to another
@@ -94,6 +96,8 @@ type State struct {
 	Engine      engine.Checkpoint
 	Outbox      map[string]engine.Send
 	Changes     map[string]Change // command records by change id
+	// CompletionEnd is the offset of the last command completion (0 when none).
+	CompletionEnd int64
 }
 
 // Load reads the state; on an empty database it is the state before counter 0.
@@ -104,6 +108,9 @@ func (s *Store) Load() (State, error) {
 			return err
 		}
 		if _, err := getJSON(txn, keyLastOffset, &st.Engine.LastOffset); err != nil {
+			return err
+		}
+		if _, err := getJSON(txn, keyCompleted, &st.CompletionEnd); err != nil {
 			return err
 		}
 		if err := each(txn, prefPending, func(k, v []byte) error {
@@ -173,6 +180,23 @@ type Step struct {
 	RootsAdded     []engine.SeenRoot
 	// Changes are the command records (deduplication) this event changed.
 	Changes []Change
+	// Completions are the command completions this event decided, with consecutive
+	// offsets after the last stored one.
+	Completions []CommandCompletion
+}
+
+// CommandCompletion is the outcome of a command submitted here with a command id, at its
+// completion offset (1, 2, 3, ... in the order the outcomes were decided).
+type CommandCompletion struct {
+	Offset       int64
+	UserID       string
+	CommandID    string
+	ActAs        []string
+	RequestID    int64
+	Committed    bool
+	TimedOut     bool
+	Reason       string
+	UpdateOffset int64 // of the committed update
 }
 
 // Change is what a participant knows of one command's change id (user, actAs parties,
@@ -218,6 +242,16 @@ func (s *Store) Apply(st Step) error {
 		}
 		for _, id := range st.OutboxDel {
 			if err := txn.Delete(key(prefOutbox, id)); err != nil {
+				return err
+			}
+		}
+		for _, c := range st.Completions {
+			if err := setJSON(txn, completionKey(c.Offset), c); err != nil {
+				return err
+			}
+		}
+		if n := len(st.Completions); n > 0 {
+			if err := setJSON(txn, keyCompleted, st.Completions[n-1].Offset); err != nil {
 				return err
 			}
 		}
@@ -283,6 +317,28 @@ func (s *Store) Updates(from int64, limit int) ([]engine.Update, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Completions returns up to limit command completions from offset from on.
+func (s *Store) Completions(from int64, limit int) ([]CommandCompletion, error) {
+	var out []CommandCompletion
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefCompleted})
+		defer it.Close()
+		for it.Seek(completionKey(max(from, 0))); it.Valid() && len(out) < limit; it.Next() {
+			var c CommandCompletion
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &c) }); err != nil {
+				return fmt.Errorf("completion record: %w", err)
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func completionKey(offset int64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefCompleted...), uint64(offset))
 }
 
 // Contract returns a contract this participant has seen created, active or not.

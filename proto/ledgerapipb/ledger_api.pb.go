@@ -33,6 +33,38 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+type CompletionStatus int32
+
+const (
+	CompletionStatus_COMPLETION_STATUS_UNSPECIFIED CompletionStatus = 0
+	CompletionStatus_COMPLETION_STATUS_COMMITTED   CompletionStatus = 1
+	CompletionStatus_COMPLETION_STATUS_REJECTED    CompletionStatus = 2
+	// No verdict by the request's deadline (sequencer time); discarded everywhere alike.
+	CompletionStatus_COMPLETION_STATUS_TIMED_OUT CompletionStatus = 3
+)
+
+var CompletionStatus_name = map[int32]string{
+	0: "COMPLETION_STATUS_UNSPECIFIED",
+	1: "COMPLETION_STATUS_COMMITTED",
+	2: "COMPLETION_STATUS_REJECTED",
+	3: "COMPLETION_STATUS_TIMED_OUT",
+}
+
+var CompletionStatus_value = map[string]int32{
+	"COMPLETION_STATUS_UNSPECIFIED": 0,
+	"COMPLETION_STATUS_COMMITTED":   1,
+	"COMPLETION_STATUS_REJECTED":    2,
+	"COMPLETION_STATUS_TIMED_OUT":   3,
+}
+
+func (x CompletionStatus) String() string {
+	return proto.EnumName(CompletionStatus_name, int32(x))
+}
+
+func (CompletionStatus) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{0}
+}
+
 type Right_Kind int32
 
 const (
@@ -61,7 +93,7 @@ func (x Right_Kind) String() string {
 }
 
 func (Right_Kind) EnumDescriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{13, 0}
+	return fileDescriptor_72ae3e545b78ccbf, []int{17, 0}
 }
 
 type SubmitAndWaitRequest struct {
@@ -177,6 +209,246 @@ func (m *SubmitAndWaitResponse) GetRequestIdMicros() int64 {
 	return 0
 }
 
+type SubmitRequest struct {
+	// As in SubmitAndWaitRequest.
+	CommandJson string `protobuf:"bytes,1,opt,name=command_json,json=commandJson,proto3" json:"command_json,omitempty"`
+	// Required: the outcome comes as a completion with this command id.
+	CommandId string `protobuf:"bytes,2,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+}
+
+func (m *SubmitRequest) Reset()         { *m = SubmitRequest{} }
+func (m *SubmitRequest) String() string { return proto.CompactTextString(m) }
+func (*SubmitRequest) ProtoMessage()    {}
+func (*SubmitRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{2}
+}
+func (m *SubmitRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SubmitRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SubmitRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SubmitRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SubmitRequest.Merge(m, src)
+}
+func (m *SubmitRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *SubmitRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_SubmitRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SubmitRequest proto.InternalMessageInfo
+
+func (m *SubmitRequest) GetCommandJson() string {
+	if m != nil {
+		return m.CommandJson
+	}
+	return ""
+}
+
+func (m *SubmitRequest) GetCommandId() string {
+	if m != nil {
+		return m.CommandId
+	}
+	return ""
+}
+
+type SubmitResponse struct {
+}
+
+func (m *SubmitResponse) Reset()         { *m = SubmitResponse{} }
+func (m *SubmitResponse) String() string { return proto.CompactTextString(m) }
+func (*SubmitResponse) ProtoMessage()    {}
+func (*SubmitResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{3}
+}
+func (m *SubmitResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SubmitResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SubmitResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SubmitResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SubmitResponse.Merge(m, src)
+}
+func (m *SubmitResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *SubmitResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_SubmitResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SubmitResponse proto.InternalMessageInfo
+
+type CompletionStreamRequest struct {
+	// First completion offset to return (1 by default).
+	BeginOffset int64 `protobuf:"varint,1,opt,name=begin_offset,json=beginOffset,proto3" json:"begin_offset,omitempty"`
+}
+
+func (m *CompletionStreamRequest) Reset()         { *m = CompletionStreamRequest{} }
+func (m *CompletionStreamRequest) String() string { return proto.CompactTextString(m) }
+func (*CompletionStreamRequest) ProtoMessage()    {}
+func (*CompletionStreamRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{4}
+}
+func (m *CompletionStreamRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *CompletionStreamRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_CompletionStreamRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *CompletionStreamRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_CompletionStreamRequest.Merge(m, src)
+}
+func (m *CompletionStreamRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *CompletionStreamRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_CompletionStreamRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_CompletionStreamRequest proto.InternalMessageInfo
+
+func (m *CompletionStreamRequest) GetBeginOffset() int64 {
+	if m != nil {
+		return m.BeginOffset
+	}
+	return 0
+}
+
+// Completion is the outcome of a command submitted with a command id.
+type Completion struct {
+	// Completion offsets number the outcomes at this participant in the order they were
+	// decided: 1, 2, 3, ...
+	Offset    int64            `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	CommandId string           `protobuf:"bytes,2,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+	ActAs     []string         `protobuf:"bytes,3,rep,name=act_as,json=actAs,proto3" json:"act_as,omitempty"`
+	Status    CompletionStatus `protobuf:"varint,4,opt,name=status,proto3,enum=cometsync.ledger.v1.CompletionStatus" json:"status,omitempty"`
+	// For REJECTED and TIMED_OUT.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For COMMITTED: the update's offset.
+	UpdateOffset    int64  `protobuf:"varint,6,opt,name=update_offset,json=updateOffset,proto3" json:"update_offset,omitempty"`
+	RequestIdMicros int64  `protobuf:"varint,7,opt,name=request_id_micros,json=requestIdMicros,proto3" json:"request_id_micros,omitempty"`
+	UserId          string `protobuf:"bytes,8,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+}
+
+func (m *Completion) Reset()         { *m = Completion{} }
+func (m *Completion) String() string { return proto.CompactTextString(m) }
+func (*Completion) ProtoMessage()    {}
+func (*Completion) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{5}
+}
+func (m *Completion) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Completion) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Completion.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Completion) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Completion.Merge(m, src)
+}
+func (m *Completion) XXX_Size() int {
+	return m.Size()
+}
+func (m *Completion) XXX_DiscardUnknown() {
+	xxx_messageInfo_Completion.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Completion proto.InternalMessageInfo
+
+func (m *Completion) GetOffset() int64 {
+	if m != nil {
+		return m.Offset
+	}
+	return 0
+}
+
+func (m *Completion) GetCommandId() string {
+	if m != nil {
+		return m.CommandId
+	}
+	return ""
+}
+
+func (m *Completion) GetActAs() []string {
+	if m != nil {
+		return m.ActAs
+	}
+	return nil
+}
+
+func (m *Completion) GetStatus() CompletionStatus {
+	if m != nil {
+		return m.Status
+	}
+	return CompletionStatus_COMPLETION_STATUS_UNSPECIFIED
+}
+
+func (m *Completion) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+func (m *Completion) GetUpdateOffset() int64 {
+	if m != nil {
+		return m.UpdateOffset
+	}
+	return 0
+}
+
+func (m *Completion) GetRequestIdMicros() int64 {
+	if m != nil {
+		return m.RequestIdMicros
+	}
+	return 0
+}
+
+func (m *Completion) GetUserId() string {
+	if m != nil {
+		return m.UserId
+	}
+	return ""
+}
+
 type ActiveContract struct {
 	ContractId  string   `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	Template    string   `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
@@ -190,7 +462,7 @@ func (m *ActiveContract) Reset()         { *m = ActiveContract{} }
 func (m *ActiveContract) String() string { return proto.CompactTextString(m) }
 func (*ActiveContract) ProtoMessage()    {}
 func (*ActiveContract) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{2}
+	return fileDescriptor_72ae3e545b78ccbf, []int{6}
 }
 func (m *ActiveContract) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -266,7 +538,7 @@ func (m *GetActiveContractsRequest) Reset()         { *m = GetActiveContractsReq
 func (m *GetActiveContractsRequest) String() string { return proto.CompactTextString(m) }
 func (*GetActiveContractsRequest) ProtoMessage()    {}
 func (*GetActiveContractsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{3}
+	return fileDescriptor_72ae3e545b78ccbf, []int{7}
 }
 func (m *GetActiveContractsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -318,7 +590,7 @@ func (m *GetActiveContractsResponse) Reset()         { *m = GetActiveContractsRe
 func (m *GetActiveContractsResponse) String() string { return proto.CompactTextString(m) }
 func (*GetActiveContractsResponse) ProtoMessage()    {}
 func (*GetActiveContractsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{4}
+	return fileDescriptor_72ae3e545b78ccbf, []int{8}
 }
 func (m *GetActiveContractsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -368,7 +640,7 @@ func (m *GetLedgerEndRequest) Reset()         { *m = GetLedgerEndRequest{} }
 func (m *GetLedgerEndRequest) String() string { return proto.CompactTextString(m) }
 func (*GetLedgerEndRequest) ProtoMessage()    {}
 func (*GetLedgerEndRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{5}
+	return fileDescriptor_72ae3e545b78ccbf, []int{9}
 }
 func (m *GetLedgerEndRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -405,7 +677,7 @@ func (m *GetLedgerEndResponse) Reset()         { *m = GetLedgerEndResponse{} }
 func (m *GetLedgerEndResponse) String() string { return proto.CompactTextString(m) }
 func (*GetLedgerEndResponse) ProtoMessage()    {}
 func (*GetLedgerEndResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{6}
+	return fileDescriptor_72ae3e545b78ccbf, []int{10}
 }
 func (m *GetLedgerEndResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -453,7 +725,7 @@ func (m *Update) Reset()         { *m = Update{} }
 func (m *Update) String() string { return proto.CompactTextString(m) }
 func (*Update) ProtoMessage()    {}
 func (*Update) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{7}
+	return fileDescriptor_72ae3e545b78ccbf, []int{11}
 }
 func (m *Update) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -532,7 +804,7 @@ func (m *GetUpdatesRequest) Reset()         { *m = GetUpdatesRequest{} }
 func (m *GetUpdatesRequest) String() string { return proto.CompactTextString(m) }
 func (*GetUpdatesRequest) ProtoMessage()    {}
 func (*GetUpdatesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{8}
+	return fileDescriptor_72ae3e545b78ccbf, []int{12}
 }
 func (m *GetUpdatesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -590,7 +862,7 @@ func (m *AllocatePartyRequest) Reset()         { *m = AllocatePartyRequest{} }
 func (m *AllocatePartyRequest) String() string { return proto.CompactTextString(m) }
 func (*AllocatePartyRequest) ProtoMessage()    {}
 func (*AllocatePartyRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{9}
+	return fileDescriptor_72ae3e545b78ccbf, []int{13}
 }
 func (m *AllocatePartyRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -634,7 +906,7 @@ func (m *AllocatePartyResponse) Reset()         { *m = AllocatePartyResponse{} }
 func (m *AllocatePartyResponse) String() string { return proto.CompactTextString(m) }
 func (*AllocatePartyResponse) ProtoMessage()    {}
 func (*AllocatePartyResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{10}
+	return fileDescriptor_72ae3e545b78ccbf, []int{14}
 }
 func (m *AllocatePartyResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -677,7 +949,7 @@ func (m *ListKnownPartiesRequest) Reset()         { *m = ListKnownPartiesRequest
 func (m *ListKnownPartiesRequest) String() string { return proto.CompactTextString(m) }
 func (*ListKnownPartiesRequest) ProtoMessage()    {}
 func (*ListKnownPartiesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{11}
+	return fileDescriptor_72ae3e545b78ccbf, []int{15}
 }
 func (m *ListKnownPartiesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -714,7 +986,7 @@ func (m *ListKnownPartiesResponse) Reset()         { *m = ListKnownPartiesRespon
 func (m *ListKnownPartiesResponse) String() string { return proto.CompactTextString(m) }
 func (*ListKnownPartiesResponse) ProtoMessage()    {}
 func (*ListKnownPartiesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{12}
+	return fileDescriptor_72ae3e545b78ccbf, []int{16}
 }
 func (m *ListKnownPartiesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -760,7 +1032,7 @@ func (m *Right) Reset()         { *m = Right{} }
 func (m *Right) String() string { return proto.CompactTextString(m) }
 func (*Right) ProtoMessage()    {}
 func (*Right) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{13}
+	return fileDescriptor_72ae3e545b78ccbf, []int{17}
 }
 func (m *Right) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -814,7 +1086,7 @@ func (m *User) Reset()         { *m = User{} }
 func (m *User) String() string { return proto.CompactTextString(m) }
 func (*User) ProtoMessage()    {}
 func (*User) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{14}
+	return fileDescriptor_72ae3e545b78ccbf, []int{18}
 }
 func (m *User) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -880,7 +1152,7 @@ func (m *CreateUserRequest) Reset()         { *m = CreateUserRequest{} }
 func (m *CreateUserRequest) String() string { return proto.CompactTextString(m) }
 func (*CreateUserRequest) ProtoMessage()    {}
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{15}
+	return fileDescriptor_72ae3e545b78ccbf, []int{19}
 }
 func (m *CreateUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -931,7 +1203,7 @@ func (m *CreateUserResponse) Reset()         { *m = CreateUserResponse{} }
 func (m *CreateUserResponse) String() string { return proto.CompactTextString(m) }
 func (*CreateUserResponse) ProtoMessage()    {}
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{16}
+	return fileDescriptor_72ae3e545b78ccbf, []int{20}
 }
 func (m *CreateUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -975,7 +1247,7 @@ func (m *GetUserRequest) Reset()         { *m = GetUserRequest{} }
 func (m *GetUserRequest) String() string { return proto.CompactTextString(m) }
 func (*GetUserRequest) ProtoMessage()    {}
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{17}
+	return fileDescriptor_72ae3e545b78ccbf, []int{21}
 }
 func (m *GetUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1019,7 +1291,7 @@ func (m *GetUserResponse) Reset()         { *m = GetUserResponse{} }
 func (m *GetUserResponse) String() string { return proto.CompactTextString(m) }
 func (*GetUserResponse) ProtoMessage()    {}
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{18}
+	return fileDescriptor_72ae3e545b78ccbf, []int{22}
 }
 func (m *GetUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1062,7 +1334,7 @@ func (m *ListUsersRequest) Reset()         { *m = ListUsersRequest{} }
 func (m *ListUsersRequest) String() string { return proto.CompactTextString(m) }
 func (*ListUsersRequest) ProtoMessage()    {}
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{19}
+	return fileDescriptor_72ae3e545b78ccbf, []int{23}
 }
 func (m *ListUsersRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1099,7 +1371,7 @@ func (m *ListUsersResponse) Reset()         { *m = ListUsersResponse{} }
 func (m *ListUsersResponse) String() string { return proto.CompactTextString(m) }
 func (*ListUsersResponse) ProtoMessage()    {}
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{20}
+	return fileDescriptor_72ae3e545b78ccbf, []int{24}
 }
 func (m *ListUsersResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1143,7 +1415,7 @@ func (m *DeleteUserRequest) Reset()         { *m = DeleteUserRequest{} }
 func (m *DeleteUserRequest) String() string { return proto.CompactTextString(m) }
 func (*DeleteUserRequest) ProtoMessage()    {}
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{21}
+	return fileDescriptor_72ae3e545b78ccbf, []int{25}
 }
 func (m *DeleteUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1186,7 +1458,7 @@ func (m *DeleteUserResponse) Reset()         { *m = DeleteUserResponse{} }
 func (m *DeleteUserResponse) String() string { return proto.CompactTextString(m) }
 func (*DeleteUserResponse) ProtoMessage()    {}
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{22}
+	return fileDescriptor_72ae3e545b78ccbf, []int{26}
 }
 func (m *DeleteUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1224,7 +1496,7 @@ func (m *GrantUserRightsRequest) Reset()         { *m = GrantUserRightsRequest{}
 func (m *GrantUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*GrantUserRightsRequest) ProtoMessage()    {}
 func (*GrantUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{23}
+	return fileDescriptor_72ae3e545b78ccbf, []int{27}
 }
 func (m *GrantUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1275,7 +1547,7 @@ func (m *GrantUserRightsResponse) Reset()         { *m = GrantUserRightsResponse
 func (m *GrantUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*GrantUserRightsResponse) ProtoMessage()    {}
 func (*GrantUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{24}
+	return fileDescriptor_72ae3e545b78ccbf, []int{28}
 }
 func (m *GrantUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1320,7 +1592,7 @@ func (m *RevokeUserRightsRequest) Reset()         { *m = RevokeUserRightsRequest
 func (m *RevokeUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*RevokeUserRightsRequest) ProtoMessage()    {}
 func (*RevokeUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{25}
+	return fileDescriptor_72ae3e545b78ccbf, []int{29}
 }
 func (m *RevokeUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1371,7 +1643,7 @@ func (m *RevokeUserRightsResponse) Reset()         { *m = RevokeUserRightsRespon
 func (m *RevokeUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*RevokeUserRightsResponse) ProtoMessage()    {}
 func (*RevokeUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{26}
+	return fileDescriptor_72ae3e545b78ccbf, []int{30}
 }
 func (m *RevokeUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1415,7 +1687,7 @@ func (m *ListUserRightsRequest) Reset()         { *m = ListUserRightsRequest{} }
 func (m *ListUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*ListUserRightsRequest) ProtoMessage()    {}
 func (*ListUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{27}
+	return fileDescriptor_72ae3e545b78ccbf, []int{31}
 }
 func (m *ListUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1459,7 +1731,7 @@ func (m *ListUserRightsResponse) Reset()         { *m = ListUserRightsResponse{}
 func (m *ListUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*ListUserRightsResponse) ProtoMessage()    {}
 func (*ListUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{28}
+	return fileDescriptor_72ae3e545b78ccbf, []int{32}
 }
 func (m *ListUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1504,7 +1776,7 @@ func (m *PackageDetails) Reset()         { *m = PackageDetails{} }
 func (m *PackageDetails) String() string { return proto.CompactTextString(m) }
 func (*PackageDetails) ProtoMessage()    {}
 func (*PackageDetails) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{29}
+	return fileDescriptor_72ae3e545b78ccbf, []int{33}
 }
 func (m *PackageDetails) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1554,7 +1826,7 @@ func (m *ListPackagesRequest) Reset()         { *m = ListPackagesRequest{} }
 func (m *ListPackagesRequest) String() string { return proto.CompactTextString(m) }
 func (*ListPackagesRequest) ProtoMessage()    {}
 func (*ListPackagesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{30}
+	return fileDescriptor_72ae3e545b78ccbf, []int{34}
 }
 func (m *ListPackagesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1591,7 +1863,7 @@ func (m *ListPackagesResponse) Reset()         { *m = ListPackagesResponse{} }
 func (m *ListPackagesResponse) String() string { return proto.CompactTextString(m) }
 func (*ListPackagesResponse) ProtoMessage()    {}
 func (*ListPackagesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{31}
+	return fileDescriptor_72ae3e545b78ccbf, []int{35}
 }
 func (m *ListPackagesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1628,9 +1900,14 @@ func (m *ListPackagesResponse) GetPackages() []*PackageDetails {
 }
 
 func init() {
+	proto.RegisterEnum("cometsync.ledger.v1.CompletionStatus", CompletionStatus_name, CompletionStatus_value)
 	proto.RegisterEnum("cometsync.ledger.v1.Right_Kind", Right_Kind_name, Right_Kind_value)
 	proto.RegisterType((*SubmitAndWaitRequest)(nil), "cometsync.ledger.v1.SubmitAndWaitRequest")
 	proto.RegisterType((*SubmitAndWaitResponse)(nil), "cometsync.ledger.v1.SubmitAndWaitResponse")
+	proto.RegisterType((*SubmitRequest)(nil), "cometsync.ledger.v1.SubmitRequest")
+	proto.RegisterType((*SubmitResponse)(nil), "cometsync.ledger.v1.SubmitResponse")
+	proto.RegisterType((*CompletionStreamRequest)(nil), "cometsync.ledger.v1.CompletionStreamRequest")
+	proto.RegisterType((*Completion)(nil), "cometsync.ledger.v1.Completion")
 	proto.RegisterType((*ActiveContract)(nil), "cometsync.ledger.v1.ActiveContract")
 	proto.RegisterType((*GetActiveContractsRequest)(nil), "cometsync.ledger.v1.GetActiveContractsRequest")
 	proto.RegisterType((*GetActiveContractsResponse)(nil), "cometsync.ledger.v1.GetActiveContractsResponse")
@@ -1669,94 +1946,110 @@ func init() {
 }
 
 var fileDescriptor_72ae3e545b78ccbf = []byte{
-	// 1392 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x58, 0xdd, 0x72, 0xdb, 0x44,
-	0x14, 0x8e, 0xec, 0xfc, 0xd4, 0xc7, 0x89, 0xe3, 0x6c, 0x9d, 0xc4, 0x55, 0xa9, 0x5b, 0xd4, 0x1f,
-	0xda, 0xb4, 0x75, 0x5a, 0x97, 0x0b, 0xa6, 0x33, 0xfc, 0x18, 0x3b, 0xa4, 0x26, 0x89, 0x09, 0x4a,
-	0x3a, 0x65, 0xca, 0x74, 0x3c, 0x1b, 0x69, 0x63, 0x2f, 0xb1, 0x25, 0x23, 0xad, 0x5d, 0xf2, 0x16,
-	0x3c, 0x0c, 0x33, 0xbc, 0x00, 0x17, 0xbd, 0x2c, 0x77, 0x5c, 0x42, 0x7b, 0xc7, 0x15, 0xbc, 0x01,
-	0xb3, 0xab, 0x95, 0x25, 0xd9, 0x52, 0x6a, 0x5a, 0xb8, 0xd3, 0x9e, 0xfd, 0xf6, 0x3b, 0xbf, 0xbb,
-	0xe7, 0x8c, 0xe0, 0x9a, 0x61, 0xf7, 0x08, 0x73, 0x4f, 0x2d, 0x63, 0xb3, 0x4b, 0xcc, 0x36, 0x71,
-	0x36, 0x87, 0xf7, 0xe5, 0x57, 0x0b, 0xf7, 0x69, 0xb9, 0xef, 0xd8, 0xcc, 0x46, 0xe7, 0x47, 0xa8,
-	0xb2, 0xb7, 0x57, 0x1e, 0xde, 0x57, 0x0b, 0x6d, 0xbb, 0x6d, 0x8b, 0xfd, 0x4d, 0xfe, 0xe5, 0x41,
-	0xb5, 0x6f, 0xa0, 0x70, 0x30, 0x38, 0xea, 0x51, 0x56, 0xb5, 0xcc, 0x27, 0x98, 0x32, 0x9d, 0x7c,
-	0x3f, 0x20, 0x2e, 0x43, 0xef, 0xc3, 0xa2, 0x61, 0xf7, 0x7a, 0xd8, 0x32, 0x5b, 0xdf, 0xb9, 0xb6,
-	0x55, 0x54, 0xae, 0x28, 0x37, 0x33, 0x7a, 0x56, 0xca, 0xbe, 0x74, 0x6d, 0x0b, 0x5d, 0x02, 0xf0,
-	0x21, 0xd4, 0x2c, 0xa6, 0x04, 0x20, 0x23, 0x25, 0x0d, 0x53, 0xfb, 0x16, 0x56, 0xc7, 0x98, 0xdd,
-	0xbe, 0x6d, 0xb9, 0x04, 0xad, 0xc1, 0xbc, 0x7d, 0x7c, 0xec, 0x12, 0x26, 0x48, 0xd3, 0xba, 0x5c,
-	0xa1, 0x0d, 0x58, 0x71, 0x3c, 0xed, 0x2d, 0x6a, 0xb6, 0x7a, 0xd4, 0x70, 0x6c, 0x57, 0xd0, 0xa6,
-	0xf5, 0x65, 0xb9, 0xd1, 0x30, 0xf7, 0x84, 0x58, 0xfb, 0x49, 0x81, 0x5c, 0xd5, 0x60, 0x74, 0x48,
-	0x6a, 0xb6, 0xc5, 0x1c, 0x6c, 0x30, 0x74, 0x19, 0xb2, 0x86, 0xfc, 0xe6, 0xf6, 0x78, 0x06, 0x83,
-	0x2f, 0x6a, 0x98, 0x48, 0x85, 0x73, 0x8c, 0xf4, 0xfa, 0x5d, 0xcc, 0x88, 0xb4, 0x76, 0xb4, 0x46,
-	0x57, 0x20, 0xeb, 0xd2, 0xb6, 0x85, 0x99, 0xed, 0x50, 0xe2, 0x16, 0xd3, 0x57, 0xd2, 0xdc, 0xdb,
-	0x90, 0x08, 0xbd, 0x07, 0x19, 0xfb, 0xc8, 0x25, 0xce, 0x90, 0x38, 0x6e, 0x71, 0x56, 0xec, 0x07,
-	0x02, 0x74, 0x1d, 0x72, 0xd8, 0x69, 0x0f, 0x7a, 0xc4, 0x62, 0xae, 0x17, 0xb0, 0x39, 0xa1, 0x61,
-	0x69, 0x24, 0xe5, 0x21, 0xd3, 0xbe, 0x86, 0x0b, 0xdb, 0x84, 0x45, 0x0d, 0x77, 0xfd, 0x90, 0x17,
-	0x61, 0xa1, 0x8f, 0x1d, 0xc6, 0xf5, 0x2b, 0x82, 0xdf, 0x5f, 0x9e, 0x65, 0xb9, 0xf6, 0x1c, 0xd4,
-	0x38, 0x4a, 0x19, 0xeb, 0x2a, 0x64, 0xfc, 0x08, 0x78, 0xac, 0xd9, 0xca, 0xd5, 0x72, 0x4c, 0x75,
-	0x94, 0xa3, 0x04, 0x7a, 0x70, 0x2a, 0x94, 0xae, 0x54, 0x38, 0x5d, 0xda, 0x2a, 0x9c, 0xdf, 0x26,
-	0x6c, 0x57, 0x30, 0x6c, 0x59, 0xa6, 0xf4, 0x42, 0x2b, 0x43, 0x21, 0x2a, 0x3e, 0x3b, 0xeb, 0xda,
-	0x2f, 0x0a, 0xcc, 0x3f, 0xee, 0x9b, 0x3c, 0x09, 0xff, 0x41, 0x61, 0xa0, 0x8b, 0x90, 0x71, 0x6c,
-	0x9b, 0xb5, 0x3a, 0xd8, 0xed, 0x14, 0xd3, 0x5e, 0xac, 0xb8, 0xe0, 0x11, 0x76, 0x3b, 0xe8, 0x63,
-	0x58, 0x30, 0x1c, 0x82, 0x19, 0x31, 0x45, 0x06, 0xa7, 0x8c, 0x85, 0x7f, 0x86, 0xa7, 0x01, 0x3b,
-	0x46, 0x87, 0x0e, 0x89, 0x59, 0x9c, 0x13, 0x19, 0x1a, 0xad, 0x35, 0x1b, 0x56, 0xb6, 0x09, 0xf3,
-	0x1c, 0x71, 0x43, 0x97, 0xe8, 0x88, 0xb4, 0xa9, 0xd5, 0x8a, 0xb8, 0x95, 0x15, 0xb2, 0xaf, 0x3c,
-	0xdf, 0x42, 0x49, 0x4f, 0x45, 0x93, 0x7e, 0x09, 0x80, 0x58, 0xa6, 0x7f, 0x34, 0x2d, 0x8e, 0x66,
-	0x88, 0x65, 0x7a, 0x07, 0xb5, 0x87, 0x50, 0xa8, 0x76, 0xbb, 0xb6, 0x81, 0x19, 0xd9, 0xc7, 0x0e,
-	0x3b, 0xf5, 0x75, 0x6a, 0xb0, 0xc4, 0x19, 0x4e, 0x79, 0xa8, 0x3a, 0xd4, 0x62, 0xfe, 0xcd, 0x15,
-	0xc2, 0x86, 0xf9, 0x88, 0x5a, 0x4c, 0xbb, 0x0b, 0xab, 0x63, 0x67, 0x65, 0x92, 0x0a, 0x30, 0x27,
-	0x70, 0xf2, 0x90, 0xb7, 0xd0, 0x2e, 0xc0, 0xfa, 0x2e, 0x75, 0xd9, 0x8e, 0x65, 0x3f, 0xb7, 0xf6,
-	0x3d, 0xeb, 0xfc, 0x6c, 0x7f, 0x08, 0xc5, 0xc9, 0x2d, 0x49, 0x96, 0x58, 0xcf, 0xda, 0xcf, 0x0a,
-	0xcc, 0xe9, 0xb4, 0xdd, 0x61, 0xe8, 0x01, 0xcc, 0x9e, 0x50, 0xcb, 0xbb, 0xad, 0xb9, 0xca, 0xe5,
-	0xd8, 0x74, 0x08, 0x64, 0x79, 0x87, 0x5a, 0xa6, 0x2e, 0xc0, 0x81, 0x95, 0xa9, 0xb0, 0x95, 0x06,
-	0xcc, 0xee, 0x78, 0xbb, 0xf9, 0x9d, 0x46, 0xb3, 0xde, 0x7a, 0xdc, 0x3c, 0xd8, 0xdf, 0xaa, 0x35,
-	0xbe, 0x68, 0x6c, 0xd5, 0xf3, 0x33, 0xe8, 0x3c, 0x2c, 0x0b, 0x69, 0xad, 0xda, 0x6c, 0x55, 0x6b,
-	0x87, 0xad, 0xea, 0x41, 0x5e, 0x19, 0x41, 0xb9, 0x50, 0xdf, 0xaa, 0xd6, 0xb9, 0x34, 0x85, 0x54,
-	0x58, 0x13, 0xd2, 0xfd, 0xaa, 0x7e, 0xd8, 0xa8, 0x35, 0xf6, 0xab, 0xcd, 0xc3, 0x56, 0xb5, 0xbe,
-	0xd7, 0x68, 0xe6, 0xd3, 0xda, 0x5f, 0x0a, 0xcc, 0x3e, 0x76, 0x89, 0x83, 0x72, 0x90, 0x1a, 0x3d,
-	0x32, 0x29, 0x6a, 0xa2, 0xab, 0xb0, 0xd4, 0x77, 0x68, 0x0f, 0x3b, 0xa7, 0xad, 0xb0, 0x6d, 0x8b,
-	0x52, 0x28, 0xc2, 0xcc, 0x5f, 0x09, 0xea, 0xb6, 0x4c, 0x82, 0x79, 0x81, 0x89, 0x32, 0xe4, 0x69,
-	0x3d, 0xa7, 0x2f, 0x51, 0xb7, 0x1e, 0x08, 0xd1, 0x2e, 0x64, 0xb1, 0x65, 0xd9, 0x0c, 0x33, 0x6a,
-	0x5b, 0xae, 0x2c, 0xd5, 0x8d, 0xd8, 0xd8, 0x70, 0x5b, 0xca, 0xd5, 0x00, 0xbc, 0x65, 0x31, 0xe7,
-	0x54, 0x0f, 0x1f, 0x57, 0x3f, 0x81, 0xfc, 0x38, 0x00, 0xe5, 0x21, 0x7d, 0x42, 0xfc, 0x2c, 0xf3,
-	0x4f, 0x1e, 0xd3, 0x21, 0xee, 0x0e, 0xfc, 0xf7, 0xc5, 0x5b, 0x3c, 0x4c, 0x7d, 0xa4, 0x68, 0x43,
-	0x58, 0xa9, 0x89, 0x0b, 0xc0, 0x75, 0xf9, 0x55, 0x76, 0x17, 0x66, 0x07, 0x2e, 0x71, 0x04, 0x43,
-	0xb6, 0x72, 0x21, 0xd1, 0x36, 0x5d, 0xc0, 0x50, 0x05, 0xe6, 0x1d, 0x9e, 0x45, 0xaf, 0xc8, 0xb3,
-	0x15, 0x35, 0x39, 0xd1, 0xba, 0x44, 0x6a, 0x35, 0x40, 0x61, 0xbd, 0xb2, 0xa8, 0xfe, 0x9d, 0x62,
-	0xed, 0x16, 0xe4, 0xf8, 0xb5, 0x0c, 0x59, 0xbe, 0x0e, 0x0b, 0x7c, 0x27, 0x68, 0x11, 0xf3, 0x7c,
-	0xd9, 0x30, 0xb5, 0xcf, 0x60, 0x79, 0x04, 0x7d, 0x3b, 0x65, 0x08, 0xf2, 0xfc, 0x32, 0x70, 0xc9,
-	0xe8, 0x82, 0xd4, 0x61, 0x25, 0x24, 0x93, 0xbc, 0x9b, 0x30, 0xc7, 0x0f, 0xf8, 0x2f, 0xf2, 0x19,
-	0xc4, 0x1e, 0x4e, 0xbb, 0x03, 0x2b, 0x75, 0xd2, 0x25, 0xd1, 0x1c, 0x24, 0x7a, 0x52, 0x00, 0x14,
-	0x46, 0x7b, 0x4a, 0x35, 0x02, 0x6b, 0xdb, 0x0e, 0xb6, 0x3c, 0x0f, 0x45, 0x88, 0xdf, 0x44, 0xf4,
-	0x56, 0x69, 0xdb, 0x83, 0xf5, 0x09, 0x35, 0xd2, 0xed, 0x80, 0x4e, 0x99, 0x9a, 0xee, 0x18, 0xd6,
-	0x75, 0x32, 0xb4, 0x4f, 0xc8, 0xff, 0x6c, 0x76, 0x13, 0x8a, 0x93, 0x7a, 0xde, 0xc1, 0xee, 0x7b,
-	0xb0, 0xea, 0xe7, 0x7d, 0x3a, 0xab, 0xb5, 0x5d, 0x58, 0x1b, 0x3f, 0xf1, 0x0e, 0xfa, 0xf7, 0x20,
-	0xb7, 0x8f, 0x8d, 0x13, 0xdc, 0x26, 0x75, 0xc2, 0x30, 0xed, 0x8a, 0x7e, 0xd2, 0xf7, 0x24, 0x81,
-	0xee, 0x8c, 0x94, 0x34, 0x4c, 0x3e, 0xdf, 0xf8, 0x33, 0x85, 0xdf, 0x8a, 0x02, 0x01, 0x6f, 0xf6,
-	0xdc, 0x38, 0x49, 0x39, 0xaa, 0xee, 0x27, 0x50, 0x88, 0x8a, 0xa5, 0xc5, 0x9f, 0xc2, 0x39, 0xc9,
-	0x7c, 0xf6, 0xd4, 0x11, 0x35, 0x51, 0x1f, 0x1d, 0xaa, 0xfc, 0x00, 0xb9, 0x9a, 0x37, 0x49, 0x1e,
-	0x10, 0x67, 0x48, 0x0d, 0x82, 0x8e, 0x61, 0x29, 0x32, 0x4e, 0xa2, 0x5b, 0xb1, 0x8c, 0x71, 0xc3,
-	0xac, 0xba, 0x31, 0x0d, 0xd4, 0x33, 0xbd, 0xf2, 0xa7, 0x02, 0x8b, 0x07, 0x0c, 0x33, 0xe2, 0x2b,
-	0x1e, 0x00, 0x9a, 0x1c, 0xb0, 0x50, 0x39, 0x96, 0x32, 0x71, 0xb8, 0x53, 0x37, 0xa7, 0xc6, 0xcb,
-	0x10, 0x1a, 0xb0, 0x18, 0x9e, 0xa3, 0xd0, 0xcd, 0x24, 0x82, 0xf1, 0x09, 0x4c, 0xbd, 0x35, 0x05,
-	0x52, 0x3a, 0x6b, 0xc2, 0x92, 0x37, 0xb2, 0xf8, 0xce, 0x1e, 0x00, 0x04, 0x63, 0x0c, 0xba, 0x91,
-	0xc4, 0x14, 0x9d, 0x73, 0xd4, 0x8b, 0xf1, 0x0f, 0x98, 0x00, 0xdd, 0x53, 0x2a, 0x7f, 0x2b, 0xb0,
-	0x26, 0x1a, 0xe0, 0x1e, 0xb6, 0x70, 0x9b, 0xf0, 0x71, 0x38, 0x94, 0xd5, 0xc8, 0x24, 0x92, 0x90,
-	0xd5, 0xb8, 0x49, 0x27, 0x21, 0xab, 0xf1, 0x83, 0x8d, 0xed, 0x3d, 0xcd, 0xe1, 0x39, 0x05, 0xdd,
-	0x89, 0x3d, 0x9f, 0x30, 0xe9, 0xa8, 0x77, 0xa7, 0x44, 0xcb, 0xc8, 0xfe, 0x3a, 0x07, 0xab, 0xfc,
-	0x2a, 0x4f, 0xba, 0xfc, 0x0c, 0x20, 0xe8, 0x6b, 0x09, 0x21, 0x9e, 0x68, 0xb8, 0xea, 0x07, 0x6f,
-	0xc4, 0x49, 0x4f, 0x0f, 0x61, 0x41, 0xb6, 0x31, 0x74, 0x35, 0x31, 0x7d, 0x21, 0xe2, 0x6b, 0x67,
-	0x83, 0x24, 0xeb, 0x53, 0xc8, 0x8c, 0xda, 0x18, 0xba, 0x9e, 0x18, 0x8a, 0x70, 0xeb, 0x53, 0x6f,
-	0xbc, 0x09, 0x26, 0xb9, 0x9f, 0x01, 0x04, 0xed, 0x2a, 0x21, 0x20, 0x13, 0xdd, 0x2f, 0x21, 0x20,
-	0x93, 0x7d, 0x0f, 0x75, 0x61, 0x79, 0xac, 0x21, 0xa1, 0xdb, 0xf1, 0x3e, 0xc7, 0x76, 0x47, 0xf5,
-	0xce, 0x74, 0xe0, 0xa0, 0xd0, 0xc6, 0xfb, 0x48, 0x42, 0xa1, 0x25, 0xb4, 0xb5, 0x84, 0x42, 0x4b,
-	0x6c, 0x4e, 0x14, 0x72, 0xd1, 0xb6, 0x81, 0x36, 0xce, 0x8c, 0x7b, 0x54, 0xd9, 0xed, 0xa9, 0xb0,
-	0xb2, 0xa6, 0x07, 0xa3, 0x9e, 0xe2, 0xd7, 0xb2, 0x01, 0x8b, 0xe1, 0xf7, 0x3f, 0xe1, 0x91, 0x8a,
-	0xe9, 0x1c, 0x09, 0x8f, 0x54, 0x5c, 0x33, 0xf9, 0xbc, 0xf9, 0xe2, 0x8f, 0x92, 0xf2, 0xe2, 0x55,
-	0x49, 0x79, 0xf9, 0xaa, 0xa4, 0xfc, 0xfe, 0xaa, 0xa4, 0xfc, 0xf8, 0xba, 0x34, 0xf3, 0xf2, 0x75,
-	0x69, 0xe6, 0xb7, 0xd7, 0xa5, 0x99, 0xa7, 0xf7, 0xda, 0x94, 0x75, 0x06, 0x47, 0x9c, 0x6e, 0x33,
-	0xf8, 0x39, 0x12, 0x7c, 0x79, 0x7f, 0x3c, 0x3c, 0x15, 0xb8, 0x4f, 0xfb, 0x47, 0x47, 0xf3, 0x42,
-	0xf4, 0xe0, 0x9f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xd5, 0x51, 0x62, 0xc6, 0x4c, 0x11, 0x00, 0x00,
+	// 1640 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x58, 0x4f, 0x77, 0xda, 0xc6,
+	0x16, 0xb7, 0xc0, 0xc6, 0xe6, 0x62, 0x63, 0x3c, 0xf1, 0x1f, 0xa2, 0xbc, 0x60, 0x47, 0x4e, 0xf2,
+	0x1c, 0x27, 0xc1, 0x0e, 0x79, 0x8b, 0x77, 0x72, 0x5e, 0xde, 0x7b, 0x14, 0xa8, 0x43, 0x6c, 0xb0,
+	0x23, 0xf0, 0x49, 0x4f, 0x7a, 0x72, 0x38, 0x63, 0x69, 0x8c, 0x55, 0x83, 0x44, 0xa5, 0x81, 0xd4,
+	0xab, 0x7e, 0x85, 0xee, 0xba, 0xe8, 0xd7, 0xe8, 0x39, 0xfd, 0x02, 0x5d, 0x64, 0x99, 0xee, 0xba,
+	0x6c, 0x93, 0x5d, 0x57, 0xed, 0x37, 0xe8, 0x19, 0x69, 0x84, 0x04, 0x48, 0x98, 0x26, 0xe9, 0x8e,
+	0xb9, 0xf3, 0x9b, 0xdf, 0xbd, 0x73, 0xef, 0x9d, 0x99, 0x9f, 0x80, 0x9b, 0x8a, 0xd1, 0x26, 0xd4,
+	0xba, 0xd0, 0x95, 0x9d, 0x16, 0x51, 0x9b, 0xc4, 0xdc, 0xe9, 0x3d, 0xe0, 0xbf, 0x1a, 0xb8, 0xa3,
+	0x65, 0x3b, 0xa6, 0x41, 0x0d, 0x74, 0xa5, 0x8f, 0xca, 0x3a, 0x73, 0xd9, 0xde, 0x03, 0x71, 0xb9,
+	0x69, 0x34, 0x0d, 0x7b, 0x7e, 0x87, 0xfd, 0x72, 0xa0, 0xd2, 0x67, 0xb0, 0x5c, 0xeb, 0x9e, 0xb4,
+	0x35, 0x9a, 0xd7, 0xd5, 0xe7, 0x58, 0xa3, 0x32, 0xf9, 0xb2, 0x4b, 0x2c, 0x8a, 0x6e, 0xc0, 0xbc,
+	0x62, 0xb4, 0xdb, 0x58, 0x57, 0x1b, 0x5f, 0x58, 0x86, 0x9e, 0x16, 0x36, 0x84, 0xad, 0xb8, 0x9c,
+	0xe0, 0xb6, 0xa7, 0x96, 0xa1, 0xa3, 0xeb, 0x00, 0x2e, 0x44, 0x53, 0xd3, 0x11, 0x1b, 0x10, 0xe7,
+	0x96, 0xb2, 0x2a, 0x7d, 0x0e, 0x2b, 0x43, 0xcc, 0x56, 0xc7, 0xd0, 0x2d, 0x82, 0x56, 0x21, 0x66,
+	0x9c, 0x9e, 0x5a, 0x84, 0xda, 0xa4, 0x51, 0x99, 0x8f, 0xd0, 0x36, 0x2c, 0x99, 0x8e, 0xf7, 0x86,
+	0xa6, 0x36, 0xda, 0x9a, 0x62, 0x1a, 0x96, 0x4d, 0x1b, 0x95, 0x17, 0xf9, 0x44, 0x59, 0xad, 0xd8,
+	0x66, 0xe9, 0x19, 0x2c, 0x38, 0xe4, 0x1f, 0x2f, 0xde, 0x14, 0x24, 0x5d, 0x4a, 0x27, 0x50, 0xe9,
+	0x3f, 0xb0, 0x56, 0x30, 0xda, 0x9d, 0x16, 0xa1, 0x9a, 0xa1, 0xd7, 0xa8, 0x49, 0x70, 0xdb, 0xe7,
+	0xee, 0x84, 0x34, 0x35, 0xbd, 0x31, 0xb0, 0x93, 0x84, 0x6d, 0x3b, 0xb4, 0x4d, 0xd2, 0x77, 0x11,
+	0x00, 0x6f, 0x79, 0xe8, 0xae, 0xc7, 0x47, 0x85, 0x56, 0x20, 0x86, 0x15, 0xda, 0xc0, 0x56, 0x3a,
+	0xba, 0x11, 0xdd, 0x8a, 0xcb, 0x33, 0x58, 0xa1, 0x79, 0x0b, 0x3d, 0x86, 0x98, 0x45, 0x31, 0xed,
+	0x5a, 0xe9, 0xe9, 0x0d, 0x61, 0x2b, 0x99, 0xbb, 0x95, 0x0d, 0x28, 0x79, 0xd6, 0x1f, 0x3d, 0x03,
+	0xcb, 0x7c, 0x11, 0x0b, 0xc6, 0x24, 0x98, 0xe5, 0x69, 0xc6, 0x76, 0xc8, 0x47, 0x68, 0x13, 0x16,
+	0xba, 0x1d, 0x15, 0x53, 0xe2, 0xee, 0x2b, 0x66, 0xc7, 0x3a, 0xef, 0x18, 0x0f, 0xc7, 0xd4, 0x69,
+	0x36, 0xb0, 0x4e, 0x68, 0x0d, 0x66, 0xbb, 0x16, 0x31, 0xd9, 0xd6, 0xe6, 0x1c, 0x4f, 0x6c, 0x58,
+	0x56, 0xa5, 0xef, 0x05, 0x48, 0xe6, 0x15, 0xaa, 0xf5, 0x48, 0xc1, 0xd0, 0xa9, 0x89, 0x15, 0x8a,
+	0xd6, 0x21, 0xa1, 0xf0, 0xdf, 0x0c, 0xef, 0x54, 0x10, 0x5c, 0x53, 0x59, 0x45, 0x22, 0xcc, 0x51,
+	0xd2, 0xee, 0xb4, 0x30, 0x25, 0x3c, 0x51, 0xfd, 0x31, 0xda, 0x80, 0x84, 0xa5, 0x35, 0x75, 0x4c,
+	0x0d, 0x53, 0x23, 0x6e, 0xb2, 0xfc, 0x26, 0xf4, 0x0f, 0x88, 0x1b, 0x27, 0x16, 0x31, 0x7b, 0xc4,
+	0x64, 0x59, 0x63, 0xf3, 0x9e, 0x01, 0xdd, 0x82, 0x24, 0x36, 0x9b, 0xdd, 0x36, 0xd1, 0xa9, 0xe5,
+	0x74, 0x90, 0x93, 0x99, 0x85, 0xbe, 0x95, 0xf5, 0x90, 0xf4, 0x0c, 0xae, 0xee, 0x11, 0x3a, 0x18,
+	0xb8, 0xe5, 0x36, 0x45, 0x1a, 0x66, 0x3b, 0xd8, 0xa4, 0xcc, 0xbf, 0x60, 0xf3, 0xbb, 0xc3, 0x71,
+	0x91, 0x4b, 0xaf, 0x40, 0x0c, 0xa2, 0xe4, 0x87, 0x25, 0x0f, 0x71, 0x37, 0x03, 0x0e, 0x6b, 0x22,
+	0xb7, 0x19, 0x58, 0xeb, 0x41, 0x02, 0xd9, 0x5b, 0xe5, 0xeb, 0xbc, 0x88, 0xbf, 0xf3, 0xa4, 0x15,
+	0xb8, 0xb2, 0x47, 0xe8, 0x81, 0xcd, 0x50, 0xd2, 0x55, 0xbe, 0x0b, 0x29, 0x0b, 0xcb, 0x83, 0xe6,
+	0xf1, 0xc7, 0x56, 0xfa, 0x51, 0x80, 0xd8, 0xb1, 0xdd, 0x1f, 0x1f, 0xe3, 0x64, 0xa3, 0x6b, 0x10,
+	0x37, 0x0d, 0x83, 0x36, 0xce, 0xb0, 0x75, 0x96, 0x8e, 0x3a, 0xb9, 0x62, 0x86, 0x27, 0xd8, 0x3a,
+	0x43, 0x8f, 0x61, 0x56, 0x31, 0x09, 0xa6, 0x44, 0xb5, 0x2b, 0x38, 0x61, 0x2e, 0xdc, 0x35, 0xac,
+	0x0c, 0xd8, 0x54, 0xce, 0xb4, 0x1e, 0x51, 0xd3, 0x33, 0x76, 0x85, 0xfa, 0x63, 0xc9, 0x80, 0xa5,
+	0x3d, 0x42, 0x9d, 0x8d, 0x58, 0x93, 0x1f, 0x73, 0x7f, 0xd1, 0x23, 0x83, 0x45, 0xbf, 0x0e, 0x40,
+	0x74, 0xd5, 0x5d, 0x1a, 0xb5, 0x97, 0xc6, 0x89, 0xae, 0xf2, 0xfb, 0xe1, 0x11, 0x2c, 0xe7, 0x5b,
+	0x2d, 0x43, 0xc1, 0x94, 0x1c, 0x61, 0x93, 0x5e, 0xb8, 0x3e, 0x25, 0x58, 0x60, 0x0c, 0x17, 0x2c,
+	0x55, 0x67, 0x9a, 0x4e, 0xdd, 0xab, 0xcc, 0x36, 0x96, 0xd5, 0x27, 0x9a, 0x4e, 0xa5, 0xfb, 0xb0,
+	0x32, 0xb4, 0x96, 0x17, 0x69, 0x19, 0x66, 0x6c, 0x1c, 0x5f, 0xe4, 0x0c, 0xa4, 0xab, 0xb0, 0x76,
+	0xa0, 0x59, 0x74, 0x5f, 0x37, 0x5e, 0xe9, 0x47, 0x4e, 0x74, 0x6e, 0xb5, 0xff, 0x05, 0xe9, 0xd1,
+	0x29, 0x4e, 0x16, 0xda, 0xcf, 0xd2, 0x0f, 0x02, 0xcc, 0xc8, 0x5a, 0xf3, 0x8c, 0xa2, 0x87, 0x30,
+	0x7d, 0xae, 0xe9, 0xce, 0x69, 0x4d, 0xe6, 0xd6, 0x03, 0xcb, 0x61, 0x23, 0xb3, 0xfb, 0x9a, 0xae,
+	0xca, 0x36, 0xd8, 0x8b, 0x32, 0xe2, 0x8f, 0x52, 0x81, 0xe9, 0x7d, 0x67, 0x36, 0xb5, 0x5f, 0xae,
+	0x16, 0x1b, 0xc7, 0xd5, 0xda, 0x51, 0xa9, 0x50, 0xfe, 0xb4, 0x5c, 0x2a, 0xa6, 0xa6, 0xd0, 0x15,
+	0x58, 0xb4, 0xad, 0x85, 0x7c, 0xb5, 0x91, 0x2f, 0xd4, 0x1b, 0xf9, 0x5a, 0x4a, 0xe8, 0x43, 0x99,
+	0x51, 0x2e, 0xe5, 0x8b, 0xcc, 0x1a, 0x41, 0x22, 0xac, 0xda, 0xd6, 0xa3, 0xbc, 0x5c, 0x2f, 0x17,
+	0xca, 0x47, 0xf9, 0x6a, 0xbd, 0x91, 0x2f, 0x56, 0xca, 0xd5, 0x54, 0x54, 0xfa, 0x5d, 0x80, 0xe9,
+	0x63, 0x8b, 0x98, 0x28, 0x09, 0x91, 0xfe, 0x25, 0x13, 0xd1, 0x54, 0x76, 0xf5, 0x75, 0x4c, 0xad,
+	0x8d, 0xcd, 0x8b, 0x86, 0x3f, 0xb6, 0x79, 0x6e, 0xb4, 0xd3, 0xcc, 0x6e, 0x09, 0xcd, 0x6a, 0xa8,
+	0x04, 0xb3, 0x06, 0xb3, 0xdb, 0x90, 0x95, 0x75, 0x4e, 0x5e, 0xd0, 0xac, 0xa2, 0x67, 0x44, 0x07,
+	0x90, 0xc0, 0xba, 0x6e, 0x50, 0xcc, 0xae, 0x5e, 0x8b, 0xb7, 0xea, 0x76, 0x60, 0x6e, 0x58, 0x2c,
+	0xd9, 0xbc, 0x07, 0x2e, 0xe9, 0xd4, 0xbc, 0x90, 0xfd, 0xcb, 0xc5, 0xff, 0x42, 0x6a, 0x18, 0x80,
+	0x52, 0x10, 0x3d, 0x27, 0x6e, 0x95, 0xd9, 0x4f, 0x96, 0xd3, 0x1e, 0x6e, 0x75, 0xdd, 0xfb, 0xc5,
+	0x19, 0x3c, 0x8a, 0xfc, 0x5b, 0x90, 0x7a, 0xb0, 0x54, 0xb0, 0x0f, 0x00, 0xf3, 0xe5, 0x76, 0xd9,
+	0x7d, 0x98, 0x66, 0x37, 0xb1, 0xcd, 0x90, 0xc8, 0x5d, 0x0d, 0x8d, 0x4d, 0xb6, 0x61, 0x28, 0x07,
+	0x31, 0x93, 0x55, 0xd1, 0x69, 0xf2, 0x44, 0x4e, 0x0c, 0x2f, 0xb4, 0xcc, 0x91, 0x52, 0x01, 0x90,
+	0xdf, 0x2f, 0x6f, 0xaa, 0xbf, 0xe6, 0x58, 0xba, 0x03, 0x49, 0x76, 0x2c, 0x7d, 0x91, 0xfb, 0x9e,
+	0x14, 0x61, 0xe0, 0x49, 0xf9, 0x3f, 0x2c, 0xf6, 0xa1, 0xef, 0xe7, 0x0c, 0x41, 0x8a, 0x1d, 0x06,
+	0x66, 0xe9, 0x1f, 0x90, 0x22, 0x2c, 0xf9, 0x6c, 0x9c, 0x77, 0x07, 0x66, 0xd8, 0x02, 0xf7, 0x46,
+	0x1e, 0x43, 0xec, 0xe0, 0xa4, 0x7b, 0xb0, 0x54, 0x24, 0x2d, 0x32, 0x58, 0x83, 0xd0, 0x9d, 0x2c,
+	0x03, 0xf2, 0xa3, 0xb9, 0x1c, 0x21, 0xb0, 0xba, 0x67, 0x62, 0xdd, 0xd9, 0xa1, 0x9d, 0xe2, 0xcb,
+	0x88, 0xde, 0xab, 0x6c, 0x15, 0x58, 0x1b, 0x71, 0xc3, 0xb7, 0xed, 0xd1, 0x09, 0x13, 0xd3, 0x9d,
+	0xc2, 0x9a, 0x4c, 0x7a, 0xc6, 0x39, 0xf9, 0x9b, 0xc3, 0xae, 0x42, 0x7a, 0xd4, 0xcf, 0x07, 0xc4,
+	0xbd, 0x0b, 0x2b, 0x6e, 0xdd, 0x27, 0x8b, 0x5a, 0x3a, 0x80, 0xd5, 0xe1, 0x15, 0x1f, 0xe0, 0xbf,
+	0x02, 0xc9, 0x23, 0xac, 0x9c, 0xe3, 0x26, 0x29, 0x12, 0x8a, 0xb5, 0x96, 0xfd, 0x9e, 0x74, 0x1c,
+	0x8b, 0xe7, 0x3b, 0xce, 0x2d, 0x65, 0x95, 0xe9, 0x1b, 0x57, 0x53, 0xb8, 0x4f, 0x91, 0x67, 0x60,
+	0x8f, 0x3d, 0x0b, 0x8e, 0x53, 0xf6, 0xbb, 0xfb, 0x39, 0x2c, 0x0f, 0x9a, 0x79, 0xc4, 0xff, 0x83,
+	0x39, 0xce, 0x3c, 0x5e, 0x75, 0x0c, 0x86, 0x28, 0xf7, 0x17, 0x6d, 0x7f, 0x2b, 0x40, 0x6a, 0x58,
+	0x7e, 0xa2, 0x1b, 0x70, 0xbd, 0x70, 0x58, 0x39, 0x3a, 0x28, 0xd5, 0xcb, 0x87, 0xd5, 0x46, 0xad,
+	0x9e, 0xaf, 0x1f, 0xd7, 0x86, 0xae, 0xf9, 0x75, 0xb8, 0x36, 0x0a, 0x29, 0x1c, 0x56, 0x2a, 0xe5,
+	0x7a, 0xbd, 0x54, 0x4c, 0x09, 0x28, 0x03, 0xe2, 0x28, 0x40, 0x2e, 0x3d, 0x2d, 0x15, 0xd8, 0x7c,
+	0x24, 0x98, 0xa0, 0x5e, 0xae, 0x94, 0x8a, 0x8d, 0xc3, 0xe3, 0x7a, 0x2a, 0x9a, 0xfb, 0x0a, 0x92,
+	0x05, 0x47, 0x5e, 0xd7, 0x88, 0xd9, 0xd3, 0x14, 0x82, 0x4e, 0xdd, 0x8f, 0x09, 0xfe, 0xa5, 0x82,
+	0xee, 0x04, 0xee, 0x35, 0xe8, 0x3b, 0x49, 0xdc, 0x9e, 0x04, 0xea, 0x24, 0x35, 0xd7, 0x86, 0xb4,
+	0xeb, 0x99, 0xcd, 0x5b, 0x16, 0xcb, 0x0c, 0x8f, 0xe1, 0x19, 0xc4, 0x9c, 0x45, 0x48, 0x1a, 0xc3,
+	0xe8, 0x7a, 0xdd, 0x1c, 0x8b, 0xe1, 0xee, 0xbe, 0xee, 0xbb, 0xf3, 0x15, 0x82, 0xbb, 0x53, 0x06,
+	0xab, 0xc3, 0x3e, 0x6d, 0xd0, 0xbd, 0x4b, 0xbf, 0x21, 0x7c, 0x5f, 0x40, 0xe2, 0xfa, 0x25, 0xe8,
+	0x5d, 0x21, 0xf7, 0x9b, 0x00, 0xf3, 0xac, 0xf2, 0xc4, 0xf5, 0xda, 0x05, 0x34, 0x2a, 0x75, 0x51,
+	0x36, 0x90, 0x29, 0x54, 0x66, 0x8b, 0x3b, 0x13, 0xe3, 0x79, 0x33, 0x2b, 0x30, 0xef, 0x57, 0xb4,
+	0x68, 0x2b, 0x8c, 0x60, 0x58, 0x0b, 0x8b, 0x77, 0x26, 0x40, 0xf2, 0x6c, 0xab, 0xb0, 0xe0, 0x88,
+	0x47, 0x77, 0xb3, 0x35, 0x00, 0x4f, 0x50, 0xa2, 0xdb, 0x61, 0x4c, 0x83, 0x8a, 0x53, 0xbc, 0x16,
+	0xfc, 0x94, 0xd8, 0xa0, 0x5d, 0x21, 0xf7, 0x87, 0x00, 0xab, 0xb6, 0x14, 0xa9, 0x60, 0x1d, 0x37,
+	0x09, 0xfb, 0x30, 0xf1, 0x75, 0xf1, 0x80, 0x26, 0x0c, 0xe9, 0xe2, 0x20, 0xcd, 0x19, 0xd2, 0xc5,
+	0xc1, 0x12, 0xd3, 0x70, 0x1e, 0x49, 0xbf, 0x62, 0x0c, 0x69, 0x9d, 0x10, 0xcd, 0x29, 0xde, 0x9f,
+	0x10, 0xcd, 0x33, 0xfb, 0xd3, 0x0c, 0xac, 0xb0, 0x4b, 0x75, 0x74, 0xcb, 0x2f, 0x01, 0x3c, 0x85,
+	0x11, 0x92, 0xe2, 0x11, 0xe9, 0x23, 0xfe, 0xf3, 0x52, 0x1c, 0xdf, 0x69, 0x1d, 0x66, 0xb9, 0xa0,
+	0x40, 0x9b, 0xa1, 0xe5, 0xf3, 0x11, 0xdf, 0x1c, 0x0f, 0xe2, 0xac, 0x2f, 0x20, 0xde, 0x17, 0x14,
+	0xe8, 0x56, 0x68, 0x2a, 0xfc, 0x22, 0x44, 0xbc, 0x7d, 0x19, 0x8c, 0x73, 0xbf, 0x04, 0xf0, 0x84,
+	0x43, 0x48, 0x42, 0x46, 0x74, 0x48, 0x48, 0x42, 0x46, 0x15, 0x08, 0x6a, 0xc1, 0xe2, 0x90, 0x34,
+	0x40, 0x77, 0x83, 0xf7, 0x1c, 0xa8, 0x53, 0xc4, 0x7b, 0x93, 0x81, 0xbd, 0x46, 0x1b, 0x7e, 0xd1,
+	0x43, 0x1a, 0x2d, 0x44, 0x60, 0x84, 0x34, 0x5a, 0xa8, 0x4c, 0xd0, 0x20, 0x39, 0xf8, 0x80, 0xa3,
+	0xed, 0xb1, 0x79, 0x1f, 0x74, 0x76, 0x77, 0x22, 0x2c, 0xef, 0xe9, 0x6e, 0xff, 0x75, 0xf7, 0x6e,
+	0xe4, 0x79, 0xff, 0x4b, 0x1c, 0x72, 0x49, 0x05, 0xbc, 0xe1, 0x21, 0x97, 0x54, 0xd0, 0xb3, 0xfe,
+	0x49, 0xf5, 0xf5, 0xaf, 0x19, 0xe1, 0xf5, 0xdb, 0x8c, 0xf0, 0xe6, 0x6d, 0x46, 0xf8, 0xe5, 0x6d,
+	0x46, 0xf8, 0xe6, 0x5d, 0x66, 0xea, 0xcd, 0xbb, 0xcc, 0xd4, 0xcf, 0xef, 0x32, 0x53, 0x2f, 0x76,
+	0x9b, 0x1a, 0x3d, 0xeb, 0x9e, 0x30, 0xba, 0x1d, 0xef, 0x7f, 0x46, 0xef, 0x97, 0xf3, 0xe7, 0xa1,
+	0xe3, 0x02, 0x77, 0xb4, 0xce, 0xc9, 0x49, 0xcc, 0x36, 0x3d, 0xfc, 0x33, 0x00, 0x00, 0xff, 0xff,
+	0x64, 0xcc, 0x7e, 0x6a, 0x97, 0x14, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1837,6 +2130,179 @@ var _CommandService_serviceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
+	Metadata: "cometsync/ledger/v1/ledger_api.proto",
+}
+
+// CommandSubmissionServiceClient is the client API for CommandSubmissionService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
+type CommandSubmissionServiceClient interface {
+	Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error)
+}
+
+type commandSubmissionServiceClient struct {
+	cc grpc1.ClientConn
+}
+
+func NewCommandSubmissionServiceClient(cc grpc1.ClientConn) CommandSubmissionServiceClient {
+	return &commandSubmissionServiceClient{cc}
+}
+
+func (c *commandSubmissionServiceClient) Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error) {
+	out := new(SubmitResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.CommandSubmissionService/Submit", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CommandSubmissionServiceServer is the server API for CommandSubmissionService service.
+type CommandSubmissionServiceServer interface {
+	Submit(context.Context, *SubmitRequest) (*SubmitResponse, error)
+}
+
+// UnimplementedCommandSubmissionServiceServer can be embedded to have forward compatible implementations.
+type UnimplementedCommandSubmissionServiceServer struct {
+}
+
+func (*UnimplementedCommandSubmissionServiceServer) Submit(ctx context.Context, req *SubmitRequest) (*SubmitResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Submit not implemented")
+}
+
+func RegisterCommandSubmissionServiceServer(s grpc1.Server, srv CommandSubmissionServiceServer) {
+	s.RegisterService(&_CommandSubmissionService_serviceDesc, srv)
+}
+
+func _CommandSubmissionService_Submit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CommandSubmissionServiceServer).Submit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.CommandSubmissionService/Submit",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CommandSubmissionServiceServer).Submit(ctx, req.(*SubmitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+var CommandSubmissionService_serviceDesc = _CommandSubmissionService_serviceDesc
+var _CommandSubmissionService_serviceDesc = grpc.ServiceDesc{
+	ServiceName: "cometsync.ledger.v1.CommandSubmissionService",
+	HandlerType: (*CommandSubmissionServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Submit",
+			Handler:    _CommandSubmissionService_Submit_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "cometsync/ledger/v1/ledger_api.proto",
+}
+
+// CommandCompletionServiceClient is the client API for CommandCompletionService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
+type CommandCompletionServiceClient interface {
+	CompletionStream(ctx context.Context, in *CompletionStreamRequest, opts ...grpc.CallOption) (CommandCompletionService_CompletionStreamClient, error)
+}
+
+type commandCompletionServiceClient struct {
+	cc grpc1.ClientConn
+}
+
+func NewCommandCompletionServiceClient(cc grpc1.ClientConn) CommandCompletionServiceClient {
+	return &commandCompletionServiceClient{cc}
+}
+
+func (c *commandCompletionServiceClient) CompletionStream(ctx context.Context, in *CompletionStreamRequest, opts ...grpc.CallOption) (CommandCompletionService_CompletionStreamClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_CommandCompletionService_serviceDesc.Streams[0], "/cometsync.ledger.v1.CommandCompletionService/CompletionStream", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &commandCompletionServiceCompletionStreamClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type CommandCompletionService_CompletionStreamClient interface {
+	Recv() (*Completion, error)
+	grpc.ClientStream
+}
+
+type commandCompletionServiceCompletionStreamClient struct {
+	grpc.ClientStream
+}
+
+func (x *commandCompletionServiceCompletionStreamClient) Recv() (*Completion, error) {
+	m := new(Completion)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// CommandCompletionServiceServer is the server API for CommandCompletionService service.
+type CommandCompletionServiceServer interface {
+	CompletionStream(*CompletionStreamRequest, CommandCompletionService_CompletionStreamServer) error
+}
+
+// UnimplementedCommandCompletionServiceServer can be embedded to have forward compatible implementations.
+type UnimplementedCommandCompletionServiceServer struct {
+}
+
+func (*UnimplementedCommandCompletionServiceServer) CompletionStream(req *CompletionStreamRequest, srv CommandCompletionService_CompletionStreamServer) error {
+	return status.Errorf(codes.Unimplemented, "method CompletionStream not implemented")
+}
+
+func RegisterCommandCompletionServiceServer(s grpc1.Server, srv CommandCompletionServiceServer) {
+	s.RegisterService(&_CommandCompletionService_serviceDesc, srv)
+}
+
+func _CommandCompletionService_CompletionStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(CompletionStreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(CommandCompletionServiceServer).CompletionStream(m, &commandCompletionServiceCompletionStreamServer{stream})
+}
+
+type CommandCompletionService_CompletionStreamServer interface {
+	Send(*Completion) error
+	grpc.ServerStream
+}
+
+type commandCompletionServiceCompletionStreamServer struct {
+	grpc.ServerStream
+}
+
+func (x *commandCompletionServiceCompletionStreamServer) Send(m *Completion) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+var CommandCompletionService_serviceDesc = _CommandCompletionService_serviceDesc
+var _CommandCompletionService_serviceDesc = grpc.ServiceDesc{
+	ServiceName: "cometsync.ledger.v1.CommandCompletionService",
+	HandlerType: (*CommandCompletionServiceServer)(nil),
+	Methods:     []grpc.MethodDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "CompletionStream",
+			Handler:       _CommandCompletionService_CompletionStream_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "cometsync/ledger/v1/ledger_api.proto",
 }
 
@@ -2585,6 +3051,167 @@ func (m *SubmitAndWaitResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintLedgerApi(dAtA, i, uint64(m.RequestIdMicros))
 		i--
 		dAtA[i] = 0x10
+	}
+	if m.Offset != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.Offset))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SubmitRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SubmitRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SubmitRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.CommandId) > 0 {
+		i -= len(m.CommandId)
+		copy(dAtA[i:], m.CommandId)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.CommandId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.CommandJson) > 0 {
+		i -= len(m.CommandJson)
+		copy(dAtA[i:], m.CommandJson)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.CommandJson)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SubmitResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SubmitResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SubmitResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *CompletionStreamRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *CompletionStreamRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *CompletionStreamRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.BeginOffset != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.BeginOffset))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Completion) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Completion) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Completion) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.UserId) > 0 {
+		i -= len(m.UserId)
+		copy(dAtA[i:], m.UserId)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.UserId)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.RequestIdMicros != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.RequestIdMicros))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.UpdateOffset != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.UpdateOffset))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.Status != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.ActAs) > 0 {
+		for iNdEx := len(m.ActAs) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.ActAs[iNdEx])
+			copy(dAtA[i:], m.ActAs[iNdEx])
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.ActAs[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.CommandId) > 0 {
+		i -= len(m.CommandId)
+		copy(dAtA[i:], m.CommandId)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.CommandId)))
+		i--
+		dAtA[i] = 0x12
 	}
 	if m.Offset != 0 {
 		i = encodeVarintLedgerApi(dAtA, i, uint64(m.Offset))
@@ -3742,6 +4369,83 @@ func (m *SubmitAndWaitResponse) Size() (n int) {
 	return n
 }
 
+func (m *SubmitRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.CommandJson)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	l = len(m.CommandId)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	return n
+}
+
+func (m *SubmitResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *CompletionStreamRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.BeginOffset != 0 {
+		n += 1 + sovLedgerApi(uint64(m.BeginOffset))
+	}
+	return n
+}
+
+func (m *Completion) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Offset != 0 {
+		n += 1 + sovLedgerApi(uint64(m.Offset))
+	}
+	l = len(m.CommandId)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if len(m.ActAs) > 0 {
+		for _, s := range m.ActAs {
+			l = len(s)
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	if m.Status != 0 {
+		n += 1 + sovLedgerApi(uint64(m.Status))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if m.UpdateOffset != 0 {
+		n += 1 + sovLedgerApi(uint64(m.UpdateOffset))
+	}
+	if m.RequestIdMicros != 0 {
+		n += 1 + sovLedgerApi(uint64(m.RequestIdMicros))
+	}
+	l = len(m.UserId)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	return n
+}
+
 func (m *ActiveContract) Size() (n int) {
 	if m == nil {
 		return 0
@@ -4409,6 +5113,493 @@ func (m *SubmitAndWaitResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SubmitRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SubmitRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SubmitRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommandJson", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.CommandJson = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommandId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.CommandId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SubmitResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SubmitResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SubmitResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *CompletionStreamRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: CompletionStreamRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: CompletionStreamRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BeginOffset", wireType)
+			}
+			m.BeginOffset = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BeginOffset |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Completion) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Completion: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Completion: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Offset", wireType)
+			}
+			m.Offset = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Offset |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommandId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.CommandId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ActAs", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ActAs = append(m.ActAs, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= CompletionStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdateOffset", wireType)
+			}
+			m.UpdateOffset = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UpdateOffset |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestIdMicros", wireType)
+			}
+			m.RequestIdMicros = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestIdMicros |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UserId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.UserId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipLedgerApi(dAtA[iNdEx:])
