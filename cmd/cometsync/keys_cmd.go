@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -20,10 +22,14 @@ func newKeysCmd() *cobra.Command {
 
 func newKeysGenerateCmd() *cobra.Command {
 	var kind, name, out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Create a member signing key (Ed25519) in its own namespace and write it to --out",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOverwrite(out, force); err != nil {
+				return err
+			}
 			k, err := crypto.GenerateSigningKey(nil)
 			if err != nil {
 				return err
@@ -41,10 +47,25 @@ func newKeysGenerateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&kind, "kind", "PAR", "member kind: PAR, MED or SEQ")
 	cmd.Flags().StringVar(&name, "name", "", "member name")
-	cmd.Flags().StringVar(&out, "out", "", "key file to write")
+	cmd.Flags().StringVar(&out, "out", "", "key file to write (refused when it exists, unless --force)")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing --out file (its key is lost)")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// checkOverwrite refuses to replace an existing file unless force is set: a key file
+// holds a private key, and overwriting it loses the key for good.
+func checkOverwrite(path string, force bool) error {
+	if force {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists: refusing to overwrite a key file (pass --force to replace it; its key is lost)", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 func newKeysShowCmd() *cobra.Command {
