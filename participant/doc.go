@@ -11,4 +11,8 @@
 // transaction (views, Merkle tree), encrypts each view to the participants hosting its
 // informees (keys from their on-chain OwnerToKeyMappings) and the informee tree to the
 // mediators, sends the batch and waits for the verdict.
+//
+// The node keeps Prometheus metrics (namespace cometsync, subsystem participant; see
+// metrics.go and docs/monitoring-members.md) in Config.Registerer or its own registry
+// (Node.Metrics); the daemon serves them.
 package participant

@@ -143,6 +143,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 			n.changeOf[c.RequestID] = id
 		}
 	}
+	n.metrics.knowHeight(ts.Height)
 	// A time proof: its receipt is sequenced after the height the node starts from, so the
 	// node learns it is live even when no one else sends it anything.
 	if err = n.client.RequestTimeProof(ctx); err != nil {
@@ -232,6 +233,7 @@ func (n *Node) follow(ctx context.Context, from, startHeight int64) {
 		}
 	}()
 	err := n.client.Subscribe(ctx, from, func(_ context.Context, ev *pb.SequencedEvent) error {
+		n.metrics.knowHeight(ev.Height)
 		j := &job{ev: ev, opened: make(chan engine.Opened, 1)}
 		select {
 		case jobs <- j:
@@ -300,6 +302,7 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 	if n.live {
 		n.flush(ctx)
 	}
+	n.metrics.stepped(n.progress())
 	close(n.changed)
 	n.changed = make(chan struct{})
 	return nil

@@ -4,41 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/topology"
 )
-
-// metrics are the node's Prometheus metrics (namespace cometsync, subsystem participant).
-type metrics struct {
-	reg       *prometheus.Registry // the node's own, when no registerer was configured
-	ignored   *prometheus.CounterVec
-	completed *prometheus.CounterVec
-}
-
-func newMetrics(r prometheus.Registerer) *metrics {
-	m := &metrics{
-		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "cometsync", Subsystem: "participant", Name: "ignored_results_total",
-			Help: "Transaction results (verdicts) that were not acted on, by reason (for example result_signer_not_active_mediator).",
-		}, []string{"reason"}),
-		completed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "cometsync", Subsystem: "participant", Name: "requests_completed_total",
-			Help: "Confirmation requests this participant took part in, by outcome (committed, rejected, timed_out).",
-		}, []string{"outcome"}),
-	}
-	if r == nil {
-		m.reg = prometheus.NewRegistry()
-		r = m.reg
-	}
-	r.MustRegister(m.ignored, m.completed)
-	return m
-}
-
-// Metrics returns the registry holding the node's metrics when it was started without
-// a Registerer (nil otherwise: they are in the configured one).
-func (n *Node) Metrics() *prometheus.Registry { return n.metrics.reg }
 
 // maxCompletions bounds the outcomes a node keeps for WaitCompletion.
 const maxCompletions = 4096

@@ -74,7 +74,10 @@ func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completio
 // submit runs cmd under message id msgID, with the user and command id (if any) in its
 // submitter metadata. sent, when set, is called once: with nil when the sequencer took
 // the submission, or with the error that ended the attempt before that.
-func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, commandID string, sent func(error)) (engine.Completion, error) {
+// Its duration and outcome go to submission_duration_seconds.
+func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, commandID string, sent func(error)) (c engine.Completion, err error) {
+	start := time.Now()
+	defer func() { n.metrics.submission(start, c, err) }()
 	if sent == nil {
 		sent = func(error) {}
 	}
@@ -104,7 +107,6 @@ func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, comm
 	if err != nil {
 		return engine.Completion{}, fmt.Errorf("submit: %w", err)
 	}
-	var c engine.Completion
 	select {
 	case c = <-verdict:
 	case <-ctx.Done():
