@@ -140,3 +140,14 @@ func (c *Core) Pending() []int64 {
 	slices.Sort(ids)
 	return ids
 }
+
+// PendingCount returns how many requests are undecided.
+func (c *Core) PendingCount() int {
+	n := 0
+	for _, r := range c.requests {
+		if !r.decided {
+			n++
+		}
+	}
+	return n
+}

@@ -58,6 +58,10 @@
 // keeps the outbox of results without a receipt, flushes it once caught up with the
 // stream, and requests time proofs when the wall clock passes a pending decision time.
 //
+// Process is the shell a mediator daemon runs (StartProcess, StartFromHome); it counts
+// verdicts, ignored responses and its stream progress in Prometheus metrics
+// (Process.Metrics) and serves them when ProcessConfig.MetricsAddress is set.
+//
 // Signatures are checked through Verifier, which the loop implements with topology keys;
 // the core never looks keys up. The loop signs results with SignResult (purpose 141);
 // participants sign responses with SignResponse (purpose 140).

@@ -9,8 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/metricshttp"
 	"github.com/cometsync/cometsync/participant/protocol"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -25,6 +28,12 @@ type ProcessConfig struct {
 	// a replay still opens history encrypted to them.
 	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
 	Logger     *slog.Logger
+	// Registerer receives the process's metrics; nil keeps them in a registry of the
+	// process's own (Process.Metrics).
+	Registerer prometheus.Registerer
+	// MetricsAddress, when set (host:port), serves the metrics at /metrics from the
+	// start of the process to its Stop.
+	MetricsAddress string
 }
 
 // Process is the mediator's I/O shell around its core: it follows the mediator's stream
@@ -40,6 +49,8 @@ type Process struct {
 	topo    *topology.State
 	next    int64         // the next counter of the stream to apply
 	changed chan struct{} // closed and replaced after every event
+	metrics *processMetrics
+	http    *metricshttp.Server // nil when the metrics are not served
 }
 
 // StartProcess connects, registers the mediator's encryption key on-chain when needed and
@@ -66,7 +77,14 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 		return nil, err
 	}
 	var mu sync.Mutex
-	p := &Process{client: c, done: make(chan struct{}), mu: &mu, topo: topo, changed: make(chan struct{})}
+	p := &Process{client: c, done: make(chan struct{}), mu: &mu, topo: topo, changed: make(chan struct{}), metrics: newProcessMetrics(cfg.Registerer)}
+	p.metrics.knowHeight(ts.Height)
+	if cfg.MetricsAddress != "" {
+		if p.http, err = metricshttp.Listen(cfg.MetricsAddress, p.gatherer(cfg.Registerer), log); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	lctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	intake := Intake{
@@ -89,14 +107,17 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	// it learns it has caught up even when no one sends it anything.
 	if err := c.RequestTimeProof(ctx); err != nil {
 		c.Close()
+		p.closeMetrics()
 		return nil, fmt.Errorf("send the catch-up marker: %w", err)
 	}
 	go func() {
 		defer close(p.done)
 		err := c.Subscribe(lctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
+			p.metrics.knowHeight(ev.Height)
 			mu.Lock()
 			defer mu.Unlock()
-			if err := step(cfg.Driver.SigningKey, topo, core, intake, ev, ob); err != nil {
+			rd, err := step(cfg.Driver.SigningKey, topo, core, intake, ev, ob)
+			if err != nil {
 				return err
 			}
 			p.next = ev.Counter + 1
@@ -106,6 +127,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			if ob.live {
 				ob.flush(ctx, c, topo, log)
 			}
+			p.metrics.stepped(ev.Height, rd, ob.live, core.PendingCount(), len(ob.pending))
 			return nil
 		})
 		if err != nil && lctx.Err() == nil {
@@ -193,9 +215,10 @@ func (o *outbox) flush(ctx context.Context, c *driver.Client, topo *topology.Sta
 	}
 }
 
-func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Intake, ev *pb.SequencedEvent, ob *outbox) error {
+// step applies ev and returns what the core produced for it.
+func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Intake, ev *pb.SequencedEvent, ob *outbox) (Ready, error) {
 	if _, err := topo.Follow(ev); err != nil {
-		return fmt.Errorf("topology diverged: %w", err)
+		return Ready{}, fmt.Errorf("topology diverged: %w", err)
 	}
 	if ev.MessageId != "" {
 		delete(ob.pending, ev.MessageId)
@@ -203,7 +226,7 @@ func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Int
 	}
 	for _, e := range in.Events(ev) {
 		if err := core.Step(e); err != nil {
-			return err
+			return Ready{}, err
 		}
 	}
 	rd := core.Ready()
@@ -211,15 +234,15 @@ func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Int
 	for _, r := range rd.Results {
 		signed, err := SignResult(key, r.Result)
 		if err != nil {
-			return err
+			return Ready{}, err
 		}
 		b, err := signed.Marshal()
 		if err != nil {
-			return err
+			return Ready{}, err
 		}
 		ob.pending[r.MessageID()] = signedResult{r: r, signed: b}
 	}
-	return nil
+	return rd, nil
 }
 
 func (p *Process) register(ctx context.Context, mu *sync.Mutex, topo *topology.State, cfg ProcessConfig) error {
@@ -263,11 +286,42 @@ func (p *Process) WaitTopology(ctx context.Context, want []byte) error {
 	}
 }
 
-// Stop ends the process.
+// Stop ends the process (and its metrics server).
 func (p *Process) Stop() {
 	p.cancel()
 	p.client.Close()
 	<-p.done
+	p.closeMetrics()
+}
+
+// Metrics returns the registry holding the process's metrics when it was started
+// without a Registerer (nil otherwise: they are in the configured one).
+func (p *Process) Metrics() *prometheus.Registry { return p.metrics.reg }
+
+// MetricsURL is where the process serves its metrics ("" when it does not).
+func (p *Process) MetricsURL() string {
+	if p.http == nil {
+		return ""
+	}
+	return p.http.URL()
+}
+
+// gatherer is what the metrics server serves: the process's own registry, or the
+// configured registerer when it is also a gatherer, with the runtime metrics.
+func (p *Process) gatherer(r prometheus.Registerer) prometheus.Gatherer {
+	if p.metrics.reg != nil {
+		return metricshttp.WithRuntime(p.metrics.reg)
+	}
+	if g, ok := r.(prometheus.Gatherer); ok {
+		return metricshttp.WithRuntime(g)
+	}
+	return prometheus.DefaultGatherer
+}
+
+func (p *Process) closeMetrics() {
+	if p.http != nil {
+		_ = p.http.Close() // it only fails for scrapes cut short
+	}
 }
 
 // SealResult seals a signed verdict to its recipients (the informee participants) under
