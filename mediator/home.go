@@ -24,6 +24,9 @@ type HomeConfig struct {
 	// the on-chain synchronizer parameter. A file that still sets it is refused.
 	RetiredDecisionTimeout string `mapstructure:"decision_timeout"`
 	LogLevel               string `mapstructure:"log_level"`
+	// MetricsAddress, when set (host:port), serves Prometheus metrics at /metrics; empty
+	// (the default) serves none.
+	MetricsAddress string `mapstructure:"metrics_address"`
 }
 
 // HomeConfigFile is the configuration's name in the home directory.
@@ -49,7 +52,7 @@ func (c HomeConfig) Validate() error {
 	case c.KeyStore == "":
 		return errors.New("keystore must be set")
 	}
-	return nil
+	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
 }
 
 // InitHome creates the mediator's keys in ks (a new, empty store) and writes
@@ -91,7 +94,11 @@ keystore = %q
 
 # debug | info | warn | error
 log_level = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel)
+
+# Prometheus metrics at http://ADDRESS/metrics (cometsync_mediator_*, Go runtime),
+# for example "127.0.0.1:5021". Empty serves none.
+metrics_address = %q
+`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel, c.MetricsAddress)
 	return os.WriteFile(filepath.Join(home, HomeConfigFile), []byte(text), 0o644)
 }
 
@@ -120,6 +127,7 @@ func StartFromHome(ctx context.Context, c HomeConfig, ks *keystore.Store, cfg Pr
 	cfg.Driver = driver.DefaultConfig()
 	cfg.Driver.Endpoints, cfg.Driver.Member, cfg.Driver.SigningKey, cfg.Driver.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
 	cfg.EncryptionKey = enc
+	cfg.MetricsAddress = c.MetricsAddress
 	cfg.Decryption = func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 		k, err := ks.EncryptionKeyByFingerprint(fp)
 		return k, err == nil

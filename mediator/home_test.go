@@ -33,3 +33,26 @@ func TestRetiredDecisionTimeoutRefused(t *testing.T) {
 		t.Fatalf("a file setting decision_timeout: %v", err)
 	}
 }
+
+// metrics_address is off by default, reads back from mediator.toml when set, and a
+// malformed one is refused naming the field.
+func TestHomeMetricsAddress(t *testing.T) {
+	dir := t.TempDir()
+	sig, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindMediator, "m", sig.Fingerprint())
+	c := mediator.DefaultHomeConfig()
+	if c.MetricsAddress != "" {
+		t.Fatalf("metrics are on by default: %q", c.MetricsAddress)
+	}
+	c.Member, c.Sequencers, c.MetricsAddress = m.String(), []string{"127.0.0.1:1"}, "127.0.0.1:5021"
+	if err := mediator.WriteHome(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mediator.LoadHome(dir); err != nil || got.MetricsAddress != c.MetricsAddress {
+		t.Fatalf("read back metrics_address %q: %v", got.MetricsAddress, err)
+	}
+	c.MetricsAddress = "localhost"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "metrics_address") {
+		t.Fatalf("a malformed metrics_address: %v", err)
+	}
+}

@@ -53,6 +53,7 @@ func newMediatorInitCmd() *cobra.Command {
 	f.StringArrayVar(&c.Sequencers, "sequencer", nil, "sequencer API endpoint host:port (repeatable)")
 	f.StringVar(&c.SynchronizerID, "synchronizer-id", "", "pin this synchronizer id (default: the first one connected to)")
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
+	f.StringVar(&c.MetricsAddress, "metrics-address", "", "serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:5021 (default: none)")
 	for _, n := range []string{"home", "name", "sequencer"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
@@ -85,7 +86,7 @@ func newMediatorStartCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger.Info("mediator started", "member", c.Member)
+			logger.Info("mediator started", "member", c.Member, "metrics", p.MetricsURL())
 			<-ctx.Done()
 			logger.Info("shutting down")
 			p.Stop()

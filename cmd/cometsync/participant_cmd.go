@@ -69,6 +69,7 @@ func newParticipantInitCmd() *cobra.Command {
 	f.StringArrayVar(&c.Mediators, "mediator", nil, "mediator member id of the group (repeatable; default: from the topology)")
 	f.StringArrayVar(&c.Packages, "package", nil, "package file (YAML) to run (repeatable; default: the built-in examples)")
 	f.StringVar(&c.LedgerAPIAddress, "ledger-api", c.LedgerAPIAddress, "Ledger API listen address")
+	f.StringVar(&c.MetricsAddress, "metrics-address", "", "serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:5012 (default: none)")
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
 	f.BoolVar(&existing, "existing-keys", false, "use the key store already in HOME/keys (external key ceremony) and set auto_init = false")
 	for _, n := range []string{"home", "name", "sequencer"} {
@@ -111,7 +112,7 @@ func newParticipantStartCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o.Logger.Info("participant started", "member", o.Config.Member, "ledger_api", d.LedgerAPI.String())
+			o.Logger.Info("participant started", "member", o.Config.Member, "ledger_api", d.LedgerAPI.String(), "metrics", d.MetricsURL)
 			<-ctx.Done()
 			o.Logger.Info("shutting down")
 			return d.Stop()

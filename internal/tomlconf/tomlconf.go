@@ -60,3 +60,14 @@ func CheckEndpoints(field string, addrs []string) error {
 	}
 	return nil
 }
+
+// CheckOptionalAddress checks that addr is empty (off) or a host:port address.
+func CheckOptionalAddress(field, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%s %q: %w (empty turns it off)", field, addr, err)
+	}
+	return nil
+}

@@ -54,6 +54,9 @@ type Config struct {
 	UsersDatabase string `mapstructure:"users_database"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `mapstructure:"log_level"`
+	// MetricsAddress, when set (host:port), serves Prometheus metrics at /metrics; empty
+	// (the default) serves none.
+	MetricsAddress string `mapstructure:"metrics_address"`
 	// AutoInit lets start put the participant's root certificate and keys on-chain itself
 	// (onboarding, and a rotated encryption key). False is for keys from an external
 	// ceremony: the topology transactions are submitted with the topology CLI and start
@@ -102,7 +105,7 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
 	}
-	return nil
+	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
 }
 
 // path resolves p against home.
@@ -207,11 +210,15 @@ users_database = %q
 # debug | info | warn | error
 log_level = %q
 
+# Prometheus metrics at http://ADDRESS/metrics (cometsync_participant_*, Go runtime),
+# for example "127.0.0.1:5012". Empty serves none.
+metrics_address = %q
+
 # Put the root certificate and keys on-chain at start (onboarding, rotated encryption
 # keys). false: an external key ceremony submits them (cometsync topology), start waits.
 auto_init = %t
 `, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
-		c.JWTSecretFile, c.JWTAudience, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.AutoInit)
+		c.JWTSecretFile, c.JWTAudience, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.MetricsAddress, c.AutoInit)
 }
 
 // Load reads HOME/participant.toml.

@@ -68,3 +68,35 @@ func TestWipeRefusesADatabaseInUse(t *testing.T) {
 		t.Fatal("the database is still there")
 	}
 }
+
+// metrics_address is off by default (init writes it empty, with a comment), reads back
+// when set, and a malformed one is refused naming the field.
+func TestMetricsAddressSetting(t *testing.T) {
+	dir := t.TempDir()
+	sig, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindParticipant, "p", sig.Fingerprint())
+	c := daemon.DefaultConfig()
+	c.Member, c.Sequencers = m.String(), []string{"127.0.0.1:1"}
+	if c.MetricsAddress != "" {
+		t.Fatalf("metrics are on by default: %q", c.MetricsAddress)
+	}
+	if err := daemon.WriteHome(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, daemon.ConfigFile))
+	if !strings.Contains(string(b), "\nmetrics_address = \"\"\n") {
+		t.Fatalf("participant.toml does not show metrics_address:\n%s", b)
+	}
+	dir2 := t.TempDir()
+	c.MetricsAddress = "127.0.0.1:5012"
+	if err := daemon.WriteHome(dir2, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := daemon.Load(dir2); err != nil || got.MetricsAddress != c.MetricsAddress {
+		t.Fatalf("read back metrics_address %q: %v", got.MetricsAddress, err)
+	}
+	c.MetricsAddress = "5012"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "metrics_address") {
+		t.Fatalf("a malformed metrics_address: %v", err)
+	}
+}

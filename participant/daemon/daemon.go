@@ -16,20 +16,25 @@ import (
 	"github.com/cometsync/cometsync/crypto/keystore"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/internal/badgerx"
+	"github.com/cometsync/cometsync/internal/metricshttp"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	"github.com/cometsync/cometsync/participant/store"
 )
 
-// Daemon is a running participant: the node over its database, and its Ledger API.
+// Daemon is a running participant: the node over its database, its Ledger API and its
+// metrics.
 type Daemon struct {
 	Node  *participant.Node
 	store *store.Store
 	users *badger.DB
 	// LedgerAPI is the address the Ledger API listens on (nil when not served).
 	LedgerAPI net.Addr
-	cancel    context.CancelFunc
-	served    chan error
+	// MetricsURL is where the Prometheus metrics are served ("" when they are not).
+	MetricsURL string
+	metrics    *metricshttp.Server
+	cancel     context.CancelFunc
+	served     chan error
 }
 
 // Options are what a participant runs with besides its configuration.
@@ -102,17 +107,26 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 		return nil, err
 	}
 	d = &Daemon{Node: node, store: st, served: make(chan error, 1)}
+	if c.MetricsAddress != "" {
+		if d.metrics, err = metricshttp.Listen(c.MetricsAddress, metricshttp.WithRuntime(node.Metrics()), o.Logger); err != nil {
+			node.Stop()
+			return nil, err
+		}
+		d.MetricsURL = d.metrics.URL()
+	}
 	if o.NoLedgerAPI {
 		d.served <- nil
 		return d, nil
 	}
 	if c.AutoInit {
-		if err := node.Register(ctx); err != nil { // a rotated encryption key goes on-chain
+		if err = node.Register(ctx); err != nil { // a rotated encryption key goes on-chain
+			d.stopMetrics()
 			node.Stop()
 			return nil, err
 		}
 	}
-	if err := d.serveLedgerAPI(o); err != nil {
+	if err = d.serveLedgerAPI(o); err != nil {
+		d.stopMetrics()
 		node.Stop()
 		if d.users != nil {
 			d.users.Close()
@@ -120,6 +134,12 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+func (d *Daemon) stopMetrics() {
+	if d.metrics != nil {
+		_ = d.metrics.Close() // it only fails for scrapes cut short
+	}
 }
 
 // admit returns once the member can authenticate, onboarding it first when it cannot.
@@ -169,13 +189,14 @@ func (d *Daemon) serveLedgerAPI(o Options) (err error) {
 	return nil
 }
 
-// Stop stops the Ledger API and the node, and closes the database.
+// Stop stops the Ledger API, the node and the metrics, and closes the database.
 func (d *Daemon) Stop() error {
 	if d.cancel != nil {
 		d.cancel()
 	}
 	err := <-d.served
 	d.Node.Stop()
+	d.stopMetrics()
 	if d.users != nil {
 		err = errors.Join(err, d.users.Close())
 	}
