@@ -27,9 +27,10 @@ type metrics struct {
 	appliedHeight, chainHeight atomic.Int64
 }
 
-// Submission outcomes (label outcome of submission_duration_seconds): the completion
-// outcomes, and failed for a submission that ended without a verdict (refused before
-// it was sent, not sequenced, or abandoned by its caller).
+// Submission outcomes (label outcome of submission_duration_seconds, observed once per
+// attempt by Node.submit): the completion outcomes, and failed for a submission that
+// ended without a verdict (refused before it was sent, not sequenced, or abandoned by
+// its caller).
 const (
 	outcomeCommitted = "committed"
 	outcomeRejected  = "rejected"
@@ -53,7 +54,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			"Confirmation requests this participant took part in, by outcome (committed, rejected, timed_out).")), []string{"outcome"}),
 		submitted: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "cometsync", Subsystem: "participant", Name: "submission_duration_seconds",
-			Help:    "Time from a Submit call to its outcome, by outcome (committed, rejected, timed_out; failed: no verdict).",
+			Help:    "Time from a submission (one attempt of a command) to its outcome, by outcome (committed, rejected, timed_out; failed: no verdict).",
 			Buckets: prometheus.ExponentialBuckets(0.025, 2, 13), // 25ms to about 100s
 		}, []string{"outcome"}),
 		applied: prometheus.NewCounter(prometheus.CounterOpts(opts("events_applied_total",
@@ -114,7 +115,7 @@ func (m *metrics) stepped(p Progress) {
 	}
 }
 
-// submission observes the duration of a Submit call that started at start.
+// submission observes the duration of a submission that started at start.
 func (m *metrics) submission(start time.Time, c engine.Completion, err error) {
 	outcome := outcomeFailed
 	switch {
