@@ -134,8 +134,8 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	writeFileJSON(t, acceptFile, map[string]any{"actAs": []string{alice}, "exercise": map[string]any{"template": "iou:IouProposal",
 		"contractId": acs.Contracts[0].ContractID, "choice": "Accept", "arguments": map[string]any{}}})
 	c.must(ledgerAs(traderP, "alice", "submit", "--command", acceptFile)...)
-	acsBefore := c.eventually(func(out string) bool {
-		return strings.Count(out, `"contractId"`) == 1 && strings.Contains(out, "42.5")
+	acsBefore := c.eventually(func(out string) bool { // the IOU, not the proposal (which has the same amount)
+		return strings.Count(out, `"contractId"`) == 1 && strings.Contains(out, "42.5") && strings.Contains(out, `:Iou"`)
 	},
 		ledgerAs(bankP, "bank-ops", "acs", "--json")...)
 	updatesBefore := c.must(ledgerAs(bankP, "bank-ops", "updates", "--json")...)
