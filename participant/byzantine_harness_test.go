@@ -277,3 +277,39 @@ func (w *byzWorld) awaitUnlocked(ctx context.Context, n *participant.Node) error
 	}
 	return nil
 }
+
+// memberOf is the member of the testnet member name.
+func (w *byzWorld) memberOf(name string) crypto.Member {
+	w.t.Helper()
+	m, err := crypto.ParseMember(w.net.Member(name).ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return m
+}
+
+// hostBank replaces Bank's PartyToParticipant (serial, threshold, hosts), signed by
+// signers (the bank's namespace and the new hosts), and waits until the honest
+// participants and mallory's node see it.
+func (w *byzWorld) hostBank(serial uint64, threshold uint32, signers []crypto.SigningPrivateKey, hosts ...*topopb.HostingParticipant) {
+	w.t.Helper()
+	uid, err := crypto.ParseUID(string(w.bank))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, serial, topology.NewPartyToParticipant(uid, threshold, hosts...))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.sendRaw(&pb.Batch{Envelopes: []*pb.Envelope{{
+		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: topology.Sign(tx, false, signers...).Marshal(),
+	}}})
+	for _, n := range append(w.honest(), w.malNode) {
+		if err := n.WaitTopology(w.ctx, func(s *topology.Snapshot) bool {
+			ptp, ok := s.PartyToParticipant(string(w.bank))
+			return ok && len(ptp.Participants) == len(hosts)
+		}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}

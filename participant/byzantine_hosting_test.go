@@ -13,9 +13,7 @@ import (
 	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
-	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
-	"github.com/cometsync/cometsync/testnet"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -28,39 +26,10 @@ func TestRemovedHostStopsConfirming(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	w := newByzWorld(t, ctx)
-	bankUID, err := crypto.ParseUID(string(w.bank))
-	if err != nil {
-		t.Fatal(err)
-	}
 	bankp, traderp := w.net.Member("bankp"), w.net.Member("traderp")
-	mem := func(m testnet.Member) crypto.Member {
-		pm, err := crypto.ParseMember(m.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pm
-	}
-	host := func(serial uint64, threshold uint32, signers []crypto.SigningPrivateKey, hosts ...*topopb.HostingParticipant) {
-		t.Helper()
-		tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, serial, topology.NewPartyToParticipant(bankUID, threshold, hosts...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.sendRaw(&pb.Batch{Envelopes: []*pb.Envelope{{
-			Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: topology.Sign(tx, false, signers...).Marshal(),
-		}}})
-		for _, n := range append(w.honest(), w.malNode) {
-			if err := n.WaitTopology(ctx, func(s *topology.Snapshot) bool {
-				ptp, ok := s.PartyToParticipant(string(w.bank))
-				return ok && len(ptp.Participants) == len(hosts)
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	host(2, 2, []crypto.SigningPrivateKey{bankp.Key, traderp.Key},
-		topology.Host(mem(bankp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
-		topology.Host(mem(traderp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION))
+	w.hostBank(2, 2, []crypto.SigningPrivateKey{bankp.Key, traderp.Key},
+		topology.Host(w.memberOf("bankp"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
+		topology.Host(w.memberOf("traderp"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION))
 	if _, err := w.bankNode.Submit(ctx, w.proposal(w.bank, w.mallory, "60")); err != nil {
 		t.Fatalf("the proposal with both hosts confirming: %v", err)
 	}
@@ -74,9 +43,10 @@ func TestRemovedHostStopsConfirming(t *testing.T) {
 		return prop != ""
 	})
 	stale := w.hostingMap() // Bank on both
-	host(3, 1, []crypto.SigningPrivateKey{bankp.Key}, topology.Host(mem(bankp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION))
+	w.hostBank(3, 1, []crypto.SigningPrivateKey{bankp.Key}, topology.Host(w.memberOf("bankp"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION))
 
 	r := w.prepare(ledger.ExerciseCommand([]ledger.Party{w.mallory}, w.tid(), prop, "Accept", ledger.Record{}), w.malNode.ACS(), w.malID)
+	var err error
 	if r.plan, err = protocol.Recipients(r.prepared, stale); err != nil {
 		t.Fatal(err)
 	}

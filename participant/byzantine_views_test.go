@@ -18,7 +18,6 @@ import (
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
-	"github.com/cometsync/cometsync/testnet"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -267,35 +266,10 @@ func TestMaliciousWrongSeedForOutvotableRecipient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	w := newTransferWorld(t, ctx)
-	bankUID, err := crypto.ParseUID(string(w.bank))
-	if err != nil {
-		t.Fatal(err)
-	}
 	bankp, traderp := w.net.Member("bankp"), w.net.Member("traderp")
-	mem := func(m testnet.Member) crypto.Member {
-		pm, err := crypto.ParseMember(m.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pm
-	}
-	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, 2, topology.NewPartyToParticipant(bankUID, 1,
-		topology.Host(mem(bankp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
-		topology.Host(mem(traderp), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.sendRaw(&pb.Batch{Envelopes: []*pb.Envelope{{
-		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: topology.Sign(tx, false, bankp.Key, traderp.Key).Marshal(),
-	}}})
-	for _, n := range append(w.honest(), w.malNode) {
-		if err := n.WaitTopology(ctx, func(s *topology.Snapshot) bool {
-			ptp, ok := s.PartyToParticipant(string(w.bank))
-			return ok && len(ptp.Participants) == 2
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.hostBank(2, 1, []crypto.SigningPrivateKey{bankp.Key, traderp.Key},
+		topology.Host(w.memberOf("bankp"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION),
+		topology.Host(w.memberOf("traderp"), topopb.ParticipantPermission_PARTICIPANT_PERMISSION_CONFIRMATION))
 	r := w.prepare(ledger.ExerciseCommand([]ledger.Party{w.mallory}, w.template("IouTransferProposal"), w.offer, "Accept", ledger.Record{}),
 		w.traderNode.ACS(), w.malID)
 	const tr = 1 // the transfer view, to all three

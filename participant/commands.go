@@ -106,6 +106,19 @@ func (n *Node) trackCommand(ev *pb.SequencedEvent, completions []engine.Completi
 	return changed
 }
 
+// changeState returns what the node knows of change (called under n.mu): its record,
+// whether an attempt is in flight (being sent here, or sequenced without an outcome
+// yet), and whether it committed within the deduplication period (on sequencer time).
+func (n *Node) changeState(change string) (c store.Change, inFlight, committed bool) {
+	c, known := n.changes[change]
+	_, sending := n.sending[change]
+	period := n.cfg.DeduplicationPeriod
+	if period <= 0 {
+		period = DefaultDeduplicationPeriod
+	}
+	return c, sending || (known && !c.Done), known && c.Committed && c.RequestID >= n.lastTS-period.Microseconds()
+}
+
 // SubmitCommand is Submit with deduplication by the change id of (user, cmd.ActAs,
 // commandID): a command that committed within the deduplication period is answered with
 // a *ledgerapi.DuplicateCommandError naming the original offset and request id; while an
@@ -117,15 +130,9 @@ func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, comm
 	change := ChangeID(user, cmd.ActAs, commandID)
 	for {
 		n.mu.Lock()
-		c, known := n.changes[change]
-		_, sending := n.sending[change]
-		period := n.cfg.DeduplicationPeriod
-		if period <= 0 {
-			period = DefaultDeduplicationPeriod
-		}
-		recent := known && c.RequestID >= n.lastTS-period.Microseconds()
+		c, inFlight, committed := n.changeState(change)
 		switch {
-		case sending || (known && !c.Done):
+		case inFlight:
 			// An attempt is on its way (sent here, or sequenced without a verdict yet):
 			// wait until it ends, then decide.
 			n.mu.Unlock()
@@ -137,7 +144,7 @@ func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, comm
 				return engine.Completion{}, err
 			}
 			continue
-		case known && c.Committed && recent:
+		case committed:
 			n.mu.Unlock()
 			return engine.Completion{RequestID: c.RequestID, Committed: true, Offset: c.Offset},
 				&ledgerapi.DuplicateCommandError{CommandID: commandID, Offset: c.Offset, RequestID: c.RequestID}
@@ -210,17 +217,12 @@ func (n *Node) SubmitCommandAsync(ctx context.Context, cmd ledger.Command, user,
 	}
 	change := ChangeID(user, cmd.ActAs, commandID)
 	n.mu.Lock()
-	c, known := n.changes[change]
-	_, sending := n.sending[change]
-	period := n.cfg.DeduplicationPeriod
-	if period <= 0 {
-		period = DefaultDeduplicationPeriod
-	}
+	c, inFlight, committed := n.changeState(change)
 	switch {
-	case sending || (known && !c.Done):
+	case inFlight:
 		n.mu.Unlock()
 		return fmt.Errorf("%w: command %q", ErrCommandInFlight, commandID)
-	case known && c.Committed && c.RequestID >= n.lastTS-period.Microseconds():
+	case committed:
 		n.mu.Unlock()
 		return &ledgerapi.DuplicateCommandError{CommandID: commandID, Offset: c.Offset, RequestID: c.RequestID}
 	}
