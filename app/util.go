@@ -1,7 +1,7 @@
 package app
 
 import (
-	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -22,9 +22,14 @@ func joinComma(xs []string) string { return strings.Join(xs, ",") }
 // ports for outgoing connections and :0 listeners, so that a port reserved this way is
 // rarely taken by someone else before the node binds it. Callers that can listen on :0
 // and learn the port should do that instead.
-func FreeAddress() (string, error) {
+func FreeAddress() (string, error) { return FreeAddressIn(10000, 30000) }
+
+// FreeAddressIn is FreeAddress with a port in [lo, hi). Separate OS processes that bind
+// long after the ports were chosen (the process testnet) pick from a range of their own,
+// so that the in-process tests running beside them cannot take their ports meanwhile.
+func FreeAddressIn(lo, hi int) (string, error) {
 	for range 200 {
-		port := 10000 + rand.IntN(20000)
+		port := lo + rand.IntN(hi-lo)
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			continue
@@ -35,5 +40,5 @@ func FreeAddress() (string, error) {
 		}
 		return addr, nil
 	}
-	return "", errors.New("no free loopback port found in 10000-29999")
+	return "", fmt.Errorf("no free loopback port found in %d-%d", lo, hi-1)
 }

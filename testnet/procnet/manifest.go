@@ -146,13 +146,27 @@ func Init(dir string, o Options) (*Manifest, error) {
 	}
 	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned,
 		Owners: o.Owners, OwnerThreshold: o.OwnerThreshold}
+	var portErr error
 	if len(o.Hosts) > 0 {
 		topts.Listen = func(i int) (string, string, string) {
 			p2p, rpc, api := fixedPorts(i, len(o.Hosts))
 			return "0.0.0.0:" + p2p, "0.0.0.0:" + rpc, "0.0.0.0:" + api
 		}
+	} else {
+		topts.Listen = func(int) (string, string, string) {
+			var a [3]string
+			for k := range a {
+				if a[k], portErr = freeProcessAddress(); portErr != nil {
+					return "", "", ""
+				}
+			}
+			return a[0], a[1], a[2]
+		}
 	}
 	tn, err := testnet.New(topts)
+	if err == nil {
+		err = portErr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +220,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 				c.LedgerAPIAddress = "0.0.0.0:" + strconv.Itoa(5011+10*(j/len(o.Hosts)))
 				mem.LedgerAPI = net.JoinHostPort(mem.Host, strconv.Itoa(5011+10*(j/len(o.Hosts))))
 			} else {
-				if c.LedgerAPIAddress, err = app.FreeAddress(); err != nil {
+				if c.LedgerAPIAddress, err = freeProcessAddress(); err != nil {
 					return nil, err
 				}
 				mem.LedgerAPI = c.LedgerAPIAddress
@@ -303,3 +317,8 @@ func (m *Manifest) Keys(j int) (*keystore.Store, error) {
 	}
 	return keystore.Open(filepath.Join(m.Members[j].Home, "keys"), kw)
 }
+
+// freeProcessAddress is a free loopback address for a process of the testnet, from ports
+// (30000-32699) that the in-process nodes do not use: the processes bind long after init
+// chose their ports.
+func freeProcessAddress() (string, error) { return app.FreeAddressIn(30000, 32700) }
