@@ -33,8 +33,16 @@ type Config struct {
 	UnauthenticatedBurst int
 	// MaxCallers bounds the callers whose buckets are remembered.
 	MaxCallers int
-	// MaxSubscribers bounds the concurrently open Subscribe streams of this server.
+	// MaxSubscribers bounds the concurrently open Subscribe streams of this server. It
+	// is checked after MaxSubscribersPerMember and must exceed it, so one member at its
+	// cap never takes every slot.
 	MaxSubscribers int
+	// MaxSubscribersPerMember bounds the concurrently open Subscribe streams of one
+	// member. A member needs one stream per running client (a participant or mediator
+	// node runs one, a few more while it reconnects); the default of 8 times a hundred
+	// members stays below the default MaxSubscribers of 1 000, so the global cap is
+	// reached only when most members hold far more streams than they need.
+	MaxSubscribersPerMember int
 	// SubscribeBatch is how many events one snapshot read fetches for a subscriber.
 	SubscribeBatch int
 	// Metrics receives the server's measurements; nil means none.
@@ -47,16 +55,17 @@ type Config struct {
 // DefaultConfig returns the production settings.
 func DefaultConfig() Config {
 	return Config{
-		TokenTTL:               time.Hour,
-		ChallengeTTL:           time.Minute,
-		MaxPendingChallenges:   10_000,
-		MaxChallengesPerMember: 4,
-		MaxChallengesPerCaller: 8,
-		UnauthenticatedRate:    5,
-		UnauthenticatedBurst:   20,
-		MaxCallers:             65_536,
-		MaxSubscribers:         1_000,
-		SubscribeBatch:         256,
+		TokenTTL:                time.Hour,
+		ChallengeTTL:            time.Minute,
+		MaxPendingChallenges:    10_000,
+		MaxChallengesPerMember:  4,
+		MaxChallengesPerCaller:  8,
+		UnauthenticatedRate:     5,
+		UnauthenticatedBurst:    20,
+		MaxCallers:              65_536,
+		MaxSubscribers:          1_000,
+		MaxSubscribersPerMember: 8,
+		SubscribeBatch:          256,
 	}
 }
 
@@ -67,6 +76,7 @@ func TestConfig() Config {
 	c := DefaultConfig()
 	c.SubscribeBatch = 2
 	c.MaxSubscribers = 16
+	c.MaxSubscribersPerMember = 4
 	c.UnauthenticatedBurst = 10_000
 	return c
 }
@@ -92,6 +102,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: max_callers must be positive, is %d", ErrInvalidConfig, c.MaxCallers)
 	case c.MaxSubscribers <= 0:
 		return fmt.Errorf("%w: max_subscribers must be positive, is %d", ErrInvalidConfig, c.MaxSubscribers)
+	case c.MaxSubscribersPerMember <= 0:
+		return fmt.Errorf("%w: max_subscribers_per_member must be positive, is %d", ErrInvalidConfig, c.MaxSubscribersPerMember)
+	case c.MaxSubscribersPerMember >= c.MaxSubscribers:
+		return fmt.Errorf("%w: max_subscribers_per_member (%d) must be below max_subscribers (%d)", ErrInvalidConfig, c.MaxSubscribersPerMember, c.MaxSubscribers)
 	case c.SubscribeBatch <= 0:
 		return fmt.Errorf("%w: subscribe_batch must be positive, is %d", ErrInvalidConfig, c.SubscribeBatch)
 	}

@@ -60,6 +60,8 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"unauthenticated_burst", func(c *api.Config) { c.UnauthenticatedBurst = 0 }},
 		{"max_callers", func(c *api.Config) { c.MaxCallers = 0 }},
 		{"max_subscribers", func(c *api.Config) { c.MaxSubscribers = 0 }},
+		{"max_subscribers_per_member", func(c *api.Config) { c.MaxSubscribersPerMember = 0 }},
+		{"max_subscribers_per_member", func(c *api.Config) { c.MaxSubscribersPerMember = c.MaxSubscribers }},
 		{"subscribe_batch", func(c *api.Config) { c.SubscribeBatch = 0 }},
 	} {
 		c := api.DefaultConfig()

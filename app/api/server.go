@@ -34,10 +34,11 @@ type Server struct {
 	batches    *core.BatchCache // decoded batches shared by the subscriptions
 	rev        revocations      // membership changes on sequencer time; locked before mu
 
-	mu     sync.Mutex
-	subs   map[int64]*subscription
-	nextID int64
-	closed bool
+	mu        sync.Mutex
+	subs      map[int64]*subscription
+	perMember map[string]int // open subscriptions by member, the members of subs
+	nextID    int64
+	closed    bool
 }
 
 // batchCacheBytes bounds the decoded batches the subscriptions share when the backend
@@ -77,6 +78,7 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 		health:     health.NewServer(),
 		batches:    batches,
 		subs:       make(map[int64]*subscription),
+		perMember:  make(map[string]int),
 	}, nil
 }
 
@@ -129,7 +131,7 @@ func (s *Server) CloseSubscriptions(cause error) {
 	defer s.mu.Unlock()
 	for id, sub := range s.subs {
 		sub.cancel(cause)
-		delete(s.subs, id)
+		s.removeSubLocked(id)
 	}
 }
 

@@ -62,8 +62,8 @@ func (s *Server) openSubscription(parent context.Context, cred authCredentials) 
 	if s.closed {
 		return nil, nil, nil, status.Error(codes.Unavailable, ErrServerClosed.Error())
 	}
-	if len(s.subs) >= s.cfg.MaxSubscribers {
-		return nil, nil, nil, status.Errorf(codes.ResourceExhausted, "%d subscriptions open, max_subscribers is %d", len(s.subs), s.cfg.MaxSubscribers)
+	if err := s.subscriptionRoomLocked(cred.member); err != nil {
+		return nil, nil, nil, err
 	}
 	if _, err := s.tokens.check(cred.token, cred.member, s.cfg.now()); err != nil {
 		return nil, nil, nil, tokenStatus(err)
@@ -73,14 +73,41 @@ func (s *Server) openSubscription(parent context.Context, cred authCredentials) 
 	id := s.nextID
 	s.nextID++
 	s.subs[id] = sub
+	s.perMember[sub.member]++
 	s.metrics.SubscribersChanged(1)
 	return ctx, sub, func() {
 		s.mu.Lock()
-		delete(s.subs, id)
+		s.removeSubLocked(id)
 		s.mu.Unlock()
 		cancel(nil)
 		s.metrics.SubscribersChanged(-1)
 	}, nil
+}
+
+// subscriptionRoomLocked refuses a new subscription of member with ResourceExhausted
+// when member holds MaxSubscribersPerMember of them or the server MaxSubscribers. The
+// member's cap is checked first, and Validate keeps it below the global one, so a single
+// member at its cap leaves room for the others.
+func (s *Server) subscriptionRoomLocked(member string) error {
+	if n := s.perMember[member]; n >= s.cfg.MaxSubscribersPerMember {
+		return status.Errorf(codes.ResourceExhausted, "member %s has %d subscriptions open, max_subscribers_per_member is %d", member, n, s.cfg.MaxSubscribersPerMember)
+	}
+	if len(s.subs) >= s.cfg.MaxSubscribers {
+		return status.Errorf(codes.ResourceExhausted, "%d subscriptions open, max_subscribers is %d", len(s.subs), s.cfg.MaxSubscribers)
+	}
+	return nil
+}
+
+// removeSubLocked forgets subscription id, if still registered, and its member's count.
+func (s *Server) removeSubLocked(id int64) {
+	sub, ok := s.subs[id]
+	if !ok {
+		return
+	}
+	delete(s.subs, id)
+	if s.perMember[sub.member]--; s.perMember[sub.member] <= 0 {
+		delete(s.perMember, sub.member)
+	}
 }
 
 // cutOf returns the membership change that cuts sub, nil when none has.

@@ -240,19 +240,69 @@ func TestCloseSubscriptionsEndsStreams(t *testing.T) {
 	}
 }
 
+// TestSubscriberLimit: the global cap refuses a third member once two hold its two
+// slots, each within its own cap of one.
 func TestSubscriberLimit(t *testing.T) {
-	e := newEnv(t, func(c *api.Config) { c.MaxSubscribers = 1 })
-	bob := e.fx.Member("PAR::bob")
-	bobCtx := e.login(t, "PAR::bob")
-	e.sendTo(t, e.login(t, "PAR::alice"), 0, 1)
-	st, err := e.seq.Subscribe(bobCtx, &pb.SubscribeRequest{Member: bob.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recvN(t, st, 1)
-	st2, err := e.seq.Subscribe(bobCtx, &pb.SubscribeRequest{Member: bob.ID})
+	e := newEnv(t, func(c *api.Config) { c.MaxSubscribers, c.MaxSubscribersPerMember = 2, 1 })
+	bobCtx, aliceCtx := e.login(t, "PAR::bob"), e.login(t, "PAR::alice")
+	e.sendTo(t, aliceCtx, 0, 1)
+	e.sendToAlice(t, bobCtx, "to-alice")
+	recvN(t, e.subscribe(t, bobCtx, "PAR::bob"), 1)
+	recvN(t, e.subscribe(t, aliceCtx, "PAR::alice"), 1)
+	med := e.fx.Member("MED::mediator")
+	st, err := e.seq.Subscribe(e.login(t, "MED::mediator"), &pb.SubscribeRequest{Member: med.ID})
 	if err == nil {
-		_, err = st2.Recv()
+		_, err = st.Recv()
 	}
-	wantCode(t, err, codes.ResourceExhausted, "max_subscribers")
+	wantCode(t, err, codes.ResourceExhausted, "max_subscribers is 2")
+}
+
+// TestSubscriberLimitPerMember: bob holding his maximum of streams is refused one more,
+// naming his cap, while alice still subscribes; once the server closes the
+// subscriptions bob's count is free again.
+func TestSubscriberLimitPerMember(t *testing.T) {
+	e := newEnv(t, nil)
+	perMember := api.TestConfig().MaxSubscribersPerMember
+	bobCtx, aliceCtx := e.login(t, "PAR::bob"), e.login(t, "PAR::alice")
+	e.sendTo(t, aliceCtx, 0, 1)
+	for range perMember {
+		recvN(t, e.subscribe(t, bobCtx, "PAR::bob"), 1) // open on the server
+	}
+	st, err := e.seq.Subscribe(bobCtx, &pb.SubscribeRequest{Member: e.fx.Member("PAR::bob").ID})
+	if err == nil {
+		_, err = st.Recv()
+	}
+	wantCode(t, err, codes.ResourceExhausted, fmt.Sprintf("member %s has %d subscriptions open, max_subscribers_per_member is %d", e.fx.Member("PAR::bob").ID, perMember, perMember))
+
+	e.sendToAlice(t, bobCtx, "to-alice")
+	recvN(t, e.subscribe(t, aliceCtx, "PAR::alice"), 1)
+	if n := e.served.API.Subscribers(); n != perMember+1 {
+		t.Fatalf("%d subscribers, want %d", n, perMember+1)
+	}
+
+	e.served.API.CloseSubscriptions(fmt.Errorf("test break"))
+	for range perMember {
+		recvN(t, e.subscribe(t, bobCtx, "PAR::bob"), 1)
+	}
+}
+
+// subscribe opens spec's stream from counter 0 as ctx.
+func (e *env) subscribe(t *testing.T, ctx context.Context, spec string) pb.SequencerService_SubscribeClient {
+	t.Helper()
+	st, err := e.seq.Subscribe(ctx, &pb.SubscribeRequest{Member: e.fx.Member(spec).ID})
+	if err != nil {
+		t.Fatalf("subscribe %s: %v", spec, err)
+	}
+	return st
+}
+
+// sendToAlice sends one message from bob to alice and commits it.
+func (e *env) sendToAlice(t *testing.T, bobCtx context.Context, msgID string) {
+	t.Helper()
+	alice, bob := e.fx.Member("PAR::alice"), e.fx.Member("PAR::bob")
+	tx := bob.Sign(bob.Request(msgID, time.Now().Add(time.Minute), []byte("hello alice"), alice.ID))
+	if _, err := e.seq.Send(bobCtx, &pb.SendRequest{Submission: tx}); err != nil {
+		t.Fatalf("send %s: %v", msgID, err)
+	}
+	e.commit(t)
 }
