@@ -31,8 +31,9 @@ func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	return handler(ctx, req)
 }
 
-// StreamInterceptor authenticates streaming Ledger API calls when the stream opens; an
-// open stream outlives its token.
+// StreamInterceptor authenticates streaming Ledger API calls when the stream opens (an
+// open stream outlives its token) and holds one of the caller's stream slots while the
+// stream is open: over StreamLimits the stream is refused with ResourceExhausted.
 func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 		return handler(srv, ss)
@@ -42,6 +43,13 @@ func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 		s.logger.Debug("ledger api stream refused", "method", info.FullMethod, "err", err)
 		return statusOf(err)
 	}
+	c, _ := callerOf(ctx)
+	release, err := s.streams.acquire(c.user.ID)
+	if err != nil {
+		s.logger.Debug("ledger api stream refused", "method", info.FullMethod, "user", c.user.ID, "err", err)
+		return err
+	}
+	defer release()
 	return handler(srv, &authedStream{ServerStream: ss, ctx: ctx})
 }
 

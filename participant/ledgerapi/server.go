@@ -34,11 +34,12 @@ type Server struct {
 	auth    Auth
 	logger  *slog.Logger
 	health  *health.Server
+	streams *streamSlots // open streams, bounded by StreamLimits
 }
 
-// New returns a server over backend. auth should pass Auth.Validate (check it first to
-// fail at start): with an invalid auth every call is refused as unauthenticated. A nil
-// logger discards logs.
+// New returns a server over backend with DefaultStreamLimits (see SetStreamLimits). auth
+// should pass Auth.Validate (check it first to fail at start): with an invalid auth every
+// call is refused as unauthenticated. A nil logger discards logs.
 func New(backend Backend, users *Users, auth Auth, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -46,7 +47,8 @@ func New(backend Backend, users *Users, auth Auth, logger *slog.Logger) *Server 
 	if err := auth.Validate(); err != nil {
 		logger.Error("ledger api auth config invalid: every call will be refused", "err", err)
 	}
-	return &Server{backend: backend, users: users, auth: auth, logger: logger, health: health.NewServer()}
+	return &Server{backend: backend, users: users, auth: auth, logger: logger, health: health.NewServer(),
+		streams: newStreamSlots(DefaultStreamLimits())}
 }
 
 // ServerOptions returns the interceptors (unary and stream) a grpc.Server needs for this

@@ -1,0 +1,106 @@
+package ledgerapi
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ErrInvalidStreamLimits is returned by StreamLimits.Validate and Server.SetStreamLimits.
+var ErrInvalidStreamLimits = errors.New("invalid ledger api stream limits")
+
+// StreamLimits bound the concurrently open Ledger API streams (GetUpdates,
+// CompletionStream): each holds a goroutine, gRPC buffers and a reader of the
+// participant's store until the client cancels.
+type StreamLimits struct {
+	// MaxStreams bounds the open streams of the server. It is checked after
+	// MaxStreamsPerUser and must exceed it, so one user at its cap never takes every slot.
+	MaxStreams int
+	// MaxStreamsPerUser bounds the open streams of one user. An application needs a few
+	// (one GetUpdates and one CompletionStream per running instance); the default of 16
+	// times the 16 users it takes to reach the default MaxStreams of 256 is far more than a
+	// participant's applications hold when they behave.
+	MaxStreamsPerUser int
+}
+
+// DefaultStreamLimits returns the production limits: 256 streams, 16 per user.
+func DefaultStreamLimits() StreamLimits {
+	return StreamLimits{MaxStreams: 256, MaxStreamsPerUser: 16}
+}
+
+// Validate names the first bad field.
+func (l StreamLimits) Validate() error {
+	switch {
+	case l.MaxStreams <= 0:
+		return fmt.Errorf("%w: max_streams must be positive, is %d", ErrInvalidStreamLimits, l.MaxStreams)
+	case l.MaxStreamsPerUser <= 0:
+		return fmt.Errorf("%w: max_streams_per_user must be positive, is %d", ErrInvalidStreamLimits, l.MaxStreamsPerUser)
+	case l.MaxStreamsPerUser >= l.MaxStreams:
+		return fmt.Errorf("%w: max_streams_per_user (%d) must be below max_streams (%d)", ErrInvalidStreamLimits, l.MaxStreamsPerUser, l.MaxStreams)
+	}
+	return nil
+}
+
+// SetStreamLimits replaces the server's stream limits (DefaultStreamLimits until then).
+// Call it before serving; streams already open keep their slots.
+func (s *Server) SetStreamLimits(l StreamLimits) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	s.streams.setLimits(l)
+	return nil
+}
+
+// OpenStreams returns the number of open Ledger API streams.
+func (s *Server) OpenStreams() int {
+	s.streams.mu.Lock()
+	defer s.streams.mu.Unlock()
+	return s.streams.open
+}
+
+// streamSlots counts the open streams, in all and by user.
+type streamSlots struct {
+	mu      sync.Mutex
+	limits  StreamLimits
+	open    int
+	perUser map[string]int
+}
+
+func newStreamSlots(l StreamLimits) *streamSlots {
+	return &streamSlots{limits: l, perUser: make(map[string]int)}
+}
+
+func (t *streamSlots) setLimits(l StreamLimits) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.limits = l
+}
+
+// acquire takes a slot for a stream of user and returns the function that gives it back
+// (call it once), or a ResourceExhausted status naming the cap that is reached. The
+// user's cap is checked before the server's.
+func (t *streamSlots) acquire(user string) (func(), error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.perUser[user]; n >= t.limits.MaxStreamsPerUser {
+		return nil, status.Errorf(codes.ResourceExhausted, "user %s has %d streams open, max_streams_per_user is %d", user, n, t.limits.MaxStreamsPerUser)
+	}
+	if t.open >= t.limits.MaxStreams {
+		return nil, status.Errorf(codes.ResourceExhausted, "%d streams open, max_streams is %d", t.open, t.limits.MaxStreams)
+	}
+	t.open++
+	t.perUser[user]++
+	return sync.OnceFunc(func() { t.release(user) }), nil
+}
+
+func (t *streamSlots) release(user string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.open--
+	if t.perUser[user]--; t.perUser[user] <= 0 {
+		delete(t.perUser, user)
+	}
+}
