@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"slices"
+	"strings"
 
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
+	"github.com/cometsync/cometsync/participant/protocol"
 )
 
 // Errors of Submit: the transaction was rejected, timed out (no verdict by its deadline;
@@ -100,6 +102,34 @@ func (b LedgerBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi
 		out[i] = apiUpdate(u)
 	}
 	return out, nil
+}
+
+// UpdateAt implements ledgerapi.Backend.
+func (b LedgerBackend) UpdateAt(offset int64) (ledgerapi.Update, bool, error) {
+	if offset < 1 {
+		return ledgerapi.Update{}, false, nil
+	}
+	us, err := b.N.store.Updates(offset, 1)
+	if err != nil || len(us) == 0 || us[0].Offset != offset {
+		return ledgerapi.Update{}, false, err
+	}
+	return apiUpdate(us[0]), true, nil
+}
+
+// UpdateByID implements ledgerapi.Backend.
+func (b LedgerBackend) UpdateByID(id string) (ledgerapi.Update, bool, error) {
+	var root protocol.Hash
+	if len(id) != hex.EncodedLen(len(root)) || id != strings.ToLower(id) {
+		return ledgerapi.Update{}, false, nil
+	}
+	if _, err := hex.Decode(root[:], []byte(id)); err != nil {
+		return ledgerapi.Update{}, false, nil
+	}
+	u, ok, err := b.N.store.UpdateByRoot(root)
+	if !ok {
+		return ledgerapi.Update{}, false, err
+	}
+	return apiUpdate(u), true, nil
 }
 
 // AllocateParty implements ledgerapi.Backend.

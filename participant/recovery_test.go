@@ -123,7 +123,33 @@ func TestParticipantWipedMidWorkflow(t *testing.T) {
 	if len(after) != len(beforeUpdates)+1 || renderUpdates(after[:len(beforeUpdates)]) != renderUpdates(beforeUpdates) {
 		t.Fatalf("update log across the wipe:\nbefore %s\nafter  %s", renderUpdates(beforeUpdates), renderUpdates(after))
 	}
+	lookUpUpdates(t, w.bankNode, after) // the replay rebuilt the root hash index too
 	w.noDuplicateSends("bankp")
+}
+
+// lookUpUpdates checks that the Ledger API backend finds each of us by offset and by id
+// (root hash hex), and nothing past the end or under an unknown id.
+func lookUpUpdates(t *testing.T, n *participant.Node, us []engine.Update) {
+	t.Helper()
+	b := participant.LedgerBackend{N: n}
+	for _, u := range us {
+		byOffset, ok, err := b.UpdateAt(u.Offset)
+		if err != nil || !ok || byOffset.Offset != u.Offset || len(byOffset.Created) != len(u.Created) {
+			t.Fatalf("UpdateAt(%d) = %+v, %v, %v", u.Offset, byOffset, ok, err)
+		}
+		byID, ok, err := b.UpdateByID(byOffset.RootHash)
+		if err != nil || !ok || byID.Offset != u.Offset {
+			t.Fatalf("UpdateByID(%s) = %+v, %v, %v (want offset %d)", byOffset.RootHash, byID, ok, err, u.Offset)
+		}
+	}
+	if _, ok, err := b.UpdateAt(int64(len(us)) + 1); ok || err != nil {
+		t.Fatalf("UpdateAt past the end: %v, %v", ok, err)
+	}
+	for _, id := range []string{"", "zz", fmt.Sprintf("%064x", 0)} {
+		if _, ok, err := b.UpdateByID(id); ok || err != nil {
+			t.Fatalf("UpdateByID(%q): %v, %v", id, ok, err)
+		}
+	}
 }
 
 // noDuplicateSends checks that no message id of name's appears twice on its stream.

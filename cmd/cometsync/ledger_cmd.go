@@ -423,11 +423,20 @@ func newLedgerPartiesCmd(o *ledgerOpts) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return ledgerRun(cmd, o, func(ctx context.Context, c *ledgerClient, out io.Writer) error {
-				resp, err := c.party.ListKnownParties(ctx, &pb.ListKnownPartiesRequest{})
-				for _, p := range resp.GetParties() {
-					fmt.Fprintln(out, p)
+				req := &pb.ListKnownPartiesRequest{}
+				for {
+					resp, err := c.party.ListKnownParties(ctx, req)
+					if err != nil {
+						return err
+					}
+					for _, p := range resp.Parties {
+						fmt.Fprintln(out, p)
+					}
+					if resp.NextPageToken == "" {
+						return nil
+					}
+					req.PageToken = resp.NextPageToken
 				}
-				return err
 			})
 		},
 	})
@@ -513,7 +522,7 @@ func newLedgerUsersCmd(o *ledgerOpts) *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "Manage Ledger API users and their rights (ParticipantAdmin)"}
 	cmd.AddCommand(newLedgerUsersCreateCmd(o), newLedgerUsersListCmd(o), newLedgerUsersGetCmd(o),
 		newLedgerUsersDeleteCmd(o), newLedgerUsersGrantCmd(o, true), newLedgerUsersGrantCmd(o, false),
-		newLedgerUsersRightsCmd(o))
+		newLedgerUsersRightsCmd(o), newLedgerUsersUpdateCmd(o))
 	return cmd
 }
 
@@ -547,16 +556,22 @@ func newLedgerUsersListCmd(o *ledgerOpts) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return ledgerRun(cmd, o, func(ctx context.Context, c *ledgerClient, out io.Writer) error {
-				resp, err := c.users.ListUsers(ctx, &pb.ListUsersRequest{})
-				if err != nil {
-					return err
-				}
 				w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "USER\tPRIMARY PARTY\tDEACTIVATED")
-				for _, u := range resp.Users {
-					fmt.Fprintf(w, "%s\t%s\t%t\n", u.Id, u.PrimaryParty, u.IsDeactivated)
+				req := &pb.ListUsersRequest{}
+				for {
+					resp, err := c.users.ListUsers(ctx, req)
+					if err != nil {
+						return err
+					}
+					for _, u := range resp.Users {
+						fmt.Fprintf(w, "%s\t%s\t%t\n", u.Id, u.PrimaryParty, u.IsDeactivated)
+					}
+					if resp.NextPageToken == "" {
+						return w.Flush()
+					}
+					req.PageToken = resp.NextPageToken
 				}
-				return w.Flush()
 			})
 		},
 	}

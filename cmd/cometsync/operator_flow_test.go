@@ -113,6 +113,9 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	}
 	c.must(ledgerAs(bankP, "participant_admin", "users", "create", "bank-ops", "--act-as", bank)...)
 	c.must(ledgerAs(traderP, "participant_admin", "users", "create", "alice", "--act-as", alice, "--primary-party", alice)...)
+	if out := c.must(ledgerAs(traderP, "participant_admin", "users", "update", "alice", "--annotate", "team=ops")...); !strings.Contains(out, "annotation team=ops") {
+		t.Fatalf("users update: %s", out)
+	}
 
 	cmdFile := filepath.Join(dir, "propose.json")
 	writeFileJSON(t, cmdFile, map[string]any{"actAs": []string{bank}, "create": map[string]any{"template": "iou:IouProposal",

@@ -47,6 +47,11 @@ type Backend interface {
 	// UpdatesFrom returns the committed updates with offsets >= from, waiting until at
 	// least one exists or ctx ends.
 	UpdatesFrom(ctx context.Context, from int64) ([]Update, error)
+	// UpdateAt returns the committed update at offset; false when there is none (yet).
+	UpdateAt(offset int64) (Update, bool, error)
+	// UpdateByID returns the committed update whose root hash, in lowercase hex, is id;
+	// false when there is none.
+	UpdateByID(id string) (Update, bool, error)
 	// AllocateParty hosts a new party hint::<participant namespace> here and waits until
 	// it is on-chain.
 	AllocateParty(ctx context.Context, hint string) (ledger.Party, error)

@@ -9,9 +9,11 @@
 //     run it through the transaction protocol and answer with the offset it committed at.
 //   - StateService: GetActiveContracts (filtered by the caller's parties) and GetLedgerEnd.
 //   - UpdateService.GetUpdates: stream committed updates from an offset and follow new
-//     ones until the client cancels.
-//   - PartyManagementService: AllocateParty, ListKnownParties.
-//   - UserManagementService: users and their rights (Users, persisted in badger).
+//     ones until the client cancels; GetUpdateByOffset and GetUpdateById (root hash hex)
+//     return one, reduced alike, NotFound when unknown or invisible to the caller.
+//   - PartyManagementService: AllocateParty, ListKnownParties (paged).
+//   - UserManagementService: users and their rights (Users, persisted in badger);
+//     ListUsers is paged, UpdateUser changes the fields of an update mask.
 //   - PackageService.ListPackages.
 //
 // # Authentication
@@ -28,7 +30,7 @@
 //
 //   - SubmitAndWait needs CanActAs for every actAs party of the command; ParticipantAdmin
 //     does not imply it.
-//   - GetActiveContracts and GetUpdates need, for each requested party, CanReadAs or
+//   - GetActiveContracts and the UpdateService calls need, for each requested party, CanReadAs or
 //     CanActAs (or ParticipantAdmin). With no parties requested they use every party the
 //     user can read as (everything for ParticipantAdmin). Results hold only contracts with
 //     a stakeholder among those parties; an update lists only such created and archived

@@ -37,6 +37,12 @@ var (
 	ErrUserExists = errors.New("user already exists")
 	// ErrUserNotFound: no user with that id.
 	ErrUserNotFound = errors.New("user not found")
+	// ErrUpdateNotFound: no update at that offset or with that id, or none the caller may
+	// see (the two are not told apart). codes.NotFound.
+	ErrUpdateNotFound = errors.New("update not found")
+	// ErrInvalidPage: a negative page size or a page token this server did not issue.
+	// codes.InvalidArgument.
+	ErrInvalidPage = errors.New("invalid page request")
 	// ErrInvalidAuth: the Auth configuration is unusable (secret too short).
 	ErrInvalidAuth = errors.New("invalid ledger api auth config")
 	// ErrMissingToken: a call without "authorization: Bearer <jwt>" metadata.

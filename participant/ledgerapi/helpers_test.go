@@ -145,6 +145,26 @@ func (b *fakeBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi.
 	}
 }
 
+func (b *fakeBackend) UpdateAt(offset int64) (ledgerapi.Update, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if offset < 1 || offset > int64(len(b.updates)) {
+		return ledgerapi.Update{}, false, nil
+	}
+	return b.updates[offset-1], true, nil
+}
+
+func (b *fakeBackend) UpdateByID(id string) (ledgerapi.Update, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, u := range b.updates {
+		if u.RootHash == id {
+			return u, true, nil
+		}
+	}
+	return ledgerapi.Update{}, false, nil
+}
+
 func (b *fakeBackend) AllocateParty(_ context.Context, hint string) (ledger.Party, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

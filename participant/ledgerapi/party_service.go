@@ -32,8 +32,9 @@ func (p partyService) AllocateParty(ctx context.Context, req *pb.AllocatePartyRe
 	return &pb.AllocatePartyResponse{Party: string(party)}, nil
 }
 
-// ListKnownParties lists the parties hosted here, sorted; ParticipantAdmin only.
-func (p partyService) ListKnownParties(ctx context.Context, _ *pb.ListKnownPartiesRequest) (*pb.ListKnownPartiesResponse, error) {
+// ListKnownParties lists the parties hosted here, sorted, a page at a time;
+// ParticipantAdmin only.
+func (p partyService) ListKnownParties(ctx context.Context, req *pb.ListKnownPartiesRequest) (*pb.ListKnownPartiesResponse, error) {
 	who, err := callerOf(ctx)
 	if err == nil {
 		err = who.requireAdmin("ListKnownParties")
@@ -41,10 +42,15 @@ func (p partyService) ListKnownParties(ctx context.Context, _ *pb.ListKnownParti
 	if err != nil {
 		return nil, statusOf(err)
 	}
-	var out []string
-	for _, party := range p.s.backend.HostedParties() {
-		out = append(out, string(party))
+	pg, err := parsePage(req.PageSize, req.PageToken)
+	if err != nil {
+		return nil, statusOf(err)
 	}
-	slices.Sort(out)
-	return &pb.ListKnownPartiesResponse{Parties: slices.Compact(out)}, nil
+	var all []string
+	for _, party := range p.s.backend.HostedParties() {
+		all = append(all, string(party))
+	}
+	slices.Sort(all)
+	out, next := page(slices.Compact(all), func(s string) string { return s }, pg)
+	return &pb.ListKnownPartiesResponse{Parties: out, NextPageToken: next}, nil
 }

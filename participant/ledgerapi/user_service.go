@@ -60,15 +60,24 @@ func (us userService) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.
 	return &pb.GetUserResponse{User: userPB(u)}, nil
 }
 
-func (us userService) ListUsers(ctx context.Context, _ *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
+// ListUsers lists the users sorted by id, a page at a time.
+func (us userService) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
 	if _, err := us.admin(ctx, "ListUsers"); err != nil {
 		return nil, statusOf(err)
 	}
-	users, err := us.s.users.List()
+	p, err := parsePage(req.PageSize, req.PageToken)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	users, err := us.s.users.ListAfter(p.After, p.Size+1) // one more tells whether a next page exists
 	if err != nil {
 		return nil, statusOf(err)
 	}
 	resp := &pb.ListUsersResponse{}
+	if len(users) > p.Size {
+		users = users[:p.Size]
+		resp.NextPageToken = pageToken(users[p.Size-1].ID)
+	}
 	for _, u := range users {
 		resp.Users = append(resp.Users, userPB(u))
 	}

@@ -94,6 +94,59 @@ func (s *Users) List() ([]User, error) {
 	return out, err
 }
 
+// ListAfter returns up to limit users with ids after after (from the first when empty),
+// sorted by id.
+func (s *Users) ListAfter(after string, limit int) ([]User, error) {
+	var out []User
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(UsersKeyPrefix), PrefetchValues: true})
+		defer it.Close()
+		start := []byte(UsersKeyPrefix)
+		if after != "" {
+			start = append(userKey(after), 0)
+		}
+		for it.Seek(start); it.Valid() && len(out) < limit; it.Next() {
+			rec, err := decodeItem(it.Item())
+			if err != nil {
+				return err
+			}
+			out = append(out, rec.User)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Update changes user id with fn under the store's lock and stores the result, which
+// must keep the id and pass Validate. It returns the updated user, an error wrapping
+// ErrUserNotFound, or fn's error.
+func (s *Users) Update(id string, fn func(*User) error) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var u User
+	err := s.db.Update(func(txn *badger.Txn) error {
+		rec, err := get(txn, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&rec.User); err != nil {
+			return err
+		}
+		if rec.User.ID != id {
+			return fmt.Errorf("%w: user %s: the id cannot change (got %q)", ErrInvalidUser, id, rec.User.ID)
+		}
+		if err := rec.User.Validate(); err != nil {
+			return err
+		}
+		u = rec.User.clone()
+		return put(txn, rec)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
 // Delete removes user id, or fails with ErrUserNotFound.
 func (s *Users) Delete(id string) error {
 	s.mu.Lock()

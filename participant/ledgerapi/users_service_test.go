@@ -44,6 +44,10 @@ func TestUserManagementNeedsAdmin(t *testing.T) {
 			return err
 		},
 		"ListUsers": func() error { _, err := e.user.ListUsers(ctx, &pb.ListUsersRequest{}); return err },
+		"UpdateUser": func() error {
+			_, err := e.user.UpdateUser(ctx, &pb.UpdateUserRequest{User: &pb.User{Id: "bob", IsDeactivated: true}, UpdateMask: []string{"is_deactivated"}})
+			return err
+		},
 		"DeleteUser": func() error {
 			_, err := e.user.DeleteUser(ctx, &pb.DeleteUserRequest{UserId: "bob"})
 			return err

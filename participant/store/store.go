@@ -33,6 +33,7 @@ var (
 	prefContract  = []byte("participant/contract/")
 	prefActive    = []byte("participant/active/")
 	prefUpdate    = []byte("participant/update/")
+	prefUpdateBy  = []byte("participant/update-root/") // root hash -> offset
 	prefOutbox    = []byte("participant/outbox/")
 	prefRoot      = []byte("participant/root/")
 	prefChange    = []byte("participant/change/")
@@ -234,6 +235,9 @@ func (s *Store) Apply(st Step) error {
 			if err := setJSON(txn, updateKey(u.Offset), rec); err != nil {
 				return err
 			}
+			if err := setJSON(txn, key(prefUpdateBy, string(u.RootHash[:])), u.Offset); err != nil {
+				return err
+			}
 		}
 		for _, snd := range st.OutboxAdd {
 			if err := setJSON(txn, key(prefOutbox, snd.MessageID), snd); err != nil {
@@ -299,24 +303,61 @@ func (s *Store) Updates(from int64, limit int) ([]engine.Update, error) {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefUpdate})
 		defer it.Close()
 		for it.Seek(updateKey(max(from, 0))); it.Valid() && len(out) < limit; it.Next() {
-			var rec updateRecord
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-				return fmt.Errorf("update record: %w", err)
-			}
-			u := engine.Update{Offset: int64(binary.BigEndian.Uint64(it.Item().Key()[len(prefUpdate):])),
-				RequestID: rec.RequestID, RootHash: rec.RootHash, Archived: rec.Archived}
-			for _, id := range rec.Created {
-				c, err := contract(txn, id)
-				if err != nil {
-					return err
-				}
-				u.Created = append(u.Created, c)
+			u, err := decodeUpdate(txn, it.Item())
+			if err != nil {
+				return err
 			}
 			out = append(out, u)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// UpdateByRoot returns the update whose transaction has root hash root; false when none
+// committed here. Updates are indexed by root hash from this version on: one stored by
+// an older version is not found.
+func (s *Store) UpdateByRoot(root protocol.Hash) (engine.Update, bool, error) {
+	var u engine.Update
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key(prefUpdateBy, string(root[:])))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var offset int64
+		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &offset) }); err != nil {
+			return fmt.Errorf("update root index %x: %w", root, err)
+		}
+		if item, err = txn.Get(updateKey(offset)); err != nil {
+			return fmt.Errorf("update root index %x: offset %d: %w", root, offset, err)
+		}
+		u, err = decodeUpdate(txn, item)
+		found = err == nil
+		return err
+	})
+	return u, found, err
+}
+
+// decodeUpdate reads the update record item, with its created contracts.
+func decodeUpdate(txn *badger.Txn, item *badger.Item) (engine.Update, error) {
+	var rec updateRecord
+	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+		return engine.Update{}, fmt.Errorf("update record: %w", err)
+	}
+	u := engine.Update{Offset: int64(binary.BigEndian.Uint64(item.Key()[len(prefUpdate):])),
+		RequestID: rec.RequestID, RootHash: rec.RootHash, Archived: rec.Archived}
+	for _, id := range rec.Created {
+		c, err := contract(txn, id)
+		if err != nil {
+			return engine.Update{}, err
+		}
+		u.Created = append(u.Created, c)
+	}
+	return u, nil
 }
 
 // Completions returns up to limit command completions from offset from on.

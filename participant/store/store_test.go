@@ -7,6 +7,7 @@ import (
 
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/protocol"
 	"github.com/cometsync/cometsync/participant/store"
 )
 
@@ -34,7 +35,7 @@ func TestStoreSurvivesReopen(t *testing.T) {
 		{Counter: 1, OutboxAdd: []engine.Send{out},
 			PendingAdded: []engine.PendingRequest{{RequestID: 11, Consumed: []ledger.ContractID{c1.ID}, Locked: []ledger.ContractID{c1.ID}, Approved: true}}},
 		{Counter: 2, OutboxDel: []string{"cr-12"}}, // an unknown id: nothing to delete
-		{Counter: 3, Updates: []engine.Update{{Offset: 2, RequestID: 11, Created: []*ledger.Contract{c3}, Archived: []ledger.ContractID{c1.ID}}},
+		{Counter: 3, Updates: []engine.Update{{Offset: 2, RequestID: 11, RootHash: protocol.Hash{2}, Created: []*ledger.Contract{c3}, Archived: []ledger.ContractID{c1.ID}}},
 			PendingRemoved: []int64{11}, OutboxDel: []string{"cr-11"}},
 	}
 	for i, st := range steps {
@@ -84,6 +85,12 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	}
 	if all, _ := s.Updates(0, 10); len(all) != 2 || all[0].Offset != 1 {
 		t.Fatalf("all updates: %+v", all)
+	}
+	if u, ok, err := s.UpdateByRoot(protocol.Hash{2}); err != nil || !ok || u.Offset != 2 || len(u.Created) != 1 || u.Created[0].ID != c3.ID {
+		t.Fatalf("update by root: %+v %v %v", u, ok, err)
+	}
+	if _, ok, err := s.UpdateByRoot(protocol.Hash{9}); err != nil || ok {
+		t.Fatalf("unknown root lookup: %v %v", ok, err)
 	}
 	if c, ok, err := s.Contract(c1.ID); err != nil || !ok || c.ID != c1.ID {
 		t.Fatalf("archived contract lookup: %v %v", ok, err)

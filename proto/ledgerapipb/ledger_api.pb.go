@@ -93,7 +93,7 @@ func (x Right_Kind) String() string {
 }
 
 func (Right_Kind) EnumDescriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{17, 0}
+	return fileDescriptor_72ae3e545b78ccbf, []int{20, 0}
 }
 
 type SubmitAndWaitRequest struct {
@@ -854,6 +854,159 @@ func (m *GetUpdatesRequest) GetEndOffset() int64 {
 	return 0
 }
 
+type GetUpdateByOffsetRequest struct {
+	// The update's offset (offsets start at 1).
+	Offset int64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// As in GetUpdatesRequest: the parties whose view of the update to return (all the
+	// user may read when empty).
+	Parties []string `protobuf:"bytes,2,rep,name=parties,proto3" json:"parties,omitempty"`
+}
+
+func (m *GetUpdateByOffsetRequest) Reset()         { *m = GetUpdateByOffsetRequest{} }
+func (m *GetUpdateByOffsetRequest) String() string { return proto.CompactTextString(m) }
+func (*GetUpdateByOffsetRequest) ProtoMessage()    {}
+func (*GetUpdateByOffsetRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{13}
+}
+func (m *GetUpdateByOffsetRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetUpdateByOffsetRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetUpdateByOffsetRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetUpdateByOffsetRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetUpdateByOffsetRequest.Merge(m, src)
+}
+func (m *GetUpdateByOffsetRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetUpdateByOffsetRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetUpdateByOffsetRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetUpdateByOffsetRequest proto.InternalMessageInfo
+
+func (m *GetUpdateByOffsetRequest) GetOffset() int64 {
+	if m != nil {
+		return m.Offset
+	}
+	return 0
+}
+
+func (m *GetUpdateByOffsetRequest) GetParties() []string {
+	if m != nil {
+		return m.Parties
+	}
+	return nil
+}
+
+type GetUpdateByIdRequest struct {
+	// The update id: its root hash in lowercase hex, as Update.root_hash shows.
+	UpdateId string `protobuf:"bytes,1,opt,name=update_id,json=updateId,proto3" json:"update_id,omitempty"`
+	// As in GetUpdateByOffsetRequest.
+	Parties []string `protobuf:"bytes,2,rep,name=parties,proto3" json:"parties,omitempty"`
+}
+
+func (m *GetUpdateByIdRequest) Reset()         { *m = GetUpdateByIdRequest{} }
+func (m *GetUpdateByIdRequest) String() string { return proto.CompactTextString(m) }
+func (*GetUpdateByIdRequest) ProtoMessage()    {}
+func (*GetUpdateByIdRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{14}
+}
+func (m *GetUpdateByIdRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetUpdateByIdRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetUpdateByIdRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetUpdateByIdRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetUpdateByIdRequest.Merge(m, src)
+}
+func (m *GetUpdateByIdRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetUpdateByIdRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetUpdateByIdRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetUpdateByIdRequest proto.InternalMessageInfo
+
+func (m *GetUpdateByIdRequest) GetUpdateId() string {
+	if m != nil {
+		return m.UpdateId
+	}
+	return ""
+}
+
+func (m *GetUpdateByIdRequest) GetParties() []string {
+	if m != nil {
+		return m.Parties
+	}
+	return nil
+}
+
+type GetUpdateResponse struct {
+	Update *Update `protobuf:"bytes,1,opt,name=update,proto3" json:"update,omitempty"`
+}
+
+func (m *GetUpdateResponse) Reset()         { *m = GetUpdateResponse{} }
+func (m *GetUpdateResponse) String() string { return proto.CompactTextString(m) }
+func (*GetUpdateResponse) ProtoMessage()    {}
+func (*GetUpdateResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{15}
+}
+func (m *GetUpdateResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetUpdateResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetUpdateResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetUpdateResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetUpdateResponse.Merge(m, src)
+}
+func (m *GetUpdateResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetUpdateResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetUpdateResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetUpdateResponse proto.InternalMessageInfo
+
+func (m *GetUpdateResponse) GetUpdate() *Update {
+	if m != nil {
+		return m.Update
+	}
+	return nil
+}
+
 type AllocatePartyRequest struct {
 	PartyIdHint string `protobuf:"bytes,1,opt,name=party_id_hint,json=partyIdHint,proto3" json:"party_id_hint,omitempty"`
 }
@@ -862,7 +1015,7 @@ func (m *AllocatePartyRequest) Reset()         { *m = AllocatePartyRequest{} }
 func (m *AllocatePartyRequest) String() string { return proto.CompactTextString(m) }
 func (*AllocatePartyRequest) ProtoMessage()    {}
 func (*AllocatePartyRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{13}
+	return fileDescriptor_72ae3e545b78ccbf, []int{16}
 }
 func (m *AllocatePartyRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -906,7 +1059,7 @@ func (m *AllocatePartyResponse) Reset()         { *m = AllocatePartyResponse{} }
 func (m *AllocatePartyResponse) String() string { return proto.CompactTextString(m) }
 func (*AllocatePartyResponse) ProtoMessage()    {}
 func (*AllocatePartyResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{14}
+	return fileDescriptor_72ae3e545b78ccbf, []int{17}
 }
 func (m *AllocatePartyResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -943,13 +1096,17 @@ func (m *AllocatePartyResponse) GetParty() string {
 }
 
 type ListKnownPartiesRequest struct {
+	// The most parties to return (0: the server's default, 1000; larger values are capped).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Empty for the first page, else the next_page_token of the previous page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 }
 
 func (m *ListKnownPartiesRequest) Reset()         { *m = ListKnownPartiesRequest{} }
 func (m *ListKnownPartiesRequest) String() string { return proto.CompactTextString(m) }
 func (*ListKnownPartiesRequest) ProtoMessage()    {}
 func (*ListKnownPartiesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{15}
+	return fileDescriptor_72ae3e545b78ccbf, []int{18}
 }
 func (m *ListKnownPartiesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -978,15 +1135,32 @@ func (m *ListKnownPartiesRequest) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_ListKnownPartiesRequest proto.InternalMessageInfo
 
+func (m *ListKnownPartiesRequest) GetPageSize() int32 {
+	if m != nil {
+		return m.PageSize
+	}
+	return 0
+}
+
+func (m *ListKnownPartiesRequest) GetPageToken() string {
+	if m != nil {
+		return m.PageToken
+	}
+	return ""
+}
+
 type ListKnownPartiesResponse struct {
+	// Sorted.
 	Parties []string `protobuf:"bytes,1,rep,name=parties,proto3" json:"parties,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 }
 
 func (m *ListKnownPartiesResponse) Reset()         { *m = ListKnownPartiesResponse{} }
 func (m *ListKnownPartiesResponse) String() string { return proto.CompactTextString(m) }
 func (*ListKnownPartiesResponse) ProtoMessage()    {}
 func (*ListKnownPartiesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{16}
+	return fileDescriptor_72ae3e545b78ccbf, []int{19}
 }
 func (m *ListKnownPartiesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1022,6 +1196,13 @@ func (m *ListKnownPartiesResponse) GetParties() []string {
 	return nil
 }
 
+func (m *ListKnownPartiesResponse) GetNextPageToken() string {
+	if m != nil {
+		return m.NextPageToken
+	}
+	return ""
+}
+
 type Right struct {
 	Kind Right_Kind `protobuf:"varint,1,opt,name=kind,proto3,enum=cometsync.ledger.v1.Right_Kind" json:"kind,omitempty"`
 	// The party for CAN_ACT_AS and CAN_READ_AS.
@@ -1032,7 +1213,7 @@ func (m *Right) Reset()         { *m = Right{} }
 func (m *Right) String() string { return proto.CompactTextString(m) }
 func (*Right) ProtoMessage()    {}
 func (*Right) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{17}
+	return fileDescriptor_72ae3e545b78ccbf, []int{20}
 }
 func (m *Right) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1086,7 +1267,7 @@ func (m *User) Reset()         { *m = User{} }
 func (m *User) String() string { return proto.CompactTextString(m) }
 func (*User) ProtoMessage()    {}
 func (*User) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{18}
+	return fileDescriptor_72ae3e545b78ccbf, []int{21}
 }
 func (m *User) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1152,7 +1333,7 @@ func (m *CreateUserRequest) Reset()         { *m = CreateUserRequest{} }
 func (m *CreateUserRequest) String() string { return proto.CompactTextString(m) }
 func (*CreateUserRequest) ProtoMessage()    {}
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{19}
+	return fileDescriptor_72ae3e545b78ccbf, []int{22}
 }
 func (m *CreateUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1203,7 +1384,7 @@ func (m *CreateUserResponse) Reset()         { *m = CreateUserResponse{} }
 func (m *CreateUserResponse) String() string { return proto.CompactTextString(m) }
 func (*CreateUserResponse) ProtoMessage()    {}
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{20}
+	return fileDescriptor_72ae3e545b78ccbf, []int{23}
 }
 func (m *CreateUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1247,7 +1428,7 @@ func (m *GetUserRequest) Reset()         { *m = GetUserRequest{} }
 func (m *GetUserRequest) String() string { return proto.CompactTextString(m) }
 func (*GetUserRequest) ProtoMessage()    {}
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{21}
+	return fileDescriptor_72ae3e545b78ccbf, []int{24}
 }
 func (m *GetUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1291,7 +1472,7 @@ func (m *GetUserResponse) Reset()         { *m = GetUserResponse{} }
 func (m *GetUserResponse) String() string { return proto.CompactTextString(m) }
 func (*GetUserResponse) ProtoMessage()    {}
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{22}
+	return fileDescriptor_72ae3e545b78ccbf, []int{25}
 }
 func (m *GetUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1328,13 +1509,16 @@ func (m *GetUserResponse) GetUser() *User {
 }
 
 type ListUsersRequest struct {
+	// As in ListKnownPartiesRequest.
+	PageSize  int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 }
 
 func (m *ListUsersRequest) Reset()         { *m = ListUsersRequest{} }
 func (m *ListUsersRequest) String() string { return proto.CompactTextString(m) }
 func (*ListUsersRequest) ProtoMessage()    {}
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{23}
+	return fileDescriptor_72ae3e545b78ccbf, []int{26}
 }
 func (m *ListUsersRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1363,15 +1547,32 @@ func (m *ListUsersRequest) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_ListUsersRequest proto.InternalMessageInfo
 
+func (m *ListUsersRequest) GetPageSize() int32 {
+	if m != nil {
+		return m.PageSize
+	}
+	return 0
+}
+
+func (m *ListUsersRequest) GetPageToken() string {
+	if m != nil {
+		return m.PageToken
+	}
+	return ""
+}
+
 type ListUsersResponse struct {
+	// Sorted by id.
 	Users []*User `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 }
 
 func (m *ListUsersResponse) Reset()         { *m = ListUsersResponse{} }
 func (m *ListUsersResponse) String() string { return proto.CompactTextString(m) }
 func (*ListUsersResponse) ProtoMessage()    {}
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{24}
+	return fileDescriptor_72ae3e545b78ccbf, []int{27}
 }
 func (m *ListUsersResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1407,6 +1608,112 @@ func (m *ListUsersResponse) GetUsers() []*User {
 	return nil
 }
 
+func (m *ListUsersResponse) GetNextPageToken() string {
+	if m != nil {
+		return m.NextPageToken
+	}
+	return ""
+}
+
+type UpdateUserRequest struct {
+	// The user to change (id required) with the new values of the fields update_mask names.
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// The fields to change: is_deactivated, primary_party, annotations. Annotations merge:
+	// a key with an empty value removes it. Required (an empty mask is INVALID_ARGUMENT).
+	UpdateMask []string `protobuf:"bytes,2,rep,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+}
+
+func (m *UpdateUserRequest) Reset()         { *m = UpdateUserRequest{} }
+func (m *UpdateUserRequest) String() string { return proto.CompactTextString(m) }
+func (*UpdateUserRequest) ProtoMessage()    {}
+func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{28}
+}
+func (m *UpdateUserRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UpdateUserRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UpdateUserRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UpdateUserRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UpdateUserRequest.Merge(m, src)
+}
+func (m *UpdateUserRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *UpdateUserRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_UpdateUserRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UpdateUserRequest proto.InternalMessageInfo
+
+func (m *UpdateUserRequest) GetUser() *User {
+	if m != nil {
+		return m.User
+	}
+	return nil
+}
+
+func (m *UpdateUserRequest) GetUpdateMask() []string {
+	if m != nil {
+		return m.UpdateMask
+	}
+	return nil
+}
+
+type UpdateUserResponse struct {
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+}
+
+func (m *UpdateUserResponse) Reset()         { *m = UpdateUserResponse{} }
+func (m *UpdateUserResponse) String() string { return proto.CompactTextString(m) }
+func (*UpdateUserResponse) ProtoMessage()    {}
+func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{29}
+}
+func (m *UpdateUserResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UpdateUserResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UpdateUserResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UpdateUserResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UpdateUserResponse.Merge(m, src)
+}
+func (m *UpdateUserResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *UpdateUserResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_UpdateUserResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UpdateUserResponse proto.InternalMessageInfo
+
+func (m *UpdateUserResponse) GetUser() *User {
+	if m != nil {
+		return m.User
+	}
+	return nil
+}
+
 type DeleteUserRequest struct {
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 }
@@ -1415,7 +1722,7 @@ func (m *DeleteUserRequest) Reset()         { *m = DeleteUserRequest{} }
 func (m *DeleteUserRequest) String() string { return proto.CompactTextString(m) }
 func (*DeleteUserRequest) ProtoMessage()    {}
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{25}
+	return fileDescriptor_72ae3e545b78ccbf, []int{30}
 }
 func (m *DeleteUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1458,7 +1765,7 @@ func (m *DeleteUserResponse) Reset()         { *m = DeleteUserResponse{} }
 func (m *DeleteUserResponse) String() string { return proto.CompactTextString(m) }
 func (*DeleteUserResponse) ProtoMessage()    {}
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{26}
+	return fileDescriptor_72ae3e545b78ccbf, []int{31}
 }
 func (m *DeleteUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1496,7 +1803,7 @@ func (m *GrantUserRightsRequest) Reset()         { *m = GrantUserRightsRequest{}
 func (m *GrantUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*GrantUserRightsRequest) ProtoMessage()    {}
 func (*GrantUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{27}
+	return fileDescriptor_72ae3e545b78ccbf, []int{32}
 }
 func (m *GrantUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1547,7 +1854,7 @@ func (m *GrantUserRightsResponse) Reset()         { *m = GrantUserRightsResponse
 func (m *GrantUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*GrantUserRightsResponse) ProtoMessage()    {}
 func (*GrantUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{28}
+	return fileDescriptor_72ae3e545b78ccbf, []int{33}
 }
 func (m *GrantUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1592,7 +1899,7 @@ func (m *RevokeUserRightsRequest) Reset()         { *m = RevokeUserRightsRequest
 func (m *RevokeUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*RevokeUserRightsRequest) ProtoMessage()    {}
 func (*RevokeUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{29}
+	return fileDescriptor_72ae3e545b78ccbf, []int{34}
 }
 func (m *RevokeUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1643,7 +1950,7 @@ func (m *RevokeUserRightsResponse) Reset()         { *m = RevokeUserRightsRespon
 func (m *RevokeUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*RevokeUserRightsResponse) ProtoMessage()    {}
 func (*RevokeUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{30}
+	return fileDescriptor_72ae3e545b78ccbf, []int{35}
 }
 func (m *RevokeUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1687,7 +1994,7 @@ func (m *ListUserRightsRequest) Reset()         { *m = ListUserRightsRequest{} }
 func (m *ListUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*ListUserRightsRequest) ProtoMessage()    {}
 func (*ListUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{31}
+	return fileDescriptor_72ae3e545b78ccbf, []int{36}
 }
 func (m *ListUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1731,7 +2038,7 @@ func (m *ListUserRightsResponse) Reset()         { *m = ListUserRightsResponse{}
 func (m *ListUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*ListUserRightsResponse) ProtoMessage()    {}
 func (*ListUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{32}
+	return fileDescriptor_72ae3e545b78ccbf, []int{37}
 }
 func (m *ListUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1776,7 +2083,7 @@ func (m *PackageDetails) Reset()         { *m = PackageDetails{} }
 func (m *PackageDetails) String() string { return proto.CompactTextString(m) }
 func (*PackageDetails) ProtoMessage()    {}
 func (*PackageDetails) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{33}
+	return fileDescriptor_72ae3e545b78ccbf, []int{38}
 }
 func (m *PackageDetails) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1826,7 +2133,7 @@ func (m *ListPackagesRequest) Reset()         { *m = ListPackagesRequest{} }
 func (m *ListPackagesRequest) String() string { return proto.CompactTextString(m) }
 func (*ListPackagesRequest) ProtoMessage()    {}
 func (*ListPackagesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{34}
+	return fileDescriptor_72ae3e545b78ccbf, []int{39}
 }
 func (m *ListPackagesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1863,7 +2170,7 @@ func (m *ListPackagesResponse) Reset()         { *m = ListPackagesResponse{} }
 func (m *ListPackagesResponse) String() string { return proto.CompactTextString(m) }
 func (*ListPackagesResponse) ProtoMessage()    {}
 func (*ListPackagesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{35}
+	return fileDescriptor_72ae3e545b78ccbf, []int{40}
 }
 func (m *ListPackagesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1915,6 +2222,9 @@ func init() {
 	proto.RegisterType((*GetLedgerEndResponse)(nil), "cometsync.ledger.v1.GetLedgerEndResponse")
 	proto.RegisterType((*Update)(nil), "cometsync.ledger.v1.Update")
 	proto.RegisterType((*GetUpdatesRequest)(nil), "cometsync.ledger.v1.GetUpdatesRequest")
+	proto.RegisterType((*GetUpdateByOffsetRequest)(nil), "cometsync.ledger.v1.GetUpdateByOffsetRequest")
+	proto.RegisterType((*GetUpdateByIdRequest)(nil), "cometsync.ledger.v1.GetUpdateByIdRequest")
+	proto.RegisterType((*GetUpdateResponse)(nil), "cometsync.ledger.v1.GetUpdateResponse")
 	proto.RegisterType((*AllocatePartyRequest)(nil), "cometsync.ledger.v1.AllocatePartyRequest")
 	proto.RegisterType((*AllocatePartyResponse)(nil), "cometsync.ledger.v1.AllocatePartyResponse")
 	proto.RegisterType((*ListKnownPartiesRequest)(nil), "cometsync.ledger.v1.ListKnownPartiesRequest")
@@ -1928,6 +2238,8 @@ func init() {
 	proto.RegisterType((*GetUserResponse)(nil), "cometsync.ledger.v1.GetUserResponse")
 	proto.RegisterType((*ListUsersRequest)(nil), "cometsync.ledger.v1.ListUsersRequest")
 	proto.RegisterType((*ListUsersResponse)(nil), "cometsync.ledger.v1.ListUsersResponse")
+	proto.RegisterType((*UpdateUserRequest)(nil), "cometsync.ledger.v1.UpdateUserRequest")
+	proto.RegisterType((*UpdateUserResponse)(nil), "cometsync.ledger.v1.UpdateUserResponse")
 	proto.RegisterType((*DeleteUserRequest)(nil), "cometsync.ledger.v1.DeleteUserRequest")
 	proto.RegisterType((*DeleteUserResponse)(nil), "cometsync.ledger.v1.DeleteUserResponse")
 	proto.RegisterType((*GrantUserRightsRequest)(nil), "cometsync.ledger.v1.GrantUserRightsRequest")
@@ -1946,110 +2258,121 @@ func init() {
 }
 
 var fileDescriptor_72ae3e545b78ccbf = []byte{
-	// 1640 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x58, 0x4f, 0x77, 0xda, 0xc6,
-	0x16, 0xb7, 0xc0, 0xc6, 0xe6, 0x62, 0x63, 0x3c, 0xf1, 0x1f, 0xa2, 0xbc, 0x60, 0x47, 0x4e, 0xf2,
-	0x1c, 0x27, 0xc1, 0x0e, 0x79, 0x8b, 0x77, 0x72, 0x5e, 0xde, 0x7b, 0x14, 0xa8, 0x43, 0x6c, 0xb0,
-	0x23, 0xf0, 0x49, 0x4f, 0x7a, 0x72, 0x38, 0x63, 0x69, 0x8c, 0x55, 0x83, 0x44, 0xa5, 0x81, 0xd4,
-	0xab, 0x7e, 0x85, 0xee, 0xba, 0xe8, 0xd7, 0xe8, 0x39, 0xfd, 0x02, 0x5d, 0x64, 0x99, 0xee, 0xba,
-	0x6c, 0x93, 0x5d, 0x57, 0xed, 0x37, 0xe8, 0x19, 0x69, 0x84, 0x04, 0x48, 0x98, 0x26, 0xe9, 0x8e,
-	0xb9, 0xf3, 0x9b, 0xdf, 0xbd, 0x73, 0xef, 0x9d, 0x99, 0x9f, 0x80, 0x9b, 0x8a, 0xd1, 0x26, 0xd4,
-	0xba, 0xd0, 0x95, 0x9d, 0x16, 0x51, 0x9b, 0xc4, 0xdc, 0xe9, 0x3d, 0xe0, 0xbf, 0x1a, 0xb8, 0xa3,
-	0x65, 0x3b, 0xa6, 0x41, 0x0d, 0x74, 0xa5, 0x8f, 0xca, 0x3a, 0x73, 0xd9, 0xde, 0x03, 0x71, 0xb9,
-	0x69, 0x34, 0x0d, 0x7b, 0x7e, 0x87, 0xfd, 0x72, 0xa0, 0xd2, 0x67, 0xb0, 0x5c, 0xeb, 0x9e, 0xb4,
-	0x35, 0x9a, 0xd7, 0xd5, 0xe7, 0x58, 0xa3, 0x32, 0xf9, 0xb2, 0x4b, 0x2c, 0x8a, 0x6e, 0xc0, 0xbc,
-	0x62, 0xb4, 0xdb, 0x58, 0x57, 0x1b, 0x5f, 0x58, 0x86, 0x9e, 0x16, 0x36, 0x84, 0xad, 0xb8, 0x9c,
-	0xe0, 0xb6, 0xa7, 0x96, 0xa1, 0xa3, 0xeb, 0x00, 0x2e, 0x44, 0x53, 0xd3, 0x11, 0x1b, 0x10, 0xe7,
-	0x96, 0xb2, 0x2a, 0x7d, 0x0e, 0x2b, 0x43, 0xcc, 0x56, 0xc7, 0xd0, 0x2d, 0x82, 0x56, 0x21, 0x66,
-	0x9c, 0x9e, 0x5a, 0x84, 0xda, 0xa4, 0x51, 0x99, 0x8f, 0xd0, 0x36, 0x2c, 0x99, 0x8e, 0xf7, 0x86,
-	0xa6, 0x36, 0xda, 0x9a, 0x62, 0x1a, 0x96, 0x4d, 0x1b, 0x95, 0x17, 0xf9, 0x44, 0x59, 0xad, 0xd8,
-	0x66, 0xe9, 0x19, 0x2c, 0x38, 0xe4, 0x1f, 0x2f, 0xde, 0x14, 0x24, 0x5d, 0x4a, 0x27, 0x50, 0xe9,
-	0x3f, 0xb0, 0x56, 0x30, 0xda, 0x9d, 0x16, 0xa1, 0x9a, 0xa1, 0xd7, 0xa8, 0x49, 0x70, 0xdb, 0xe7,
-	0xee, 0x84, 0x34, 0x35, 0xbd, 0x31, 0xb0, 0x93, 0x84, 0x6d, 0x3b, 0xb4, 0x4d, 0xd2, 0x77, 0x11,
-	0x00, 0x6f, 0x79, 0xe8, 0xae, 0xc7, 0x47, 0x85, 0x56, 0x20, 0x86, 0x15, 0xda, 0xc0, 0x56, 0x3a,
-	0xba, 0x11, 0xdd, 0x8a, 0xcb, 0x33, 0x58, 0xa1, 0x79, 0x0b, 0x3d, 0x86, 0x98, 0x45, 0x31, 0xed,
-	0x5a, 0xe9, 0xe9, 0x0d, 0x61, 0x2b, 0x99, 0xbb, 0x95, 0x0d, 0x28, 0x79, 0xd6, 0x1f, 0x3d, 0x03,
-	0xcb, 0x7c, 0x11, 0x0b, 0xc6, 0x24, 0x98, 0xe5, 0x69, 0xc6, 0x76, 0xc8, 0x47, 0x68, 0x13, 0x16,
-	0xba, 0x1d, 0x15, 0x53, 0xe2, 0xee, 0x2b, 0x66, 0xc7, 0x3a, 0xef, 0x18, 0x0f, 0xc7, 0xd4, 0x69,
-	0x36, 0xb0, 0x4e, 0x68, 0x0d, 0x66, 0xbb, 0x16, 0x31, 0xd9, 0xd6, 0xe6, 0x1c, 0x4f, 0x6c, 0x58,
-	0x56, 0xa5, 0xef, 0x05, 0x48, 0xe6, 0x15, 0xaa, 0xf5, 0x48, 0xc1, 0xd0, 0xa9, 0x89, 0x15, 0x8a,
-	0xd6, 0x21, 0xa1, 0xf0, 0xdf, 0x0c, 0xef, 0x54, 0x10, 0x5c, 0x53, 0x59, 0x45, 0x22, 0xcc, 0x51,
-	0xd2, 0xee, 0xb4, 0x30, 0x25, 0x3c, 0x51, 0xfd, 0x31, 0xda, 0x80, 0x84, 0xa5, 0x35, 0x75, 0x4c,
-	0x0d, 0x53, 0x23, 0x6e, 0xb2, 0xfc, 0x26, 0xf4, 0x0f, 0x88, 0x1b, 0x27, 0x16, 0x31, 0x7b, 0xc4,
-	0x64, 0x59, 0x63, 0xf3, 0x9e, 0x01, 0xdd, 0x82, 0x24, 0x36, 0x9b, 0xdd, 0x36, 0xd1, 0xa9, 0xe5,
-	0x74, 0x90, 0x93, 0x99, 0x85, 0xbe, 0x95, 0xf5, 0x90, 0xf4, 0x0c, 0xae, 0xee, 0x11, 0x3a, 0x18,
-	0xb8, 0xe5, 0x36, 0x45, 0x1a, 0x66, 0x3b, 0xd8, 0xa4, 0xcc, 0xbf, 0x60, 0xf3, 0xbb, 0xc3, 0x71,
-	0x91, 0x4b, 0xaf, 0x40, 0x0c, 0xa2, 0xe4, 0x87, 0x25, 0x0f, 0x71, 0x37, 0x03, 0x0e, 0x6b, 0x22,
-	0xb7, 0x19, 0x58, 0xeb, 0x41, 0x02, 0xd9, 0x5b, 0xe5, 0xeb, 0xbc, 0x88, 0xbf, 0xf3, 0xa4, 0x15,
-	0xb8, 0xb2, 0x47, 0xe8, 0x81, 0xcd, 0x50, 0xd2, 0x55, 0xbe, 0x0b, 0x29, 0x0b, 0xcb, 0x83, 0xe6,
-	0xf1, 0xc7, 0x56, 0xfa, 0x51, 0x80, 0xd8, 0xb1, 0xdd, 0x1f, 0x1f, 0xe3, 0x64, 0xa3, 0x6b, 0x10,
-	0x37, 0x0d, 0x83, 0x36, 0xce, 0xb0, 0x75, 0x96, 0x8e, 0x3a, 0xb9, 0x62, 0x86, 0x27, 0xd8, 0x3a,
-	0x43, 0x8f, 0x61, 0x56, 0x31, 0x09, 0xa6, 0x44, 0xb5, 0x2b, 0x38, 0x61, 0x2e, 0xdc, 0x35, 0xac,
-	0x0c, 0xd8, 0x54, 0xce, 0xb4, 0x1e, 0x51, 0xd3, 0x33, 0x76, 0x85, 0xfa, 0x63, 0xc9, 0x80, 0xa5,
-	0x3d, 0x42, 0x9d, 0x8d, 0x58, 0x93, 0x1f, 0x73, 0x7f, 0xd1, 0x23, 0x83, 0x45, 0xbf, 0x0e, 0x40,
-	0x74, 0xd5, 0x5d, 0x1a, 0xb5, 0x97, 0xc6, 0x89, 0xae, 0xf2, 0xfb, 0xe1, 0x11, 0x2c, 0xe7, 0x5b,
-	0x2d, 0x43, 0xc1, 0x94, 0x1c, 0x61, 0x93, 0x5e, 0xb8, 0x3e, 0x25, 0x58, 0x60, 0x0c, 0x17, 0x2c,
-	0x55, 0x67, 0x9a, 0x4e, 0xdd, 0xab, 0xcc, 0x36, 0x96, 0xd5, 0x27, 0x9a, 0x4e, 0xa5, 0xfb, 0xb0,
-	0x32, 0xb4, 0x96, 0x17, 0x69, 0x19, 0x66, 0x6c, 0x1c, 0x5f, 0xe4, 0x0c, 0xa4, 0xab, 0xb0, 0x76,
-	0xa0, 0x59, 0x74, 0x5f, 0x37, 0x5e, 0xe9, 0x47, 0x4e, 0x74, 0x6e, 0xb5, 0xff, 0x05, 0xe9, 0xd1,
-	0x29, 0x4e, 0x16, 0xda, 0xcf, 0xd2, 0x0f, 0x02, 0xcc, 0xc8, 0x5a, 0xf3, 0x8c, 0xa2, 0x87, 0x30,
-	0x7d, 0xae, 0xe9, 0xce, 0x69, 0x4d, 0xe6, 0xd6, 0x03, 0xcb, 0x61, 0x23, 0xb3, 0xfb, 0x9a, 0xae,
-	0xca, 0x36, 0xd8, 0x8b, 0x32, 0xe2, 0x8f, 0x52, 0x81, 0xe9, 0x7d, 0x67, 0x36, 0xb5, 0x5f, 0xae,
-	0x16, 0x1b, 0xc7, 0xd5, 0xda, 0x51, 0xa9, 0x50, 0xfe, 0xb4, 0x5c, 0x2a, 0xa6, 0xa6, 0xd0, 0x15,
-	0x58, 0xb4, 0xad, 0x85, 0x7c, 0xb5, 0x91, 0x2f, 0xd4, 0x1b, 0xf9, 0x5a, 0x4a, 0xe8, 0x43, 0x99,
-	0x51, 0x2e, 0xe5, 0x8b, 0xcc, 0x1a, 0x41, 0x22, 0xac, 0xda, 0xd6, 0xa3, 0xbc, 0x5c, 0x2f, 0x17,
-	0xca, 0x47, 0xf9, 0x6a, 0xbd, 0x91, 0x2f, 0x56, 0xca, 0xd5, 0x54, 0x54, 0xfa, 0x5d, 0x80, 0xe9,
-	0x63, 0x8b, 0x98, 0x28, 0x09, 0x91, 0xfe, 0x25, 0x13, 0xd1, 0x54, 0x76, 0xf5, 0x75, 0x4c, 0xad,
-	0x8d, 0xcd, 0x8b, 0x86, 0x3f, 0xb6, 0x79, 0x6e, 0xb4, 0xd3, 0xcc, 0x6e, 0x09, 0xcd, 0x6a, 0xa8,
-	0x04, 0xb3, 0x06, 0xb3, 0xdb, 0x90, 0x95, 0x75, 0x4e, 0x5e, 0xd0, 0xac, 0xa2, 0x67, 0x44, 0x07,
-	0x90, 0xc0, 0xba, 0x6e, 0x50, 0xcc, 0xae, 0x5e, 0x8b, 0xb7, 0xea, 0x76, 0x60, 0x6e, 0x58, 0x2c,
-	0xd9, 0xbc, 0x07, 0x2e, 0xe9, 0xd4, 0xbc, 0x90, 0xfd, 0xcb, 0xc5, 0xff, 0x42, 0x6a, 0x18, 0x80,
-	0x52, 0x10, 0x3d, 0x27, 0x6e, 0x95, 0xd9, 0x4f, 0x96, 0xd3, 0x1e, 0x6e, 0x75, 0xdd, 0xfb, 0xc5,
-	0x19, 0x3c, 0x8a, 0xfc, 0x5b, 0x90, 0x7a, 0xb0, 0x54, 0xb0, 0x0f, 0x00, 0xf3, 0xe5, 0x76, 0xd9,
-	0x7d, 0x98, 0x66, 0x37, 0xb1, 0xcd, 0x90, 0xc8, 0x5d, 0x0d, 0x8d, 0x4d, 0xb6, 0x61, 0x28, 0x07,
-	0x31, 0x93, 0x55, 0xd1, 0x69, 0xf2, 0x44, 0x4e, 0x0c, 0x2f, 0xb4, 0xcc, 0x91, 0x52, 0x01, 0x90,
-	0xdf, 0x2f, 0x6f, 0xaa, 0xbf, 0xe6, 0x58, 0xba, 0x03, 0x49, 0x76, 0x2c, 0x7d, 0x91, 0xfb, 0x9e,
-	0x14, 0x61, 0xe0, 0x49, 0xf9, 0x3f, 0x2c, 0xf6, 0xa1, 0xef, 0xe7, 0x0c, 0x41, 0x8a, 0x1d, 0x06,
-	0x66, 0xe9, 0x1f, 0x90, 0x22, 0x2c, 0xf9, 0x6c, 0x9c, 0x77, 0x07, 0x66, 0xd8, 0x02, 0xf7, 0x46,
-	0x1e, 0x43, 0xec, 0xe0, 0xa4, 0x7b, 0xb0, 0x54, 0x24, 0x2d, 0x32, 0x58, 0x83, 0xd0, 0x9d, 0x2c,
-	0x03, 0xf2, 0xa3, 0xb9, 0x1c, 0x21, 0xb0, 0xba, 0x67, 0x62, 0xdd, 0xd9, 0xa1, 0x9d, 0xe2, 0xcb,
-	0x88, 0xde, 0xab, 0x6c, 0x15, 0x58, 0x1b, 0x71, 0xc3, 0xb7, 0xed, 0xd1, 0x09, 0x13, 0xd3, 0x9d,
-	0xc2, 0x9a, 0x4c, 0x7a, 0xc6, 0x39, 0xf9, 0x9b, 0xc3, 0xae, 0x42, 0x7a, 0xd4, 0xcf, 0x07, 0xc4,
-	0xbd, 0x0b, 0x2b, 0x6e, 0xdd, 0x27, 0x8b, 0x5a, 0x3a, 0x80, 0xd5, 0xe1, 0x15, 0x1f, 0xe0, 0xbf,
-	0x02, 0xc9, 0x23, 0xac, 0x9c, 0xe3, 0x26, 0x29, 0x12, 0x8a, 0xb5, 0x96, 0xfd, 0x9e, 0x74, 0x1c,
-	0x8b, 0xe7, 0x3b, 0xce, 0x2d, 0x65, 0x95, 0xe9, 0x1b, 0x57, 0x53, 0xb8, 0x4f, 0x91, 0x67, 0x60,
-	0x8f, 0x3d, 0x0b, 0x8e, 0x53, 0xf6, 0xbb, 0xfb, 0x39, 0x2c, 0x0f, 0x9a, 0x79, 0xc4, 0xff, 0x83,
-	0x39, 0xce, 0x3c, 0x5e, 0x75, 0x0c, 0x86, 0x28, 0xf7, 0x17, 0x6d, 0x7f, 0x2b, 0x40, 0x6a, 0x58,
-	0x7e, 0xa2, 0x1b, 0x70, 0xbd, 0x70, 0x58, 0x39, 0x3a, 0x28, 0xd5, 0xcb, 0x87, 0xd5, 0x46, 0xad,
-	0x9e, 0xaf, 0x1f, 0xd7, 0x86, 0xae, 0xf9, 0x75, 0xb8, 0x36, 0x0a, 0x29, 0x1c, 0x56, 0x2a, 0xe5,
-	0x7a, 0xbd, 0x54, 0x4c, 0x09, 0x28, 0x03, 0xe2, 0x28, 0x40, 0x2e, 0x3d, 0x2d, 0x15, 0xd8, 0x7c,
-	0x24, 0x98, 0xa0, 0x5e, 0xae, 0x94, 0x8a, 0x8d, 0xc3, 0xe3, 0x7a, 0x2a, 0x9a, 0xfb, 0x0a, 0x92,
-	0x05, 0x47, 0x5e, 0xd7, 0x88, 0xd9, 0xd3, 0x14, 0x82, 0x4e, 0xdd, 0x8f, 0x09, 0xfe, 0xa5, 0x82,
-	0xee, 0x04, 0xee, 0x35, 0xe8, 0x3b, 0x49, 0xdc, 0x9e, 0x04, 0xea, 0x24, 0x35, 0xd7, 0x86, 0xb4,
-	0xeb, 0x99, 0xcd, 0x5b, 0x16, 0xcb, 0x0c, 0x8f, 0xe1, 0x19, 0xc4, 0x9c, 0x45, 0x48, 0x1a, 0xc3,
-	0xe8, 0x7a, 0xdd, 0x1c, 0x8b, 0xe1, 0xee, 0xbe, 0xee, 0xbb, 0xf3, 0x15, 0x82, 0xbb, 0x53, 0x06,
-	0xab, 0xc3, 0x3e, 0x6d, 0xd0, 0xbd, 0x4b, 0xbf, 0x21, 0x7c, 0x5f, 0x40, 0xe2, 0xfa, 0x25, 0xe8,
-	0x5d, 0x21, 0xf7, 0x9b, 0x00, 0xf3, 0xac, 0xf2, 0xc4, 0xf5, 0xda, 0x05, 0x34, 0x2a, 0x75, 0x51,
-	0x36, 0x90, 0x29, 0x54, 0x66, 0x8b, 0x3b, 0x13, 0xe3, 0x79, 0x33, 0x2b, 0x30, 0xef, 0x57, 0xb4,
-	0x68, 0x2b, 0x8c, 0x60, 0x58, 0x0b, 0x8b, 0x77, 0x26, 0x40, 0xf2, 0x6c, 0xab, 0xb0, 0xe0, 0x88,
-	0x47, 0x77, 0xb3, 0x35, 0x00, 0x4f, 0x50, 0xa2, 0xdb, 0x61, 0x4c, 0x83, 0x8a, 0x53, 0xbc, 0x16,
-	0xfc, 0x94, 0xd8, 0xa0, 0x5d, 0x21, 0xf7, 0x87, 0x00, 0xab, 0xb6, 0x14, 0xa9, 0x60, 0x1d, 0x37,
-	0x09, 0xfb, 0x30, 0xf1, 0x75, 0xf1, 0x80, 0x26, 0x0c, 0xe9, 0xe2, 0x20, 0xcd, 0x19, 0xd2, 0xc5,
-	0xc1, 0x12, 0xd3, 0x70, 0x1e, 0x49, 0xbf, 0x62, 0x0c, 0x69, 0x9d, 0x10, 0xcd, 0x29, 0xde, 0x9f,
-	0x10, 0xcd, 0x33, 0xfb, 0xd3, 0x0c, 0xac, 0xb0, 0x4b, 0x75, 0x74, 0xcb, 0x2f, 0x01, 0x3c, 0x85,
-	0x11, 0x92, 0xe2, 0x11, 0xe9, 0x23, 0xfe, 0xf3, 0x52, 0x1c, 0xdf, 0x69, 0x1d, 0x66, 0xb9, 0xa0,
-	0x40, 0x9b, 0xa1, 0xe5, 0xf3, 0x11, 0xdf, 0x1c, 0x0f, 0xe2, 0xac, 0x2f, 0x20, 0xde, 0x17, 0x14,
-	0xe8, 0x56, 0x68, 0x2a, 0xfc, 0x22, 0x44, 0xbc, 0x7d, 0x19, 0x8c, 0x73, 0xbf, 0x04, 0xf0, 0x84,
-	0x43, 0x48, 0x42, 0x46, 0x74, 0x48, 0x48, 0x42, 0x46, 0x15, 0x08, 0x6a, 0xc1, 0xe2, 0x90, 0x34,
-	0x40, 0x77, 0x83, 0xf7, 0x1c, 0xa8, 0x53, 0xc4, 0x7b, 0x93, 0x81, 0xbd, 0x46, 0x1b, 0x7e, 0xd1,
-	0x43, 0x1a, 0x2d, 0x44, 0x60, 0x84, 0x34, 0x5a, 0xa8, 0x4c, 0xd0, 0x20, 0x39, 0xf8, 0x80, 0xa3,
-	0xed, 0xb1, 0x79, 0x1f, 0x74, 0x76, 0x77, 0x22, 0x2c, 0xef, 0xe9, 0x6e, 0xff, 0x75, 0xf7, 0x6e,
-	0xe4, 0x79, 0xff, 0x4b, 0x1c, 0x72, 0x49, 0x05, 0xbc, 0xe1, 0x21, 0x97, 0x54, 0xd0, 0xb3, 0xfe,
-	0x49, 0xf5, 0xf5, 0xaf, 0x19, 0xe1, 0xf5, 0xdb, 0x8c, 0xf0, 0xe6, 0x6d, 0x46, 0xf8, 0xe5, 0x6d,
-	0x46, 0xf8, 0xe6, 0x5d, 0x66, 0xea, 0xcd, 0xbb, 0xcc, 0xd4, 0xcf, 0xef, 0x32, 0x53, 0x2f, 0x76,
-	0x9b, 0x1a, 0x3d, 0xeb, 0x9e, 0x30, 0xba, 0x1d, 0xef, 0x7f, 0x46, 0xef, 0x97, 0xf3, 0xe7, 0xa1,
-	0xe3, 0x02, 0x77, 0xb4, 0xce, 0xc9, 0x49, 0xcc, 0x36, 0x3d, 0xfc, 0x33, 0x00, 0x00, 0xff, 0xff,
-	0x64, 0xcc, 0x7e, 0x6a, 0x97, 0x14, 0x00, 0x00,
+	// 1824 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x58, 0x4f, 0x73, 0xdb, 0xc6,
+	0x15, 0x37, 0x48, 0x89, 0x12, 0x1f, 0x25, 0x8a, 0x5a, 0xeb, 0x0f, 0x03, 0xd7, 0x92, 0x03, 0xc7,
+	0xa9, 0xad, 0xd8, 0x94, 0x43, 0x5f, 0x3a, 0x99, 0xa6, 0x2d, 0x43, 0xb2, 0x36, 0x62, 0x91, 0x92,
+	0x41, 0x6a, 0xd2, 0x49, 0xeb, 0xc1, 0xac, 0x80, 0x15, 0x85, 0x88, 0x04, 0x58, 0x60, 0xc9, 0x44,
+	0xb9, 0xf4, 0x2b, 0xf4, 0xd6, 0x43, 0xbf, 0x44, 0x0f, 0x99, 0xe9, 0x17, 0xe8, 0x21, 0x47, 0x1f,
+	0x7b, 0x6c, 0xed, 0x5b, 0x4f, 0xed, 0x37, 0xe8, 0x2c, 0x76, 0xf1, 0x87, 0x24, 0x40, 0xb1, 0xb6,
+	0x7b, 0x23, 0xde, 0xbe, 0xfd, 0xbd, 0xb7, 0xef, 0xcf, 0xee, 0xef, 0x11, 0x3e, 0x32, 0x9c, 0x01,
+	0xa1, 0xde, 0x95, 0x6d, 0x1c, 0xf6, 0x89, 0xd9, 0x23, 0xee, 0xe1, 0xf8, 0x53, 0xf1, 0x4b, 0xc7,
+	0x43, 0xab, 0x32, 0x74, 0x1d, 0xea, 0xa0, 0x9b, 0xa1, 0x56, 0x85, 0xaf, 0x55, 0xc6, 0x9f, 0xca,
+	0x5b, 0x3d, 0xa7, 0xe7, 0xf8, 0xeb, 0x87, 0xec, 0x17, 0x57, 0x55, 0x7e, 0x03, 0x5b, 0x9d, 0xd1,
+	0xd9, 0xc0, 0xa2, 0x35, 0xdb, 0xfc, 0x0a, 0x5b, 0x54, 0x23, 0xbf, 0x1f, 0x11, 0x8f, 0xa2, 0x0f,
+	0x61, 0xcd, 0x70, 0x06, 0x03, 0x6c, 0x9b, 0xfa, 0x37, 0x9e, 0x63, 0x97, 0xa5, 0x3b, 0xd2, 0xfd,
+	0xbc, 0x56, 0x10, 0xb2, 0x2f, 0x3d, 0xc7, 0x46, 0xb7, 0x01, 0x02, 0x15, 0xcb, 0x2c, 0x67, 0x7c,
+	0x85, 0xbc, 0x90, 0xa8, 0xa6, 0xf2, 0x5b, 0xd8, 0x9e, 0x42, 0xf6, 0x86, 0x8e, 0xed, 0x11, 0xb4,
+	0x03, 0x39, 0xe7, 0xfc, 0xdc, 0x23, 0xd4, 0x07, 0xcd, 0x6a, 0xe2, 0x0b, 0x1d, 0xc0, 0xa6, 0xcb,
+	0xad, 0xeb, 0x96, 0xa9, 0x0f, 0x2c, 0xc3, 0x75, 0x3c, 0x1f, 0x36, 0xab, 0x6d, 0x88, 0x05, 0xd5,
+	0x6c, 0xf9, 0x62, 0xe5, 0x05, 0xac, 0x73, 0xf0, 0xf7, 0xe7, 0x6f, 0x09, 0x8a, 0x01, 0x24, 0x77,
+	0x54, 0xf9, 0x39, 0xec, 0xd6, 0x9d, 0xc1, 0xb0, 0x4f, 0xa8, 0xe5, 0xd8, 0x1d, 0xea, 0x12, 0x3c,
+	0x88, 0x99, 0x3b, 0x23, 0x3d, 0xcb, 0xd6, 0x27, 0x4e, 0x52, 0xf0, 0x65, 0xc7, 0xbe, 0x48, 0xf9,
+	0x73, 0x06, 0x20, 0xda, 0x9e, 0x7a, 0xea, 0xf9, 0x5e, 0xa1, 0x6d, 0xc8, 0x61, 0x83, 0xea, 0xd8,
+	0x2b, 0x67, 0xef, 0x64, 0xef, 0xe7, 0xb5, 0x65, 0x6c, 0xd0, 0x9a, 0x87, 0x3e, 0x87, 0x9c, 0x47,
+	0x31, 0x1d, 0x79, 0xe5, 0xa5, 0x3b, 0xd2, 0xfd, 0x62, 0xf5, 0x5e, 0x25, 0x21, 0xe5, 0x95, 0xb8,
+	0xf7, 0x4c, 0x59, 0x13, 0x9b, 0x98, 0x33, 0x2e, 0xc1, 0x2c, 0x4e, 0xcb, 0xbe, 0x41, 0xf1, 0x85,
+	0xee, 0xc2, 0xfa, 0x68, 0x68, 0x62, 0x4a, 0x82, 0x73, 0xe5, 0x7c, 0x5f, 0xd7, 0xb8, 0xf0, 0x78,
+	0x4e, 0x9e, 0x56, 0x12, 0xf3, 0x84, 0x76, 0x61, 0x65, 0xe4, 0x11, 0x97, 0x1d, 0x6d, 0x95, 0x5b,
+	0x62, 0x9f, 0xaa, 0xa9, 0xfc, 0x20, 0x41, 0xb1, 0x66, 0x50, 0x6b, 0x4c, 0xea, 0x8e, 0x4d, 0x5d,
+	0x6c, 0x50, 0xb4, 0x0f, 0x05, 0x43, 0xfc, 0x66, 0xfa, 0x3c, 0x83, 0x10, 0x88, 0x54, 0x13, 0xc9,
+	0xb0, 0x4a, 0xc9, 0x60, 0xd8, 0xc7, 0x94, 0x88, 0x40, 0x85, 0xdf, 0xe8, 0x0e, 0x14, 0x3c, 0xab,
+	0x67, 0x63, 0xea, 0xb8, 0x16, 0x09, 0x82, 0x15, 0x17, 0xa1, 0x9f, 0x40, 0xde, 0x39, 0xf3, 0x88,
+	0x3b, 0x26, 0x2e, 0x8b, 0x1a, 0x5b, 0x8f, 0x04, 0xe8, 0x1e, 0x14, 0xb1, 0xdb, 0x1b, 0x0d, 0x88,
+	0x4d, 0x3d, 0x5e, 0x41, 0x3c, 0x32, 0xeb, 0xa1, 0x94, 0xd5, 0x90, 0xf2, 0x02, 0x3e, 0x78, 0x4a,
+	0xe8, 0xa4, 0xe3, 0x5e, 0x50, 0x14, 0x65, 0x58, 0x19, 0x62, 0x97, 0x32, 0xfb, 0x92, 0x8f, 0x1f,
+	0x7c, 0xce, 0xf3, 0x5c, 0xf9, 0x16, 0xe4, 0x24, 0x48, 0xd1, 0x2c, 0x35, 0xc8, 0x07, 0x11, 0xe0,
+	0xa8, 0x85, 0xea, 0xdd, 0xc4, 0x5c, 0x4f, 0x02, 0x68, 0xd1, 0xae, 0x58, 0xe5, 0x65, 0xe2, 0x95,
+	0xa7, 0x6c, 0xc3, 0xcd, 0xa7, 0x84, 0x1e, 0xf9, 0x08, 0x4d, 0xdb, 0x14, 0xa7, 0x50, 0x2a, 0xb0,
+	0x35, 0x29, 0x9e, 0xdf, 0xb6, 0xca, 0xdf, 0x24, 0xc8, 0x9d, 0xfa, 0xf5, 0xf1, 0x3e, 0x3a, 0x1b,
+	0xdd, 0x82, 0xbc, 0xeb, 0x38, 0x54, 0xbf, 0xc0, 0xde, 0x45, 0x39, 0xcb, 0x63, 0xc5, 0x04, 0xcf,
+	0xb0, 0x77, 0x81, 0x3e, 0x87, 0x15, 0xc3, 0x25, 0x98, 0x12, 0xd3, 0xcf, 0xe0, 0x82, 0xb1, 0x08,
+	0xf6, 0xb0, 0x34, 0x60, 0xd7, 0xb8, 0xb0, 0xc6, 0xc4, 0x2c, 0x2f, 0xfb, 0x19, 0x0a, 0xbf, 0x15,
+	0x07, 0x36, 0x9f, 0x12, 0xca, 0x0f, 0xe2, 0x2d, 0xde, 0xe6, 0xf1, 0xa4, 0x67, 0x26, 0x93, 0x7e,
+	0x1b, 0x80, 0xd8, 0x66, 0xb0, 0x35, 0xeb, 0x6f, 0xcd, 0x13, 0xdb, 0x14, 0xf7, 0xc3, 0x11, 0x94,
+	0x43, 0x83, 0x5f, 0x5c, 0x71, 0x61, 0x60, 0x37, 0x2d, 0x90, 0xa9, 0xc6, 0x94, 0x96, 0x9f, 0xb5,
+	0x00, 0x4d, 0x0d, 0xb2, 0xc9, 0xc2, 0x29, 0x3a, 0x3a, 0x6c, 0xa9, 0x55, 0x2e, 0x50, 0xcd, 0x39,
+	0x70, 0xcf, 0x62, 0xd1, 0x08, 0x2b, 0xe0, 0x09, 0xe4, 0xf8, 0x56, 0x1f, 0xa8, 0x50, 0xbd, 0x95,
+	0x18, 0x7c, 0xb1, 0x49, 0xa8, 0x2a, 0x9f, 0xc1, 0x56, 0xad, 0xdf, 0x77, 0x0c, 0x4c, 0xc9, 0x09,
+	0x76, 0xe9, 0x55, 0xe0, 0x98, 0x02, 0xeb, 0xcc, 0xd8, 0x15, 0xab, 0x88, 0x0b, 0xcb, 0xa6, 0xc1,
+	0x8d, 0xed, 0x0b, 0x55, 0xf3, 0x99, 0x65, 0x53, 0xe5, 0x11, 0x6c, 0x4f, 0xed, 0x15, 0x9e, 0x6c,
+	0xc1, 0xb2, 0xaf, 0x27, 0x36, 0xf1, 0x0f, 0xe5, 0x14, 0x76, 0x8f, 0x2c, 0x8f, 0x3e, 0xb7, 0x9d,
+	0x6f, 0xed, 0x13, 0x7e, 0x90, 0x58, 0x18, 0x86, 0xb8, 0x47, 0x74, 0xcf, 0xfa, 0x9e, 0x7b, 0xbf,
+	0xac, 0xad, 0x32, 0x41, 0xc7, 0xfa, 0x9e, 0xb0, 0x44, 0xf9, 0x8b, 0xd4, 0xb9, 0x24, 0x76, 0x70,
+	0x05, 0x33, 0x49, 0x97, 0x09, 0x94, 0xdf, 0x41, 0x79, 0x16, 0x56, 0x38, 0x92, 0xde, 0xf2, 0x1f,
+	0xc3, 0x86, 0x4d, 0xbe, 0xa3, 0xfa, 0x0c, 0xf2, 0x3a, 0x13, 0x9f, 0x84, 0xe8, 0x7f, 0x95, 0x60,
+	0x59, 0xb3, 0x7a, 0x17, 0x14, 0x3d, 0x81, 0xa5, 0x4b, 0xcb, 0xe6, 0x59, 0x2a, 0x56, 0xf7, 0x13,
+	0x83, 0xeb, 0x6b, 0x56, 0x9e, 0x5b, 0xb6, 0xa9, 0xf9, 0xca, 0x51, 0x24, 0x32, 0xf1, 0x48, 0x18,
+	0xb0, 0xf4, 0x9c, 0xaf, 0x96, 0x9e, 0xab, 0xed, 0x86, 0x7e, 0xda, 0xee, 0x9c, 0x34, 0xeb, 0xea,
+	0xaf, 0xd5, 0x66, 0xa3, 0x74, 0x03, 0xdd, 0x84, 0x0d, 0x5f, 0x5a, 0xaf, 0xb5, 0xf5, 0x5a, 0xbd,
+	0xab, 0xd7, 0x3a, 0x25, 0x29, 0x54, 0x65, 0x42, 0xad, 0x59, 0x6b, 0x30, 0x69, 0x06, 0xc9, 0xb0,
+	0xe3, 0x4b, 0x4f, 0x6a, 0x5a, 0x57, 0xad, 0xab, 0x27, 0xb5, 0x76, 0x57, 0xaf, 0x35, 0x5a, 0x6a,
+	0xbb, 0x94, 0x55, 0xfe, 0x2d, 0xc1, 0xd2, 0xa9, 0x47, 0x5c, 0x54, 0x84, 0x4c, 0x58, 0x5c, 0x19,
+	0xcb, 0x64, 0xaf, 0xc8, 0xd0, 0xb5, 0x06, 0xd8, 0xbd, 0xd2, 0xe3, 0xbe, 0xad, 0x09, 0xa1, 0x9f,
+	0x4a, 0x76, 0xe1, 0x5a, 0x9e, 0x6e, 0x12, 0xcc, 0x7a, 0xd5, 0xef, 0x68, 0xd6, 0x21, 0xab, 0xda,
+	0xba, 0xe5, 0x35, 0x22, 0x21, 0x3a, 0x82, 0x02, 0xb6, 0x6d, 0x87, 0x62, 0xf6, 0x8a, 0x79, 0xa2,
+	0xeb, 0x0f, 0x92, 0x0b, 0xcf, 0x23, 0x6e, 0xa5, 0x16, 0x29, 0x37, 0x6d, 0xea, 0x5e, 0x69, 0xf1,
+	0xed, 0xf2, 0x2f, 0xa0, 0x34, 0xad, 0x80, 0x4a, 0x90, 0xbd, 0x24, 0x41, 0x25, 0xb1, 0x9f, 0x2c,
+	0xa6, 0x63, 0xdc, 0x1f, 0x05, 0x57, 0x35, 0xff, 0xf8, 0x2c, 0xf3, 0x33, 0x49, 0x19, 0xc3, 0x66,
+	0xdd, 0xbf, 0x4b, 0x98, 0xad, 0xa0, 0xb6, 0x1e, 0xc1, 0x12, 0x7b, 0xd4, 0x44, 0x53, 0x7c, 0x90,
+	0xea, 0x9b, 0xe6, 0xab, 0xa1, 0x2a, 0xe4, 0x5c, 0x96, 0x45, 0xde, 0x73, 0x85, 0xaa, 0x9c, 0x9e,
+	0x68, 0x4d, 0x68, 0x2a, 0x75, 0x40, 0x71, 0xbb, 0xa2, 0xf8, 0xfe, 0x37, 0xc3, 0xca, 0x03, 0x28,
+	0xb2, 0x9e, 0x8e, 0x79, 0x1e, 0x7b, 0x9d, 0xa5, 0x89, 0xd7, 0xf9, 0x57, 0xb0, 0x11, 0xaa, 0xbe,
+	0x9d, 0xb1, 0x36, 0x94, 0x58, 0xd3, 0x30, 0xc9, 0x7b, 0x69, 0xc2, 0x3e, 0x6c, 0xc6, 0xf0, 0x84,
+	0x4f, 0x87, 0xb0, 0xcc, 0x8c, 0x05, 0x0f, 0xe3, 0x1c, 0xa7, 0xb8, 0xde, 0xc2, 0x4d, 0x69, 0xc0,
+	0x26, 0xbf, 0xc6, 0xde, 0x21, 0xcf, 0xfb, 0x50, 0x10, 0x37, 0xef, 0x00, 0x7b, 0x97, 0xe2, 0x82,
+	0x05, 0x2e, 0x6a, 0x61, 0xef, 0x92, 0x25, 0x35, 0x6e, 0xe4, 0xed, 0xe2, 0xfc, 0x10, 0x36, 0x1b,
+	0xa4, 0x4f, 0x26, 0x3d, 0x4d, 0xcd, 0xeb, 0x16, 0xa0, 0xb8, 0xb6, 0xe0, 0xb9, 0x04, 0x76, 0x9e,
+	0xba, 0xd8, 0xe6, 0xf9, 0xf6, 0x0b, 0xee, 0x3a, 0xa0, 0xb7, 0x2a, 0xe2, 0x16, 0xec, 0xce, 0x98,
+	0x11, 0x87, 0x8e, 0xe0, 0xa4, 0x85, 0xe1, 0xce, 0x61, 0x57, 0x23, 0x63, 0xe7, 0x92, 0xfc, 0x9f,
+	0xdd, 0x6e, 0x43, 0x79, 0xd6, 0xce, 0x3b, 0xf8, 0xfd, 0x18, 0xb6, 0x83, 0x4a, 0x5e, 0xcc, 0x6b,
+	0xe5, 0x08, 0x76, 0xa6, 0x77, 0xbc, 0x83, 0xfd, 0x16, 0x14, 0x4f, 0xb0, 0x71, 0x89, 0x7b, 0xa4,
+	0x41, 0x28, 0xb6, 0xfa, 0x1e, 0x6f, 0x3d, 0x5f, 0x12, 0xd9, 0xce, 0x0b, 0x89, 0x6a, 0x32, 0xe2,
+	0x1c, 0x90, 0xd5, 0x80, 0x27, 0x44, 0x02, 0xc6, 0x22, 0x99, 0x73, 0x02, 0x32, 0x38, 0x8c, 0xf2,
+	0x15, 0x6c, 0x4d, 0x8a, 0x85, 0xc7, 0xbf, 0x84, 0x55, 0x81, 0x3c, 0x9f, 0xce, 0x4e, 0xba, 0xa8,
+	0x85, 0x9b, 0x0e, 0xfe, 0x24, 0x41, 0x69, 0x7a, 0xae, 0x41, 0x1f, 0xc2, 0xed, 0xfa, 0x71, 0xeb,
+	0xe4, 0xa8, 0xd9, 0x55, 0x8f, 0xdb, 0x7a, 0xa7, 0x5b, 0xeb, 0x9e, 0x76, 0xa6, 0x1e, 0xbd, 0x7d,
+	0xb8, 0x35, 0xab, 0x52, 0x3f, 0x6e, 0xb5, 0xd4, 0x6e, 0xb7, 0xd9, 0x28, 0x49, 0x68, 0x0f, 0xe4,
+	0x59, 0x05, 0xad, 0xf9, 0x65, 0xb3, 0xce, 0xd6, 0x33, 0xc9, 0x00, 0x5d, 0xb5, 0xd5, 0x6c, 0xe8,
+	0xc7, 0xa7, 0xdd, 0x52, 0xb6, 0xfa, 0x1d, 0x14, 0xeb, 0x7c, 0x6e, 0xeb, 0x10, 0x77, 0x6c, 0x19,
+	0x04, 0x9d, 0x07, 0x53, 0xaa, 0x18, 0x81, 0xd1, 0x83, 0xc4, 0xb3, 0x26, 0x0d, 0xe0, 0xf2, 0xc1,
+	0x22, 0xaa, 0x3c, 0xa8, 0xd5, 0x01, 0x94, 0x03, 0xcb, 0x6c, 0xdd, 0xf3, 0x58, 0x64, 0x84, 0x0f,
+	0x2f, 0x20, 0xc7, 0x37, 0x21, 0x65, 0x0e, 0x62, 0x60, 0xf5, 0xee, 0x5c, 0x1d, 0x61, 0xee, 0x0f,
+	0xa1, 0xb9, 0x58, 0x22, 0x84, 0x39, 0x63, 0x32, 0x3b, 0x6c, 0x66, 0x46, 0x0f, 0xaf, 0x1d, 0x4e,
+	0x63, 0xa3, 0xb5, 0xbc, 0x7f, 0x8d, 0xf6, 0x63, 0xa9, 0xfa, 0x2f, 0x09, 0xd6, 0x58, 0xe6, 0x49,
+	0x60, 0x75, 0x04, 0x68, 0x76, 0x86, 0x42, 0x95, 0x44, 0xa4, 0xd4, 0xf9, 0x4d, 0x3e, 0x5c, 0x58,
+	0x5f, 0x14, 0xb3, 0x01, 0x6b, 0xf1, 0x51, 0x09, 0xdd, 0x4f, 0x03, 0x98, 0x1e, 0xb2, 0xe4, 0x07,
+	0x0b, 0x68, 0x8a, 0x68, 0xff, 0x90, 0x81, 0x75, 0xfe, 0x4e, 0x04, 0xa7, 0xed, 0x00, 0x44, 0xa3,
+	0x0a, 0xfa, 0x38, 0x0d, 0x6a, 0x72, 0x96, 0x91, 0xe7, 0xb1, 0xf5, 0xc7, 0x12, 0xfa, 0x26, 0xc6,
+	0xf8, 0x83, 0x71, 0x04, 0x3d, 0x9a, 0x8f, 0x3d, 0x35, 0xb6, 0xc8, 0xd7, 0xb8, 0x12, 0xc6, 0xed,
+	0x0c, 0xd6, 0x27, 0x86, 0x15, 0xf4, 0xe0, 0x3a, 0x3b, 0xe1, 0x40, 0xb3, 0xa8, 0x8d, 0xea, 0x7f,
+	0x24, 0xd8, 0xf1, 0x99, 0x66, 0x0b, 0xdb, 0xb8, 0x47, 0xd8, 0x08, 0x1f, 0x6b, 0xcb, 0x89, 0xb1,
+	0x22, 0xc5, 0x7c, 0xd2, 0xd8, 0x92, 0xd2, 0x96, 0xc9, 0x53, 0x8a, 0xc3, 0x39, 0x50, 0x7c, 0x70,
+	0x48, 0xe9, 0x85, 0x94, 0xb1, 0x45, 0x7e, 0xb4, 0xa0, 0xb6, 0x38, 0xf3, 0x5f, 0x72, 0xb0, 0xcd,
+	0x5e, 0x89, 0xd9, 0x23, 0xbf, 0x04, 0x88, 0x08, 0x64, 0x4a, 0xc9, 0xcc, 0x30, 0x5b, 0xf9, 0xa7,
+	0xd7, 0xea, 0x89, 0x93, 0x76, 0x61, 0x45, 0xf0, 0x45, 0x74, 0x37, 0x35, 0x3f, 0x31, 0xe0, 0x8f,
+	0xe6, 0x2b, 0x09, 0xd4, 0xaf, 0x21, 0x1f, 0x72, 0x3e, 0x74, 0x2f, 0x35, 0x14, 0x71, 0x8e, 0x99,
+	0x52, 0x1e, 0xb3, 0xd4, 0xf1, 0x25, 0x40, 0x44, 0xbe, 0x52, 0x02, 0x32, 0x43, 0x01, 0x53, 0x02,
+	0x92, 0xc0, 0xe2, 0x5e, 0x02, 0x44, 0x44, 0x2b, 0x05, 0x7e, 0x86, 0xb7, 0xa5, 0xc0, 0xcf, 0x32,
+	0x36, 0xd4, 0x87, 0x8d, 0x29, 0x2a, 0x85, 0x3e, 0x49, 0x0e, 0x69, 0x22, 0xaf, 0x93, 0x1f, 0x2e,
+	0xa6, 0x1c, 0xd5, 0xf1, 0x34, 0x03, 0x4a, 0xa9, 0xe3, 0x14, 0x42, 0x96, 0x52, 0xc7, 0xa9, 0xb4,
+	0xca, 0x82, 0xe2, 0x24, 0xe1, 0x41, 0x07, 0x73, 0xd3, 0x3a, 0x69, 0xec, 0x93, 0x85, 0x74, 0x45,
+	0xcb, 0x8c, 0x42, 0x36, 0x14, 0xbd, 0x60, 0x6b, 0x71, 0xe6, 0x92, 0x72, 0xa9, 0x27, 0x70, 0x9e,
+	0x94, 0x4b, 0x3d, 0x89, 0x06, 0x7d, 0xd1, 0xfe, 0xf1, 0x9f, 0x7b, 0xd2, 0x8f, 0xaf, 0xf7, 0xa4,
+	0x57, 0xaf, 0xf7, 0xa4, 0x7f, 0xbc, 0xde, 0x93, 0xfe, 0xf8, 0x66, 0xef, 0xc6, 0xab, 0x37, 0x7b,
+	0x37, 0xfe, 0xfe, 0x66, 0xef, 0xc6, 0xd7, 0x8f, 0x7b, 0x16, 0xbd, 0x18, 0x9d, 0x31, 0xb8, 0xc3,
+	0xe8, 0x0f, 0xff, 0xe8, 0x17, 0xff, 0x17, 0x9f, 0x9b, 0xc0, 0x43, 0x6b, 0x78, 0x76, 0x96, 0xf3,
+	0x45, 0x4f, 0xfe, 0x1b, 0x00, 0x00, 0xff, 0xff, 0x35, 0x9b, 0xe2, 0xd2, 0x20, 0x18, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -2422,6 +2745,12 @@ type UpdateServiceClient interface {
 	// GetUpdates streams committed updates from begin_offset and follows new ones (up to
 	// end_offset when set).
 	GetUpdates(ctx context.Context, in *GetUpdatesRequest, opts ...grpc.CallOption) (UpdateService_GetUpdatesClient, error)
+	// GetUpdateByOffset returns the update at offset reduced to what the caller may read,
+	// as GetUpdates would stream it; NOT_FOUND when there is none or the caller sees
+	// nothing of it (the two are not told apart).
+	GetUpdateByOffset(ctx context.Context, in *GetUpdateByOffsetRequest, opts ...grpc.CallOption) (*GetUpdateResponse, error)
+	// GetUpdateById is GetUpdateByOffset by update id (root hash).
+	GetUpdateById(ctx context.Context, in *GetUpdateByIdRequest, opts ...grpc.CallOption) (*GetUpdateResponse, error)
 }
 
 type updateServiceClient struct {
@@ -2464,11 +2793,35 @@ func (x *updateServiceGetUpdatesClient) Recv() (*Update, error) {
 	return m, nil
 }
 
+func (c *updateServiceClient) GetUpdateByOffset(ctx context.Context, in *GetUpdateByOffsetRequest, opts ...grpc.CallOption) (*GetUpdateResponse, error) {
+	out := new(GetUpdateResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.UpdateService/GetUpdateByOffset", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *updateServiceClient) GetUpdateById(ctx context.Context, in *GetUpdateByIdRequest, opts ...grpc.CallOption) (*GetUpdateResponse, error) {
+	out := new(GetUpdateResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.UpdateService/GetUpdateById", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UpdateServiceServer is the server API for UpdateService service.
 type UpdateServiceServer interface {
 	// GetUpdates streams committed updates from begin_offset and follows new ones (up to
 	// end_offset when set).
 	GetUpdates(*GetUpdatesRequest, UpdateService_GetUpdatesServer) error
+	// GetUpdateByOffset returns the update at offset reduced to what the caller may read,
+	// as GetUpdates would stream it; NOT_FOUND when there is none or the caller sees
+	// nothing of it (the two are not told apart).
+	GetUpdateByOffset(context.Context, *GetUpdateByOffsetRequest) (*GetUpdateResponse, error)
+	// GetUpdateById is GetUpdateByOffset by update id (root hash).
+	GetUpdateById(context.Context, *GetUpdateByIdRequest) (*GetUpdateResponse, error)
 }
 
 // UnimplementedUpdateServiceServer can be embedded to have forward compatible implementations.
@@ -2477,6 +2830,12 @@ type UnimplementedUpdateServiceServer struct {
 
 func (*UnimplementedUpdateServiceServer) GetUpdates(req *GetUpdatesRequest, srv UpdateService_GetUpdatesServer) error {
 	return status.Errorf(codes.Unimplemented, "method GetUpdates not implemented")
+}
+func (*UnimplementedUpdateServiceServer) GetUpdateByOffset(ctx context.Context, req *GetUpdateByOffsetRequest) (*GetUpdateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetUpdateByOffset not implemented")
+}
+func (*UnimplementedUpdateServiceServer) GetUpdateById(ctx context.Context, req *GetUpdateByIdRequest) (*GetUpdateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetUpdateById not implemented")
 }
 
 func RegisterUpdateServiceServer(s grpc1.Server, srv UpdateServiceServer) {
@@ -2504,11 +2863,56 @@ func (x *updateServiceGetUpdatesServer) Send(m *Update) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _UpdateService_GetUpdateByOffset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUpdateByOffsetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UpdateServiceServer).GetUpdateByOffset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.UpdateService/GetUpdateByOffset",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UpdateServiceServer).GetUpdateByOffset(ctx, req.(*GetUpdateByOffsetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UpdateService_GetUpdateById_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUpdateByIdRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UpdateServiceServer).GetUpdateById(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.UpdateService/GetUpdateById",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UpdateServiceServer).GetUpdateById(ctx, req.(*GetUpdateByIdRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var UpdateService_serviceDesc = _UpdateService_serviceDesc
 var _UpdateService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "cometsync.ledger.v1.UpdateService",
 	HandlerType: (*UpdateServiceServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetUpdateByOffset",
+			Handler:    _UpdateService_GetUpdateByOffset_Handler,
+		},
+		{
+			MethodName: "GetUpdateById",
+			Handler:    _UpdateService_GetUpdateById_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "GetUpdates",
@@ -2635,6 +3039,7 @@ type UserManagementServiceClient interface {
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
 	GetUser(ctx context.Context, in *GetUserRequest, opts ...grpc.CallOption) (*GetUserResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
+	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error)
 	GrantUserRights(ctx context.Context, in *GrantUserRightsRequest, opts ...grpc.CallOption) (*GrantUserRightsResponse, error)
 	RevokeUserRights(ctx context.Context, in *RevokeUserRightsRequest, opts ...grpc.CallOption) (*RevokeUserRightsResponse, error)
@@ -2670,6 +3075,15 @@ func (c *userManagementServiceClient) GetUser(ctx context.Context, in *GetUserRe
 func (c *userManagementServiceClient) ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error) {
 	out := new(ListUsersResponse)
 	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.UserManagementService/ListUsers", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userManagementServiceClient) UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error) {
+	out := new(UpdateUserResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.UserManagementService/UpdateUser", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2717,6 +3131,7 @@ type UserManagementServiceServer interface {
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
 	GetUser(context.Context, *GetUserRequest) (*GetUserResponse, error)
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
+	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
 	DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error)
 	GrantUserRights(context.Context, *GrantUserRightsRequest) (*GrantUserRightsResponse, error)
 	RevokeUserRights(context.Context, *RevokeUserRightsRequest) (*RevokeUserRightsResponse, error)
@@ -2735,6 +3150,9 @@ func (*UnimplementedUserManagementServiceServer) GetUser(ctx context.Context, re
 }
 func (*UnimplementedUserManagementServiceServer) ListUsers(ctx context.Context, req *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListUsers not implemented")
+}
+func (*UnimplementedUserManagementServiceServer) UpdateUser(ctx context.Context, req *UpdateUserRequest) (*UpdateUserResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateUser not implemented")
 }
 func (*UnimplementedUserManagementServiceServer) DeleteUser(ctx context.Context, req *DeleteUserRequest) (*DeleteUserResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteUser not implemented")
@@ -2803,6 +3221,24 @@ func _UserManagementService_ListUsers_Handler(srv interface{}, ctx context.Conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(UserManagementServiceServer).ListUsers(ctx, req.(*ListUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserManagementService_UpdateUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserManagementServiceServer).UpdateUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.UserManagementService/UpdateUser",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserManagementServiceServer).UpdateUser(ctx, req.(*UpdateUserRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -2895,6 +3331,10 @@ var _UserManagementService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUsers",
 			Handler:    _UserManagementService_ListUsers_Handler,
+		},
+		{
+			MethodName: "UpdateUser",
+			Handler:    _UserManagementService_UpdateUser_Handler,
 		},
 		{
 			MethodName: "DeleteUser",
@@ -3520,6 +3960,117 @@ func (m *GetUpdatesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *GetUpdateByOffsetRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetUpdateByOffsetRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetUpdateByOffsetRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Parties) > 0 {
+		for iNdEx := len(m.Parties) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Parties[iNdEx])
+			copy(dAtA[i:], m.Parties[iNdEx])
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Parties[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if m.Offset != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.Offset))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GetUpdateByIdRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetUpdateByIdRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetUpdateByIdRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Parties) > 0 {
+		for iNdEx := len(m.Parties) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Parties[iNdEx])
+			copy(dAtA[i:], m.Parties[iNdEx])
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Parties[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.UpdateId) > 0 {
+		i -= len(m.UpdateId)
+		copy(dAtA[i:], m.UpdateId)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.UpdateId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GetUpdateResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetUpdateResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetUpdateResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Update != nil {
+		{
+			size, err := m.Update.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func (m *AllocatePartyRequest) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -3600,6 +4151,18 @@ func (m *ListKnownPartiesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	_ = i
 	var l int
 	_ = l
+	if len(m.PageToken) > 0 {
+		i -= len(m.PageToken)
+		copy(dAtA[i:], m.PageToken)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.PageToken)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.PageSize != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.PageSize))
+		i--
+		dAtA[i] = 0x8
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -3623,6 +4186,13 @@ func (m *ListKnownPartiesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
+	if len(m.NextPageToken) > 0 {
+		i -= len(m.NextPageToken)
+		copy(dAtA[i:], m.NextPageToken)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.NextPageToken)))
+		i--
+		dAtA[i] = 0x12
+	}
 	if len(m.Parties) > 0 {
 		for iNdEx := len(m.Parties) - 1; iNdEx >= 0; iNdEx-- {
 			i -= len(m.Parties[iNdEx])
@@ -3905,6 +4475,18 @@ func (m *ListUsersRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.PageToken) > 0 {
+		i -= len(m.PageToken)
+		copy(dAtA[i:], m.PageToken)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.PageToken)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.PageSize != 0 {
+		i = encodeVarintLedgerApi(dAtA, i, uint64(m.PageSize))
+		i--
+		dAtA[i] = 0x8
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -3928,6 +4510,13 @@ func (m *ListUsersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.NextPageToken) > 0 {
+		i -= len(m.NextPageToken)
+		copy(dAtA[i:], m.NextPageToken)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.NextPageToken)))
+		i--
+		dAtA[i] = 0x12
+	}
 	if len(m.Users) > 0 {
 		for iNdEx := len(m.Users) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -3941,6 +4530,85 @@ func (m *ListUsersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 			i--
 			dAtA[i] = 0xa
 		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UpdateUserRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UpdateUserRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UpdateUserRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.UpdateMask) > 0 {
+		for iNdEx := len(m.UpdateMask) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.UpdateMask[iNdEx])
+			copy(dAtA[i:], m.UpdateMask[iNdEx])
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.UpdateMask[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if m.User != nil {
+		{
+			size, err := m.User.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UpdateUserResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UpdateUserResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UpdateUserResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.User != nil {
+		{
+			size, err := m.User.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -4589,6 +5257,56 @@ func (m *GetUpdatesRequest) Size() (n int) {
 	return n
 }
 
+func (m *GetUpdateByOffsetRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Offset != 0 {
+		n += 1 + sovLedgerApi(uint64(m.Offset))
+	}
+	if len(m.Parties) > 0 {
+		for _, s := range m.Parties {
+			l = len(s)
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GetUpdateByIdRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.UpdateId)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if len(m.Parties) > 0 {
+		for _, s := range m.Parties {
+			l = len(s)
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GetUpdateResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Update != nil {
+		l = m.Update.Size()
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	return n
+}
+
 func (m *AllocatePartyRequest) Size() (n int) {
 	if m == nil {
 		return 0
@@ -4621,6 +5339,13 @@ func (m *ListKnownPartiesRequest) Size() (n int) {
 	}
 	var l int
 	_ = l
+	if m.PageSize != 0 {
+		n += 1 + sovLedgerApi(uint64(m.PageSize))
+	}
+	l = len(m.PageToken)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
 	return n
 }
 
@@ -4635,6 +5360,10 @@ func (m *ListKnownPartiesResponse) Size() (n int) {
 			l = len(s)
 			n += 1 + l + sovLedgerApi(uint64(l))
 		}
+	}
+	l = len(m.NextPageToken)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
 	}
 	return n
 }
@@ -4747,6 +5476,13 @@ func (m *ListUsersRequest) Size() (n int) {
 	}
 	var l int
 	_ = l
+	if m.PageSize != 0 {
+		n += 1 + sovLedgerApi(uint64(m.PageSize))
+	}
+	l = len(m.PageToken)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
 	return n
 }
 
@@ -4761,6 +5497,42 @@ func (m *ListUsersResponse) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovLedgerApi(uint64(l))
 		}
+	}
+	l = len(m.NextPageToken)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	return n
+}
+
+func (m *UpdateUserRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.User != nil {
+		l = m.User.Size()
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if len(m.UpdateMask) > 0 {
+		for _, s := range m.UpdateMask {
+			l = len(s)
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *UpdateUserResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.User != nil {
+		l = m.User.Size()
+		n += 1 + l + sovLedgerApi(uint64(l))
 	}
 	return n
 }
@@ -6473,6 +7245,307 @@ func (m *GetUpdatesRequest) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
+func (m *GetUpdateByOffsetRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetUpdateByOffsetRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetUpdateByOffsetRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Offset", wireType)
+			}
+			m.Offset = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Offset |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Parties", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Parties = append(m.Parties, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GetUpdateByIdRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetUpdateByIdRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetUpdateByIdRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdateId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.UpdateId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Parties", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Parties = append(m.Parties, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GetUpdateResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetUpdateResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetUpdateResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Update", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Update == nil {
+				m.Update = &Update{}
+			}
+			if err := m.Update.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *AllocatePartyRequest) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -6666,6 +7739,57 @@ func (m *ListKnownPartiesRequest) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: ListKnownPartiesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PageSize", wireType)
+			}
+			m.PageSize = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PageSize |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PageToken", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PageToken = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipLedgerApi(dAtA[iNdEx:])
@@ -6747,6 +7871,38 @@ func (m *ListKnownPartiesResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Parties = append(m.Parties, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextPageToken", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NextPageToken = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -7534,6 +8690,57 @@ func (m *ListUsersRequest) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: ListUsersRequest: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PageSize", wireType)
+			}
+			m.PageSize = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PageSize |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PageToken", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PageToken = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipLedgerApi(dAtA[iNdEx:])
@@ -7615,6 +8822,242 @@ func (m *ListUsersResponse) Unmarshal(dAtA []byte) error {
 			}
 			m.Users = append(m.Users, &User{})
 			if err := m.Users[len(m.Users)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextPageToken", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NextPageToken = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UpdateUserRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UpdateUserRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UpdateUserRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field User", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.User == nil {
+				m.User = &User{}
+			}
+			if err := m.User.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdateMask", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.UpdateMask = append(m.UpdateMask, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UpdateUserResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UpdateUserResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UpdateUserResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field User", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.User == nil {
+				m.User = &User{}
+			}
+			if err := m.User.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
