@@ -22,6 +22,8 @@ type Config struct {
 	MetricsListenAddress string `mapstructure:"metrics_listen_address"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `mapstructure:"log_level"`
+	// LogFormat is text or json (slog's handlers), for cometsync's and CometBFT's lines.
+	LogFormat string `mapstructure:"log_format"`
 	// TokenTTL is how long an authentication token is valid.
 	TokenTTL time.Duration `mapstructure:"token_ttl"`
 	// SnapshotInterval takes a state-sync snapshot every this many blocks (0 disables).
@@ -38,6 +40,7 @@ func DefaultConfig() Config {
 		APIListenAddress:     "127.0.0.1:26690",
 		MetricsListenAddress: "127.0.0.1:26691",
 		LogLevel:             "info",
+		LogFormat:            LogFormatText,
 		TokenTTL:             time.Hour,
 		SnapshotInterval:     1000,
 		SnapshotKeepRecent:   2,
@@ -58,6 +61,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if err := CheckLogFormat(c.LogFormat); err != nil {
+		return err
 	}
 	if c.TokenTTL <= 0 {
 		return fmt.Errorf("token_ttl must be positive")
@@ -91,6 +97,8 @@ metrics_listen_address = %q
 
 # debug | info | warn | error
 log_level = %q
+# text | json (one JSON object a line, CometBFT's lines too)
+log_format = %q
 
 # Lifetime of the tokens handed out by SequencerAuthenticationService.
 token_ttl = %q
@@ -109,7 +117,7 @@ min_retain_blocks = %d
 `
 
 func writeConfig(path string, c Config) error {
-	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks)
+	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.LogFormat, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks)
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -49,6 +50,8 @@ type Node struct {
 	seqID    string
 
 	stopOnce sync.Once
+	// stopping is set when Stop begins: CometBFT's closed-listener errors are debug then.
+	stopping atomic.Bool
 	stopped  chan struct{}
 }
 
@@ -121,7 +124,7 @@ func (n *Node) startCometBFT() error {
 	dbs := closingDBProvider(cmtbadger.Provider(n.logger.With("module", "cometbft-db")))
 	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(n.app),
 		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), dbs,
-		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), cmtLogger{l: n.logger.With("module", "cometbft")})
+		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), newCmtLogger(n.logger, &n.stopping))
 	if err != nil {
 		return fmt.Errorf("create CometBFT node: %w", err)
 	}
@@ -180,6 +183,7 @@ func (n *Node) startMetrics() error {
 // database. It is safe to call more than once.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
+		n.stopping.Store(true)
 		if n.stopped != nil {
 			close(n.stopped)
 		}

@@ -27,6 +27,9 @@ type Client struct {
 	cancel context.CancelFunc
 
 	connMu sync.Mutex // serializes connection establishment
+	// admitting: the client only waits to be admitted (waitAdmitted), which says itself
+	// what it waits for; an endpoint refusing the not-yet-admitted key is not a warning.
+	admitting bool
 
 	mu            sync.Mutex
 	endpoints     []*endpoint // nil until dialed
@@ -144,7 +147,11 @@ func (c *Client) current(ctx context.Context) (*endpoint, error) {
 			c.logger.Info("connected to sequencer", "endpoint", e.addr)
 			return e, nil
 		}
-		c.logger.Warn("sequencer endpoint unusable", "endpoint", c.cfg.Endpoints[idx], "err", err)
+		logf := c.logger.Warn
+		if c.admitting && errors.Is(err, ErrKeyNotRegistered) {
+			logf = c.logger.Debug
+		}
+		logf("sequencer endpoint unusable", "endpoint", c.cfg.Endpoints[idx], "err", err)
 		errs = append(errs, err)
 		if ctx.Err() != nil {
 			break

@@ -53,12 +53,33 @@ func WaitAdmitted(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return c.waitAdmitted(ctx)
 }
 
+// admissionWait says, once a member's key is refused, what an onboarding member waits for
+// and who must act.
+const admissionWait = "waiting to be admitted: for the member's keys to come into force (after the topology change delay) " +
+	"and, on a permissioned synchronizer, for a ParticipantSynchronizerPermission from the synchronizer owners " +
+	"(cometsync topology propose participant-permission, signed by the owners)"
+
+// admittedLogEvery is how many refused attempts waitAdmitted makes between two log
+// lines: with the backoff at its 2 s cap, one line in 40 s.
+const admittedLogEvery = 20
+
 func (c *Client) waitAdmitted(ctx context.Context) error {
-	return retry(ctx, c.cfg.ReconnectBackoff, 20, func() (bool, error) {
+	c.admitting = true
+	start := time.Now()
+	logged := false
+	return retry(ctx, c.cfg.ReconnectBackoff, admittedLogEvery, func() (bool, error) {
 		err := c.Connect(ctx)
 		return err == nil || errors.Is(err, ErrSynchronizerMismatch), err
 	}, func(err error) {
-		c.logger.Info("not admitted yet", "member", c.cfg.Member, "err", err)
+		switch {
+		case !errors.Is(err, ErrKeyNotRegistered):
+			c.logger.Info("not admitted yet", "member", c.cfg.Member, "err", err)
+		case !logged:
+			logged = true
+			c.logger.Info(admissionWait, "member", c.cfg.Member)
+		default:
+			c.logger.Info("still waiting to be admitted", "member", c.cfg.Member, "waited", time.Since(start).Round(time.Second))
+		}
 	}, func(last error) error {
 		return fmt.Errorf("%w: %s: %w (last attempt: %v)", ErrNotAdmitted, c.cfg.Member, ctx.Err(), last)
 	})

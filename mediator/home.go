@@ -24,6 +24,8 @@ type HomeConfig struct {
 	// the on-chain synchronizer parameter. A file that still sets it is refused.
 	RetiredDecisionTimeout string `mapstructure:"decision_timeout"`
 	LogLevel               string `mapstructure:"log_level"`
+	// LogFormat is text or json (slog's handlers).
+	LogFormat string `mapstructure:"log_format"`
 	// MetricsAddress, when set (host:port), serves Prometheus metrics at /metrics; empty
 	// (the default) serves none.
 	MetricsAddress string `mapstructure:"metrics_address"`
@@ -34,7 +36,7 @@ const HomeConfigFile = "mediator.toml"
 
 // DefaultHomeConfig returns the configuration init writes, before the member is known.
 func DefaultHomeConfig() HomeConfig {
-	return HomeConfig{KeyStore: "keys", LogLevel: "info"}
+	return HomeConfig{KeyStore: "keys", LogLevel: "info", LogFormat: "text"}
 }
 
 // Validate names the first bad field.
@@ -51,6 +53,8 @@ func (c HomeConfig) Validate() error {
 			"(cometsync topology propose synchronizer-parameters --decision-timeout); remove the line")
 	case c.KeyStore == "":
 		return errors.New("keystore must be set")
+	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	}
 	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
 }
@@ -94,11 +98,13 @@ keystore = %q
 
 # debug | info | warn | error
 log_level = %q
+# text | json (one JSON object a line)
+log_format = %q
 
 # Prometheus metrics at http://ADDRESS/metrics (cometsync_mediator_*, Go runtime),
 # for example "127.0.0.1:5021". Empty serves none.
 metrics_address = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel, c.MetricsAddress)
+`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel, c.LogFormat, c.MetricsAddress)
 	return os.WriteFile(filepath.Join(home, HomeConfigFile), []byte(text), 0o644)
 }
 

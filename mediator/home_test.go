@@ -56,3 +56,25 @@ func TestHomeMetricsAddress(t *testing.T) {
 		t.Fatalf("a malformed metrics_address: %v", err)
 	}
 }
+
+// log_format is written by init (text), read back, and anything but text or json refused.
+func TestHomeLogFormat(t *testing.T) {
+	dir := t.TempDir()
+	sig, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindMediator, "m", sig.Fingerprint())
+	c := mediator.DefaultHomeConfig()
+	if c.LogFormat != "text" {
+		t.Fatalf("default log_format %q", c.LogFormat)
+	}
+	c.Member, c.Sequencers, c.LogFormat = m.String(), []string{"127.0.0.1:1"}, "json"
+	if err := mediator.WriteHome(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mediator.LoadHome(dir); err != nil || got.LogFormat != "json" {
+		t.Fatalf("read back log_format %q: %v", got.LogFormat, err)
+	}
+	c.LogFormat = "xml"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "log_format") {
+		t.Fatalf("log_format xml: %v", err)
+	}
+}

@@ -79,7 +79,7 @@ func newMediatorStartCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("key store: %w", err)
 			}
-			logger := app.NewLogger(os.Stderr, c.LogLevel)
+			logger := app.NewLogger(os.Stderr, c.LogLevel, c.LogFormat)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			p, err := mediator.StartFromHome(ctx, c, ks, mediator.ProcessConfig{Logger: logger})

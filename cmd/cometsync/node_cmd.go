@@ -107,7 +107,7 @@ func newNodeStartCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger := app.NewLogger(os.Stderr, cfg.LogLevel)
+			logger := app.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			n, err := app.Open(home, logger)
 			if err != nil {
 				return err

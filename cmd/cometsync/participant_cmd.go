@@ -92,7 +92,7 @@ func openParticipant(home string, w *wrapperFlags) (daemon.Options, error) {
 	if err != nil {
 		return daemon.Options{}, fmt.Errorf("key store: %w", err)
 	}
-	return daemon.Options{Home: home, Config: c, Keys: ks, Logger: app.NewLogger(os.Stderr, c.LogLevel)}, nil
+	return daemon.Options{Home: home, Config: c, Keys: ks, Logger: app.NewLogger(os.Stderr, c.LogLevel, c.LogFormat)}, nil
 }
 
 func newParticipantStartCmd() *cobra.Command {

@@ -54,6 +54,8 @@ type Config struct {
 	UsersDatabase string `mapstructure:"users_database"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `mapstructure:"log_level"`
+	// LogFormat is text or json (slog's handlers).
+	LogFormat string `mapstructure:"log_format"`
 	// MetricsAddress, when set (host:port), serves Prometheus metrics at /metrics; empty
 	// (the default) serves none.
 	MetricsAddress string `mapstructure:"metrics_address"`
@@ -71,7 +73,7 @@ const ConfigFile = "participant.toml"
 func DefaultConfig() Config {
 	return Config{
 		LedgerAPIAddress: "127.0.0.1:5011", JWTSecretFile: "jwt-secret",
-		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info", AutoInit: true,
+		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info", LogFormat: "text", AutoInit: true,
 	}
 }
 
@@ -104,6 +106,11 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		return fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	}
 	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
 }
@@ -209,6 +216,8 @@ users_database = %q
 
 # debug | info | warn | error
 log_level = %q
+# text | json (one JSON object a line)
+log_format = %q
 
 # Prometheus metrics at http://ADDRESS/metrics (cometsync_participant_*, Go runtime),
 # for example "127.0.0.1:5012". Empty serves none.
@@ -218,7 +227,7 @@ metrics_address = %q
 # keys). false: an external key ceremony submits them (cometsync topology), start waits.
 auto_init = %t
 `, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
-		c.JWTSecretFile, c.JWTAudience, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.MetricsAddress, c.AutoInit)
+		c.JWTSecretFile, c.JWTAudience, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit)
 }
 
 // Load reads HOME/participant.toml.
