@@ -139,7 +139,9 @@ func ownerToKeyText(o *pb.OwnerToKeyMapping) string {
 		sig = append(sig, string(crypto.FingerprintOf(k)))
 	}
 	for _, k := range o.EncryptionKeys {
-		enc = append(enc, k.Scheme+":"+string(crypto.FingerprintOf(k.Key)))
+		// The fingerprint the key store shows (keys list): over the scheme and the key.
+		pub := crypto.EncryptionPublicKey{Scheme: crypto.EncryptionScheme(k.Scheme), Key: k.Key}
+		enc = append(enc, string(pub.Fingerprint())+"("+k.Scheme+")")
 	}
 	return fmt.Sprintf("member %s signing keys %s encryption keys %s", o.Member, strings.Join(sig, ","), strings.Join(enc, ","))
 }
