@@ -34,8 +34,10 @@ type HomeOptions struct {
 	// Fast selects short consensus timeouts (tests, demo).
 	Fast bool
 	// CometBFTMetrics turns on CometBFT's Prometheus metrics (registered process-wide, so
-	// only one node per process may have them; served with cometsync's on
-	// Config.MetricsListenAddress and by CometBFT on 127.0.0.1:26660).
+	// only one node per process may have them), served with cometsync's on
+	// Config.MetricsListenAddress. CometBFT's own listener stays off
+	// (prometheus_listen_addr empty): a second fixed port would clash between nodes on
+	// one host.
 	CometBFTMetrics bool
 }
 
@@ -78,7 +80,7 @@ func InitHome(o HomeOptions) (*HomeInfo, error) {
 	tuneCometBFT(c, o.Fast)
 	if o.CometBFTMetrics {
 		c.Instrumentation.Prometheus = true
-		c.Instrumentation.PrometheusListenAddr = "127.0.0.1:26660"
+		c.Instrumentation.PrometheusListenAddr = ""
 	}
 	cmtcfg.WriteConfigFile(filepath.Join(cfgDir, "config.toml"), c)
 	if err := writeConfig(filepath.Join(cfgDir, "cometsync.toml"), o.Config); err != nil {
