@@ -32,6 +32,13 @@ type Config struct {
 	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
 	// MinRetainBlocks prunes blocks older than this many (0 keeps all).
 	MinRetainBlocks int64 `mapstructure:"min_retain_blocks"`
+	// MaxSubscribers and MaxSubscribersPerMember bound the open Subscribe streams of the
+	// node and of one member; UnauthenticatedRate (calls/s) and UnauthenticatedBurst are
+	// each caller's token bucket for calls without a token. Zero keeps api's default.
+	MaxSubscribers          int     `mapstructure:"max_subscribers"`
+	MaxSubscribersPerMember int     `mapstructure:"max_subscribers_per_member"`
+	UnauthenticatedRate     float64 `mapstructure:"unauthenticated_rate"`
+	UnauthenticatedBurst    int     `mapstructure:"unauthenticated_burst"`
 }
 
 // DefaultConfig returns the configuration of a new node.
@@ -77,12 +84,30 @@ func (c Config) Validate() error {
 	if c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1 {
 		return fmt.Errorf("snapshot_keep_recent must be at least 1 when snapshots are on")
 	}
+	if c.MaxSubscribers < 0 || c.MaxSubscribersPerMember < 0 || c.UnauthenticatedRate < 0 || c.UnauthenticatedBurst < 0 {
+		return fmt.Errorf("max_subscribers, max_subscribers_per_member, unauthenticated_rate and unauthenticated_burst must not be negative")
+	}
+	if err := c.apiConfig().Validate(); err != nil {
+		return fmt.Errorf("sequencer API limits: %w", err)
+	}
 	return nil
 }
 
 func (c Config) apiConfig() api.Config {
 	ac := api.DefaultConfig()
 	ac.TokenTTL = c.TokenTTL
+	if c.MaxSubscribers > 0 {
+		ac.MaxSubscribers = c.MaxSubscribers
+	}
+	if c.MaxSubscribersPerMember > 0 {
+		ac.MaxSubscribersPerMember = c.MaxSubscribersPerMember
+	}
+	if c.UnauthenticatedRate > 0 {
+		ac.UnauthenticatedRate = c.UnauthenticatedRate
+	}
+	if c.UnauthenticatedBurst > 0 {
+		ac.UnauthenticatedBurst = c.UnauthenticatedBurst
+	}
 	return ac
 }
 
@@ -114,10 +139,20 @@ snapshot_keep_recent = %d
 # rebuild a wiped application database from its own blocks (it must state-sync), and it
 # cannot serve block sync from genesis to new nodes.
 min_retain_blocks = %d
+
+# Limits of the sequencer API (0: the built-in default). Open Subscribe streams of the
+# node and of one member (the member's cap is checked first and must stay below the
+# node's); each caller's token bucket for calls without a token (Challenge,
+# Authenticate, onboarding Send): calls/s and burst.
+max_subscribers = %d
+max_subscribers_per_member = %d
+unauthenticated_rate = %g
+unauthenticated_burst = %d
 `
 
 func writeConfig(path string, c Config) error {
-	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.LogFormat, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks)
+	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.LogFormat, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks,
+		c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst)
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 
