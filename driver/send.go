@@ -250,3 +250,35 @@ func randomID() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Deadline is what a member waits for in sequencer time: the earliest deadline of its
+// pending work (pending false when there is none), the timestamp of the last event it
+// applied, and whether it has caught up with the chain (it sends only then).
+type Deadline struct {
+	At, Seen      int64
+	Pending, Live bool
+}
+
+// WatchDeadlines requests a time proof whenever the wall clock has passed the deadline
+// that next reports and no event has shown the sequencer past it yet: the proof's
+// receipt carries a later timestamp, which lets the member time its work out at an
+// event, on sequencer time. The clock only decides when to ask. It returns when ctx
+// ends; next is called every 250 ms and must be safe to call from this goroutine.
+func (c *Client) WatchDeadlines(ctx context.Context, next func() Deadline) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			d := next()
+			if !d.Pending || !d.Live || d.Seen > d.At || now.UnixMicro() <= d.At {
+				continue
+			}
+			if err := c.RequestTimeProof(ctx); err != nil && ctx.Err() == nil { // at most one per resubmit interval
+				c.logger.Warn("time proof", "err", err)
+			}
+		}
+	}
+}

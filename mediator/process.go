@@ -134,39 +134,20 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 			log.Error("mediator stream ended", "err", err)
 		}
 	}()
-	go p.timeProofs(lctx, &mu, core, ob, log)
+	// A request whose confirmers are silent times out at the first event after its
+	// decision time: ask for one when none comes.
+	go c.WatchDeadlines(lctx, func() driver.Deadline {
+		mu.Lock()
+		defer mu.Unlock()
+		at, pending := core.NextDeadline()
+		seen, _ := core.LastTimestamp()
+		return driver.Deadline{At: at, Seen: seen, Pending: pending, Live: ob.live}
+	})
 	if err := p.register(ctx, &mu, topo, cfg); err != nil {
 		p.Stop()
 		return nil, err
 	}
 	return p, nil
-}
-
-// timeProofs sends the mediator an empty batch when the wall clock has passed the
-// decision time of an undecided request and no event has shown the sequencer past it
-// yet: its receipt carries a later timestamp, which times the request out. Without it a
-// request whose confirmers are silent would wait for unrelated traffic.
-func (p *Process) timeProofs(ctx context.Context, mu *sync.Mutex, core *Core, ob *outbox, log *slog.Logger) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			mu.Lock()
-			deadline, pending := core.NextDeadline()
-			seen, _ := core.LastTimestamp()
-			live := ob.live
-			mu.Unlock()
-			if !pending || !live || seen > deadline || now.UnixMicro() <= deadline {
-				continue
-			}
-			if err := p.client.RequestTimeProof(ctx); err != nil && ctx.Err() == nil { // at most one per resubmit interval
-				log.Warn("time proof", "err", err)
-			}
-		}
-	}
 }
 
 // outbox holds the verdicts decided but not yet seen sequenced. While the process

@@ -153,19 +153,17 @@ func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, comm
 		attempt := c.Attempts
 		n.mu.Unlock()
 		comp, err := n.submit(ctx, cmd, commandMessageID(change, attempt), user, commandID, nil)
-		n.mu.Lock()
-		delete(n.sending, change)
-		n.mu.Unlock()
-		n.wake()
+		n.doneSending(change)
 		return comp, err
 	}
 }
 
-// wake wakes the waiters of await (after a change outside of an event).
-func (n *Node) wake() {
+// doneSending records that this process no longer sends an attempt of change and wakes
+// the submissions waiting for it.
+func (n *Node) doneSending(change string) {
 	n.mu.Lock()
-	close(n.changed)
-	n.changed = make(chan struct{})
+	delete(n.sending, change)
+	n.notifyLocked()
 	n.mu.Unlock()
 }
 
@@ -233,10 +231,7 @@ func (n *Node) SubmitCommandAsync(ctx context.Context, cmd ledger.Command, user,
 	result := make(chan error, 1)
 	go func() {
 		_, _ = n.submit(bg, cmd, commandMessageID(change, attempt), user, commandID, func(err error) { result <- err })
-		n.mu.Lock()
-		delete(n.sending, change)
-		n.mu.Unlock()
-		n.wake()
+		n.doneSending(change)
 	}()
 	select {
 	case err := <-result:

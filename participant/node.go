@@ -152,7 +152,14 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.lifetime = cancel, lctx
 	go n.follow(lctx, st.NextCounter, ts.Height)
-	go n.timeProofs(lctx)
+	// A request without a verdict times out at the first event after its deadline: ask
+	// for one when none comes.
+	go n.client.WatchDeadlines(lctx, func() driver.Deadline {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		at, pending := n.eng.NextDeadline()
+		return driver.Deadline{At: at, Seen: n.lastTS, Pending: pending, Live: n.live}
+	})
 	return n, nil
 }
 
@@ -254,8 +261,7 @@ func (n *Node) follow(ctx context.Context, from, startHeight int64) {
 		n.log.Error("participant stream ended", "err", err)
 		n.mu.Lock()
 		n.failed = err
-		close(n.changed)
-		n.changed = make(chan struct{})
+		n.notifyLocked()
 		n.mu.Unlock()
 	}
 }
@@ -303,9 +309,14 @@ func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opene
 		n.flush(ctx)
 	}
 	n.metrics.stepped(n.progress())
+	n.notifyLocked()
+	return nil
+}
+
+// notifyLocked wakes the waiters of await (called under n.mu).
+func (n *Node) notifyLocked() {
 	close(n.changed)
 	n.changed = make(chan struct{})
-	return nil
 }
 
 // await waits, event by event, until pred (called under the lock) holds.

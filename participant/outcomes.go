@@ -2,7 +2,6 @@ package participant
 
 import (
 	"context"
-	"time"
 
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/topology"
@@ -22,12 +21,12 @@ func (n *Node) report(rd engine.Ready) {
 		level("transaction result ignored", "reason", ig.Reason, "request", ig.RequestID, "sender", ig.Sender, "detail", ig.Detail, "at", ig.At)
 	}
 	for _, c := range rd.Completions {
-		outcome := "rejected"
+		outcome := outcomeRejected
 		switch {
 		case c.Committed:
-			outcome = "committed"
+			outcome = outcomeCommitted
 		case c.TimedOut:
-			outcome = "timed_out"
+			outcome = outcomeTimedOut
 			n.log.Warn("request timed out", "request", c.RequestID, "reason", c.Reason)
 		}
 		n.metrics.completed.WithLabelValues(outcome).Inc()
@@ -72,30 +71,4 @@ func (n *Node) WaitTopology(ctx context.Context, pred func(*topology.Snapshot) b
 // lock is released).
 func (n *Node) WaitNoPending(ctx context.Context) error {
 	return n.await(ctx, func() bool { return n.eng.PendingCount() == 0 })
-}
-
-// timeProofs sends the node an empty batch when the wall clock has passed the deadline
-// of a pending request and no event has shown the sequencer past it yet: the receipt's
-// later timestamp times the request out. The clock only decides when to ask; the
-// timeout itself happens at an event, on sequencer time, alike on every replay.
-func (n *Node) timeProofs(ctx context.Context) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			n.mu.Lock()
-			deadline, pending := n.eng.NextDeadline()
-			live, seen := n.live, n.lastTS
-			n.mu.Unlock()
-			if !pending || !live || seen > deadline || now.UnixMicro() <= deadline {
-				continue
-			}
-			if err := n.client.RequestTimeProof(ctx); err != nil && ctx.Err() == nil {
-				n.log.Warn("time proof", "err", err)
-			}
-		}
-	}
 }

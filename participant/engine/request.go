@@ -52,9 +52,6 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 	if err != nil || in.groups[0] == noGroup {
 		return nil // a malformed root hash message: nothing to confirm
 	}
-	if _, dup := e.pending[ts]; dup {
-		return nil // cannot happen: one request per event
-	}
 	params := e.cfg.Topology.Parameters(ts)
 	hosting := e.cfg.Topology.Hosting(ts)
 	req := &request{root: root, group: in.groups[0], deadline: params.Deadline(ts), approved: true}
@@ -103,6 +100,7 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting protocol.Hosting, tolerance time.Duration, in incoming) (views []*protocol.View, blind bool, sm *protocol.SubmitterMetadata, rej rejection) {
 	ts := ev.TimestampMicros
 	v := protocol.Validator{Packages: e.cfg.Packages, Hosting: hosting, Known: e.acs, Tolerance: tolerance}
+	var submitter rejection
 	fail := func(r rejection) {
 		if rej.reason == "" {
 			rej = r
@@ -129,9 +127,8 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 			sm = rv.Tree.Submitter
 		}
 		if rv != nil {
-			if r := e.checkSubmitter(ev, rv); r.reason != "" {
-				rej = rejection{} // the sender's authorization comes first
-				fail(r)
+			if r := e.checkSubmitter(ev, rv); r.reason != "" && submitter.reason == "" {
+				submitter = r
 			}
 			if rv.Tree != nil && rv.Tree.CommonMetadata.MediatorGroup != in.groups[0] {
 				fail(rejection{mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_MALFORMED, fmt.Sprintf(
@@ -152,6 +149,9 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 		if err != nil {
 			fail(rejection{localCode(err), err.Error()})
 		}
+	}
+	if submitter.reason != "" {
+		rej = submitter // the sender's authorization comes first
 	}
 	return views, blind, sm, rej
 }

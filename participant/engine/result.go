@@ -164,17 +164,7 @@ func (e *Engine) handleResult(ev *seqpb.SequencedEvent, signed []byte) {
 // count for it any more (the mediators send theirs with the deadline as the max
 // sequencing time). Requests time out in order of deadline, then id.
 func (e *Engine) timeOut(ts int64) {
-	if len(e.pending) == 0 {
-		return
-	}
-	if e.next == 0 {
-		for _, r := range e.pending {
-			if e.next == 0 || r.deadline < e.next {
-				e.next = r.deadline
-			}
-		}
-	}
-	if e.next >= ts {
+	if next, ok := e.NextDeadline(); !ok || next >= ts {
 		return
 	}
 	type due struct{ id, at int64 }
@@ -195,15 +185,20 @@ func (e *Engine) timeOut(ts int64) {
 
 // NextDeadline returns the earliest deadline of a pending request, and false when none
 // is pending: once sequencer time passes it, the next event times the request out (the
-// node asks for a time proof when no event comes).
+// node asks for a time proof when no event comes). It is cached until a request with
+// that deadline leaves.
 func (e *Engine) NextDeadline() (int64, bool) {
-	var next int64
-	for _, r := range e.pending {
-		if next == 0 || r.deadline < next {
-			next = r.deadline
+	if len(e.pending) == 0 {
+		return 0, false
+	}
+	if e.next == 0 {
+		for _, r := range e.pending {
+			if e.next == 0 || r.deadline < e.next {
+				e.next = r.deadline
+			}
 		}
 	}
-	return next, next != 0
+	return e.next, true
 }
 
 // commit applies the views' effects: archive what they consume, add what they create
