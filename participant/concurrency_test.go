@@ -3,8 +3,6 @@ package participant_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -39,23 +37,10 @@ func newChainWorld(t *testing.T, ctx context.Context, extra ...testnet.MemberSpe
 		{Kind: crypto.KindParticipant, Name: "bankp"}, {Kind: crypto.KindParticipant, Name: "traderp"},
 		{Kind: crypto.KindMediator, Name: "mediator"},
 	}, extra...)
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
+	net := startChain(t, specs)
 	w := &chainWorld{t: t, ctx: ctx, net: net, encs: map[string]crypto.EncryptionPrivateKey{}}
-	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.pkg, err = ledger.ParsePackage(src); err != nil {
-		t.Fatal(err)
-	}
-	w.pkgs, _ = ledger.NewPackageSet(w.pkg)
+	w.pkg, w.pkgs = iouPackage(t)
+	var err error
 	w.medEnc, _ = crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 	w.startMediator()
 	w.bankNode, w.traderNode = w.startNode("bankp", nil), w.startNode("traderp", nil)

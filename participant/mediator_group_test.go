@@ -3,8 +3,6 @@ package participant_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,14 +30,7 @@ func TestMediatorGroupWithThreshold2(t *testing.T) {
 		{Kind: crypto.KindMediator, Name: "med1"}, {Kind: crypto.KindMediator, Name: "med2"},
 		{Kind: crypto.KindParticipant, Name: "bankp"}, {Kind: crypto.KindParticipant, Name: "traderp"},
 	}
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
+	net := startChain(t, specs)
 	meds := map[string]*mediator.Process{}
 	for _, name := range []string{"med1", "med2"} {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
@@ -50,15 +41,7 @@ func TestMediatorGroupWithThreshold2(t *testing.T) {
 		t.Cleanup(mp.Stop)
 		meds[name] = mp
 	}
-	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := ledger.ParsePackage(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkgs, _ := ledger.NewPackageSet(pkg)
+	pkg, pkgs := iouPackage(t)
 	nodes := map[string]*participant.Node{}
 	for _, name := range []string{"bankp", "traderp"} {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)

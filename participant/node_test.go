@@ -18,6 +18,39 @@ import (
 	"github.com/cometsync/cometsync/testnet"
 )
 
+// startChain starts a one-validator chain with the members of specs, closed when the
+// test ends.
+func startChain(t *testing.T, specs []testnet.MemberSpec) *testnet.Network {
+	t.Helper()
+	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(net.Close)
+	if err := net.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// iouPackage loads examples/iou.yaml.
+func iouPackage(t *testing.T) (*ledger.Package, *ledger.PackageSet) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := ledger.ParsePackage(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := ledger.NewPackageSet(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkg, pkgs
+}
+
 func driverConfig(net *testnet.Network, m testnet.Member) driver.Config {
 	cfg := driver.DefaultConfig()
 	cfg.Endpoints, cfg.Member, cfg.SigningKey = net.APIAddresses(), m.ID, m.Key
@@ -35,25 +68,10 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 		{Kind: crypto.KindParticipant, Name: "bankp"}, {Kind: crypto.KindParticipant, Name: "traderp"},
 		{Kind: crypto.KindMediator, Name: "mediator"},
 	}
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
+	net := startChain(t, specs)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := ledger.ParsePackage(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkgs, _ := ledger.NewPackageSet(pkg)
+	pkg, pkgs := iouPackage(t)
 	med := net.Member("mediator")
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})

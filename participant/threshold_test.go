@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -32,23 +30,8 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 	for _, n := range []string{"bankp", "p1", "p2", "p3"} {
 		specs = append(specs, testnet.MemberSpec{Kind: crypto.KindParticipant, Name: n})
 	}
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join("..", "examples", "iou.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := ledger.ParsePackage(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkgs, _ := ledger.NewPackageSet(pkg)
+	net := startChain(t, specs)
+	pkg, pkgs := iouPackage(t)
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc})
 	if err != nil {
