@@ -12,6 +12,7 @@ import (
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -19,9 +20,9 @@ import (
 // exactly the bytes they want, including bad ones.
 type rawClient struct {
 	conn   *grpc.ClientConn
-	seq    pb.SequencerServiceClient
-	auth   pb.SequencerAuthenticationServiceClient
-	conn2  pb.SequencerConnectServiceClient
+	seq    sequencersvc.SequencerServiceClient
+	auth   sequencersvc.SequencerAuthenticationServiceClient
+	conn2  sequencersvc.SequencerConnectServiceClient
 	syncID string
 }
 
@@ -32,7 +33,7 @@ func dialRaw(t *testing.T, addr string) *rawClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	c := &rawClient{conn: conn, seq: pb.NewSequencerServiceClient(conn), auth: pb.NewSequencerAuthenticationServiceClient(conn), conn2: pb.NewSequencerConnectServiceClient(conn)}
+	c := &rawClient{conn: conn, seq: sequencersvc.NewSequencerServiceClient(conn), auth: sequencersvc.NewSequencerAuthenticationServiceClient(conn), conn2: sequencersvc.NewSequencerConnectServiceClient(conn)}
 	res, err := c.conn2.GetSynchronizerId(t.Context(), &pb.GetSynchronizerIdRequest{})
 	if err != nil {
 		t.Fatal(err)

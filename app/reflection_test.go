@@ -12,6 +12,7 @@ import (
 	"github.com/cometsync/cometsync/internal/gogoreflect"
 	"github.com/cometsync/cometsync/internal/gogoreflect/reflecttest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -61,7 +62,7 @@ func TestReflectionDescribesSequencerAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	typed, err := pb.NewSequencerConnectServiceClient(conn).GetSynchronizerId(t.Context(), &pb.GetSynchronizerIdRequest{})
+	typed, err := sequencersvc.NewSequencerConnectServiceClient(conn).GetSynchronizerId(t.Context(), &pb.GetSynchronizerIdRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,15 +14,16 @@ import (
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/internal/gogocodec"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 )
 
 // endpoint is one sequencer node: its connection, service clients and current token.
 type endpoint struct {
 	addr    string
 	conn    *grpc.ClientConn
-	connect pb.SequencerConnectServiceClient
-	auth    pb.SequencerAuthenticationServiceClient
-	seq     pb.SequencerServiceClient
+	connect sequencersvc.SequencerConnectServiceClient
+	auth    sequencersvc.SequencerAuthenticationServiceClient
+	seq     sequencersvc.SequencerServiceClient
 
 	mu      sync.Mutex // serializes authentication and guards the token
 	token   string
@@ -37,9 +38,9 @@ func dialEndpoint(addr string, opts []grpc.DialOption) (*endpoint, error) {
 	}
 	return &endpoint{
 		addr: addr, conn: conn,
-		connect: pb.NewSequencerConnectServiceClient(conn),
-		auth:    pb.NewSequencerAuthenticationServiceClient(conn),
-		seq:     pb.NewSequencerServiceClient(conn),
+		connect: sequencersvc.NewSequencerConnectServiceClient(conn),
+		auth:    sequencersvc.NewSequencerAuthenticationServiceClient(conn),
+		seq:     sequencersvc.NewSequencerServiceClient(conn),
 	}, nil
 }
 

@@ -23,11 +23,15 @@ go mod download "github.com/cosmos/gogoproto@${GOGOPROTO_VERSION}"
 
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
+# One protoc run per directory and Go package (a directory may hold files of two Go
+# packages: the sequencer's wire types and its gRPC services).
 for dir in $(find proto -name '*.proto' -exec dirname {} \; | sort -u); do
-  PATH="$BIN:$PATH" protoc \
-    -I proto -I "$GOGO_DIR" -I "$GOGO_DIR/protobuf" \
-    --gocosmos_out=plugins=grpc,Mgoogle/protobuf/any.proto=github.com/cosmos/gogoproto/types:"$OUT" \
-    "$dir"/*.proto
+  for pkg in $(grep -h '^option go_package' "$dir"/*.proto | sort -u | sed 's/.*"\(.*\)".*/\1/'); do
+    PATH="$BIN:$PATH" protoc \
+      -I proto -I "$GOGO_DIR" -I "$GOGO_DIR/protobuf" \
+      --gocosmos_out=plugins=grpc,Mgoogle/protobuf/any.proto=github.com/cosmos/gogoproto/types:"$OUT" \
+      $(grep -l "^option go_package = \"$pkg\"" "$dir"/*.proto)
+  done
 done
 # go_package paths start with the module path; copy them into place.
 cp -r "$OUT/github.com/cometsync/cometsync/proto/." proto/

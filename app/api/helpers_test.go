@@ -18,6 +18,7 @@ import (
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/app/api/apitest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 )
 
 type fakeClock struct {
@@ -43,9 +44,9 @@ type env struct {
 	backend *apitest.Backend
 	served  *apitest.Served
 	clock   *fakeClock
-	connect pb.SequencerConnectServiceClient
-	auth    pb.SequencerAuthenticationServiceClient
-	seq     pb.SequencerServiceClient
+	connect sequencersvc.SequencerConnectServiceClient
+	auth    sequencersvc.SequencerAuthenticationServiceClient
+	seq     sequencersvc.SequencerServiceClient
 	conn    *grpc.ClientConn
 }
 
@@ -73,9 +74,9 @@ func newEnv(t *testing.T, mutate func(*api.Config)) *env {
 	t.Cleanup(func() { conn.Close() })
 	return &env{
 		fx: fx, backend: b, served: served, clock: clock, conn: conn,
-		connect: pb.NewSequencerConnectServiceClient(conn),
-		auth:    pb.NewSequencerAuthenticationServiceClient(conn),
-		seq:     pb.NewSequencerServiceClient(conn),
+		connect: sequencersvc.NewSequencerConnectServiceClient(conn),
+		auth:    sequencersvc.NewSequencerAuthenticationServiceClient(conn),
+		seq:     sequencersvc.NewSequencerServiceClient(conn),
 	}
 }
 

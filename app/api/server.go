@@ -13,7 +13,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/internal/gogocodec"
 	"github.com/cometsync/cometsync/internal/gogoreflect"
-	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 )
 
 // ErrServerClosed ends the subscriptions of a closed server.
@@ -98,9 +98,9 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 // must have been created with ServerOptions, otherwise SequencerService calls are
 // refused as unauthenticated.
 func (s *Server) Register(gs *grpc.Server) {
-	pb.RegisterSequencerConnectServiceServer(gs, connectService{s})
-	pb.RegisterSequencerAuthenticationServiceServer(gs, authService{s})
-	pb.RegisterSequencerServiceServer(gs, sequencerService{s})
+	sequencersvc.RegisterSequencerConnectServiceServer(gs, connectService{s})
+	sequencersvc.RegisterSequencerAuthenticationServiceServer(gs, authService{s})
+	sequencersvc.RegisterSequencerServiceServer(gs, sequencerService{s})
 	healthpb.RegisterHealthServer(gs, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range []string{

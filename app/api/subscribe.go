@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 )
 
 // Subscribe streams the caller's own events from req.FromCounter and then follows new
@@ -19,7 +20,7 @@ import (
 // the stream delivers every event sequenced up to that time, then ends with
 // PermissionDenied (member removed) or Unauthenticated (key revoked or rotated), the
 // reason naming the change (see RevokedError).
-func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream pb.SequencerService_SubscribeServer) error {
+func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream sequencersvc.SequencerService_SubscribeServer) error {
 	s := q.s
 	cred, _ := callCredentials(stream.Context())
 	member := cred.member
@@ -137,7 +138,7 @@ func (s *Server) eventsPerResponse(requested uint32) int {
 // missed. It sends only the events sequenced up to the time refresh has checked the
 // membership changes for, so no event past a cut's effective time goes out before the
 // cut is known; once cut, it sends the events up to the effective time and ends.
-func (s *Server) follow(ctx context.Context, stream pb.SequencerService_SubscribeServer, sub *subscription, next int64, perResponse int) error {
+func (s *Server) follow(ctx context.Context, stream sequencersvc.SequencerService_SubscribeServer, sub *subscription, next int64, perResponse int) error {
 	for {
 		notify := s.backend.CommitNotify()
 		limit := s.refresh()
@@ -164,7 +165,7 @@ func (s *Server) follow(ctx context.Context, stream pb.SequencerService_Subscrib
 
 // sendAvailable sends the committed events from next on that were sequenced up to limit,
 // batch by batch, and returns the counter after the last one sent.
-func (s *Server) sendAvailable(ctx context.Context, stream pb.SequencerService_SubscribeServer, member string, next int64, perResponse int, limit int64) (int64, error) {
+func (s *Server) sendAvailable(ctx context.Context, stream sequencersvc.SequencerService_SubscribeServer, member string, next int64, perResponse int, limit int64) (int64, error) {
 	for {
 		if ctx.Err() != nil {
 			return next, status.FromContextError(ctx.Err()).Err()
@@ -206,7 +207,7 @@ func sequencedUpTo(evs []*pb.SequencedEvent, limit int64) int {
 // sendEvents sends evs in counter order: each in its own response's event field when
 // perResponse is 0, otherwise in the events field of responses made by packEvents. It
 // returns how many events were sent before any error.
-func sendEvents(stream pb.SequencerService_SubscribeServer, evs []*pb.SequencedEvent, perResponse int) (int, error) {
+func sendEvents(stream sequencersvc.SequencerService_SubscribeServer, evs []*pb.SequencedEvent, perResponse int) (int, error) {
 	if perResponse == 0 {
 		for i, ev := range evs {
 			if err := stream.Send(&pb.SubscribeResponse{Event: ev}); err != nil {

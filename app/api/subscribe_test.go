@@ -12,6 +12,7 @@ import (
 
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 )
 
 func TestSubscribeToAnotherMembersStream(t *testing.T) {
@@ -44,7 +45,7 @@ func (e *env) sendContent(t *testing.T, ctx context.Context, first, n int, conte
 	}
 }
 
-func recvN(t *testing.T, st pb.SequencerService_SubscribeClient, n int) []*pb.SequencedEvent {
+func recvN(t *testing.T, st sequencersvc.SequencerService_SubscribeClient, n int) []*pb.SequencedEvent {
 	t.Helper()
 	var out []*pb.SequencedEvent
 	for len(out) < n {
@@ -59,7 +60,7 @@ func recvN(t *testing.T, st pb.SequencerService_SubscribeClient, n int) []*pb.Se
 
 // recvResponses receives responses until they carry n events (counting the event field
 // and the events field) and returns the responses.
-func recvResponses(t *testing.T, st pb.SequencerService_SubscribeClient, n int) []*pb.SubscribeResponse {
+func recvResponses(t *testing.T, st sequencersvc.SequencerService_SubscribeClient, n int) []*pb.SubscribeResponse {
 	t.Helper()
 	var out []*pb.SubscribeResponse
 	for got := 0; got < n; {
@@ -77,7 +78,7 @@ func recvResponses(t *testing.T, st pb.SequencerService_SubscribeClient, n int) 
 }
 
 // subscribeBob opens bob's stream from counter 0 asking for perResponse events per response.
-func (e *env) subscribeBob(t *testing.T, perResponse uint32) pb.SequencerService_SubscribeClient {
+func (e *env) subscribeBob(t *testing.T, perResponse uint32) sequencersvc.SequencerService_SubscribeClient {
 	t.Helper()
 	st, err := e.seq.Subscribe(e.login(t, "PAR::bob"), &pb.SubscribeRequest{Member: e.fx.Member("PAR::bob").ID, MaxEventsPerResponse: perResponse})
 	if err != nil {
@@ -287,7 +288,7 @@ func TestSubscriberLimitPerMember(t *testing.T) {
 }
 
 // subscribe opens spec's stream from counter 0 as ctx.
-func (e *env) subscribe(t *testing.T, ctx context.Context, spec string) pb.SequencerService_SubscribeClient {
+func (e *env) subscribe(t *testing.T, ctx context.Context, spec string) sequencersvc.SequencerService_SubscribeClient {
 	t.Helper()
 	st, err := e.seq.Subscribe(ctx, &pb.SubscribeRequest{Member: e.fx.Member(spec).ID})
 	if err != nil {

@@ -11,21 +11,22 @@ import (
 
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 )
 
 // caller opens another connection to e's server: on loopback every connection is a
 // caller of its own.
-func (e *env) caller(t *testing.T) pb.SequencerAuthenticationServiceClient {
+func (e *env) caller(t *testing.T) sequencersvc.SequencerAuthenticationServiceClient {
 	t.Helper()
 	conn, err := grpc.NewClient(e.served.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return pb.NewSequencerAuthenticationServiceClient(conn)
+	return sequencersvc.NewSequencerAuthenticationServiceClient(conn)
 }
 
-func (e *env) answer(t *testing.T, auth pb.SequencerAuthenticationServiceClient, spec string, nonce []byte) error {
+func (e *env) answer(t *testing.T, auth sequencersvc.SequencerAuthenticationServiceClient, spec string, nonce []byte) error {
 	t.Helper()
 	m := e.fx.Member(spec)
 	_, err := auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
@@ -35,7 +36,7 @@ func (e *env) answer(t *testing.T, auth pb.SequencerAuthenticationServiceClient,
 	return err
 }
 
-func challengeOf(t *testing.T, auth pb.SequencerAuthenticationServiceClient, member string) []byte {
+func challengeOf(t *testing.T, auth sequencersvc.SequencerAuthenticationServiceClient, member string) []byte {
 	t.Helper()
 	ch, err := auth.Challenge(ctxT(t), &pb.ChallengeRequest{Member: member})
 	if err != nil {
@@ -91,7 +92,7 @@ func TestChallengeFloodDisplacesOnlyTheFloodersChallenges(t *testing.T) {
 func TestChallengeOverMemberCapDisplacesTheOldest(t *testing.T) {
 	e := newEnv(t, func(c *api.Config) { c.MaxChallengesPerMember = 2 })
 	alice := e.fx.Member("PAR::alice")
-	conns := []pb.SequencerAuthenticationServiceClient{e.caller(t), e.caller(t), e.caller(t)}
+	conns := []sequencersvc.SequencerAuthenticationServiceClient{e.caller(t), e.caller(t), e.caller(t)}
 	var nonces [][]byte
 	for _, c := range conns {
 		nonces = append(nonces, challengeOf(t, c, alice.ID))

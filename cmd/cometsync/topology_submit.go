@@ -17,6 +17,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -135,7 +136,7 @@ func (s *session) sendOnboarding(ctx context.Context, batch *seqpb.Batch) error 
 	for _, e := range s.conn.endpoints {
 		conn, err := grpc.NewClient(e, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err == nil {
-			_, err = seqpb.NewSequencerServiceClient(conn).Send(ctx, &seqpb.SendRequest{Submission: tx})
+			_, err = sequencersvc.NewSequencerServiceClient(conn).Send(ctx, &seqpb.SendRequest{Submission: tx})
 			_ = conn.Close()
 		}
 		if err == nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/cometsync/cometsync/proto/ledgerapipb"
 	_ "github.com/cometsync/cometsync/proto/mediatorpb"
 	_ "github.com/cometsync/cometsync/proto/protocolpb"
-	"github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
 	_ "github.com/cometsync/cometsync/proto/topologypb"
 )
 
@@ -91,8 +91,8 @@ func checkFields(t *testing.T, msgs protoreflect.MessageDescriptors) {
 // service through v1 reflection and one through v1alpha.
 func TestReflectionServesEveryService(t *testing.T) {
 	gs := grpc.NewServer()
-	sequencerpb.RegisterSequencerConnectServiceServer(gs, &sequencerpb.UnimplementedSequencerConnectServiceServer{})
-	sequencerpb.RegisterSequencerServiceServer(gs, &sequencerpb.UnimplementedSequencerServiceServer{})
+	sequencersvc.RegisterSequencerConnectServiceServer(gs, &sequencersvc.UnimplementedSequencerConnectServiceServer{})
+	sequencersvc.RegisterSequencerServiceServer(gs, &sequencersvc.UnimplementedSequencerServiceServer{})
 	ledgerapipb.RegisterStateServiceServer(gs, &ledgerapipb.UnimplementedStateServiceServer{})
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	gogoreflect.Register(gs)
