@@ -13,6 +13,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // AppVersion is reported in Info; it changes when the state machine's rules change.
@@ -57,7 +58,7 @@ const BatchCacheBytes = 64 << 20
 // Observer is told what the application decided; the node uses it for metrics and logs.
 // Its methods run on CometBFT's ABCI goroutine and must not block.
 type Observer interface {
-	CheckedTx(code core.Code)
+	CheckedTx(code seqapi.Code)
 	Committed(o *core.Outcome)
 }
 
@@ -141,7 +142,7 @@ func (a *App) Info(_ context.Context, _ *abcitypes.RequestInfo) (*abcitypes.Resp
 	meta := a.Meta()
 	return &abcitypes.ResponseInfo{
 		Data:             "cometsync",
-		Version:          core.ProtocolVersion,
+		Version:          seqapi.ProtocolVersion,
 		AppVersion:       AppVersion,
 		LastBlockHeight:  meta.Height,
 		LastBlockAppHash: meta.AppHash,
@@ -177,7 +178,7 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	m := a.Machine()
 	if m == nil {
-		return &abcitypes.ResponseCheckTx{Code: uint32(core.CodeMalformed), Codespace: core.Codespace, Log: "chain not initialized"}, nil
+		return &abcitypes.ResponseCheckTx{Code: uint32(seqapi.CodeMalformed), Codespace: seqapi.Codespace, Log: "chain not initialized"}, nil
 	}
 	now := a.now().UnixMicro()
 	if last := a.Meta().LastTimestampMicros; last > now {
@@ -191,7 +192,7 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	} else {
 		_, err = m.Check(r, req.Tx, now)
 	}
-	code := core.CodeOK
+	code := seqapi.CodeOK
 	var rej *core.SubmissionError
 	switch {
 	case errors.As(err, &rej):
@@ -203,7 +204,7 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 		a.observer.CheckedTx(code)
 	}
 	if rej != nil {
-		return &abcitypes.ResponseCheckTx{Code: uint32(code), Codespace: core.Codespace, Log: rej.Reason}, nil
+		return &abcitypes.ResponseCheckTx{Code: uint32(code), Codespace: seqapi.Codespace, Log: rej.Reason}, nil
 	}
 	return &abcitypes.ResponseCheckTx{Code: 0}, nil
 }
@@ -223,7 +224,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	a.pending = out
 	res := &abcitypes.ResponseFinalizeBlock{AppHash: out.Meta.AppHash, TxResults: make([]*abcitypes.ExecTxResult, len(out.TxResults))}
 	for i, tr := range out.TxResults {
-		res.TxResults[i] = &abcitypes.ExecTxResult{Code: uint32(tr.Code), Log: tr.Log, Codespace: core.Codespace}
+		res.TxResults[i] = &abcitypes.ExecTxResult{Code: uint32(tr.Code), Log: tr.Log, Codespace: seqapi.Codespace}
 	}
 	for _, v := range out.ValidatorUpdates {
 		res.ValidatorUpdates = append(res.ValidatorUpdates, abcitypes.UpdateValidator(v.PubKey, v.Power, "ed25519"))

@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/abci"
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // openApp opens an application over a new database that the test closes at its end.
@@ -40,7 +41,7 @@ func aliceGenesis() (*core.Genesis, crypto.Member, crypto.SigningPrivateKey) {
 	k, _ := crypto.GenerateSigningKey(nil)
 	alice, _ := crypto.NewMember(crypto.KindParticipant, "alice", k.Fingerprint())
 	return &core.Genesis{
-		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion,
+		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: seqapi.ProtocolVersion,
 		Parameters: core.DefaultParameters(),
 		Members:    []core.GenesisMember{{ID: alice.String(), SigningKeys: []string{core.EncodeKey(k.Public())}}},
 	}, alice, k
@@ -69,7 +70,7 @@ func TestAppLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.TxResults) != 1 || res.TxResults[0].Code != uint32(core.CodeMalformed) {
+		if len(res.TxResults) != 1 || res.TxResults[0].Code != uint32(seqapi.CodeMalformed) {
 			t.Fatalf("tx result %+v, want code malformed", res.TxResults)
 		}
 		if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // signedApp is an initialized application with one member, alice, whose key signs.
@@ -54,19 +55,19 @@ func TestCheckTxTakesTheDecodedSubmission(t *testing.T) {
 		t.Fatal(rej)
 	}
 	junk := []byte{0xff, 0x01}
-	if code := checkTx(t, app, junk); code != uint32(core.CodeMalformed) {
+	if code := checkTx(t, app, junk); code != uint32(seqapi.CodeMalformed) {
 		t.Fatalf("junk checked with code %d, want malformed", code)
 	}
 	done := app.Decoded(junk, sub)
 	if code := checkTx(t, app, junk); code != 0 {
 		t.Fatalf("with the decoded form handed over, code %d, want it checked as the valid submission", code)
 	}
-	if code := checkTx(t, app, junk); code != uint32(core.CodeMalformed) {
+	if code := checkTx(t, app, junk); code != uint32(seqapi.CodeMalformed) {
 		t.Fatalf("second CheckTx got code %d: the decoded form must serve one call", code)
 	}
 	done()
 	app.Decoded(junk, sub)()
-	if code := checkTx(t, app, junk); code != uint32(core.CodeMalformed) {
+	if code := checkTx(t, app, junk); code != uint32(seqapi.CodeMalformed) {
 		t.Fatalf("after release, code %d, want malformed", code)
 	}
 	if code := checkTx(t, app, valid); code != 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestFullBlocksCommit executes and commits blocks filled to CometBFT's 4 MiB limit with
@@ -23,7 +24,7 @@ func TestFullBlocksCommit(t *testing.T) {
 	sender, _ := crypto.GenerateSigningKey(nil)
 	senderID, _ := crypto.NewMember(crypto.KindParticipant, "sender", sender.Fingerprint())
 	g := &core.Genesis{
-		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion,
+		SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: seqapi.ProtocolVersion,
 		Parameters: core.DefaultParameters(),
 		Members:    []core.GenesisMember{{ID: senderID.String(), SigningKeys: []string{core.EncodeKey(sender.Public())}}},
 	}

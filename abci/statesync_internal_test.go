@@ -10,6 +10,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 func testApp(t *testing.T) *App {
@@ -36,7 +37,7 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns, _ := crypto.GenerateSigningKey(nil)
-	g := &core.Genesis{SynchronizerID: "s::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters()}
+	g := &core.Genesis{SynchronizerID: "s::" + string(ns.Fingerprint()), ProtocolVersion: seqapi.ProtocolVersion, Parameters: core.DefaultParameters()}
 	for i := 0; i < 40; i++ { // enough members for several 1 KiB chunks
 		k, _ := crypto.GenerateSigningKey(nil)
 		m, _ := crypto.NewMember(crypto.KindParticipant, "p"+string(rune('a'+i%26))+string(rune('a'+i/26)), k.Fingerprint())

@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestPendingBlockFinishedAtOpen stops "between" recording a large block and applying
@@ -96,7 +97,7 @@ func TestOtherStoreLayoutRefused(t *testing.T) {
 	if _, err := NewApp(db, nil); err != nil {
 		t.Fatalf("empty database: %v", err)
 	}
-	g := &core.Genesis{SynchronizerID: "sync::1220" + string(bytes.Repeat([]byte{'0'}, 64)), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters()}
+	g := &core.Genesis{SynchronizerID: "sync::1220" + string(bytes.Repeat([]byte{'0'}, 64)), ProtocolVersion: seqapi.ProtocolVersion, Parameters: core.DefaultParameters()}
 	// What InitChain of this version writes, then the same without the layout record.
 	if err := applyWrites(db, append(core.InitGenesis(g), layoutWrite())); err != nil {
 		t.Fatal(err)

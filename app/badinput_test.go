@@ -10,9 +10,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -66,19 +66,19 @@ func TestBadInputIsRefusedAndNodeKeepsServing(t *testing.T) {
 		ctx    context.Context
 		tx     []byte
 		code   codes.Code
-		reason core.Code // 0: no ErrorInfo expected
+		reason seqapi.Code // 0: no ErrorInfo expected
 	}{
-		{"malformed bytes", actx, []byte{0xff, 0x01, 0x02}, codes.InvalidArgument, core.CodeMalformed},
-		{"bad signature", actx, submission(alice.ID, bob.Key, "m2", soon, nil, to(bob.ID)...), codes.PermissionDenied, core.CodeUnknownKey},
-		{"forged signature", actx, forge(submission(alice.ID, alice.Key, "m2", soon, []byte("x"), to(bob.ID)...)), codes.PermissionDenied, core.CodeBadSignature},
-		{"unknown recipient", actx, submission(alice.ID, alice.Key, "m3", soon, nil, to(carol.String())...), codes.NotFound, core.CodeUnknownRecipient},
-		{"oversized batch", actx, submission(alice.ID, alice.Key, "m4", soon, bytes.Repeat([]byte("x"), 9<<10), to(bob.ID)...), codes.InvalidArgument, core.CodeTooLarge},
-		{"duplicate message id", actx, submission(alice.ID, alice.Key, "m1", soon, []byte("again"), to(bob.ID)...), codes.AlreadyExists, core.CodeDuplicate},
-		{"expired max sequencing time", actx, submission(alice.ID, alice.Key, "m5", time.Now().Add(-time.Minute), nil, to(bob.ID)...), codes.DeadlineExceeded, core.CodeExpired},
+		{"malformed bytes", actx, []byte{0xff, 0x01, 0x02}, codes.InvalidArgument, seqapi.CodeMalformed},
+		{"bad signature", actx, submission(alice.ID, bob.Key, "m2", soon, nil, to(bob.ID)...), codes.PermissionDenied, seqapi.CodeUnknownKey},
+		{"forged signature", actx, forge(submission(alice.ID, alice.Key, "m2", soon, []byte("x"), to(bob.ID)...)), codes.PermissionDenied, seqapi.CodeBadSignature},
+		{"unknown recipient", actx, submission(alice.ID, alice.Key, "m3", soon, nil, to(carol.String())...), codes.NotFound, seqapi.CodeUnknownRecipient},
+		{"oversized batch", actx, submission(alice.ID, alice.Key, "m4", soon, bytes.Repeat([]byte("x"), 9<<10), to(bob.ID)...), codes.InvalidArgument, seqapi.CodeTooLarge},
+		{"duplicate message id", actx, submission(alice.ID, alice.Key, "m1", soon, []byte("again"), to(bob.ID)...), codes.AlreadyExists, seqapi.CodeDuplicate},
+		{"expired max sequencing time", actx, submission(alice.ID, alice.Key, "m5", time.Now().Add(-time.Minute), nil, to(bob.ID)...), codes.DeadlineExceeded, seqapi.CodeExpired},
 		{"sending as another member", bctx, submission(alice.ID, alice.Key, "m6", soon, nil, to(bob.ID)...), codes.PermissionDenied, 0},
 		{"unknown sender", actx, submission(carol.String(), stranger, "m7", soon, nil, to(bob.ID)...), codes.PermissionDenied, 0},
 		{"missing token", t.Context(), submission(alice.ID, alice.Key, "m8", soon, nil, to(bob.ID)...), codes.Unauthenticated, 0},
-		{"unknown token", api.WithCredentials(t.Context(), alice.ID, "not-a-token"), submission(alice.ID, alice.Key, "m9", soon, nil, to(bob.ID)...), codes.Unauthenticated, 0},
+		{"unknown token", seqapi.WithCredentials(t.Context(), alice.ID, "not-a-token"), submission(alice.ID, alice.Key, "m9", soon, nil, to(bob.ID)...), codes.Unauthenticated, 0},
 	}
 	for _, tc := range cases {
 		err := send(tc.ctx, tc.tx)
@@ -87,7 +87,7 @@ func TestBadInputIsRefusedAndNodeKeepsServing(t *testing.T) {
 			continue
 		}
 		if tc.reason != 0 {
-			if got, ok := api.SubmissionCode(err); !ok || got != tc.reason {
+			if got, ok := seqapi.SubmissionCode(err); !ok || got != tc.reason {
 				t.Errorf("%s: reason %v (ok=%v), want %s; error %v", tc.name, got, ok, tc.reason, err)
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -137,7 +138,7 @@ func NewSynchronizerGenesis(name, keyPath string, members []core.GenesisMember, 
 	}
 	g := &core.Genesis{
 		SynchronizerID:  uid.String(),
-		ProtocolVersion: core.ProtocolVersion,
+		ProtocolVersion: seqapi.ProtocolVersion,
 		Parameters:      core.DefaultParameters(),
 		Members:         members,
 	}
@@ -174,7 +175,7 @@ func NewConsortiumGenesis(name string, owners []crypto.SigningPrivateKey, thresh
 	if err != nil {
 		return nil, err
 	}
-	g := &core.Genesis{SynchronizerID: uid.String(), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters(), Members: members}
+	g := &core.Genesis{SynchronizerID: uid.String(), ProtocolVersion: seqapi.ProtocolVersion, Parameters: core.DefaultParameters(), Members: members}
 	var txs []*topopb.TopologyMapping
 	var signers [][]crypto.SigningPrivateKey
 	for _, k := range owners {

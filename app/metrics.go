@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Metrics are the sequencer application's Prometheus metrics (namespace cometsync).
@@ -44,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // CheckedTx implements abci.Observer.
-func (m *Metrics) CheckedTx(c core.Code) { m.checked.WithLabelValues(c.String()).Inc() }
+func (m *Metrics) CheckedTx(c seqapi.Code) { m.checked.WithLabelValues(c.String()).Inc() }
 
 // Committed implements abci.Observer.
 func (m *Metrics) Committed(o *core.Outcome) {

@@ -30,6 +30,7 @@ import (
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/internal/cmtbadger"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Node is a running sequencer node. It implements api.Backend.
@@ -280,7 +281,7 @@ func (n *Node) Submit(ctx context.Context, tx []byte, sub *core.Submission) erro
 	select {
 	case res := <-resCh:
 		if res.Code != 0 {
-			return &core.SubmissionError{Code: core.Code(res.Code), Reason: res.Log}
+			return &core.SubmissionError{Code: seqapi.Code(res.Code), Reason: res.Log}
 		}
 		return nil
 	case <-ctx.Done():

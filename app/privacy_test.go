@@ -10,8 +10,8 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/participant/protocol"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/testnet"
 )
 

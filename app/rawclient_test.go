@@ -9,10 +9,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/proto/sequencersvc"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -49,12 +49,12 @@ func (c *rawClient) login(t *testing.T, m testnet.Member) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := m.Key.SignHash(api.AuthenticationHash(ch.Nonce, c.syncID))
+	sig := m.Key.SignHash(seqapi.AuthenticationHash(ch.Nonce, c.syncID))
 	res, err := c.auth.Authenticate(t.Context(), &pb.AuthenticateRequest{Member: m.ID, Nonce: ch.Nonce, Signature: sig, KeyFingerprint: string(m.Key.Fingerprint())})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return api.WithCredentials(t.Context(), m.ID, res.Token)
+	return seqapi.WithCredentials(t.Context(), m.ID, res.Token)
 }
 
 // submission builds a signed submission from sender (signed with key) to recipients.
@@ -107,6 +107,6 @@ func describe(ev *pb.SequencedEvent) string {
 	return fmt.Sprintf("#%d ts=%d kind=%s msg=%q err=%s %q", ev.Counter, ev.TimestampMicros, ev.Kind, ev.MessageId, ev.ErrorCode, ev.ErrorReason)
 }
 
-func apiAuthHash(nonce []byte, syncID string) []byte { return api.AuthenticationHash(nonce, syncID) }
+func apiAuthHash(nonce []byte, syncID string) []byte { return seqapi.AuthenticationHash(nonce, syncID) }
 
 func timeSoon() time.Time { return time.Now().Add(time.Minute) }

@@ -8,11 +8,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/internal/gogoreflect"
 	"github.com/cometsync/cometsync/internal/gogoreflect/reflecttest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/proto/sequencersvc"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -54,8 +54,8 @@ func TestReflectionDescribesSequencerAPI(t *testing.T) {
 
 	const connect = "cometsync.sequencer.v1.SequencerConnectService/"
 	hs, err := reflecttest.Invoke(t.Context(), conn, files, connect+"Handshake",
-		fmt.Sprintf(`{"clientProtocolVersions":[%q]}`, core.ProtocolVersion))
-	if err != nil || reflecttest.Field(hs, "server_protocol_version") != core.ProtocolVersion {
+		fmt.Sprintf(`{"clientProtocolVersions":[%q]}`, seqapi.ProtocolVersion))
+	if err != nil || reflecttest.Field(hs, "server_protocol_version") != seqapi.ProtocolVersion {
 		t.Fatalf("Handshake: %v %v", hs, err)
 	}
 	id, err := reflecttest.Invoke(t.Context(), conn, files, connect+"GetSynchronizerId", `{}`)

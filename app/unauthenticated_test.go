@@ -13,11 +13,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
 	"github.com/cometsync/cometsync/topology"
 )
@@ -67,7 +66,7 @@ func (f *flood) record(t *testing.T, err error) {
 		f.issued.Add(1)
 	case codes.ResourceExhausted:
 		f.refused.Add(1)
-		if _, ok := api.RetryDelay(err); ok {
+		if _, ok := seqapi.RetryDelay(err); ok {
 			f.retryInfo.Store(true)
 		}
 	default:
@@ -166,17 +165,17 @@ func TestChallengeAnswersAlikeOnNode(t *testing.T) {
 	}
 	known, errKnown := refusal(alice.ID, bob.Key)
 	unknown, errUnknown := refusal(ghost.String(), k)
-	if len(known.Nonce) != api.NonceSize || len(unknown.Nonce) != api.NonceSize ||
+	if len(known.Nonce) != seqapi.NonceSize || len(unknown.Nonce) != seqapi.NonceSize ||
 		len(known.ExpectedKeyFingerprints) != 0 || len(unknown.ExpectedKeyFingerprints) != 0 {
 		t.Fatalf("challenges differ: member %v, unknown %v", known, unknown)
 	}
 	sk, su := status.Convert(errKnown), status.Convert(errUnknown)
-	rk, _ := api.AuthRefusal(errKnown)
-	ru, _ := api.AuthRefusal(errUnknown)
+	rk, _ := seqapi.AuthRefusal(errKnown)
+	ru, _ := seqapi.AuthRefusal(errUnknown)
 	wantMsg := func(m string) string {
 		return "authentication of " + m + " refused: the request is not signed by a current signing key of the member"
 	}
-	if sk.Code() != codes.Unauthenticated || sk.Code() != su.Code() || rk != api.ReasonSignatureRefused || rk != ru ||
+	if sk.Code() != codes.Unauthenticated || sk.Code() != su.Code() || rk != seqapi.ReasonSignatureRefused || rk != ru ||
 		sk.Message() != wantMsg(alice.ID) || su.Message() != wantMsg(ghost.String()) {
 		t.Fatalf("refusals differ: member %v (%s), unknown %v (%s)", errKnown, rk, errUnknown, ru)
 	}
@@ -200,7 +199,7 @@ func TestTooLargeSubmissionIsTheSubmittersError(t *testing.T) {
 	c := dialRaw(t, net.APIAddress(0))
 	big := bytes.Repeat([]byte("x"), 3<<20)
 	_, err := c.seq.Send(c.login(t, alice), &pb.SendRequest{Submission: submission(alice.ID, alice.Key, "big", timeSoon(), big, to(bob.ID)...)})
-	if code, _ := api.SubmissionCode(err); status.Code(err) != codes.InvalidArgument || code != core.CodeTooLarge {
+	if code, _ := seqapi.SubmissionCode(err); status.Code(err) != codes.InvalidArgument || code != seqapi.CodeTooLarge {
 		t.Fatalf("3 MiB submission: %v, want InvalidArgument too_large", err)
 	}
 
@@ -211,7 +210,7 @@ func TestTooLargeSubmissionIsTheSubmittersError(t *testing.T) {
 	batch := &pb.Batch{Envelopes: []*pb.Envelope{{Recipients: to(bob.ID), Content: big}}}
 	_, err = dc.Send(t.Context(), batch, driver.SendOptions{})
 	var se *driver.SendError
-	if !errors.As(err, &se) || se.Code != core.CodeTooLarge || status.Code(err) != codes.InvalidArgument {
+	if !errors.As(err, &se) || se.Code != seqapi.CodeTooLarge || status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("driver: %v, want a SendError too_large with InvalidArgument", err)
 	}
 	if got := dc.Endpoint(); got != net.APIAddress(0) {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"runtime"
 
-	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Submissions leave the client through a queue that sender goroutines drain: each takes
@@ -21,7 +21,7 @@ const (
 	// 16 600/s with one against 18 600–18 900/s with two (docs/performance.md).
 	sendWorkers = 2
 	// maxSendBatch and maxSendBatchBytes bound one SendBatch call (the server allows
-	// api.MaxSendBatch submissions and gRPC 4 MiB messages).
+	// seqapi.MaxSendBatch submissions and gRPC 4 MiB messages).
 	maxSendBatch      = 256
 	maxSendBatchBytes = 1 << 20
 )
@@ -136,7 +136,7 @@ func (c *Client) sendCall(batch []*queued) {
 		case err != nil:
 			q.done <- err
 		case i < len(resp.Results):
-			q.done <- api.ResultError(resp.Results[i])
+			q.done <- seqapi.ResultError(resp.Results[i])
 		default:
 			q.done <- errShortBatchResponse
 		}

@@ -13,11 +13,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/app/api/apitest"
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // sendCalls records the Send and SendBatch calls a client makes. Until open is called
@@ -224,10 +223,10 @@ func TestSubmitSigned(t *testing.T) {
 
 	err := a.SubmitSigned(ctxT(t), corrupt(presigned(fx, "bad", "x")))
 	var se *driver.SendError
-	if !errors.As(err, &se) || se.Code != core.CodeBadSignature {
-		t.Fatalf("got %v, want a SendError with %v", err, core.CodeBadSignature)
+	if !errors.As(err, &se) || se.Code != seqapi.CodeBadSignature {
+		t.Fatalf("got %v, want a SendError with %v", err, seqapi.CodeBadSignature)
 	}
-	if code, ok := api.SubmissionCode(se.Err); !ok || code != core.CodeBadSignature || status.Code(se.Err) != codes.PermissionDenied {
+	if code, ok := seqapi.SubmissionCode(se.Err); !ok || code != seqapi.CodeBadSignature || status.Code(se.Err) != codes.PermissionDenied {
 		t.Fatalf("the SendError wraps %v (submission code %v %v)", se.Err, code, ok)
 	}
 	// Another member's submission is refused without a submission code.
@@ -270,8 +269,8 @@ func TestSubmitSignedBatchedOutcomes(t *testing.T) {
 		switch {
 		case i%2 == 0 && err != nil:
 			t.Errorf("valid submission %d: %v", i, err)
-		case i%2 == 1 && (!errors.As(err, &se) || se.Code != core.CodeBadSignature):
-			t.Errorf("badly signed submission %d: %v, want %v", i, err, core.CodeBadSignature)
+		case i%2 == 1 && (!errors.As(err, &se) || se.Code != seqapi.CodeBadSignature):
+			t.Errorf("badly signed submission %d: %v, want %v", i, err, seqapi.CodeBadSignature)
 		}
 	}
 	if next, err := b.NextCounter(fx.Member(bob).ID); err != nil || next != n/2 {

@@ -13,9 +13,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Client is a connection to a synchronizer's sequencer nodes on behalf of one member. It
@@ -176,7 +175,7 @@ func (c *Client) establish(ctx context.Context, idx int) (*endpoint, error) {
 	c.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
-	if _, err := e.connect.Handshake(cctx, &pb.HandshakeRequest{ClientProtocolVersions: []string{core.ProtocolVersion}}); err != nil {
+	if _, err := e.connect.Handshake(cctx, &pb.HandshakeRequest{ClientProtocolVersions: []string{seqapi.ProtocolVersion}}); err != nil {
 		return nil, fmt.Errorf("handshake with %s: %w", e.addr, err)
 	}
 	id, err := e.connect.GetSynchronizerId(cctx, &pb.GetSynchronizerIdRequest{})
@@ -257,7 +256,7 @@ func retryHint(err error) (time.Duration, bool) {
 	if status.Code(err) != codes.ResourceExhausted {
 		return 0, false
 	}
-	return api.RetryDelay(err)
+	return seqapi.RetryDelay(err)
 }
 
 func (c *Client) callOn(ctx context.Context, e *endpoint, fn func(context.Context, *endpoint) error) error {

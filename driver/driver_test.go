@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/app/api/apitest"
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 func TestSendAndReceipt(t *testing.T) {
@@ -112,7 +112,7 @@ func TestImmediateRefusal(t *testing.T) {
 	a := client(t, fx, alice, nil, srv.Addr)
 	_, err := a.Send(ctxT(t), batchTo("x", "PAR::carol::"+fx.Member(bob).Key.Fingerprint().String()), driver.SendOptions{})
 	var se *driver.SendError
-	if !errors.As(err, &se) || se.Code != core.CodeUnknownRecipient {
+	if !errors.As(err, &se) || se.Code != seqapi.CodeUnknownRecipient {
 		t.Fatalf("got %v, want a SendError with unknown_recipient", err)
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/internal/gogocodec"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/proto/sequencersvc"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // endpoint is one sequencer node: its connection, service clients and current token.
@@ -54,7 +54,7 @@ func (e *endpoint) credentials(ctx context.Context, c *Client) (context.Context,
 			return nil, err
 		}
 	}
-	return api.WithCredentials(ctx, c.cfg.Member, e.token), nil
+	return seqapi.WithCredentials(ctx, c.cfg.Member, e.token), nil
 }
 
 // invalidate forgets the token so that the next call authenticates again.
@@ -91,7 +91,7 @@ func (e *endpoint) authenticateLocked(ctx context.Context, c *Client) error {
 		if len(ch.ExpectedKeyFingerprints) > 0 && !slices.Contains(ch.ExpectedKeyFingerprints, fp) {
 			return fmt.Errorf("%w: %s expects keys %v of %s, client has %s", ErrKeyNotRegistered, e.addr, ch.ExpectedKeyFingerprints, c.cfg.Member, fp)
 		}
-		sig := c.cfg.SigningKey.SignHash(api.AuthenticationHash(ch.Nonce, c.SynchronizerID()))
+		sig := c.cfg.SigningKey.SignHash(seqapi.AuthenticationHash(ch.Nonce, c.SynchronizerID()))
 		var resp *pb.AuthenticateResponse
 		err = e.whileBusy(ctx, c, func(ctx context.Context) (err error) {
 			resp, err = e.auth.Authenticate(ctx, &pb.AuthenticateRequest{
@@ -99,14 +99,14 @@ func (e *endpoint) authenticateLocked(ctx context.Context, c *Client) error {
 			})
 			return err
 		})
-		reason, _ := api.AuthRefusal(err)
+		reason, _ := seqapi.AuthRefusal(err)
 		switch {
 		case err == nil:
 			e.keep(c, resp)
 			return nil
-		case reason == api.ReasonSignatureRefused:
+		case reason == seqapi.ReasonSignatureRefused:
 			return fmt.Errorf("%w: %s refused key %s for %s (the member is unknown there or the key is not one of its current signing keys): %w", ErrKeyNotRegistered, e.addr, fp, c.cfg.Member, err)
-		case reason == api.ReasonNonceRefused && nonceRetries < maxNonceRetries && ctx.Err() == nil:
+		case reason == seqapi.ReasonNonceRefused && nonceRetries < maxNonceRetries && ctx.Err() == nil:
 			c.logger.Debug("nonce refused, asking for a new challenge", "endpoint", e.addr, "err", err)
 		default:
 			return fmt.Errorf("authenticate at %s: %w", e.addr, err)
@@ -126,7 +126,7 @@ func (e *endpoint) whileBusy(ctx context.Context, c *Client, call func(context.C
 		if status.Code(err) != codes.ResourceExhausted || ctx.Err() != nil {
 			return err
 		}
-		d, ok := api.RetryDelay(err)
+		d, ok := seqapi.RetryDelay(err)
 		if !ok {
 			d, backoff = backoff, min(2*backoff, c.cfg.MaxReconnectBackoff)
 		}

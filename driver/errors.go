@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Sentinel errors callers branch on.
@@ -34,7 +34,7 @@ var (
 
 // SendError is an immediate refusal of a submission by the sequencer node.
 type SendError struct {
-	Code core.Code
+	Code seqapi.Code
 	Err  error
 }
 

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // ErrNotAdmitted is returned by Onboard when the member's onboarding requests were
@@ -159,7 +159,7 @@ func WaitReachable(ctx context.Context, cfg Config, logger *slog.Logger) error {
 				continue
 			}
 			cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
-			_, err = e.connect.Handshake(cctx, &pb.HandshakeRequest{ClientProtocolVersions: []string{core.ProtocolVersion}})
+			_, err = e.connect.Handshake(cctx, &pb.HandshakeRequest{ClientProtocolVersions: []string{seqapi.ProtocolVersion}})
 			cancel()
 			e.conn.Close()
 			if err == nil {

@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // SendOptions tune one Send. The zero value uses a random message id and Config.SendTTL.
@@ -32,7 +31,7 @@ type SendOptions struct {
 
 // Send signs batch as a SubmissionRequest of the member and submits it. It returns an
 // error when the sequencer refuses the submission at once (a *SendError with the
-// core.Code) or no endpoint takes it; otherwise a Handle that resolves from the
+// seqapi.Code) or no endpoint takes it; otherwise a Handle that resolves from the
 // subscription. Until then the same signed bytes are resubmitted periodically. A
 // duplicate refusal counts as success: the submission is already sequenced.
 func (c *Client) Send(ctx context.Context, batch *pb.Batch, opts SendOptions) (*Handle, error) {
@@ -112,11 +111,11 @@ func (c *Client) submit(ctx context.Context, tx []byte) error {
 // submission: nil for a duplicate (already sequenced), else a *SendError; ok is false
 // for errors that say nothing about the submission (transport, unavailable).
 func submissionOutcome(err error) (refused error, ok bool) {
-	code, ok := api.SubmissionCode(err)
+	code, ok := seqapi.SubmissionCode(err)
 	switch {
 	case !ok:
 		return nil, false
-	case code == core.CodeDuplicate:
+	case code == seqapi.CodeDuplicate:
 		return nil, true
 	}
 	return &SendError{Code: code, Err: err}, true
@@ -173,7 +172,7 @@ func (c *Client) resubmit(h *Handle, tx []byte) {
 		switch {
 		case err == nil:
 			c.logger.Debug("resubmitted", "message_id", h.MessageID)
-		case errors.As(err, &se) && se.Code == core.CodeExpired:
+		case errors.As(err, &se) && se.Code == seqapi.CodeExpired:
 			resend = false
 		default:
 			c.logger.Warn("resubmission failed", "message_id", h.MessageID, "err", err)

@@ -3,6 +3,8 @@ package mediator
 import (
 	"log/slog"
 	"slices"
+
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Config configures a Core.
@@ -16,7 +18,7 @@ type Config struct {
 	// Topology answers hosting questions at a request's time.
 	Topology Topology
 	// Verifier checks the participants' signatures on responses.
-	Verifier Verifier
+	Verifier protocol.Verifier
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }

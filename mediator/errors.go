@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Errors that Step returns. They report a broken contract between the loop and the core
@@ -21,7 +22,7 @@ var (
 // Reasons for which a request is rejected without aggregation. Each matches one
 // pb.RejectCode; a *RequestError unwraps to it.
 var (
-	ErrMalformedRequest        = errors.New("malformed request")
+	ErrMalformedRequest        = protocol.ErrMalformedRequest
 	ErrNoViews                 = errors.New("request has no views")
 	ErrViewWithoutConfirming   = errors.New("view has no confirming party")
 	ErrRootHashMismatch        = errors.New("root hash mismatch")
@@ -33,7 +34,7 @@ var (
 // Reasons for which a response, or its part for one view and party, does not count.
 // Records of kind RESPONSE_IGNORED carry their text.
 var (
-	ErrUndecodableResponse = errors.New("undecodable response")
+	ErrUndecodableResponse = protocol.ErrUndecodableResponse
 	ErrSenderMismatch      = errors.New("response sender is not the batch sender")
 	ErrBadSignature        = errors.New("response signature does not verify")
 	ErrUnknownRequest      = errors.New("unknown or expired request")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Fuzz targets for the decoders the network reaches through Step: the signed response a
@@ -69,7 +70,7 @@ func FuzzStepResponse(ff *testing.F) {
 		signed := data
 		if sign {
 			signed = mustMarshal(t, &pb.SignedConfirmationResponse{Response: data,
-				Signature: f.keys[p1].SignHash(mediator.ResponseDigest(data)), SigningKey: string(f.keys[p1].Fingerprint())})
+				Signature: f.keys[p1].SignHash(protocol.ResponseDigest(data)), SigningKey: string(f.keys[p1].Fingerprint())})
 		}
 		f.step(mediator.ResponseEvent{TS: t0 + 1, Sender: p1, Signed: signed}, mediator.ResponseEvent{TS: t0 + 2, Sender: p1, Signed: signed}, tick(dl+1))
 		checkOneResultPerRequest(t, f.out)

@@ -12,6 +12,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 const (
@@ -33,14 +34,14 @@ type fixture struct {
 	t    testing.TB
 	topo *mediator.MemTopology
 	keys map[string]crypto.SigningPrivateKey
-	vks  mediator.StaticKeys
+	vks  protocol.StaticKeys
 	core *mediator.Core
 	out  []mediator.Result
 	recs []*pb.Record
 }
 
 func newFixture(t testing.TB) *fixture {
-	f := &fixture{t: t, topo: mediator.NewMemTopology(), keys: map[string]crypto.SigningPrivateKey{}, vks: mediator.StaticKeys{}}
+	f := &fixture{t: t, topo: mediator.NewMemTopology(), keys: map[string]crypto.SigningPrivateKey{}, vks: protocol.StaticKeys{}}
 	for i, p := range participants {
 		f.addKey(p, byte(i+1))
 	}
@@ -183,7 +184,7 @@ func (f *fixture) signed(ts int64, signer string, r *pb.ConfirmationResponse) me
 	if !ok {
 		f.t.Fatalf("no key for %s", signer)
 	}
-	b, err := mediator.SignResponse(key, r)
+	b, err := protocol.SignResponse(key, r)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -2,9 +2,9 @@ package mediator
 
 import (
 	"github.com/cometsync/cometsync/crypto"
-	"github.com/cometsync/cometsync/participant/protocol"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Intake turns the events of the mediator's stream into core events, as the mediator's
@@ -47,7 +47,7 @@ func (in Intake) Events(ev *seqpb.SequencedEvent) []Event {
 			if err != nil {
 				continue
 			}
-			if _, _, err := DecodeSignedResponse(op.Plaintext); err == nil {
+			if _, _, err := protocol.DecodeSignedResponse(op.Plaintext); err == nil {
 				// The sender is the one the sequencer authenticated, not the one the
 				// response names: the core checks that they agree.
 				out = append(out, ResponseEvent{TS: ev.TimestampMicros, Sender: ev.Sender, Signed: op.Plaintext})

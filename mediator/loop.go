@@ -8,6 +8,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Sender is the loop's way out to the sequencer. Implementations wrap the driver.
@@ -82,7 +83,7 @@ func (l *Loop) Outbox() []Result {
 // the outbox until their receipt arrives; flushing again resends them.
 func (l *Loop) Flush(ctx context.Context) error {
 	for _, r := range l.Outbox() {
-		signed, err := SignResult(l.key, r.Result)
+		signed, err := protocol.SignResult(l.key, r.Result)
 		if err != nil {
 			return err
 		}

@@ -7,17 +7,18 @@ import (
 
 	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 type fakeSender struct {
 	sent   []string
 	proofs int
-	vks    mediator.StaticKeys
+	vks    protocol.StaticKeys
 	t      *testing.T
 }
 
 func (s *fakeSender) SendResult(_ context.Context, id string, _ []string, r *pb.SignedTransactionResult) error {
-	if _, err := mediator.VerifyResult(s.vks, medID, 0, r); err != nil {
+	if _, err := protocol.VerifyResult(s.vks, medID, 0, r); err != nil {
 		s.t.Errorf("sent result does not verify: %v", err)
 	}
 	s.sent = append(s.sent, id)

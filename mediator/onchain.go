@@ -6,6 +6,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -20,8 +21,8 @@ type OnChain struct {
 }
 
 var (
-	_ Topology = OnChain{}
-	_ Verifier = OnChain{}
+	_ Topology          = OnChain{}
+	_ protocol.Verifier = OnChain{}
 )
 
 // Hosting implements Topology: confirmers are the participants with Submission or

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // onRequest registers a request under its timestamp and either rejects it at once
@@ -17,7 +18,7 @@ func (c *Core) onRequest(e RequestEvent) {
 	r := &request{id: e.TS, decision: addSaturating(e.TS, e.DecisionTimeout)}
 	c.requests[r.id] = r
 	c.deadlines.push(deadline{at: r.decision, id: r.id})
-	tree, err := DecodeInformeeTree(e.InformeeTree)
+	tree, err := protocol.DecodeMediatorInformeeTree(e.InformeeTree)
 	r.rootHash = requestRootHash(tree, e.RootHashMessages)
 	r.recipients = c.recipients(e, tree)
 	if err == nil {

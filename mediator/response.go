@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // onResponse counts a confirmation response's answers and decides the request when they
@@ -28,14 +29,14 @@ func (c *Core) onResponse(e ResponseEvent) {
 
 // admitResponse decodes the response and checks its sender and signature.
 func (c *Core) admitResponse(e ResponseEvent) (*pb.ConfirmationResponse, error) {
-	signed, resp, err := DecodeSignedResponse(e.Signed)
+	signed, resp, err := protocol.DecodeSignedResponse(e.Signed)
 	if err != nil {
 		return nil, err
 	}
 	if resp.Sender != e.Sender {
 		return nil, fmt.Errorf("%w: response names %q", ErrSenderMismatch, resp.Sender)
 	}
-	if err := c.cfg.Verifier.Verify(e.Sender, signed.SigningKey, e.TS, ResponseDigest(signed.Response), signed.Signature); err != nil {
+	if err := c.cfg.Verifier.Verify(e.Sender, signed.SigningKey, e.TS, protocol.ResponseDigest(signed.Response), signed.Signature); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	return resp, nil

@@ -9,7 +9,7 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
-	"github.com/cometsync/cometsync/participant/protocol"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Errors of Submit: the transaction was rejected, timed out (no verdict by its deadline;

@@ -8,12 +8,11 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -88,7 +87,7 @@ func responsesTo(t *testing.T, w *byzWorld, id int64) []*mediatorpb.Confirmation
 			if err != nil || op.Kind != protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE {
 				continue
 			}
-			if _, resp, err := mediator.DecodeSignedResponse(op.Plaintext); err == nil && resp.RequestIdMicros == id {
+			if _, resp, err := protocol.DecodeSignedResponse(op.Plaintext); err == nil && resp.RequestIdMicros == id {
 				out = append(out, resp)
 			}
 		}

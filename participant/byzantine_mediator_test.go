@@ -13,6 +13,7 @@ import (
 	"github.com/cometsync/cometsync/participant/engine"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -44,7 +45,7 @@ func TestDishonestMediatorVerdicts(t *testing.T) {
 		t.Helper()
 		res := &mediatorpb.TransactionResult{RequestIdMicros: id, RootHash: rootHash, Verdict: mediatorpb.Verdict_VERDICT_APPROVE,
 			SynchronizerId: mc.SynchronizerID(), Mediator: med.ID, DecidedAtMicros: id}
-		signed, err := mediator.SignResult(key, res)
+		signed, err := protocol.SignResult(key, res)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,14 +10,16 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -54,7 +56,7 @@ func TestMaliciousForgedVerdict(t *testing.T) {
 			RequestIdMicros: tc.id, RootHash: root[:], Verdict: mediatorpb.Verdict_VERDICT_APPROVE,
 			SynchronizerId: w.mal.SynchronizerID(), Mediator: tc.mediator, DecidedAtMicros: tc.id,
 		}
-		signed, err := mediator.SignResult(w.net.Member("mallory").Key, res)
+		signed, err := protocol.SignResult(w.net.Member("mallory").Key, res)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +323,7 @@ func bvFind(acs ledger.ContractMap, template, field string, party ledger.Party) 
 // bvSignResponse signs resp with mallory's signing key.
 func bvSignResponse(w *byzWorld, resp *mediatorpb.ConfirmationResponse) []byte {
 	w.t.Helper()
-	signed, err := mediator.SignResponse(w.net.Member("mallory").Key, resp)
+	signed, err := protocol.SignResponse(w.net.Member("mallory").Key, resp)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func bvStartTappedMediator(w *byzWorld) *bvTap {
 	w.t.Helper()
 	w.med.Stop()
 	tap := &bvTap{changed: make(chan struct{})}
-	mp, err := mediator.StartProcess(w.ctx, mediator.ProcessConfig{
+	mp, err := mediatord.StartNode(w.ctx, mediatord.NodeConfig{
 		Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc, Logger: slog.New(&bvHandler{tap: tap}),
 	})
 	if err != nil {

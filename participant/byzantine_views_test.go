@@ -10,14 +10,13 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -188,7 +187,7 @@ func (w *transferWorld) response(n *participant.Node, id int64) *mediatorpb.Conf
 			if err != nil || op.Kind != protocolpb.EncryptedPayload_KIND_CONFIRMATION_RESPONSE {
 				continue
 			}
-			_, resp, err := mediator.DecodeSignedResponse(op.Plaintext)
+			_, resp, err := protocol.DecodeSignedResponse(op.Plaintext)
 			if err == nil && resp.RequestIdMicros == id && resp.Sender == w.member(n) {
 				return resp
 			}

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/store"
 	"github.com/cometsync/cometsync/testnet"
@@ -24,7 +25,7 @@ type chainWorld struct {
 	pkg         *ledger.Package
 	pkgs        *ledger.PackageSet
 	medEnc      crypto.EncryptionPrivateKey
-	med         *mediator.Process
+	med         *mediatord.Node
 	bankNode    *participant.Node
 	traderNode  *participant.Node
 	bank, alice ledger.Party
@@ -61,7 +62,7 @@ func newChainWorld(t *testing.T, ctx context.Context, extra ...testnet.MemberSpe
 }
 
 func (w *chainWorld) startMediator() {
-	mp, err := mediator.StartProcess(w.ctx, mediator.ProcessConfig{Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc})
+	mp, err := mediatord.StartNode(w.ctx, mediatord.NodeConfig{Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc})
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
@@ -31,10 +32,10 @@ func TestMediatorGroupWithThreshold2(t *testing.T) {
 		{Kind: crypto.KindParticipant, Name: "bankp"}, {Kind: crypto.KindParticipant, Name: "traderp"},
 	}
 	net := startChain(t, specs)
-	meds := map[string]*mediator.Process{}
+	meds := map[string]*mediatord.Node{}
 	for _, name := range []string{"med1", "med2"} {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-		mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc})
+		mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
@@ -74,7 +75,7 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	pkg, pkgs := iouPackage(t)
 	med := net.Member("mediator")
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})
+	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
@@ -33,7 +34,7 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 	net := startChain(t, specs)
 	pkg, pkgs := iouPackage(t)
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc})
+	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc})
 	if err != nil {
 		t.Fatal(err)
 	}

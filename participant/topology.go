@@ -6,8 +6,8 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 

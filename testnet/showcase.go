@@ -10,11 +10,12 @@ import (
 	"strings"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/examples"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
 )
@@ -26,7 +27,7 @@ type showcase struct {
 	net   *Network
 	pkg   *ledger.Package
 	pkgs  *ledger.PackageSet
-	med   *mediator.Process
+	med   *mediatord.Node
 	nodes map[string]*participant.Node
 	enc   map[string]crypto.EncryptionPrivateKey
 	party map[string]ledger.Party
@@ -107,7 +108,7 @@ func (s *showcase) startMembers() error {
 		return err
 	}
 	med := s.net.Member("mediator")
-	if s.med, err = mediator.StartProcess(s.ctx, mediator.ProcessConfig{Driver: s.driverConfig(med), EncryptionKey: medKey}); err != nil {
+	if s.med, err = mediatord.StartNode(s.ctx, mediatord.NodeConfig{Driver: s.driverConfig(med), EncryptionKey: medKey}); err != nil {
 		return fmt.Errorf("mediator: %w", err)
 	}
 	fmt.Fprintf(s.out, "  mediator     %s (encryption key on-chain)\n", short(med.ID))

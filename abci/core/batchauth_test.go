@@ -8,6 +8,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestAuthenticateBatchAgreesWithAuthenticate authenticates a mixed set of transactions
@@ -41,10 +42,10 @@ func TestAuthenticateBatchAgreesWithAuthenticate(t *testing.T) {
 	if len(errs) != len(txs) {
 		t.Fatalf("%d results for %d transactions", len(errs), len(txs))
 	}
-	codeOf := func(err error) core.Code {
+	codeOf := func(err error) seqapi.Code {
 		var se *core.SubmissionError
 		if err == nil {
-			return core.CodeOK
+			return seqapi.CodeOK
 		}
 		if !errors.As(err, &se) {
 			t.Fatalf("not a submission error: %v", err)
@@ -57,7 +58,7 @@ func TestAuthenticateBatchAgreesWithAuthenticate(t *testing.T) {
 		if got != want {
 			t.Errorf("transaction %d: batch says %v, alone %v", i, got, want)
 		}
-		if got == core.CodeOK {
+		if got == seqapi.CodeOK {
 			ok++
 		}
 	}
@@ -67,7 +68,7 @@ func TestAuthenticateBatchAgreesWithAuthenticate(t *testing.T) {
 	// The machine that saw the batch still refuses the forgery when it executes it.
 	x := &replica{tb: t, f: &fixture{g: f.g, m: batched}, r: f.newReplica(t).r}
 	out := x.exec(t0, forgedTx, txs[0])
-	if out.TxResults[0].Code != core.CodeBadSignature || out.TxResults[1].Code != core.CodeOK {
+	if out.TxResults[0].Code != seqapi.CodeBadSignature || out.TxResults[1].Code != seqapi.CodeOK {
 		t.Fatalf("executed forgery and valid submission: %v, %v", out.TxResults[0].Code, out.TxResults[1].Code)
 	}
 }

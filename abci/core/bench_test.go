@@ -7,6 +7,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // benchBlock returns a block of n submissions from rotating senders, each with one envelope
@@ -66,7 +67,7 @@ func BenchmarkExecuteBlock(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						if out.TxResults[99].Code != core.CodeOK {
+						if out.TxResults[99].Code != seqapi.CodeOK {
 							b.Fatalf("tx refused: %+v", out.TxResults[99])
 						}
 					}

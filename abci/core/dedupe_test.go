@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestDedupeEntriesArePruned checks that a block's dedupe entries are recorded in one
@@ -56,7 +57,7 @@ func TestDedupeEntriesArePruned(t *testing.T) {
 
 	// Block 3: m1 has expired (its entry stays until the record's time) and is reused.
 	out := x.exec(t0+101, f.sign(request(alice, "m1", t0+500, envelope("1 again", to(bob)))))
-	if out.TxResults[0].Code != core.CodeOK {
+	if out.TxResults[0].Code != seqapi.CodeOK {
 		t.Fatalf("reuse of m1: %+v", out.TxResults[0])
 	}
 	expectEntry("m1", t0+500, true)
@@ -71,7 +72,7 @@ func TestDedupeEntriesArePruned(t *testing.T) {
 	expectEntry("m2", 0, false)
 	expectEntry("m1", t0+500, true)
 	out = x.exec(t0+302, f.sign(request(alice, "m1", t0+600, envelope("dup", to(bob)))))
-	if out.TxResults[0].Code != core.CodeDuplicate {
+	if out.TxResults[0].Code != seqapi.CodeDuplicate {
 		t.Fatalf("m1 within its renewed entry: %+v, want duplicate", out.TxResults[0])
 	}
 

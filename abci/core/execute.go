@@ -10,6 +10,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -22,7 +23,7 @@ type Block struct {
 
 // TxResult is the outcome of one transaction.
 type TxResult struct {
-	Code   Code
+	Code   seqapi.Code
 	Log    string
 	Sender string
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 var stdMembers = []string{"PAR::alice", "PAR::bob", "PAR::carol", "MED::m0a@0", "MED::m0b@0", "MED::m1@1", "SEQ::s0", "SEQ::s1"}
@@ -105,7 +106,7 @@ func TestExecuteDeliveries(t *testing.T) {
 				t.Fatalf("Check: %v", err)
 			}
 			out := x.exec(t0, tx)
-			if r := out.TxResults[0]; r.Code != core.CodeOK || r.Sender != alice {
+			if r := out.TxResults[0]; r.Code != seqapi.CodeOK || r.Sender != alice {
 				t.Fatalf("tx result %+v, want OK from alice", r)
 			}
 			if len(out.Deliveries) != len(tc.want) {
@@ -281,74 +282,74 @@ func TestRejections(t *testing.T) {
 	tests := []struct {
 		name    string
 		tx      []byte
-		code    core.Code
+		code    seqapi.Code
 		errCode pb.ErrorCode // for attributable codes
 		reason  string       // substring of the log
 	}{
-		{name: "empty tx", tx: nil, code: core.CodeMalformed, reason: "sender"},
-		{name: "garbage", tx: []byte{0xff, 0xff, 0xff}, code: core.CodeMalformed, reason: "not a SignedSubmission"},
-		{name: "request not a SubmissionRequest", tx: mustMarshal(&pb.SignedSubmission{Request: []byte{0x0a, 0xff}}), code: core.CodeMalformed, reason: "request is not a SubmissionRequest"},
-		{name: "sender not a member id", tx: ok(func(r *pb.SubmissionRequest) { r.Sender = "alice" }), code: core.CodeMalformed, reason: "sender"},
-		{name: "unknown sender", tx: signWith(testKey("PAR::mallory"), request(outsider, "m", t0+100, envelope("x", to(bob)))), code: core.CodeUnknownSender, reason: "not a member"},
-		{name: "unknown signing key", tx: signWith(testKey("PAR::bob"), request(alice, "m", t0+100, envelope("x", to(bob)))), code: core.CodeUnknownKey, reason: "not a current signing key"},
-		{name: "no signing key", tx: resign(ok(nil), func(s *pb.SignedSubmission) { s.SigningKey = "" }), code: core.CodeUnknownKey},
+		{name: "empty tx", tx: nil, code: seqapi.CodeMalformed, reason: "sender"},
+		{name: "garbage", tx: []byte{0xff, 0xff, 0xff}, code: seqapi.CodeMalformed, reason: "not a SignedSubmission"},
+		{name: "request not a SubmissionRequest", tx: mustMarshal(&pb.SignedSubmission{Request: []byte{0x0a, 0xff}}), code: seqapi.CodeMalformed, reason: "request is not a SubmissionRequest"},
+		{name: "sender not a member id", tx: ok(func(r *pb.SubmissionRequest) { r.Sender = "alice" }), code: seqapi.CodeMalformed, reason: "sender"},
+		{name: "unknown sender", tx: signWith(testKey("PAR::mallory"), request(outsider, "m", t0+100, envelope("x", to(bob)))), code: seqapi.CodeUnknownSender, reason: "not a member"},
+		{name: "unknown signing key", tx: signWith(testKey("PAR::bob"), request(alice, "m", t0+100, envelope("x", to(bob)))), code: seqapi.CodeUnknownKey, reason: "not a current signing key"},
+		{name: "no signing key", tx: resign(ok(nil), func(s *pb.SignedSubmission) { s.SigningKey = "" }), code: seqapi.CodeUnknownKey},
 		{name: "signature by another key", tx: resign(ok(nil), func(s *pb.SignedSubmission) {
 			s.Signature = testKey("PAR::bob").Sign(0x23, s.Request)
-		}), code: core.CodeBadSignature, reason: "signature"},
+		}), code: seqapi.CodeBadSignature, reason: "signature"},
 		{name: "signature for another purpose", tx: resign(ok(nil), func(s *pb.SignedSubmission) {
 			s.Signature = f.keys[alice].Sign(36, s.Request)
-		}), code: core.CodeBadSignature},
+		}), code: seqapi.CodeBadSignature},
 		{name: "tampered request", tx: resign(ok(nil), func(s *pb.SignedSubmission) {
 			s.Request = mustMarshal(request(alice, "msg-1", t0+100, envelope("hi", to(alice))))
-		}), code: core.CodeBadSignature},
-		{name: "truncated signature", tx: resign(ok(nil), func(s *pb.SignedSubmission) { s.Signature = s.Signature[:63] }), code: core.CodeBadSignature},
+		}), code: seqapi.CodeBadSignature},
+		{name: "truncated signature", tx: resign(ok(nil), func(s *pb.SignedSubmission) { s.Signature = s.Signature[:63] }), code: seqapi.CodeBadSignature},
 		{name: "oversized", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes[0].Content = bytes.Repeat([]byte("z"), int(p.MaxRequestSize))
 		}),
-			code: core.CodeTooLarge, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exceeds max_request_size 2048"},
+			code: seqapi.CodeTooLarge, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exceeds max_request_size 2048"},
 		{name: "too many envelopes", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes = []*pb.Envelope{envelope("1", to(bob)), envelope("2", to(bob)), envelope("3", to(bob)), envelope("4", to(bob))}
-		}), code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "4 envelopes, max_envelopes is 3"},
+		}), code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "4 envelopes, max_envelopes is 3"},
 		{name: "too many recipients", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = nRecipients(4) }),
-			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "4 recipients, max_recipients is 3"},
+			code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "4 recipients, max_recipients is 3"},
 		{name: "no recipients", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = nil }),
-			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "envelope 0: no recipients"},
+			code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "envelope 0: no recipients"},
 		{name: "recipient with member and group", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes[0].Recipients = []*pb.Recipient{{Member: bob, Group: pb.GroupKind_GROUP_KIND_ALL_MEMBERS}}
-		}), code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exactly one member or one group"},
+		}), code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exactly one member or one group"},
 		{name: "empty recipient", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = []*pb.Recipient{{}} }),
-			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exactly one member or one group"},
+			code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "exactly one member or one group"},
 		{name: "unknown recipient member", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes[0].Recipients = []*pb.Recipient{to(bob), to(outsider)}
 		}),
-			code: core.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "is not a member"},
+			code: seqapi.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "is not a member"},
 		{name: "unknown recipient in a later envelope", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes = append(r.Batch.Envelopes, envelope("2", to("PAR::x::1220")))
-		}), code: core.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "envelope 1:"},
+		}), code: seqapi.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "envelope 1:"},
 		{name: "empty mediator group", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = []*pb.Recipient{mediators(7)} }),
-			code: core.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "has no members"},
+			code: seqapi.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "has no members"},
 		{name: "unknown group kind", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = []*pb.Recipient{group(99, 0)} }),
-			code: core.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "has no members"},
+			code: seqapi.CodeUnknownRecipient, errCode: pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT, reason: "has no members"},
 		{name: "topology manager with a non-topology payload", tx: ok(func(r *pb.SubmissionRequest) { r.Batch.Envelopes[0].Recipients = []*pb.Recipient{topoMgr} }),
-			code: core.CodeTopologyRejected, errCode: pb.ErrorCode_ERROR_CODE_TOPOLOGY_REJECTED, reason: "not a signed topology transaction"},
+			code: seqapi.CodeTopologyRejected, errCode: pb.ErrorCode_ERROR_CODE_TOPOLOGY_REJECTED, reason: "not a signed topology transaction"},
 		{name: "expired", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = t0 - 1 }),
-			code: core.CodeExpired, errCode: pb.ErrorCode_ERROR_CODE_EXPIRED, reason: "passed"},
+			code: seqapi.CodeExpired, errCode: pb.ErrorCode_ERROR_CODE_EXPIRED, reason: "passed"},
 		{name: "no max sequencing time", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = 0 }),
-			code: core.CodeExpired, errCode: pb.ErrorCode_ERROR_CODE_EXPIRED},
+			code: seqapi.CodeExpired, errCode: pb.ErrorCode_ERROR_CODE_EXPIRED},
 		{name: "too far in the future", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = t0 + p.MaxSequencingHorizonMicros + 1 }),
-			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "more than 10000µs after"},
+			code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "more than 10000µs after"},
 		{name: "empty message id", tx: ok(func(r *pb.SubmissionRequest) { r.MessageId = "" }),
-			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "message id must have 1 to 16 bytes, has 0"},
+			code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "message id must have 1 to 16 bytes, has 0"},
 		{name: "message id too long", tx: ok(func(r *pb.SubmissionRequest) { r.MessageId = strings.Repeat("i", 17) }),
-			code: core.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "has 17"},
+			code: seqapi.CodeInvalidBatch, errCode: pb.ErrorCode_ERROR_CODE_INVALID_BATCH, reason: "has 17"},
 		// Boundaries that are accepted.
-		{name: "max sequencing time now", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = t0 }), code: core.CodeOK},
-		{name: "max sequencing time at the horizon", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = t0 + p.MaxSequencingHorizonMicros }), code: core.CodeOK},
-		{name: "message id of max length", tx: ok(func(r *pb.SubmissionRequest) { r.MessageId = strings.Repeat("i", 16) }), code: core.CodeOK},
+		{name: "max sequencing time now", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = t0 }), code: seqapi.CodeOK},
+		{name: "max sequencing time at the horizon", tx: ok(func(r *pb.SubmissionRequest) { r.MaxSequencingTimeMicros = t0 + p.MaxSequencingHorizonMicros }), code: seqapi.CodeOK},
+		{name: "message id of max length", tx: ok(func(r *pb.SubmissionRequest) { r.MessageId = strings.Repeat("i", 16) }), code: seqapi.CodeOK},
 		{name: "max recipients and envelopes", tx: ok(func(r *pb.SubmissionRequest) {
 			r.Batch.Envelopes = []*pb.Envelope{{Recipients: nRecipients(3)}, {Recipients: nRecipients(3)}, {Recipients: nRecipients(3)}}
-		}), code: core.CodeOK},
-		{name: "no batch", tx: ok(func(r *pb.SubmissionRequest) { r.Batch = nil }), code: core.CodeOK},
+		}), code: seqapi.CodeOK},
+		{name: "no batch", tx: ok(func(r *pb.SubmissionRequest) { r.Batch = nil }), code: seqapi.CodeOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -362,13 +363,13 @@ func TestRejections(t *testing.T) {
 			// Check agrees with Execute on a fresh chain when now is the block time.
 			var se *core.SubmissionError
 			switch {
-			case tc.code == core.CodeOK && checkErr != nil:
+			case tc.code == seqapi.CodeOK && checkErr != nil:
 				t.Fatalf("Check: %v", checkErr)
-			case tc.code != core.CodeOK && (!errors.As(checkErr, &se) || se.Code != tc.code || se.Reason != res.Log):
+			case tc.code != seqapi.CodeOK && (!errors.As(checkErr, &se) || se.Code != tc.code || se.Reason != res.Log):
 				t.Fatalf("Check = %v, want code %v with reason %q", checkErr, tc.code, res.Log)
 			}
 			switch {
-			case tc.code == core.CodeOK:
+			case tc.code == seqapi.CodeOK:
 				if len(x.events(alice)) != 1 {
 					t.Fatal("accepted submission without a receipt")
 				}
@@ -445,8 +446,8 @@ func TestDuplicateMessageID(t *testing.T) {
 
 	// Same block: the second one (and an exact replay) is refused; bob only sees the first.
 	out := x.exec(t0, first, second, first, f.sign(request(carol, "dup", exp, envelope("carol's", to(bob)))))
-	codes := []core.Code{out.TxResults[0].Code, out.TxResults[1].Code, out.TxResults[2].Code, out.TxResults[3].Code}
-	if !slices.Equal(codes, []core.Code{core.CodeOK, core.CodeDuplicate, core.CodeDuplicate, core.CodeOK}) {
+	codes := []seqapi.Code{out.TxResults[0].Code, out.TxResults[1].Code, out.TxResults[2].Code, out.TxResults[3].Code}
+	if !slices.Equal(codes, []seqapi.Code{seqapi.CodeOK, seqapi.CodeDuplicate, seqapi.CodeDuplicate, seqapi.CodeOK}) {
 		t.Fatalf("codes %v, want OK, duplicate, duplicate, OK (another sender may reuse the id)", codes)
 	}
 	aliceEvs := x.events(alice)
@@ -465,7 +466,7 @@ func TestDuplicateMessageID(t *testing.T) {
 	// A later block, still before the expiry (inclusive): refused by Check and Execute.
 	for _, now := range []int64{t0 + 50, exp} {
 		var se *core.SubmissionError
-		if err := x.check(second, now); !errors.As(err, &se) || se.Code != core.CodeDuplicate {
+		if err := x.check(second, now); !errors.As(err, &se) || se.Code != seqapi.CodeDuplicate {
 			t.Fatalf("Check at %d = %v, want duplicate", now, err)
 		}
 		x.exec(now, second)
@@ -477,14 +478,14 @@ func TestDuplicateMessageID(t *testing.T) {
 	if err := x.check(again, exp+1); err != nil {
 		t.Fatalf("Check after expiry: %v", err)
 	}
-	if out := x.exec(exp+1, again); out.TxResults[0].Code != core.CodeOK {
+	if out := x.exec(exp+1, again); out.TxResults[0].Code != seqapi.CodeOK {
 		t.Fatalf("after expiry: %+v", out.TxResults[0])
 	}
 	if got := x.events(bob); len(got) != 3 || contents(got[2])[0] != "again" {
 		t.Fatalf("bob events after reuse: %v", got)
 	}
 	// And it is a duplicate again until the new expiry.
-	if out := x.exec(exp+2, again); out.TxResults[0].Code != core.CodeDuplicate {
+	if out := x.exec(exp+2, again); out.TxResults[0].Code != seqapi.CodeDuplicate {
 		t.Fatalf("replay after reuse: %+v", out.TxResults[0])
 	}
 }
@@ -497,7 +498,7 @@ func TestRefusedDoesNotReserveID(t *testing.T) {
 	bad := f.sign(request(alice, "m", t0+100, envelope("x", to(memberID("PAR::nobody")))))
 	good := f.sign(request(alice, "m", t0+100, envelope("x", to(bob))))
 	out := x.exec(t0, bad, good)
-	if out.TxResults[0].Code != core.CodeUnknownRecipient || out.TxResults[1].Code != core.CodeOK {
+	if out.TxResults[0].Code != seqapi.CodeUnknownRecipient || out.TxResults[1].Code != seqapi.CodeOK {
 		t.Fatalf("results %+v", out.TxResults)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // fuzzSeeds returns named seed inputs for the fuzzers: signed submissions valid at t0 for
@@ -49,7 +50,7 @@ func FuzzDecodeSubmission(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tx []byte) {
 		s, rej := core.DecodeSubmission(tx)
 		if rej != nil {
-			if s != nil || rej.Code != core.CodeMalformed || rej.Reason == "" {
+			if s != nil || rej.Code != seqapi.CodeMalformed || rej.Reason == "" {
 				t.Fatalf("DecodeSubmission refused with %v %q and submission %v", rej.Code, rej.Reason, s)
 			}
 			return
@@ -95,13 +96,13 @@ func FuzzCheckTx(f *testing.F) {
 				Request: data, Signature: key.Sign(crypto.PurposeSubmissionRequest, data), SigningKey: string(key.Fingerprint()),
 			})
 		}
-		code := core.CodeOK
+		code := seqapi.CodeOK
 		if _, err := fx.m.Check(base.r, tx, t0); err != nil {
 			var se *core.SubmissionError
 			if !errors.As(err, &se) {
 				t.Fatalf("Check returned a non-submission error: %v", err)
 			}
-			if se.Code < core.CodeMalformed || se.Code > core.MaxCode || se.Reason == "" {
+			if se.Code < seqapi.CodeMalformed || se.Code > seqapi.MaxCode || se.Reason == "" {
 				t.Fatalf("Check refused with unknown code %v (%q)", se.Code, se.Reason)
 			}
 			code = se.Code
@@ -115,7 +116,7 @@ func FuzzCheckTx(f *testing.F) {
 		}
 		res := out.TxResults[0]
 		switch {
-		case code == core.CodeOK:
+		case code == seqapi.CodeOK:
 			if len(out.Deliveries) == 0 || !hasDelivery(out, res.Sender) {
 				t.Fatalf("accepted without a receipt: %+v", out.Deliveries)
 			}

@@ -8,11 +8,9 @@ import (
 	"sort"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/topology"
 )
-
-// ProtocolVersion is the sequencer protocol version this code speaks.
-const ProtocolVersion = "cometsync/1"
 
 // ErrInvalidGenesis is returned for a genesis app_state that cannot be used.
 var ErrInvalidGenesis = errors.New("invalid genesis app state")
@@ -106,8 +104,8 @@ func (g *Genesis) Validate() error {
 	if _, err := crypto.ParseUID(g.SynchronizerID); err != nil {
 		return fmt.Errorf("%w: synchronizer_id: %v", ErrInvalidGenesis, err)
 	}
-	if g.ProtocolVersion != ProtocolVersion {
-		return fmt.Errorf("%w: protocol_version %q, this node speaks %q", ErrInvalidGenesis, g.ProtocolVersion, ProtocolVersion)
+	if g.ProtocolVersion != seqapi.ProtocolVersion {
+		return fmt.Errorf("%w: protocol_version %q, this node speaks %q", ErrInvalidGenesis, g.ProtocolVersion, seqapi.ProtocolVersion)
 	}
 	if err := g.Parameters.Validate(); err != nil {
 		return err

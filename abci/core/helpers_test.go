@@ -10,6 +10,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // t0 is the block time of the first block in most tests (microseconds).
@@ -48,7 +49,7 @@ func newFixture(tb testing.TB, p core.Parameters, specs ...string) *fixture {
 	f := &fixture{
 		g: &core.Genesis{
 			SynchronizerID:  "sync::" + string(testKey("synchronizer").Fingerprint()),
-			ProtocolVersion: core.ProtocolVersion,
+			ProtocolVersion: seqapi.ProtocolVersion,
 			Parameters:      p,
 		},
 		ids:  make(map[string]string),

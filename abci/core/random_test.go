@@ -13,6 +13,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // The randomized test executes random blocks of random submissions (valid and invalid)
@@ -42,7 +43,7 @@ func testSeeds(t *testing.T) []uint64 {
 type genTx struct {
 	tx   []byte
 	req  *pb.SubmissionRequest // nil when undecodable
-	drop core.Code             // the unattributable code, or 0
+	drop seqapi.Code           // the unattributable code, or 0
 }
 
 // refEvent is an event the reference model expects.
@@ -83,16 +84,16 @@ func newRefModel(f *fixture) *refModel {
 }
 
 // expand returns the members a recipient names, or a refusal code.
-func (m *refModel) expand(r *pb.Recipient) ([]string, core.Code) {
+func (m *refModel) expand(r *pb.Recipient) ([]string, seqapi.Code) {
 	hasMember, hasGroup := r.Member != "", r.Group != pb.GroupKind_GROUP_KIND_UNSPECIFIED
 	if hasMember == hasGroup {
-		return nil, core.CodeInvalidBatch
+		return nil, seqapi.CodeInvalidBatch
 	}
 	if hasMember {
 		if !slices.Contains(m.all, r.Member) {
-			return nil, core.CodeUnknownRecipient
+			return nil, seqapi.CodeUnknownRecipient
 		}
-		return []string{r.Member}, core.CodeOK
+		return []string{r.Member}, seqapi.CodeOK
 	}
 	var out []string
 	switch r.Group {
@@ -106,65 +107,65 @@ func (m *refModel) expand(r *pb.Recipient) ([]string, core.Code) {
 		out = m.all
 	}
 	if len(out) == 0 {
-		return nil, core.CodeUnknownRecipient
+		return nil, seqapi.CodeUnknownRecipient
 	}
-	return out, core.CodeOK
+	return out, seqapi.CodeOK
 }
 
 // validate returns the code of an authenticated submission sequenced at ts.
-func (m *refModel) validate(req *pb.SubmissionRequest, size int, ts int64) core.Code {
+func (m *refModel) validate(req *pb.SubmissionRequest, size int, ts int64) seqapi.Code {
 	switch {
 	case int64(size) > m.p.MaxRequestSize:
-		return core.CodeTooLarge
+		return seqapi.CodeTooLarge
 	case req.MessageId == "" || int64(len(req.MessageId)) > m.p.MaxMessageIDLength:
-		return core.CodeInvalidBatch
+		return seqapi.CodeInvalidBatch
 	case req.MaxSequencingTimeMicros < ts:
-		return core.CodeExpired
+		return seqapi.CodeExpired
 	case req.MaxSequencingTimeMicros > ts+m.p.MaxSequencingHorizonMicros:
-		return core.CodeInvalidBatch
+		return seqapi.CodeInvalidBatch
 	case int64(len(req.GetBatch().GetEnvelopes())) > m.p.MaxEnvelopes:
-		return core.CodeInvalidBatch
+		return seqapi.CodeInvalidBatch
 	}
 	for _, env := range req.GetBatch().GetEnvelopes() {
 		if len(env.Recipients) == 0 || int64(len(env.Recipients)) > m.p.MaxRecipients {
-			return core.CodeInvalidBatch
+			return seqapi.CodeInvalidBatch
 		}
 		toTopologyManager := false
 		for _, r := range env.Recipients {
-			if _, c := m.expand(r); c != core.CodeOK {
+			if _, c := m.expand(r); c != seqapi.CodeOK {
 				return c
 			}
 			toTopologyManager = toTopologyManager || r.Group == pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER
 		}
 		if toTopologyManager { // the generated contents are never topology transactions
-			return core.CodeTopologyRejected
+			return seqapi.CodeTopologyRejected
 		}
 	}
 	if exp, ok := m.dedupe[[2]string{req.Sender, req.MessageId}]; ok && exp >= ts {
-		return core.CodeDuplicate
+		return seqapi.CodeDuplicate
 	}
-	return core.CodeOK
+	return seqapi.CodeOK
 }
 
-func errorCodeOf(c core.Code) pb.ErrorCode {
+func errorCodeOf(c seqapi.Code) pb.ErrorCode {
 	switch c {
-	case core.CodeExpired:
+	case seqapi.CodeExpired:
 		return pb.ErrorCode_ERROR_CODE_EXPIRED
-	case core.CodeUnknownRecipient:
+	case seqapi.CodeUnknownRecipient:
 		return pb.ErrorCode_ERROR_CODE_UNKNOWN_RECIPIENT
-	case core.CodeDuplicate:
+	case seqapi.CodeDuplicate:
 		return pb.ErrorCode_ERROR_CODE_DUPLICATE_MESSAGE_ID
-	case core.CodeTopologyRejected:
+	case seqapi.CodeTopologyRejected:
 		return pb.ErrorCode_ERROR_CODE_TOPOLOGY_REJECTED
 	}
 	return pb.ErrorCode_ERROR_CODE_INVALID_BATCH
 }
 
 // block applies a block to the model and returns the expected code of each transaction.
-func (m *refModel) block(height, blockTime int64, txs []genTx) []core.Code {
-	var codes []core.Code
+func (m *refModel) block(height, blockTime int64, txs []genTx) []seqapi.Code {
+	var codes []seqapi.Code
 	for _, g := range txs {
-		if g.drop != core.CodeOK {
+		if g.drop != seqapi.CodeOK {
 			codes = append(codes, g.drop)
 			continue
 		}
@@ -173,7 +174,7 @@ func (m *refModel) block(height, blockTime int64, txs []genTx) []core.Code {
 		req := g.req
 		code := m.validate(req, len(g.tx), ts)
 		codes = append(codes, code)
-		if code != core.CodeOK {
+		if code != seqapi.CodeOK {
 			m.streams[req.Sender] = append(m.streams[req.Sender], refEvent{
 				ts: ts, height: height, kind: pb.EventKind_EVENT_KIND_DELIVER_ERROR, msgID: req.MessageId, errCode: errorCodeOf(code),
 			})
@@ -313,15 +314,15 @@ func (g *generator) tx(blockTime int64) genTx {
 		for i := range junk {
 			junk[i] = byte(g.rng.Uint32())
 		}
-		return genTx{tx: append([]byte{0x07}, junk...), drop: core.CodeMalformed} // field 0 is illegal
+		return genTx{tx: append([]byte{0x07}, junk...), drop: seqapi.CodeMalformed} // field 0 is illegal
 	case x < 8:
 		req := g.request(blockTime)
 		req.Sender = memberID("PAR::stranger")
-		drop := core.CodeUnknownSender
+		drop := seqapi.CodeUnknownSender
 		if onlyToTopologyManager(req.Batch) {
 			// A non-member may talk to the topology manager to onboard itself, with a key
 			// its own OwnerToKeyMapping introduces; these envelopes carry none.
-			drop = core.CodeUnknownKey
+			drop = seqapi.CodeUnknownKey
 		}
 		return genTx{tx: signWith(testKey("PAR::stranger"), req), req: req, drop: drop}
 	case x < 11:
@@ -330,7 +331,7 @@ func (g *generator) tx(blockTime int64) genTx {
 		if other.Fingerprint() == g.f.keys[req.Sender].Fingerprint() {
 			return genTx{tx: g.f.sign(req), req: req}
 		}
-		return genTx{tx: signWith(other, req), req: req, drop: core.CodeUnknownKey}
+		return genTx{tx: signWith(other, req), req: req, drop: seqapi.CodeUnknownKey}
 	case x < 14:
 		req := g.request(blockTime)
 		var s pb.SignedSubmission
@@ -338,7 +339,7 @@ func (g *generator) tx(blockTime int64) genTx {
 			panic(err)
 		}
 		s.Signature[g.rng.IntN(len(s.Signature))] ^= byte(1 + g.rng.IntN(255))
-		return genTx{tx: mustMarshal(&s), req: req, drop: core.CodeBadSignature}
+		return genTx{tx: mustMarshal(&s), req: req, drop: seqapi.CodeBadSignature}
 	case x < 20 && len(g.past) > 0:
 		return g.past[g.rng.IntN(len(g.past))] // replay
 	}
@@ -426,13 +427,13 @@ func rawTxs(txs []genTx) [][]byte {
 	return out
 }
 
-func checkCodes(run randomRun, h int64, which string, out *core.Outcome, txs []genTx, want []core.Code) {
+func checkCodes(run randomRun, h int64, which string, out *core.Outcome, txs []genTx, want []seqapi.Code) {
 	run.t.Helper()
 	for i, res := range out.TxResults {
 		if res.Code != want[i] {
 			run.fatalf("block %d (%s) tx %d: code %v (%s), reference says %v", h, which, i, res.Code, res.Log, want[i])
 		}
-		if res.Code != core.CodeMalformed && res.Sender != txs[i].req.Sender {
+		if res.Code != seqapi.CodeMalformed && res.Sender != txs[i].req.Sender {
 			run.fatalf("block %d (%s) tx %d: result sender %q", h, which, i, res.Sender)
 		}
 	}

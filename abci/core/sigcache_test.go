@@ -7,6 +7,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestSignatureCacheNeverAcceptsForgeries warms the machine's signature cache with valid
@@ -60,12 +61,12 @@ func TestSignatureCacheNeverAcceptsForgeries(t *testing.T) {
 				if xerr != nil {
 					t.Fatal(xerr)
 				}
-				if c := out.TxResults[0].Code; c != core.CodeOK {
+				if c := out.TxResults[0].Code; c != seqapi.CodeOK {
 					err = &core.SubmissionError{Code: c}
 				}
 			}
 			var se *core.SubmissionError
-			if !errors.As(err, &se) || se.Code != core.CodeBadSignature {
+			if !errors.As(err, &se) || se.Code != seqapi.CodeBadSignature {
 				t.Errorf("%s via %s: %v, want bad signature", name, path, err)
 			}
 		}
@@ -75,11 +76,11 @@ func TestSignatureCacheNeverAcceptsForgeries(t *testing.T) {
 		t.Fatalf("Check with alice's second key: %v", err)
 	}
 	var se *core.SubmissionError
-	if err := f.m.Authenticate([]byte("junk")); !errors.As(err, &se) || se.Code != core.CodeMalformed {
+	if err := f.m.Authenticate([]byte("junk")); !errors.As(err, &se) || se.Code != seqapi.CodeMalformed {
 		t.Fatalf("Authenticate(junk) = %v", err)
 	}
 	stranger := signWith(testKey("PAR::stranger"), request(memberID("PAR::stranger"), "m", t0+100, envelope("x", to(bob))))
-	if err := f.m.Authenticate(stranger); !errors.As(err, &se) || se.Code != core.CodeUnknownSender {
+	if err := f.m.Authenticate(stranger); !errors.As(err, &se) || se.Code != seqapi.CodeUnknownSender {
 		t.Fatalf("Authenticate(stranger) = %v", err)
 	}
 }

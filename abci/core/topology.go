@@ -6,6 +6,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -30,7 +31,7 @@ func namesTopologyManager(rs []*pb.Recipient) bool {
 
 func checkTopologyContent(b []byte) *SubmissionError {
 	if _, err := topology.DecodeSignedTransaction(b); err != nil {
-		return reject(CodeTopologyRejected, "not a signed topology transaction: %v", err)
+		return reject(seqapi.CodeTopologyRejected, "not a signed topology transaction: %v", err)
 	}
 	return nil
 }
@@ -44,7 +45,7 @@ func applyTopology(st *topology.State, b *pb.Batch, idx []int, ts, delay int64) 
 	}
 	for _, i := range idx {
 		if _, err := trial.ApplyBytes(b.Envelopes[i].Content, ts, ts+delay); err != nil {
-			return nil, reject(CodeTopologyRejected, "envelope %d: %v", i, err)
+			return nil, reject(seqapi.CodeTopologyRejected, "envelope %d: %v", i, err)
 		}
 	}
 	return trial, nil
@@ -57,19 +58,19 @@ func applyTopology(st *topology.State, b *pb.Batch, idx []int, ts, delay int64) 
 func authenticateOnboarding(s *Submission, sigs *sigCache) *SubmissionError {
 	b := s.Request.Batch
 	if b == nil || len(b.Envelopes) == 0 {
-		return reject(CodeUnknownSender, "sender %s is not a member of this synchronizer", s.Request.Sender)
+		return reject(seqapi.CodeUnknownSender, "sender %s is not a member of this synchronizer", s.Request.Sender)
 	}
 	for _, env := range b.Envelopes {
 		if len(env.Recipients) != 1 || env.Recipients[0].GetGroup() != pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER {
-			return reject(CodeUnknownSender, "sender %s is not a member; before onboarding it may only send topology transactions to the topology manager", s.Request.Sender)
+			return reject(seqapi.CodeUnknownSender, "sender %s is not a member; before onboarding it may only send topology transactions to the topology manager", s.Request.Sender)
 		}
 	}
 	key, ok := onboardingKey(b, s.Request.Sender, crypto.Fingerprint(s.Signed.SigningKey))
 	if !ok {
-		return reject(CodeUnknownKey, "key %q is not introduced by an OwnerToKeyMapping of %s in this submission", s.Signed.SigningKey, s.Request.Sender)
+		return reject(seqapi.CodeUnknownKey, "key %q is not introduced by an OwnerToKeyMapping of %s in this submission", s.Signed.SigningKey, s.Request.Sender)
 	}
 	if err := sigs.verify(key, s); err != nil {
-		return reject(CodeBadSignature, "signature of %s: %v", s.Request.Sender, err)
+		return reject(seqapi.CodeBadSignature, "signature of %s: %v", s.Request.Sender, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -73,18 +74,18 @@ func TestTopologyManagerOnboardsAndBroadcasts(t *testing.T) {
 
 	// Before onboarding, dave may not talk to members.
 	early := signWith(daveKey, request(dave, "early", t0+10_000_000, envelope("hi", to(alice))))
-	if out := x.exec(t0, early); out.TxResults[0].Code != core.CodeUnknownSender {
+	if out := x.exec(t0, early); out.TxResults[0].Code != seqapi.CodeUnknownSender {
 		t.Fatalf("non-member send: %v %s", out.TxResults[0].Code, out.TxResults[0].Log)
 	}
 	out := x.exec(t0+1000, tx)
-	if out.TxResults[0].Code != core.CodeOK || out.Topology == nil {
+	if out.TxResults[0].Code != seqapi.CodeOK || out.Topology == nil {
 		t.Fatalf("onboarding: %v %s", out.TxResults[0].Code, out.TxResults[0].Log)
 	}
 	if got := x.events(alice); len(got) != 1 || len(got[0].Batch.Envelopes) != 2 {
 		t.Fatalf("alice should receive dave's two topology transactions, got %d events", len(got))
 	}
 	hello := signWith(daveKey, request(dave, "hello", t0+10_000_000, envelope("hello alice", to(alice))))
-	if out := x.exec(t0+2000, hello); out.TxResults[0].Code != core.CodeOK {
+	if out := x.exec(t0+2000, hello); out.TxResults[0].Code != seqapi.CodeOK {
 		t.Fatalf("dave after onboarding: %v %s", out.TxResults[0].Code, out.TxResults[0].Log)
 	}
 	if got := x.events(alice); len(got) != 2 || contents(got[1])[0] != "hello alice" {
@@ -94,7 +95,7 @@ func TestTopologyManagerOnboardsAndBroadcasts(t *testing.T) {
 	_, _, stale := onboarding(t, "again", 1) // serial 1 again: not the next serial
 	staleReq := mustDecode(t, stale)
 	out = x.exec(t0+3000, stale)
-	if out.TxResults[0].Code != core.CodeTopologyRejected || out.Topology != nil {
+	if out.TxResults[0].Code != seqapi.CodeTopologyRejected || out.Topology != nil {
 		t.Fatalf("stale serial: %v %s", out.TxResults[0].Code, out.TxResults[0].Log)
 	}
 	evs := x.events(dave)

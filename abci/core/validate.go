@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Submission is a decoded and authenticated SignedSubmission.
@@ -26,14 +27,14 @@ type Submission struct {
 func DecodeSubmission(tx []byte) (*Submission, *SubmissionError) {
 	var signed pb.SignedSubmission
 	if err := signed.Unmarshal(tx); err != nil {
-		return nil, reject(CodeMalformed, "not a SignedSubmission: %v", err)
+		return nil, reject(seqapi.CodeMalformed, "not a SignedSubmission: %v", err)
 	}
 	var req pb.SubmissionRequest
 	if err := req.Unmarshal(signed.Request); err != nil {
-		return nil, reject(CodeMalformed, "request is not a SubmissionRequest: %v", err)
+		return nil, reject(seqapi.CodeMalformed, "request is not a SubmissionRequest: %v", err)
 	}
 	if _, err := crypto.ParseMember(req.Sender); err != nil {
-		return nil, reject(CodeMalformed, "sender: %v", err)
+		return nil, reject(seqapi.CodeMalformed, "sender: %v", err)
 	}
 	return &Submission{Signed: &signed, Request: &req, Size: len(tx), digest: sha256.Sum256(signed.Request)}, nil
 }
@@ -52,14 +53,14 @@ func authenticateAny(s *Submission, m Membership, sigs *sigCache) *SubmissionErr
 func authenticate(s *Submission, m Membership, sigs *sigCache) *SubmissionError {
 	sender := s.Request.Sender
 	if !m.IsMember(sender) {
-		return reject(CodeUnknownSender, "sender %s is not a member of this synchronizer", sender)
+		return reject(seqapi.CodeUnknownSender, "sender %s is not a member of this synchronizer", sender)
 	}
 	key, ok := m.SigningKey(sender, crypto.Fingerprint(s.Signed.SigningKey))
 	if !ok {
-		return reject(CodeUnknownKey, "key %q is not a current signing key of %s", s.Signed.SigningKey, sender)
+		return reject(seqapi.CodeUnknownKey, "key %q is not a current signing key of %s", s.Signed.SigningKey, sender)
 	}
 	if err := sigs.verify(key, s); err != nil {
-		return reject(CodeBadSignature, "signature of %s: %v", sender, err)
+		return reject(seqapi.CodeBadSignature, "signature of %s: %v", sender, err)
 	}
 	return nil
 }
@@ -70,16 +71,16 @@ func authenticate(s *Submission, m Membership, sigs *sigCache) *SubmissionError 
 func validateRequest(s *Submission, m Membership, p Parameters, ts int64) (*routing, *SubmissionError) {
 	req := s.Request
 	if int64(s.Size) > p.MaxRequestSize {
-		return nil, reject(CodeTooLarge, "submission of %d bytes exceeds max_request_size %d", s.Size, p.MaxRequestSize)
+		return nil, reject(seqapi.CodeTooLarge, "submission of %d bytes exceeds max_request_size %d", s.Size, p.MaxRequestSize)
 	}
 	if req.MessageId == "" || int64(len(req.MessageId)) > p.MaxMessageIDLength {
-		return nil, reject(CodeInvalidBatch, "message id must have 1 to %d bytes, has %d", p.MaxMessageIDLength, len(req.MessageId))
+		return nil, reject(seqapi.CodeInvalidBatch, "message id must have 1 to %d bytes, has %d", p.MaxMessageIDLength, len(req.MessageId))
 	}
 	if req.MaxSequencingTimeMicros < ts {
-		return nil, reject(CodeExpired, "max sequencing time %d passed: sequencing time is %d", req.MaxSequencingTimeMicros, ts)
+		return nil, reject(seqapi.CodeExpired, "max sequencing time %d passed: sequencing time is %d", req.MaxSequencingTimeMicros, ts)
 	}
 	if req.MaxSequencingTimeMicros > ts+p.MaxSequencingHorizonMicros {
-		return nil, reject(CodeInvalidBatch, "max sequencing time %d is more than %dµs after the sequencing time %d", req.MaxSequencingTimeMicros, p.MaxSequencingHorizonMicros, ts)
+		return nil, reject(seqapi.CodeInvalidBatch, "max sequencing time %d is more than %dµs after the sequencing time %d", req.MaxSequencingTimeMicros, p.MaxSequencingHorizonMicros, ts)
 	}
 	return route(req.Batch, m, p)
 }
@@ -98,7 +99,7 @@ func route(b *pb.Batch, m Membership, p Parameters) (*routing, *SubmissionError)
 		return out, nil
 	}
 	if int64(len(b.Envelopes)) > p.MaxEnvelopes {
-		return nil, reject(CodeInvalidBatch, "batch has %d envelopes, max_envelopes is %d", len(b.Envelopes), p.MaxEnvelopes)
+		return nil, reject(seqapi.CodeInvalidBatch, "batch has %d envelopes, max_envelopes is %d", len(b.Envelopes), p.MaxEnvelopes)
 	}
 	for i, env := range b.Envelopes {
 		members, err := resolveRecipients(env.Recipients, m, p)
@@ -119,10 +120,10 @@ func route(b *pb.Batch, m Membership, p Parameters) (*routing, *SubmissionError)
 
 func resolveRecipients(rs []*pb.Recipient, m Membership, p Parameters) ([]string, *SubmissionError) {
 	if len(rs) == 0 {
-		return nil, reject(CodeInvalidBatch, "no recipients")
+		return nil, reject(seqapi.CodeInvalidBatch, "no recipients")
 	}
 	if int64(len(rs)) > p.MaxRecipients {
-		return nil, reject(CodeInvalidBatch, "%d recipients, max_recipients is %d", len(rs), p.MaxRecipients)
+		return nil, reject(seqapi.CodeInvalidBatch, "%d recipients, max_recipients is %d", len(rs), p.MaxRecipients)
 	}
 	out := make([]string, 0, len(rs))
 	for _, r := range rs {
@@ -138,11 +139,11 @@ func resolveRecipients(rs []*pb.Recipient, m Membership, p Parameters) ([]string
 // appendRecipient appends the members r names to out.
 func appendRecipient(out []string, r *pb.Recipient, m Membership) ([]string, *SubmissionError) {
 	if r == nil || (r.Member == "") == (r.Group == pb.GroupKind_GROUP_KIND_UNSPECIFIED) {
-		return nil, reject(CodeInvalidBatch, "a recipient names exactly one member or one group")
+		return nil, reject(seqapi.CodeInvalidBatch, "a recipient names exactly one member or one group")
 	}
 	if r.Member != "" {
 		if !m.IsMember(r.Member) {
-			return nil, reject(CodeUnknownRecipient, "recipient %s is not a member", r.Member)
+			return nil, reject(seqapi.CodeUnknownRecipient, "recipient %s is not a member", r.Member)
 		}
 		return append(out, r.Member), nil
 	}
@@ -151,7 +152,7 @@ func appendRecipient(out []string, r *pb.Recipient, m Membership) ([]string, *Su
 	}
 	members := m.Group(r.Group, r.GroupIndex)
 	if len(members) == 0 {
-		return nil, reject(CodeUnknownRecipient, "group %s(%d) has no members", r.Group, r.GroupIndex)
+		return nil, reject(seqapi.CodeUnknownRecipient, "group %s(%d) has no members", r.Group, r.GroupIndex)
 	}
 	return append(out, members...), nil
 }
@@ -166,7 +167,7 @@ func checkDedupe(get func([]byte) ([]byte, error), sender, msgID string, ts int6
 		return nil, err
 	}
 	if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= ts {
-		return reject(CodeDuplicate, "message id %q of %s was already sequenced", msgID, sender), nil
+		return reject(seqapi.CodeDuplicate, "message id %q of %s was already sequenced", msgID, sender), nil
 	}
 	return nil, nil
 }

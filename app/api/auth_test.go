@@ -8,6 +8,7 @@ import (
 
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestChallengeAnswersAlikeForUnknownMember: Challenge is no membership oracle. An
@@ -31,11 +32,11 @@ func TestChallengeAnswersAlikeForUnknownMember(t *testing.T) {
 	syncID := e.backend.SynchronizerID()
 	_, errKnown := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
 		Member: alice.ID, Nonce: known.Nonce, KeyFingerprint: e.fx.Member("PAR::bob").Key.Fingerprint().String(),
-		Signature: e.fx.Member("PAR::bob").Key.SignHash(api.AuthenticationHash(known.Nonce, syncID)),
+		Signature: e.fx.Member("PAR::bob").Key.SignHash(seqapi.AuthenticationHash(known.Nonce, syncID)),
 	})
 	_, errUnknown := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
 		Member: mallory, Nonce: unknown.Nonce, KeyFingerprint: alice.Key.Fingerprint().String(),
-		Signature: alice.Key.SignHash(api.AuthenticationHash(unknown.Nonce, syncID)),
+		Signature: alice.Key.SignHash(seqapi.AuthenticationHash(unknown.Nonce, syncID)),
 	})
 	wantRefused(t, errKnown, alice.ID)
 	wantRefused(t, errUnknown, mallory)
@@ -48,8 +49,8 @@ func TestChallengeAnswersAlikeForUnknownMember(t *testing.T) {
 func wantRefused(t *testing.T, err error, member string) {
 	t.Helper()
 	wantCode(t, err, codes.Unauthenticated, "authentication of "+member+" refused: the request is not signed by a current signing key of the member")
-	if reason, ok := api.AuthRefusal(err); !ok || reason != api.ReasonSignatureRefused {
-		t.Fatalf("reason %q %v, want %s", reason, ok, api.ReasonSignatureRefused)
+	if reason, ok := seqapi.AuthRefusal(err); !ok || reason != seqapi.ReasonSignatureRefused {
+		t.Fatalf("reason %q %v, want %s", reason, ok, seqapi.ReasonSignatureRefused)
 	}
 }
 
@@ -60,7 +61,7 @@ func TestChallengeReturnsNonce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ch.Nonce) != api.NonceSize {
+	if len(ch.Nonce) != seqapi.NonceSize {
 		t.Fatalf("nonce of %d bytes", len(ch.Nonce))
 	}
 	if len(ch.ExpectedKeyFingerprints) != 0 {
@@ -85,7 +86,7 @@ func TestAuthenticate(t *testing.T) {
 	}
 	answer := func(nonce []byte, signer func([]byte) []byte, fp string) error {
 		_, err := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
-			Member: alice.ID, Nonce: nonce, KeyFingerprint: fp, Signature: signer(api.AuthenticationHash(nonce, syncID)),
+			Member: alice.ID, Nonce: nonce, KeyFingerprint: fp, Signature: signer(seqapi.AuthenticationHash(nonce, syncID)),
 		})
 		return err
 	}
@@ -94,7 +95,7 @@ func TestAuthenticate(t *testing.T) {
 	t.Run("success", func(t *testing.T) {
 		nonce := challenge(alice.ID)
 		resp, err := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
-			Member: alice.ID, Nonce: nonce, KeyFingerprint: aliceFP, Signature: alice.Key.SignHash(api.AuthenticationHash(nonce, syncID)),
+			Member: alice.ID, Nonce: nonce, KeyFingerprint: aliceFP, Signature: alice.Key.SignHash(seqapi.AuthenticationHash(nonce, syncID)),
 		})
 		if err != nil || resp.Token == "" {
 			t.Fatalf("authenticate: %v %v", resp, err)
@@ -114,13 +115,13 @@ func TestAuthenticate(t *testing.T) {
 	t.Run("wrong synchronizer", func(t *testing.T) {
 		nonce := challenge(alice.ID)
 		_, err := e.auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
-			Member: alice.ID, Nonce: nonce, KeyFingerprint: aliceFP, Signature: alice.Key.SignHash(api.AuthenticationHash(nonce, "other::sync")),
+			Member: alice.ID, Nonce: nonce, KeyFingerprint: aliceFP, Signature: alice.Key.SignHash(seqapi.AuthenticationHash(nonce, "other::sync")),
 		})
 		wantRefused(t, err, alice.ID)
 	})
 	t.Run("wrong nonce", func(t *testing.T) {
 		challenge(alice.ID)
-		err := answer(make([]byte, api.NonceSize), alice.Key.SignHash, aliceFP)
+		err := answer(make([]byte, seqapi.NonceSize), alice.Key.SignHash, aliceFP)
 		wantCode(t, err, codes.Unauthenticated, "unknown or already used nonce")
 	})
 	t.Run("reused nonce", func(t *testing.T) {
@@ -151,7 +152,7 @@ func TestTokenChecks(t *testing.T) {
 	_, err := e.seq.Acknowledge(ctxT(t), ack)
 	wantCode(t, err, codes.Unauthenticated, "missing token")
 
-	_, err = e.seq.Acknowledge(api.WithCredentials(ctxT(t), alice.ID, "bogus"), ack)
+	_, err = e.seq.Acknowledge(seqapi.WithCredentials(ctxT(t), alice.ID, "bogus"), ack)
 	wantCode(t, err, codes.Unauthenticated, "unknown token")
 
 	ctx := e.login(t, "PAR::alice")
@@ -160,7 +161,7 @@ func TestTokenChecks(t *testing.T) {
 	}
 	// The token names alice; presenting it as bob fails.
 	tok := tokenOf(t, ctx)
-	_, err = e.seq.Acknowledge(api.WithCredentials(ctxT(t), bob.ID, tok), &pb.AcknowledgeRequest{Member: bob.ID})
+	_, err = e.seq.Acknowledge(seqapi.WithCredentials(ctxT(t), bob.ID, tok), &pb.AcknowledgeRequest{Member: bob.ID})
 	wantCode(t, err, codes.Unauthenticated, "another member")
 
 	// Streams are checked too.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // authService implements SequencerAuthenticationService; it needs no token.
@@ -41,16 +42,16 @@ func (a authService) Authenticate(_ context.Context, req *pb.AuthenticateRequest
 	}
 	now := a.s.cfg.now()
 	if err := a.s.challenges.consume(req.Nonce, req.Member, now); err != nil {
-		return nil, authStatus(ReasonNonceRefused, "challenge of %s: %v", req.Member, err)
+		return nil, authStatus(seqapi.ReasonNonceRefused, "challenge of %s: %v", req.Member, err)
 	}
 	fp := crypto.Fingerprint(req.KeyFingerprint)
 	tok, exp, err := a.s.issueToken(req.Member, fp, func(key crypto.SigningPublicKey) error {
-		return key.VerifyHash(AuthenticationHash(req.Nonce, a.s.backend.SynchronizerID()), req.Signature)
+		return key.VerifyHash(seqapi.AuthenticationHash(req.Nonce, a.s.backend.SynchronizerID()), req.Signature)
 	}, now)
 	if err != nil {
 		a.s.logger.Debug("authentication refused", "member", req.Member, "key", fp.Short(), "err", err)
 		if errors.Is(err, errSignatureRefused) {
-			return nil, authStatus(ReasonSignatureRefused, "authentication of %s refused: the request is not signed by a current signing key of the member", req.Member)
+			return nil, authStatus(seqapi.ReasonSignatureRefused, "authentication of %s refused: the request is not signed by a current signing key of the member", req.Member)
 		}
 		return nil, status.Error(codes.Internal, err.Error())
 	}

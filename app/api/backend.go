@@ -44,7 +44,7 @@ const (
 	FailureNode SubmitFailure = iota
 	// FailureTooLarge: the node's mempool takes no submission this large (its
 	// max_tx_bytes, or the block's byte limit); no node will. InvalidArgument, with the
-	// submission code core.CodeTooLarge.
+	// submission code seqapi.CodeTooLarge.
 	FailureTooLarge
 	// FailureMempoolFull: the mempool is full for now; retry later, here or elsewhere
 	// (mempools gossip, so another node's is likely as full). ResourceExhausted with a

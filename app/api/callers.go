@@ -134,18 +134,3 @@ func retryStatus(code codes.Code, d time.Duration, format string, args ...any) e
 	}
 	return withRetry.Err()
 }
-
-// RetryDelay returns the delay of the RetryInfo detail of a status error; ok is false
-// when it carries none.
-func RetryDelay(err error) (d time.Duration, ok bool) {
-	st, isStatus := status.FromError(err)
-	if !isStatus {
-		return 0, false
-	}
-	for _, detail := range st.Details() {
-		if ri, isRetry := detail.(*errdetails.RetryInfo); isRetry && ri.RetryDelay != nil {
-			return ri.RetryDelay.AsDuration(), true
-		}
-	}
-	return 0, false
-}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Challenge failures.
@@ -67,7 +69,7 @@ func newChallengeStore(cfg Config) *challengeStore {
 
 // issue returns a fresh random nonce for member, asked for by caller (see callerKey).
 func (s *challengeStore) issue(member, caller string, now time.Time) ([]byte, error) {
-	nonce := make([]byte, NonceSize)
+	nonce := make([]byte, seqapi.NonceSize)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("nonce: %w", err)
 	}

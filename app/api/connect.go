@@ -7,20 +7,20 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // connectService implements SequencerConnectService; it needs no token.
 type connectService struct{ s *Server }
 
-// Handshake accepts a client that speaks core.ProtocolVersion.
+// Handshake accepts a client that speaks seqapi.ProtocolVersion.
 func (c connectService) Handshake(_ context.Context, req *pb.HandshakeRequest) (*pb.HandshakeResponse, error) {
-	if !slices.Contains(req.ClientProtocolVersions, core.ProtocolVersion) {
+	if !slices.Contains(req.ClientProtocolVersions, seqapi.ProtocolVersion) {
 		return nil, status.Errorf(codes.FailedPrecondition,
-			"protocol version mismatch: server speaks %q, client offers %q", core.ProtocolVersion, req.ClientProtocolVersions)
+			"protocol version mismatch: server speaks %q, client offers %q", seqapi.ProtocolVersion, req.ClientProtocolVersions)
 	}
-	return &pb.HandshakeResponse{ServerProtocolVersion: core.ProtocolVersion}, nil
+	return &pb.HandshakeResponse{ServerProtocolVersion: seqapi.ProtocolVersion}, nil
 }
 
 // GetSynchronizerId returns the synchronizer and this node's sequencer id.
@@ -43,6 +43,6 @@ func (c connectService) GetSynchronizerParameters(context.Context, *pb.GetSynchr
 		MaxEnvelopes:                   p.MaxEnvelopes,
 		MaxRecipients:                  p.MaxRecipients,
 		MaxSequencingTimeHorizonMicros: p.MaxSequencingHorizonMicros,
-		ProtocolVersion:                core.ProtocolVersion,
+		ProtocolVersion:                seqapi.ProtocolVersion,
 	}}, nil
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 func TestHandshake(t *testing.T) {
 	e := newEnv(t, nil)
-	resp, err := e.connect.Handshake(ctxT(t), &pb.HandshakeRequest{ClientProtocolVersions: []string{"cometsync/0", core.ProtocolVersion}})
-	if err != nil || resp.ServerProtocolVersion != core.ProtocolVersion {
+	resp, err := e.connect.Handshake(ctxT(t), &pb.HandshakeRequest{ClientProtocolVersions: []string{"cometsync/0", seqapi.ProtocolVersion}})
+	if err != nil || resp.ServerProtocolVersion != seqapi.ProtocolVersion {
 		t.Fatalf("handshake: %v %v", resp, err)
 	}
 	_, err = e.connect.Handshake(ctxT(t), &pb.HandshakeRequest{ClientProtocolVersions: []string{"cometsync/0"}})
@@ -33,7 +34,7 @@ func TestSynchronizerIdAndParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := core.DefaultParameters()
-	if p.Parameters.MaxRequestSize != want.MaxRequestSize || p.Parameters.MaxSequencingTimeHorizonMicros != want.MaxSequencingHorizonMicros || p.Parameters.ProtocolVersion != core.ProtocolVersion {
+	if p.Parameters.MaxRequestSize != want.MaxRequestSize || p.Parameters.MaxSequencingTimeHorizonMicros != want.MaxSequencingHorizonMicros || p.Parameters.ProtocolVersion != seqapi.ProtocolVersion {
 		t.Fatalf("parameters %+v, want %+v", p.Parameters, want)
 	}
 }

@@ -48,10 +48,10 @@
 // only its own (see challengeStore).
 //
 // Refusals of a submission by the sequencer core (*core.SubmissionError) come back as gRPC
-// statuses whose details carry an errdetails.ErrorInfo with Domain core.Codespace and
-// Reason the core.Code name; SubmissionCode recovers the code on the client side. Node
+// statuses whose details carry an errdetails.ErrorInfo with Domain seqapi.Codespace and
+// Reason the seqapi.Code name; SubmissionCode recovers the code on the client side. Node
 // failures of Backend.Submit are answered by cause (Backend.SubmitFailure): too large
-// for the node's mempool is InvalidArgument with core.CodeTooLarge (the submitter's
+// for the node's mempool is InvalidArgument with seqapi.CodeTooLarge (the submitter's
 // error), a full mempool ResourceExhausted with a RetryInfo, anything else Unavailable
 // (another node may take it).
 //

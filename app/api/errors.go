@@ -9,30 +9,31 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // submissionStatus turns a refusal of the sequencer core into a gRPC status whose
-// details carry an ErrorInfo{Domain: core.Codespace, Reason: code name}.
+// details carry an ErrorInfo{Domain: seqapi.Codespace, Reason: code name}.
 func submissionStatus(e *core.SubmissionError) error {
 	st := status.New(grpcCode(e.Code), e.Error())
-	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: core.Codespace, Reason: e.Code.String()})
+	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: seqapi.Codespace, Reason: e.Code.String()})
 	if err != nil {
 		return st.Err()
 	}
 	return withInfo.Err()
 }
 
-func grpcCode(c core.Code) codes.Code {
+func grpcCode(c seqapi.Code) codes.Code {
 	switch c {
-	case core.CodeMalformed, core.CodeInvalidBatch, core.CodeTopologyRejected, core.CodeTooLarge:
+	case seqapi.CodeMalformed, seqapi.CodeInvalidBatch, seqapi.CodeTopologyRejected, seqapi.CodeTooLarge:
 		return codes.InvalidArgument // the submitter's to fix: sending it again is refused again
-	case core.CodeUnknownSender, core.CodeUnknownKey, core.CodeBadSignature:
+	case seqapi.CodeUnknownSender, seqapi.CodeUnknownKey, seqapi.CodeBadSignature:
 		return codes.PermissionDenied
-	case core.CodeUnknownRecipient:
+	case seqapi.CodeUnknownRecipient:
 		return codes.NotFound
-	case core.CodeExpired:
+	case seqapi.CodeExpired:
 		return codes.DeadlineExceeded
-	case core.CodeDuplicate:
+	case seqapi.CodeDuplicate:
 		return codes.AlreadyExists
 	}
 	return codes.Unknown
@@ -45,46 +46,10 @@ func sendResult(err error) *pb.SendResult {
 	}
 	st := status.Convert(err)
 	r := &pb.SendResult{Code: uint32(st.Code()), Message: st.Message()}
-	if code, ok := SubmissionCode(err); ok {
+	if code, ok := seqapi.SubmissionCode(err); ok {
 		r.SubmissionCode = code.String()
 	}
 	return r
-}
-
-// ResultError turns one SendBatch result back into the error Send would have returned
-// for that submission (nil when it was admitted), so that SubmissionCode reads both.
-func ResultError(r *pb.SendResult) error {
-	if r.GetCode() == uint32(codes.OK) {
-		return nil
-	}
-	st := status.New(codes.Code(r.Code), r.Message)
-	if r.SubmissionCode != "" {
-		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: core.Codespace, Reason: r.SubmissionCode}); err == nil {
-			return withInfo.Err()
-		}
-	}
-	return st.Err()
-}
-
-// SubmissionCode recovers the core.Code from a status returned by Send. ok is false when
-// err does not carry a submission refusal (transport errors, authentication failures).
-func SubmissionCode(err error) (code core.Code, ok bool) {
-	st, isStatus := status.FromError(err)
-	if !isStatus {
-		return 0, false
-	}
-	for _, d := range st.Details() {
-		info, isInfo := d.(*errdetails.ErrorInfo)
-		if !isInfo || info.Domain != core.Codespace {
-			continue
-		}
-		for c := core.CodeOK; c <= core.MaxCode; c++ {
-			if c.String() == info.Reason {
-				return c, true
-			}
-		}
-	}
-	return 0, false
 }
 
 // asSubmissionError unwraps a *core.SubmissionError from err.
@@ -94,41 +59,13 @@ func asSubmissionError(err error) (*core.SubmissionError, bool) {
 	return se, ok
 }
 
-// AuthDomain is the ErrorInfo domain of Authenticate's refusals.
-const AuthDomain = "cometsync.auth"
-
-// ErrorInfo reasons of Authenticate's Unauthenticated refusals (AuthRefusal reads them).
-const (
-	// ReasonSignatureRefused: the member is unknown, the key is not one of its current
-	// signing keys, or the signature does not verify; the server does not say which.
-	ReasonSignatureRefused = "signature_refused"
-	// ReasonNonceRefused: the nonce is unknown (never issued, used, or evicted by newer
-	// challenges), expired or issued to another member: ask for a new challenge.
-	ReasonNonceRefused = "nonce_refused"
-)
-
 // authStatus is an Unauthenticated status whose details carry an ErrorInfo with
 // Domain AuthDomain and reason.
 func authStatus(reason, format string, args ...any) error {
 	st := status.Newf(codes.Unauthenticated, format, args...)
-	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: AuthDomain, Reason: reason})
+	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Domain: seqapi.AuthDomain, Reason: reason})
 	if err != nil {
 		return st.Err()
 	}
 	return withInfo.Err()
-}
-
-// AuthRefusal returns the reason of a refusal by Authenticate (ReasonSignatureRefused or
-// ReasonNonceRefused); ok is false for other errors.
-func AuthRefusal(err error) (reason string, ok bool) {
-	st, isStatus := status.FromError(err)
-	if !isStatus {
-		return "", false
-	}
-	for _, d := range st.Details() {
-		if info, isInfo := d.(*errdetails.ErrorInfo); isInfo && info.Domain == AuthDomain {
-			return info.Reason, true
-		}
-	}
-	return "", false
 }

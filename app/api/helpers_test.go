@@ -19,6 +19,7 @@ import (
 	"github.com/cometsync/cometsync/app/api/apitest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/proto/sequencersvc"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 type fakeClock struct {
@@ -97,12 +98,12 @@ func (e *env) login(t *testing.T, spec string) context.Context {
 	}
 	resp, err := e.auth.Authenticate(ctx, &pb.AuthenticateRequest{
 		Member: m.ID, Nonce: ch.Nonce, KeyFingerprint: m.Key.Fingerprint().String(),
-		Signature: m.Key.SignHash(api.AuthenticationHash(ch.Nonce, e.backend.SynchronizerID())),
+		Signature: m.Key.SignHash(seqapi.AuthenticationHash(ch.Nonce, e.backend.SynchronizerID())),
 	})
 	if err != nil {
 		t.Fatalf("authenticate: %v", err)
 	}
-	return api.WithCredentials(ctx, m.ID, resp.Token)
+	return seqapi.WithCredentials(ctx, m.ID, resp.Token)
 }
 
 func (e *env) commit(t *testing.T) {
@@ -131,11 +132,11 @@ func contains(s, sub string) bool {
 func tokenOf(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	md, _ := metadata.FromOutgoingContext(ctx)
-	v := md.Get(api.MetadataAuthorization)
+	v := md.Get(seqapi.MetadataAuthorization)
 	if len(v) == 0 {
 		t.Fatal("no token in context")
 	}
-	return strings.TrimPrefix(v[0], api.BearerPrefix)
+	return strings.TrimPrefix(v[0], seqapi.BearerPrefix)
 }
 
 // metricValue reads a gauge or counter.

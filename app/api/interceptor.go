@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // protectedPrefix is the method prefix of the service that needs a token.
@@ -67,7 +69,7 @@ func (s *Server) authenticateCall(ctx context.Context) (context.Context, error) 
 		return nil, status.Error(codes.Unauthenticated, ErrMissingToken.Error())
 	}
 	if member == "" {
-		return nil, status.Errorf(codes.Unauthenticated, "missing %q metadata", MetadataMember)
+		return nil, status.Errorf(codes.Unauthenticated, "missing %q metadata", seqapi.MetadataMember)
 	}
 	s.refresh() // revokes the tokens of the membership changes that took effect
 	key, err := s.tokens.check(token, member, s.cfg.now())

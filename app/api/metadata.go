@@ -7,22 +7,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/seqapi"
 )
-
-// gRPC metadata carrying the credentials of SequencerService calls.
-const (
-	// MetadataAuthorization holds "Bearer <token>".
-	MetadataAuthorization = "authorization"
-	// MetadataMember holds the member id the token was issued to.
-	MetadataMember = "member"
-	// BearerPrefix precedes the token in MetadataAuthorization.
-	BearerPrefix = "Bearer "
-)
-
-// WithCredentials returns ctx carrying member and token as outgoing metadata.
-func WithCredentials(ctx context.Context, member, token string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, MetadataAuthorization, BearerPrefix+token, MetadataMember, member)
-}
 
 // credentials extracts member and token from incoming metadata; empty when absent.
 func credentials(ctx context.Context) (member, token string) {
@@ -30,11 +16,11 @@ func credentials(ctx context.Context) (member, token string) {
 	if !ok {
 		return "", ""
 	}
-	if v := md.Get(MetadataMember); len(v) > 0 {
+	if v := md.Get(seqapi.MetadataMember); len(v) > 0 {
 		member = v[0]
 	}
-	if v := md.Get(MetadataAuthorization); len(v) > 0 {
-		token, _ = strings.CutPrefix(v[0], BearerPrefix)
+	if v := md.Get(seqapi.MetadataAuthorization); len(v) > 0 {
+		token, _ = strings.CutPrefix(v[0], seqapi.BearerPrefix)
 	}
 	return member, strings.TrimSpace(token)
 }

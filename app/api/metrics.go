@@ -17,7 +17,7 @@ type Metrics interface {
 	// SubmissionAccepted counts a submission the backend admitted.
 	SubmissionAccepted()
 	// SubmissionRejected counts a refused submission; reason is a short label such as a
-	// core.Code name, "permission_denied" or "unavailable".
+	// seqapi.Code name, "permission_denied" or "unavailable".
 	SubmissionRejected(reason string)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // sequencerService implements SequencerService; the interceptors have authenticated the
@@ -35,16 +36,13 @@ func (q sequencerService) Send(ctx context.Context, req *pb.SendRequest) (*pb.Se
 	return &pb.SendResponse{}, nil
 }
 
-// MaxSendBatch is the most submissions one SendBatch call may carry.
-const MaxSendBatch = 1024
-
 // SendBatch is Send for several submissions of the authenticated caller (onboarding
 // submissions go through Send). Their signatures are verified as one batch before each
 // is admitted on its own; the response has one result per submission, in order.
 func (q sequencerService) SendBatch(ctx context.Context, req *pb.SendBatchRequest) (*pb.SendBatchResponse, error) {
 	member, _ := AuthenticatedMember(ctx)
-	if n := len(req.Submissions); n > MaxSendBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "%d submissions in one batch, at most %d", n, MaxSendBatch)
+	if n := len(req.Submissions); n > seqapi.MaxSendBatch {
+		return nil, status.Errorf(codes.InvalidArgument, "%d submissions in one batch, at most %d", n, seqapi.MaxSendBatch)
 	}
 	subs := make([]*core.Submission, len(req.Submissions))
 	rejs := make([]*core.SubmissionError, len(req.Submissions))
@@ -105,8 +103,8 @@ func (s *Server) submitFailureStatus(ctx context.Context, member string, sub *co
 	}
 	switch s.backend.SubmitFailure(err) {
 	case FailureTooLarge:
-		s.metrics.SubmissionRejected(core.CodeTooLarge.String())
-		return submissionStatus(&core.SubmissionError{Code: core.CodeTooLarge,
+		s.metrics.SubmissionRejected(seqapi.CodeTooLarge.String())
+		return submissionStatus(&core.SubmissionError{Code: seqapi.CodeTooLarge,
 			Reason: fmt.Sprintf("submission of %d bytes refused by the node's mempool: %v", size, err)})
 	case FailureMempoolFull:
 		s.metrics.SubmissionRejected("mempool_full")

@@ -7,9 +7,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 
-	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 func TestSendAsAnotherMember(t *testing.T) {
@@ -26,7 +26,7 @@ func TestSendMalformed(t *testing.T) {
 	ctx := e.login(t, "PAR::alice")
 	_, err := e.seq.Send(ctx, &pb.SendRequest{Submission: []byte{0xff, 0xff, 0xff}})
 	wantCode(t, err, codes.InvalidArgument, "malformed")
-	if c, ok := api.SubmissionCode(err); !ok || c != core.CodeMalformed {
+	if c, ok := seqapi.SubmissionCode(err); !ok || c != seqapi.CodeMalformed {
 		t.Fatalf("submission code %v %v", c, ok)
 	}
 }
@@ -64,21 +64,21 @@ func TestSendMapsSubmissionErrors(t *testing.T) {
 		name string
 		tx   []byte
 		code codes.Code
-		core core.Code
+		core seqapi.Code
 	}{
-		{"expired", alice.Sign(alice.Request("exp", time.Now().Add(-time.Minute), []byte("x"), bob.ID)), codes.DeadlineExceeded, core.CodeExpired},
-		{"unknown recipient", alice.Sign(alice.Request("unk", later, []byte("x"), "PAR::carol::"+bob.Key.Fingerprint().String())), codes.NotFound, core.CodeUnknownRecipient},
-		{"duplicate", dup, codes.AlreadyExists, core.CodeDuplicate},
-		{"too large", alice.Sign(alice.Request("big", later, make([]byte, 1<<20), bob.ID)), codes.InvalidArgument, core.CodeTooLarge},
-		{"invalid batch", alice.Sign(alice.Request("norcpt", later, []byte("x"))), codes.InvalidArgument, core.CodeInvalidBatch},
-		{"bad signature", badSigTx, codes.PermissionDenied, core.CodeBadSignature},
-		{"unknown key", unknownKeyTx, codes.PermissionDenied, core.CodeUnknownKey},
+		{"expired", alice.Sign(alice.Request("exp", time.Now().Add(-time.Minute), []byte("x"), bob.ID)), codes.DeadlineExceeded, seqapi.CodeExpired},
+		{"unknown recipient", alice.Sign(alice.Request("unk", later, []byte("x"), "PAR::carol::"+bob.Key.Fingerprint().String())), codes.NotFound, seqapi.CodeUnknownRecipient},
+		{"duplicate", dup, codes.AlreadyExists, seqapi.CodeDuplicate},
+		{"too large", alice.Sign(alice.Request("big", later, make([]byte, 1<<20), bob.ID)), codes.InvalidArgument, seqapi.CodeTooLarge},
+		{"invalid batch", alice.Sign(alice.Request("norcpt", later, []byte("x"))), codes.InvalidArgument, seqapi.CodeInvalidBatch},
+		{"bad signature", badSigTx, codes.PermissionDenied, seqapi.CodeBadSignature},
+		{"unknown key", unknownKeyTx, codes.PermissionDenied, seqapi.CodeUnknownKey},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := send(tc.tx)
 			wantCode(t, err, tc.code, tc.core.String())
-			if c, ok := api.SubmissionCode(err); !ok || c != tc.core {
+			if c, ok := seqapi.SubmissionCode(err); !ok || c != tc.core {
 				t.Fatalf("submission code %v %v, want %v", c, ok, tc.core)
 			}
 			if got := metricValue(metrics.Rejected.WithLabelValues(tc.core.String())); got != 1 {
@@ -98,7 +98,7 @@ func TestSendBackendFailureIsUnavailable(t *testing.T) {
 	e.backend.Stop()
 	_, err := e.seq.Send(ctx, &pb.SendRequest{Submission: alice.Sign(alice.Request("m", time.Now().Add(time.Minute), nil, bob.ID))})
 	wantCode(t, err, codes.Unavailable, "stopped")
-	if _, ok := api.SubmissionCode(err); ok {
+	if _, ok := seqapi.SubmissionCode(err); ok {
 		t.Fatal("a node failure carries no submission code")
 	}
 }

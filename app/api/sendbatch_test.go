@@ -8,9 +8,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // verdict is what Send answers for a submission, or what a SendBatch result says Send
@@ -18,14 +17,14 @@ import (
 type verdict struct {
 	code    codes.Code
 	message string
-	sub     core.Code
+	sub     seqapi.Code
 	hasSub  bool
 }
 
 func verdictOf(err error) verdict {
 	st := status.Convert(err)
 	v := verdict{code: st.Code(), message: st.Message()}
-	v.sub, v.hasSub = api.SubmissionCode(err)
+	v.sub, v.hasSub = seqapi.SubmissionCode(err)
 	return v
 }
 
@@ -62,11 +61,11 @@ func TestSendBatchResultsMatchSend(t *testing.T) {
 		want verdict // code and submission code; the message is compared with Send's
 	}{
 		{"valid", alice.Sign(alice.Request("v1", later, []byte("one"), bob.ID)), verdict{code: codes.OK}},
-		{"bad signature", badSig, verdict{code: codes.PermissionDenied, sub: core.CodeBadSignature, hasSub: true}},
+		{"bad signature", badSig, verdict{code: codes.PermissionDenied, sub: seqapi.CodeBadSignature, hasSub: true}},
 		{"as another member", bob.Sign(bob.Request("asbob", later, []byte("x"), bob.ID)), verdict{code: codes.PermissionDenied}},
-		{"malformed", []byte{0xff, 0xff, 0xff}, verdict{code: codes.InvalidArgument, sub: core.CodeMalformed, hasSub: true}},
+		{"malformed", []byte{0xff, 0xff, 0xff}, verdict{code: codes.InvalidArgument, sub: seqapi.CodeMalformed, hasSub: true}},
 		{"second valid", alice.Sign(alice.Request("v2", later, []byte("two"), bob.ID)), verdict{code: codes.OK}},
-		{"duplicate", dup, verdict{code: codes.AlreadyExists, sub: core.CodeDuplicate, hasSub: true}},
+		{"duplicate", dup, verdict{code: codes.AlreadyExists, sub: seqapi.CodeDuplicate, hasSub: true}},
 	}
 
 	batched.sendDupFirst(t, dup)
@@ -86,7 +85,7 @@ func TestSendBatchResultsMatchSend(t *testing.T) {
 	refCtx := reference.login(t, "PAR::alice")
 	for i, s := range submissions {
 		_, sendErr := reference.seq.Send(refCtx, &pb.SendRequest{Submission: s.tx})
-		got, want := verdictOf(api.ResultError(resp.Results[i])), verdictOf(sendErr)
+		got, want := verdictOf(seqapi.ResultError(resp.Results[i])), verdictOf(sendErr)
 		if got != want {
 			t.Errorf("submission %d (%s): SendBatch says %v, Send says %v", i, s.name, got, want)
 		}
@@ -143,26 +142,26 @@ func signedBatch(e *env, prefix string, n int) [][]byte {
 func TestSendBatchSizeLimit(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := e.login(t, "PAR::alice")
-	txs := signedBatch(e, "m", api.MaxSendBatch+1)
+	txs := signedBatch(e, "m", seqapi.MaxSendBatch+1)
 
 	_, err := e.seq.SendBatch(ctx, &pb.SendBatchRequest{Submissions: txs})
-	wantCode(t, err, codes.InvalidArgument, fmt.Sprint(api.MaxSendBatch))
+	wantCode(t, err, codes.InvalidArgument, fmt.Sprint(seqapi.MaxSendBatch))
 	if n := e.backend.Mempool(); n != 0 {
 		t.Fatalf("an oversized batch admitted %d submissions", n)
 	}
 
 	// The limit itself is allowed.
-	resp, err := e.seq.SendBatch(ctx, &pb.SendBatchRequest{Submissions: txs[:api.MaxSendBatch]})
+	resp, err := e.seq.SendBatch(ctx, &pb.SendBatchRequest{Submissions: txs[:seqapi.MaxSendBatch]})
 	if err != nil {
-		t.Fatalf("a batch of %d: %v", api.MaxSendBatch, err)
+		t.Fatalf("a batch of %d: %v", seqapi.MaxSendBatch, err)
 	}
 	for i, r := range resp.Results {
-		if err := api.ResultError(r); err != nil {
+		if err := seqapi.ResultError(r); err != nil {
 			t.Fatalf("submission %d: %v", i, err)
 		}
 	}
-	if n := e.backend.Mempool(); n != api.MaxSendBatch {
-		t.Fatalf("mempool holds %d, want %d", n, api.MaxSendBatch)
+	if n := e.backend.Mempool(); n != seqapi.MaxSendBatch {
+		t.Fatalf("mempool holds %d, want %d", n, seqapi.MaxSendBatch)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/cometsync/cometsync/app/api"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/proto/sequencersvc"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // caller opens another connection to e's server: on loopback every connection is a
@@ -31,7 +32,7 @@ func (e *env) answer(t *testing.T, auth sequencersvc.SequencerAuthenticationServ
 	m := e.fx.Member(spec)
 	_, err := auth.Authenticate(ctxT(t), &pb.AuthenticateRequest{
 		Member: m.ID, Nonce: nonce, KeyFingerprint: m.Key.Fingerprint().String(),
-		Signature: m.Key.SignHash(api.AuthenticationHash(nonce, e.backend.SynchronizerID())),
+		Signature: m.Key.SignHash(seqapi.AuthenticationHash(nonce, e.backend.SynchronizerID())),
 	})
 	return err
 }
@@ -78,7 +79,7 @@ func TestChallengeFloodDisplacesOnlyTheFloodersChallenges(t *testing.T) {
 	if err := e.answer(t, bobConn, "PAR::bob", bobNonce); err != nil {
 		t.Fatalf("bob after the flood: %v", err)
 	}
-	if reason, _ := api.AuthRefusal(e.answer(t, flooder, "PAR::alice", first)); reason != api.ReasonNonceRefused {
+	if reason, _ := seqapi.AuthRefusal(e.answer(t, flooder, "PAR::alice", first)); reason != seqapi.ReasonNonceRefused {
 		t.Fatalf("the flooder's first challenge survived (reason %q)", reason)
 	}
 	if err := e.answer(t, flooder, "PAR::alice", last); err != nil {
@@ -120,7 +121,7 @@ func TestUnauthenticatedRateLimitPerCaller(t *testing.T) {
 	challengeOf(t, busy, alice.ID) // the third call: the burst is used up
 	_, err := busy.Challenge(ctxT(t), &pb.ChallengeRequest{Member: alice.ID})
 	wantCode(t, err, codes.ResourceExhausted, "over the limit of 2/s (burst 3): Challenge refused, retry in 500ms")
-	if d, ok := api.RetryDelay(err); !ok || d != 500*time.Millisecond {
+	if d, ok := seqapi.RetryDelay(err); !ok || d != 500*time.Millisecond {
 		t.Fatalf("retry info %v %v, want 500ms", d, ok)
 	}
 	err = e.answer(t, busy, "PAR::alice", nonce)

@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"syscall"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/spf13/cobra"
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
-	"github.com/cometsync/cometsync/mediator"
 )
 
 func init() { subcommands = append(subcommands, newMediatorCmd) }
@@ -26,7 +27,7 @@ func newMediatorCmd() *cobra.Command {
 func newMediatorInitCmd() *cobra.Command {
 	var w wrapperFlags
 	var home, name, scheme string
-	c := mediator.DefaultHomeConfig()
+	c := mediatord.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a mediator home: encrypted key store (signing and encryption keys) and mediator.toml",
@@ -38,7 +39,7 @@ func newMediatorInitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, pub, err := mediator.InitHome(home, name, c, ks, crypto.EncryptionScheme(scheme))
+			out, pub, err := mediatord.Init(home, name, c, ks, crypto.EncryptionScheme(scheme))
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ func newMediatorStartCmd() *cobra.Command {
 		Use:   "start",
 		Short: "Run the mediator in --home until SIGINT or SIGTERM (its state is rebuilt from its stream first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := mediator.LoadHome(home)
+			c, err := mediatord.Load(home)
 			if err != nil {
 				return err
 			}
@@ -82,7 +83,7 @@ func newMediatorStartCmd() *cobra.Command {
 			logger := app.NewLogger(os.Stderr, c.LogLevel, c.LogFormat)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			p, err := mediator.StartFromHome(ctx, c, ks, mediator.ProcessConfig{Logger: logger})
+			p, err := mediatord.StartFromHome(ctx, c, ks, mediatord.NodeConfig{Logger: logger})
 			if err != nil {
 				return err
 			}

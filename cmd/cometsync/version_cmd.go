@@ -9,7 +9,7 @@ import (
 	cmtversion "github.com/cometbft/cometbft/version"
 	"github.com/spf13/cobra"
 
-	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 func init() { subcommands = append(subcommands, newVersionCmd) }
@@ -40,7 +40,7 @@ type versionInfo struct {
 // buildVersion reads the versions from bi (nil when the binary carries no build
 // information).
 func buildVersion(bi *debug.BuildInfo) versionInfo {
-	v := versionInfo{Module: "(devel)", Commit: "unknown", CometBFT: "v" + cmtversion.TMCoreSemVer, Protocol: core.ProtocolVersion, Go: runtime.Version()}
+	v := versionInfo{Module: "(devel)", Commit: "unknown", CometBFT: "v" + cmtversion.TMCoreSemVer, Protocol: seqapi.ProtocolVersion, Go: runtime.Version()}
 	if bi == nil {
 		return v
 	}

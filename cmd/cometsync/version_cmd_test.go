@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // TestVersionCommand: `cometsync version` prints the module version (a test binary is
@@ -22,7 +22,7 @@ func TestVersionCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("$ cometsync version\n%s", out.String())
-	for _, want := range []string{"cometsync: ", "commit: ", "cometbft:  v0.", "protocol:  " + core.ProtocolVersion + "\n", "go:        " + runtime.Version() + "\n"} {
+	for _, want := range []string{"cometsync: ", "commit: ", "cometbft:  v0.", "protocol:  " + seqapi.ProtocolVersion + "\n", "go:        " + runtime.Version() + "\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q", want)
 		}
@@ -44,7 +44,7 @@ func TestBuildVersion(t *testing.T) {
 	}
 	var out bytes.Buffer
 	buildVersion(bi).write(&out)
-	want := "cometsync: v1.2.3\ncommit:    0123abcd (modified)\ncometbft:  v0.39.5-fork\nprotocol:  " + core.ProtocolVersion + "\ngo:        go1.99.1\n"
+	want := "cometsync: v1.2.3\ncommit:    0123abcd (modified)\ncometbft:  v0.39.5-fork\nprotocol:  " + seqapi.ProtocolVersion + "\ngo:        go1.99.1\n"
 	if out.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", out.String(), want)
 	}

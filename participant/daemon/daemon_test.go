@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -19,7 +21,6 @@ import (
 	"github.com/cometsync/cometsync/crypto/keystore"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
@@ -171,7 +172,7 @@ func TestParticipantDaemonLedgerAPIAndRecovery(t *testing.T) {
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey = net.APIAddresses(), med.ID, med.Key
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: dcfg, EncryptionKey: medEnc})
+	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: dcfg, EncryptionKey: medEnc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/testnet"
@@ -72,7 +73,7 @@ func TestMemberMetricsLint(t *testing.T) {
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey = net.APIAddresses(), med.ID, med.Key
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: dcfg, EncryptionKey: medEnc, MetricsAddress: "127.0.0.1:0"})
+	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: dcfg, EncryptionKey: medEnc, MetricsAddress: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

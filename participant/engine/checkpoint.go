@@ -7,8 +7,8 @@ import (
 	"slices"
 
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Checkpoint is the engine's state besides the active contracts: the requests awaiting a

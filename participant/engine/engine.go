@@ -5,10 +5,10 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/participant/protocol"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -91,7 +91,7 @@ type Send struct {
 	RequestID     int64 // sequencing time of the request answered
 	RootHash      protocol.Hash
 	MediatorGroup uint32 // the request's mediator group: the response is sealed to it
-	Signed        []byte // mediator.SignResponse
+	Signed        []byte // protocol.SignResponse
 }
 
 // Update is a committed transaction as this participant sees it.

@@ -15,10 +15,11 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -50,7 +51,7 @@ type flow struct {
 	pkgs                *ledger.PackageSet
 	pkg                 *ledger.Package
 	hosting             protocol.HostingMap
-	verifier            mediator.StaticKeys
+	verifier            protocol.StaticKeys
 	msgs                int
 	drop                map[string]bool                         // participants whose sends are lost (stopped)
 	withhold            string                                  // a participant the submitter leaves out of every view
@@ -85,7 +86,7 @@ func newFlow(t testing.TB) *flow { return newHostedFlow(t, 1, 1) }
 // newHostedFlow hosts alice on hosts participants (the trader and hosts-1 more) with a
 // confirmation threshold.
 func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
-	f := &flow{t: t, r: core.NewMemReader(), now: 1_700_000_000_000_000, engines: map[string]*engine.Engine{}, verifier: mediator.StaticKeys{}}
+	f := &flow{t: t, r: core.NewMemReader(), now: 1_700_000_000_000_000, engines: map[string]*engine.Engine{}, verifier: protocol.StaticKeys{}}
 	f.bankP, f.traderP, f.carolP = newMember(t, crypto.KindParticipant, "bank"), newMember(t, crypto.KindParticipant, "trader"), newMember(t, crypto.KindParticipant, "carol")
 	f.med, f.med2 = newMember(t, crypto.KindMediator, "mediator"), newMember(t, crypto.KindMediator, "mediator2")
 	f.medThreshold, f.ignored, f.completions, f.sends = 1, map[string][]engine.Ignored{}, map[string][]engine.Completion{}, map[string]int{}
@@ -93,7 +94,7 @@ func newHostedFlow(t testing.TB, hosts, threshold int) *flow {
 		f.extra = append(f.extra, newMember(t, crypto.KindParticipant, fmt.Sprintf("alicehost%d", i)))
 	}
 	ns, _ := crypto.GenerateSigningKey(nil)
-	g := &core.Genesis{SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: core.ProtocolVersion, Parameters: core.DefaultParameters()}
+	g := &core.Genesis{SynchronizerID: "sync::" + string(ns.Fingerprint()), ProtocolVersion: seqapi.ProtocolVersion, Parameters: core.DefaultParameters()}
 	for _, m := range append(f.participants(), f.med, f.med2) {
 		g.Members = append(g.Members, core.GenesisMember{ID: m.id, SigningKeys: []string{core.EncodeKey(m.sig.Public())}})
 		f.verifier[m.id] = []crypto.SigningPublicKey{m.sig.Public()}
@@ -240,7 +241,7 @@ func (f *flow) block(txs ...[]byte) {
 			f.t.Fatal(err)
 		}
 		for i, r := range out.TxResults {
-			if r.Code != core.CodeOK {
+			if r.Code != seqapi.CodeOK {
 				f.t.Fatalf("tx %d of block %d: %s %s", i, f.height, r.Code, r.Log)
 			}
 		}
@@ -301,7 +302,7 @@ func (f *flow) deliver() [][]byte {
 			verdict += " " + r.Result.RejectReason
 		}
 		f.results = append(f.results, verdict)
-		signed, err := mediator.SignResult(f.med.sig, r.Result)
+		signed, err := protocol.SignResult(f.med.sig, r.Result)
 		if err != nil {
 			f.t.Fatal(err)
 		}

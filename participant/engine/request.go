@@ -10,12 +10,11 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Reason codes that start a confirming participant's rejection reason, for the checks a
@@ -287,7 +286,7 @@ func (e *Engine) respond(ts int64, req *request, parties []string, rej rejection
 	if !req.approved {
 		resp.Verdict, resp.RejectCode, resp.RejectReason = mediatorpb.Verdict_VERDICT_REJECT, rej.code, rej.reason
 	}
-	signed, err := mediator.SignResponse(e.cfg.SigningKey, resp)
+	signed, err := protocol.SignResponse(e.cfg.SigningKey, resp)
 	if err != nil {
 		return err
 	}

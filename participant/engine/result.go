@@ -8,10 +8,9 @@ import (
 	"strings"
 
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
-	"github.com/cometsync/cometsync/participant/protocol"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Reasons a transaction result is ignored (Ignored.Reason). An ignored result never
@@ -110,7 +109,7 @@ func (e *Engine) handleResult(ev *seqpb.SequencedEvent, signed []byte) {
 		ignore(id, IgnoredNotActiveMediator, "%s is not an active mediator of group %d at %d (active: %s)", claimed.Mediator, req.group, id, strings.Join(active, ", "))
 		return
 	}
-	if _, err := mediator.VerifyResult(e.cfg.Topology, claimed.Mediator, ts, &s); err != nil {
+	if _, err := protocol.VerifyResult(e.cfg.Topology, claimed.Mediator, ts, &s); err != nil {
 		ignore(id, IgnoredBadSignature, "%v", err)
 		return
 	}

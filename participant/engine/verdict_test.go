@@ -10,6 +10,7 @@ import (
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 func (f *flow) proposeTo(owner ledger.Party, amount string) []byte {
@@ -22,7 +23,7 @@ func (f *flow) proposeTo(owner ledger.Party, amount string) []byte {
 // verdictFrom is res signed by signer as the mediator named in it, sealed to the
 // request's informee participants and submitted by from.
 func (f *flow) verdictFrom(from, signer *member, res *mediatorpb.TransactionResult, recipients []string, msgID string) []byte {
-	signed, err := mediator.SignResult(signer.sig, res)
+	signed, err := protocol.SignResult(signer.sig, res)
 	if err != nil {
 		f.t.Fatal(err)
 	}

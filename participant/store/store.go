@@ -20,7 +20,7 @@ import (
 	"github.com/cometsync/cometsync/internal/badgerx"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 // Key prefixes. Other packages keep their own prefixes in the same database (the Ledger

@@ -7,8 +7,8 @@ import (
 
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
-	"github.com/cometsync/cometsync/participant/protocol"
 	"github.com/cometsync/cometsync/participant/store"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 func contract(n byte) *ledger.Contract {

@@ -5,18 +5,19 @@
 // salted Merkle tree: the views a submitting participant sends to the participants that
 // host their informees, the informee tree it sends to the mediator, and the root hash
 // message. Hashes are not computed over these bytes but over the fields (see
-// participant/protocol); decoders accept only the canonical encoding that the encoder
+// protocol); decoders accept only the canonical encoding that the encoder
 // writes.
 
 package protocolpb
 
 import (
 	fmt "fmt"
-	_ "github.com/cosmos/gogoproto/gogoproto"
-	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+
+	_ "github.com/cosmos/gogoproto/gogoproto"
+	proto "github.com/cosmos/gogoproto/proto"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.

@@ -12,11 +12,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/examples"
 	"github.com/cometsync/cometsync/ledger"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/testnet"
 )
@@ -288,7 +289,7 @@ type e2eWorld struct {
 	net    *testnet.Network
 	pkg    *ledger.Package
 	pkgs   *ledger.PackageSet
-	med    *mediator.Process
+	med    *mediatord.Node
 	nodes  map[string]*participant.Node
 	enc    map[string]crypto.EncryptionPrivateKey
 	bank   ledger.Party
@@ -356,7 +357,7 @@ func (w *e2eWorld) startMediator(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.med, err = mediator.StartProcess(ctx, mediator.ProcessConfig{Driver: w.driverConfig("mediator"), EncryptionKey: key})
+	w.med, err = mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: w.driverConfig("mediator"), EncryptionKey: key})
 	return err
 }
 

@@ -10,12 +10,13 @@ import (
 	"strconv"
 	"strings"
 
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
+
 	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
-	"github.com/cometsync/cometsync/mediator"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/testnet"
 )
@@ -123,7 +124,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 	for i := range o.Mediators {
 		name := fmt.Sprintf("mediator%d", i)
 		if err := add(crypto.KindMediator, name, func(ks *keystore.Store) (crypto.Member, error) {
-			mem, _, err := mediator.InitKeys(ks, name, crypto.DefaultScheme)
+			mem, _, err := mediatord.InitKeys(ks, name, crypto.DefaultScheme)
 			return mem, err
 		}); err != nil {
 			return nil, err
@@ -208,9 +209,9 @@ func Init(dir string, o Options) (*Manifest, error) {
 		}
 		switch crypto.MemberKind(mem.Kind) {
 		case crypto.KindMediator:
-			c := mediator.DefaultHomeConfig()
+			c := mediatord.DefaultConfig()
 			c.Member, c.Sequencers, c.SynchronizerID = mem.ID, apis, m.SynchronizerID
-			if err := mediator.WriteHome(mem.Home, c); err != nil {
+			if err := mediatord.WriteHome(mem.Home, c); err != nil {
 				return nil, err
 			}
 		case crypto.KindParticipant:

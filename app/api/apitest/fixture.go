@@ -9,6 +9,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // Member is a synchronizer member with its signing key.
@@ -31,7 +32,7 @@ func NewFixture(specs ...string) (*Fixture, error) {
 	f := &Fixture{
 		Genesis: &core.Genesis{
 			SynchronizerID:  "sync::" + syncKey.Fingerprint().String(),
-			ProtocolVersion: core.ProtocolVersion,
+			ProtocolVersion: seqapi.ProtocolVersion,
 			Parameters:      core.DefaultParameters(),
 		},
 		Members: make(map[string]Member),

@@ -26,7 +26,7 @@ func randomSeed(t *testing.T) uint64 {
 		}
 		seed = v
 	}
-	t.Logf("seed %d; rerun with %s=%d go test -tags badgerdb -run '%s' ./participant/protocol", seed, seedEnv, seed, t.Name())
+	t.Logf("seed %d; rerun with %s=%d go test -run '%s' ./protocol", seed, seedEnv, seed, t.Name())
 	return seed
 }
 

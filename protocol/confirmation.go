@@ -1,14 +1,25 @@
-package mediator
+package protocol
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
 )
 
-// DecodeInformeeTree decodes a serialized InformeeTree.
-func DecodeInformeeTree(b []byte) (*pb.InformeeTree, error) {
+// Errors of the confirmation messages' decoders.
+var (
+	// ErrMalformedRequest: the informee tree of a confirmation request does not decode.
+	ErrMalformedRequest = errors.New("malformed request")
+	// ErrUndecodableResponse: a signed confirmation response, or the response in it, does
+	// not decode.
+	ErrUndecodableResponse = errors.New("undecodable response")
+)
+
+// DecodeMediatorInformeeTree decodes a serialized mediatorpb.InformeeTree: the informee
+// tree of a confirmation request as the mediator receives it.
+func DecodeMediatorInformeeTree(b []byte) (*pb.InformeeTree, error) {
 	var t pb.InformeeTree
 	if err := t.Unmarshal(b); err != nil {
 		return nil, fmt.Errorf("%w: informee tree: %v", ErrMalformedRequest, err)
@@ -73,4 +84,37 @@ func VerifyResult(v Verifier, mediator string, at int64, s *pb.SignedTransaction
 		return nil, fmt.Errorf("transaction result: %w", err)
 	}
 	return &r, nil
+}
+
+// Hash purposes of the mediator protocol (range 140–149). They are never reused.
+// Hash purposes of the confirmation messages (range 140–149). They are never reused.
+const (
+	// PurposeConfirmationResponse prefixes the hash a participant signs over a serialized
+	// ConfirmationResponse.
+	PurposeConfirmationResponse crypto.Purpose = 140
+	// PurposeTransactionResult prefixes the hash the mediator signs over a serialized
+	// TransactionResult.
+	PurposeTransactionResult crypto.Purpose = 141
+)
+
+// Verifier checks a member's signature. The loop implements it with the signing keys of
+// the member's OwnerToKeyMapping valid at time at; the core never looks keys up itself.
+// Implementations must be deterministic for replay.
+type Verifier interface {
+	// Verify returns nil when signature is member's signature of digest with the key of
+	// fingerprint key, valid at time at (microseconds).
+	Verify(member, key string, at int64, digest, signature []byte) error
+}
+
+// StaticKeys is a Verifier over a fixed set of keys per member (tests, simple setups).
+type StaticKeys map[string][]crypto.SigningPublicKey
+
+// Verify implements Verifier.
+func (s StaticKeys) Verify(member, key string, _ int64, digest, signature []byte) error {
+	for _, k := range s[member] {
+		if string(k.Fingerprint()) == key {
+			return k.VerifyHash(digest, signature)
+		}
+	}
+	return fmt.Errorf("%w: no key %q for %s", crypto.ErrBadSignature, key, member)
 }

@@ -1,4 +1,4 @@
-package mediator
+package daemon
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"github.com/cometsync/cometsync/internal/tomlconf"
 )
 
-// HomeConfig is a mediator's configuration (HOME/mediator.toml). The mediator keeps
+// Config is a mediator's configuration (HOME/mediator.toml). The mediator keeps
 // no database: it rebuilds its state from its stream at every start.
-type HomeConfig struct {
+type Config struct {
 	Member         string   `mapstructure:"member"`
 	Sequencers     []string `mapstructure:"sequencers"`
 	SynchronizerID string   `mapstructure:"synchronizer_id"`
@@ -31,16 +31,16 @@ type HomeConfig struct {
 	MetricsAddress string `mapstructure:"metrics_address"`
 }
 
-// HomeConfigFile is the configuration's name in the home directory.
-const HomeConfigFile = "mediator.toml"
+// ConfigFile is the configuration's name in the home directory.
+const ConfigFile = "mediator.toml"
 
-// DefaultHomeConfig returns the configuration init writes, before the member is known.
-func DefaultHomeConfig() HomeConfig {
-	return HomeConfig{KeyStore: "keys", LogLevel: "info", LogFormat: "text"}
+// DefaultConfig returns the configuration init writes, before the member is known.
+func DefaultConfig() Config {
+	return Config{KeyStore: "keys", LogLevel: "info", LogFormat: "text"}
 }
 
 // Validate names the first bad field.
-func (c HomeConfig) Validate() error {
+func (c Config) Validate() error {
 	if err := tomlconf.CheckMember("member", c.Member, crypto.KindMediator); err != nil {
 		return err
 	}
@@ -59,15 +59,15 @@ func (c HomeConfig) Validate() error {
 	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
 }
 
-// InitHome creates the mediator's keys in ks (a new, empty store) and writes
+// Init creates the mediator's keys in ks (a new, empty store) and writes
 // HOME/mediator.toml; it returns the configuration with the member id.
-func InitHome(home, name string, c HomeConfig, ks *keystore.Store, scheme crypto.EncryptionScheme) (HomeConfig, crypto.SigningPublicKey, error) {
-	if _, err := os.Stat(filepath.Join(home, HomeConfigFile)); err == nil {
-		return HomeConfig{}, crypto.SigningPublicKey{}, fmt.Errorf("%s already holds a mediator (%s)", home, HomeConfigFile)
+func Init(home, name string, c Config, ks *keystore.Store, scheme crypto.EncryptionScheme) (Config, crypto.SigningPublicKey, error) {
+	if _, err := os.Stat(filepath.Join(home, ConfigFile)); err == nil {
+		return Config{}, crypto.SigningPublicKey{}, fmt.Errorf("%s already holds a mediator (%s)", home, ConfigFile)
 	}
 	m, pub, err := InitKeys(ks, name, scheme)
 	if err != nil {
-		return HomeConfig{}, crypto.SigningPublicKey{}, err
+		return Config{}, crypto.SigningPublicKey{}, err
 	}
 	c.Member = m.String()
 	return c, pub, WriteHome(home, c)
@@ -79,7 +79,7 @@ func InitKeys(ks *keystore.Store, name string, scheme crypto.EncryptionScheme) (
 }
 
 // WriteHome writes HOME/mediator.toml for c.
-func WriteHome(home string, c HomeConfig) error {
+func WriteHome(home string, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -105,23 +105,23 @@ log_format = %q
 # for example "127.0.0.1:5021". Empty serves none.
 metrics_address = %q
 `, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel, c.LogFormat, c.MetricsAddress)
-	return os.WriteFile(filepath.Join(home, HomeConfigFile), []byte(text), 0o644)
+	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(text), 0o644)
 }
 
-// LoadHome reads HOME/mediator.toml.
-func LoadHome(home string) (HomeConfig, error) {
-	c := DefaultHomeConfig()
-	if err := tomlconf.Load(filepath.Join(home, HomeConfigFile), &c); err != nil {
-		return HomeConfig{}, err
+// Load reads HOME/mediator.toml.
+func Load(home string) (Config, error) {
+	c := DefaultConfig()
+	if err := tomlconf.Load(filepath.Join(home, ConfigFile), &c); err != nil {
+		return Config{}, err
 	}
 	if err := c.Validate(); err != nil {
-		return HomeConfig{}, fmt.Errorf("%s: %w", HomeConfigFile, err)
+		return Config{}, fmt.Errorf("%s: %w", ConfigFile, err)
 	}
 	return c, nil
 }
 
 // StartFromHome starts the mediator process with the keys of ks.
-func StartFromHome(ctx context.Context, c HomeConfig, ks *keystore.Store, cfg ProcessConfig) (*Process, error) {
+func StartFromHome(ctx context.Context, c Config, ks *keystore.Store, cfg NodeConfig) (*Node, error) {
 	sig, err := ks.SigningKey()
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
@@ -141,5 +141,5 @@ func StartFromHome(ctx context.Context, c HomeConfig, ks *keystore.Store, cfg Pr
 	if err := driver.WaitReachable(ctx, cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
-	return StartProcess(ctx, cfg)
+	return StartNode(ctx, cfg)
 }

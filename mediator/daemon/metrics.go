@@ -1,16 +1,16 @@
-package mediator
+package daemon
 
 import (
-	"errors"
 	"strings"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
 )
 
-// processMetrics are a Process's Prometheus metrics (namespace cometsync, subsystem
+// processMetrics are a Node's Prometheus metrics (namespace cometsync, subsystem
 // mediator). The process rebuilds its state from its stream at every start: verdicts and
 // ignored responses are counted only once it is live (those of the replay were counted
 // by the run that decided them); events_applied_total counts the replay too.
@@ -61,8 +61,8 @@ func newProcessMetrics(r prometheus.Registerer) *processMetrics {
 			m.verdicts.WithLabelValues("reject", rejectCodeLabel(c))
 		}
 	}
-	for _, r := range ignoredResponseReasons {
-		m.ignored.WithLabelValues(r.label)
+	for _, label := range mediator.IgnoredResponseReasons() {
+		m.ignored.WithLabelValues(label)
 	}
 	if r == nil {
 		m.reg = prometheus.NewRegistry()
@@ -83,7 +83,7 @@ func (m *processMetrics) knowHeight(h int64) {
 }
 
 // stepped records an applied event at height and what the core produced for it.
-func (m *processMetrics) stepped(height int64, rd Ready, live bool, pending, outbox int) {
+func (m *processMetrics) stepped(height int64, rd mediator.Ready, live bool, pending, outbox int) {
 	m.applied.Inc()
 	m.appliedHeight.Store(height)
 	m.knowHeight(height)
@@ -102,7 +102,7 @@ func (m *processMetrics) stepped(height int64, rd Ready, live bool, pending, out
 	}
 	for _, rec := range rd.Records {
 		if rec.Kind == pb.RecordKind_RECORD_KIND_RESPONSE_IGNORED {
-			m.ignored.WithLabelValues(IgnoredResponseReason(rec.Detail)).Inc()
+			m.ignored.WithLabelValues(mediator.IgnoredResponseReason(rec.Detail)).Inc()
 		}
 	}
 }
@@ -110,38 +110,4 @@ func (m *processMetrics) stepped(height int64, rd Ready, live bool, pending, out
 // rejectCodeLabel is the code's name in lower case without its prefix (timeout).
 func rejectCodeLabel(c pb.RejectCode) string {
 	return strings.ToLower(strings.TrimPrefix(c.String(), "REJECT_CODE_"))
-}
-
-// ignoredResponseReasons name the reasons for which a response does not count, as
-// metric labels.
-var ignoredResponseReasons = []struct {
-	err   error
-	label string
-}{
-	{ErrUndecodableResponse, "undecodable"},
-	{ErrSenderMismatch, "sender_mismatch"},
-	{ErrBadSignature, "bad_signature"},
-	{ErrUnknownRequest, "unknown_request"},
-	{ErrAlreadyDecided, "already_decided"},
-	{ErrWrongRootHash, "wrong_root_hash"},
-	{ErrWrongSynchronizer, "wrong_synchronizer"},
-	{ErrNoVerdict, "no_verdict"},
-	{ErrNoParties, "no_parties"},
-	{ErrUnknownView, "unknown_view"},
-	{ErrNotConfirming, "not_confirming"},
-	{ErrNotHosted, "not_hosted"},
-	{ErrDuplicateVote, "duplicate_vote"},
-	{errors.New(""), "other"},
-}
-
-// IgnoredResponseReason returns the short reason (a metric label: not_hosted,
-// unknown_request, …; other when none matches) of the detail of a RESPONSE_IGNORED
-// record, which starts with the text of one of the ErrX reasons.
-func IgnoredResponseReason(detail string) string {
-	for _, r := range ignoredResponseReasons {
-		if strings.HasPrefix(detail, r.err.Error()) {
-			return r.label
-		}
-	}
-	return "other"
 }

@@ -1,4 +1,4 @@
-package mediator_test
+package daemon_test
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cometsync/cometsync/crypto"
-	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/mediator/daemon"
 )
 
 // The decision timeout is an on-chain synchronizer parameter: a mediator.toml that still
@@ -16,20 +16,20 @@ func TestRetiredDecisionTimeoutRefused(t *testing.T) {
 	dir := t.TempDir()
 	sig, _ := crypto.GenerateSigningKey(nil)
 	m, _ := crypto.NewMember(crypto.KindMediator, "m", sig.Fingerprint())
-	c := mediator.DefaultHomeConfig()
+	c := daemon.DefaultConfig()
 	c.Member, c.Sequencers = m.String(), []string{"127.0.0.1:1"}
-	if err := mediator.WriteHome(dir, c); err != nil {
+	if err := daemon.WriteHome(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mediator.LoadHome(dir); err != nil {
+	if _, err := daemon.Load(dir); err != nil {
 		t.Fatalf("the written configuration: %v", err)
 	}
-	path := filepath.Join(dir, mediator.HomeConfigFile)
+	path := filepath.Join(dir, daemon.ConfigFile)
 	b, _ := os.ReadFile(path)
 	if err := os.WriteFile(path, append(b, []byte("\ndecision_timeout = \"30s\"\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mediator.LoadHome(dir); err == nil || !strings.Contains(err.Error(), "on-chain synchronizer parameter") {
+	if _, err := daemon.Load(dir); err == nil || !strings.Contains(err.Error(), "on-chain synchronizer parameter") {
 		t.Fatalf("a file setting decision_timeout: %v", err)
 	}
 }
@@ -40,15 +40,15 @@ func TestHomeMetricsAddress(t *testing.T) {
 	dir := t.TempDir()
 	sig, _ := crypto.GenerateSigningKey(nil)
 	m, _ := crypto.NewMember(crypto.KindMediator, "m", sig.Fingerprint())
-	c := mediator.DefaultHomeConfig()
+	c := daemon.DefaultConfig()
 	if c.MetricsAddress != "" {
 		t.Fatalf("metrics are on by default: %q", c.MetricsAddress)
 	}
 	c.Member, c.Sequencers, c.MetricsAddress = m.String(), []string{"127.0.0.1:1"}, "127.0.0.1:5021"
-	if err := mediator.WriteHome(dir, c); err != nil {
+	if err := daemon.WriteHome(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := mediator.LoadHome(dir); err != nil || got.MetricsAddress != c.MetricsAddress {
+	if got, err := daemon.Load(dir); err != nil || got.MetricsAddress != c.MetricsAddress {
 		t.Fatalf("read back metrics_address %q: %v", got.MetricsAddress, err)
 	}
 	c.MetricsAddress = "localhost"
@@ -62,15 +62,15 @@ func TestHomeLogFormat(t *testing.T) {
 	dir := t.TempDir()
 	sig, _ := crypto.GenerateSigningKey(nil)
 	m, _ := crypto.NewMember(crypto.KindMediator, "m", sig.Fingerprint())
-	c := mediator.DefaultHomeConfig()
+	c := daemon.DefaultConfig()
 	if c.LogFormat != "text" {
 		t.Fatalf("default log_format %q", c.LogFormat)
 	}
 	c.Member, c.Sequencers, c.LogFormat = m.String(), []string{"127.0.0.1:1"}, "json"
-	if err := mediator.WriteHome(dir, c); err != nil {
+	if err := daemon.WriteHome(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := mediator.LoadHome(dir); err != nil || got.LogFormat != "json" {
+	if got, err := daemon.Load(dir); err != nil || got.LogFormat != "json" {
 		t.Fatalf("read back log_format %q: %v", got.LogFormat, err)
 	}
 	c.LogFormat = "xml"

@@ -1,4 +1,4 @@
-package mediator
+package daemon
 
 import (
 	"bytes"
@@ -14,14 +14,14 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/internal/metricshttp"
-	"github.com/cometsync/cometsync/participant/protocol"
-	protocolpb "github.com/cometsync/cometsync/proto/protocolpb"
+	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
 )
 
-// ProcessConfig configures a running mediator.
-type ProcessConfig struct {
+// NodeConfig configures a running mediator.
+type NodeConfig struct {
 	Driver        driver.Config
 	EncryptionKey crypto.EncryptionPrivateKey
 	// Decryption, when set, finds older (rotated) encryption keys by fingerprint, so that
@@ -29,19 +29,19 @@ type ProcessConfig struct {
 	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
 	Logger     *slog.Logger
 	// Registerer receives the process's metrics; nil keeps them in a registry of the
-	// process's own (Process.Metrics).
+	// process's own (Node.Metrics).
 	Registerer prometheus.Registerer
 	// MetricsAddress, when set (host:port), serves the metrics at /metrics from the
 	// start of the process to its Stop.
 	MetricsAddress string
 }
 
-// Process is the mediator's I/O shell around its core: it follows the mediator's stream
+// Node is the mediator's I/O shell around its core: it follows the mediator's stream
 // from counter 0 (topology through topology.State.Follow, requests and responses through
 // the Intake into the Core) and sends the verdicts. Its state is rebuilt from the chain at
 // every start; verdicts carry deterministic message ids, so a replayed verdict that was
 // already sequenced is deduplicated by the sequencer.
-type Process struct {
+type Node struct {
 	client  *driver.Client
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -53,9 +53,9 @@ type Process struct {
 	http    *metricshttp.Server // nil when the metrics are not served
 }
 
-// StartProcess connects, registers the mediator's encryption key on-chain when needed and
+// StartNode connects, registers the mediator's encryption key on-chain when needed and
 // starts following the stream.
-func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
+func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -72,12 +72,12 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 		return nil, err
 	}
 	topo := ts.State
-	core, err := NewCore(Config{Mediator: cfg.Driver.Member, SynchronizerID: c.SynchronizerID(), Topology: OnChain{State: topo}, Verifier: OnChain{State: topo}, Logger: log})
+	core, err := mediator.NewCore(mediator.Config{Mediator: cfg.Driver.Member, SynchronizerID: c.SynchronizerID(), Topology: mediator.OnChain{State: topo}, Verifier: mediator.OnChain{State: topo}, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	var mu sync.Mutex
-	p := &Process{client: c, done: make(chan struct{}), mu: &mu, topo: topo, changed: make(chan struct{}), metrics: newProcessMetrics(cfg.Registerer)}
+	p := &Node{client: c, done: make(chan struct{}), mu: &mu, topo: topo, changed: make(chan struct{}), metrics: newProcessMetrics(cfg.Registerer)}
 	p.metrics.knowHeight(ts.Height)
 	if cfg.MetricsAddress != "" {
 		if p.http, err = metricshttp.Listen(cfg.MetricsAddress, p.gatherer(cfg.Registerer), log); err != nil {
@@ -87,7 +87,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	intake := Intake{
+	intake := mediator.Intake{
 		Mediator: cfg.Driver.Member,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			if cfg.EncryptionKey.Public().Fingerprint() == fp {
@@ -162,7 +162,7 @@ type outbox struct {
 // signedResult is a verdict signed but not sealed yet: it is sealed only when sent, so a
 // replay, which finds nearly every verdict already sequenced, does no encryption.
 type signedResult struct {
-	r      Result
+	r      mediator.Result
 	signed []byte
 }
 
@@ -181,7 +181,7 @@ func (o *outbox) flush(ctx context.Context, c *driver.Client, topo *topology.Sta
 			delete(o.pending, id)
 			continue
 		}
-		env, err := SealResult(sr.r, sr.signed, topology.EncryptionKeysOf{Snapshot: topo.Head()})
+		env, err := mediator.SealResult(sr.r, sr.signed, topology.EncryptionKeysOf{Snapshot: topo.Head()})
 		if err != nil {
 			log.Error("seal verdict", "message_id", id, "err", err)
 			continue
@@ -197,9 +197,9 @@ func (o *outbox) flush(ctx context.Context, c *driver.Client, topo *topology.Sta
 }
 
 // step applies ev and returns what the core produced for it.
-func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Intake, ev *pb.SequencedEvent, ob *outbox) (Ready, error) {
+func step(key crypto.SigningPrivateKey, topo *topology.State, core *mediator.Core, in mediator.Intake, ev *pb.SequencedEvent, ob *outbox) (mediator.Ready, error) {
 	if _, err := topo.Follow(ev); err != nil {
-		return Ready{}, fmt.Errorf("topology diverged: %w", err)
+		return mediator.Ready{}, fmt.Errorf("topology diverged: %w", err)
 	}
 	if ev.MessageId != "" {
 		delete(ob.pending, ev.MessageId)
@@ -207,26 +207,26 @@ func step(key crypto.SigningPrivateKey, topo *topology.State, core *Core, in Int
 	}
 	for _, e := range in.Events(ev) {
 		if err := core.Step(e); err != nil {
-			return Ready{}, err
+			return mediator.Ready{}, err
 		}
 	}
 	rd := core.Ready()
 	core.Advance()
 	for _, r := range rd.Results {
-		signed, err := SignResult(key, r.Result)
+		signed, err := protocol.SignResult(key, r.Result)
 		if err != nil {
-			return Ready{}, err
+			return mediator.Ready{}, err
 		}
 		b, err := signed.Marshal()
 		if err != nil {
-			return Ready{}, err
+			return mediator.Ready{}, err
 		}
 		ob.pending[r.MessageID()] = signedResult{r: r, signed: b}
 	}
 	return rd, nil
 }
 
-func (p *Process) register(ctx context.Context, mu *sync.Mutex, topo *topology.State, cfg ProcessConfig) error {
+func (p *Node) register(ctx context.Context, mu *sync.Mutex, topo *topology.State, cfg NodeConfig) error {
 	mem, err := crypto.ParseMember(cfg.Driver.Member)
 	if err != nil {
 		return err
@@ -244,14 +244,14 @@ func (p *Process) register(ctx context.Context, mu *sync.Mutex, topo *topology.S
 // Topology returns the hash of the mediator's topology state and the next counter of its
 // stream it will apply: members that applied their streams up to the same topology
 // transactions hold the same state.
-func (p *Process) Topology() (hash []byte, next int64) {
+func (p *Node) Topology() (hash []byte, next int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.topo.Hash(), p.next
 }
 
 // WaitTopology waits, event by event, until the mediator's topology state hash is want.
-func (p *Process) WaitTopology(ctx context.Context, want []byte) error {
+func (p *Node) WaitTopology(ctx context.Context, want []byte) error {
 	for {
 		p.mu.Lock()
 		ok, ch := bytes.Equal(p.topo.Hash(), want), p.changed
@@ -268,7 +268,7 @@ func (p *Process) WaitTopology(ctx context.Context, want []byte) error {
 }
 
 // Stop ends the process (and its metrics server).
-func (p *Process) Stop() {
+func (p *Node) Stop() {
 	p.cancel()
 	p.client.Close()
 	<-p.done
@@ -277,10 +277,10 @@ func (p *Process) Stop() {
 
 // Metrics returns the registry holding the process's metrics when it was started
 // without a Registerer (nil otherwise: they are in the configured one).
-func (p *Process) Metrics() *prometheus.Registry { return p.metrics.reg }
+func (p *Node) Metrics() *prometheus.Registry { return p.metrics.reg }
 
 // MetricsURL is where the process serves its metrics ("" when it does not).
-func (p *Process) MetricsURL() string {
+func (p *Node) MetricsURL() string {
 	if p.http == nil {
 		return ""
 	}
@@ -289,7 +289,7 @@ func (p *Process) MetricsURL() string {
 
 // gatherer is what the metrics server serves: the process's own registry, or the
 // configured registerer when it is also a gatherer, with the runtime metrics.
-func (p *Process) gatherer(r prometheus.Registerer) prometheus.Gatherer {
+func (p *Node) gatherer(r prometheus.Registerer) prometheus.Gatherer {
 	if p.metrics.reg != nil {
 		return metricshttp.WithRuntime(p.metrics.reg)
 	}
@@ -299,24 +299,8 @@ func (p *Process) gatherer(r prometheus.Registerer) prometheus.Gatherer {
 	return prometheus.DefaultGatherer
 }
 
-func (p *Process) closeMetrics() {
+func (p *Node) closeMetrics() {
 	if p.http != nil {
 		_ = p.http.Close() // it only fails for scrapes cut short
 	}
-}
-
-// SealResult seals a signed verdict to its recipients (the informee participants) under
-// the request's root hash.
-func SealResult(r Result, signed []byte, keys protocol.EncryptionKeys) (*pb.Envelope, error) {
-	var root protocol.Hash
-	copy(root[:], r.Result.RootHash)
-	var rcpts []*pb.Recipient
-	for _, rc := range r.Recipients {
-		rcpts = append(rcpts, &pb.Recipient{Member: rc})
-	}
-	env, err := protocol.Seal(protocolpb.EncryptedPayload_KIND_TRANSACTION_RESULT, root, signed, r.Recipients, keys, rcpts)
-	if err != nil {
-		return nil, fmt.Errorf("seal verdict %s: %w", r.MessageID(), err)
-	}
-	return env, nil
 }

@@ -37,7 +37,7 @@ var (
 
 func loadExample(t testing.TB, name string) *ledger.Package {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "..", "examples", name))
+	src, err := os.ReadFile(filepath.Join("..", "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
