@@ -80,9 +80,11 @@ type Handler[M any, S any] interface {
 	NextDeadline() (at int64, pending bool)
 }
 
-// Setup builds a member's handler and store once the client is connected and the
-// topology state is downloaded, and returns the position to continue from.
-type Setup[M any, S any] func(ctx context.Context, c *driver.Client, ts *driver.TopologyState) (Handler[M, S], Store[M, S], Position[M], error)
+// Setup builds a member's handler and store once the runtime's client is connected and
+// the topology state is downloaded (r.Client and r.Topology are set), and returns the
+// position to continue from. The stream starts after it returns, so a member may keep r
+// for its handler.
+type Setup[M any, S any] func(ctx context.Context, r *Runtime[M, S], ts *driver.TopologyState) (Handler[M, S], Store[M, S], Position[M], error)
 
 // Config configures a runtime.
 type Config struct {
@@ -194,7 +196,7 @@ func Start[M any, S any](ctx context.Context, cfg Config, setup Setup[M, S]) (r 
 		return nil, err
 	}
 	r.topo, r.start = ts.State, ts.Height
-	h, store, pos, err := setup(ctx, r.client, ts)
+	h, store, pos, err := setup(ctx, r, ts)
 	if err != nil {
 		return nil, err
 	}

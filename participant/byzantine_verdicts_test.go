@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/mediator"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
 	mediatorpb "github.com/cometsync/cometsync/proto/mediatorpb"

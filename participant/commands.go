@@ -116,7 +116,7 @@ func (n *Node) changeState(change string) (c store.Change, inFlight, committed b
 	if period <= 0 {
 		period = DefaultDeduplicationPeriod
 	}
-	return c, sending || (known && !c.Done), known && c.Committed && c.RequestID >= n.lastTS-period.Microseconds()
+	return c, sending || (known && !c.Done), known && c.Committed && c.RequestID >= n.rt.ProgressLocked().Timestamp-period.Microseconds()
 }
 
 // SubmitCommand is Submit with deduplication by the change id of (user, cmd.ActAs,

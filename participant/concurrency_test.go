@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/store"
 	"github.com/cometsync/cometsync/testnet"

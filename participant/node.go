@@ -3,11 +3,10 @@ package participant
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
 	"log/slog"
+	"maps"
 	"math"
-	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/member"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -46,34 +46,25 @@ type Config struct {
 	DeduplicationPeriod time.Duration
 }
 
-// Node is a running participant.
+// Node is a running participant: the participant's engine and database behind the
+// member runtime (package member), which follows the stream and sends the outbox.
 type Node struct {
 	cfg    Config
 	log    *slog.Logger
+	rt     *member.Runtime[engine.Send, store.Step]
 	client *driver.Client
-	cancel context.CancelFunc
-	done   chan struct{}
 	stop   sync.Once
 
 	store     *store.Store
 	ownsStore bool
 
-	mu     sync.Mutex
-	topo   *topology.State
-	eng    *engine.Engine
-	live   bool
-	next   int64                  // the next counter of the stream to apply
-	target int64                  // chain height at the start: the node is live from there
-	height int64                  // of the last event applied
-	lastTS int64                  // timestamp of the last event applied
-	outbox map[string]engine.Send // decided sends without a receipt yet
-	sent   map[string]bool        // outbox entries handed to the driver by this process
+	mu   sync.Mutex // the runtime's lock: held while an event is applied
+	topo *topology.State
+	eng  *engine.Engine
 	// submissions are this node's requests by message id until their receipt is on the
 	// stream; then waiters has them by request id (sequencing time) until the verdict.
 	submissions map[string]chan engine.Completion
 	waiters     map[int64]chan engine.Completion
-	changed     chan struct{} // closed and replaced after every event
-	failed      error         // why the stream stopped, if it did
 	// completions are the outcomes of recent requests this node took part in, by
 	// request id (bounded: the oldest are forgotten), for WaitCompletion.
 	completions map[int64]engine.Completion
@@ -89,6 +80,7 @@ type Node struct {
 	completionEnd int64
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
+	endLife  context.CancelFunc
 }
 
 // Start connects, loads the topology and the node's database, and follows the stream
@@ -99,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, store: cfg.Store, metrics: newMetrics(cfg.Registerer),
-		submissions: map[string]chan engine.Completion{}, waiters: map[int64]chan engine.Completion{}, done: make(chan struct{}), changed: make(chan struct{}),
+		submissions: map[string]chan engine.Completion{}, waiters: map[int64]chan engine.Completion{},
 		completions: map[int64]engine.Completion{}, changeOf: map[int64]string{}, sending: map[string]struct{}{}}
 	if n.store == nil {
 		if n.store, err = store.Open("", cfg.Logger); err != nil {
@@ -108,35 +100,34 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		n.ownsStore = true
 	}
 	defer func() {
-		if err != nil && n.client != nil {
-			n.client.Close()
-		}
 		if err != nil && n.ownsStore {
 			n.store.Close()
 		}
 	}()
-	if n.client, err = driver.New(cfg.Driver, cfg.Logger); err != nil {
+	n.lifetime, n.endLife = context.WithCancel(context.Background())
+	rc := member.Config{Driver: cfg.Driver, Role: "participant", Logger: cfg.Logger, Lock: &n.mu,
+		Received: func(ev *pb.SequencedEvent) { n.metrics.knowHeight(ev.Height) }}
+	if n.rt, err = member.Start(ctx, rc, n.setup); err != nil {
+		n.endLife()
 		return nil, err
 	}
-	if err = n.client.Connect(ctx); err != nil {
-		return nil, err
+	return n, nil
+}
+
+// setup binds and loads the database and restores the engine from it (member.Setup).
+func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.Step], ts *driver.TopologyState) (member.Handler[engine.Send, store.Step], member.Store[engine.Send, store.Step], member.Position[engine.Send], error) {
+	var none member.Position[engine.Send]
+	n.rt, n.client, n.topo = rt, rt.Client(), ts.State
+	if err := n.store.Bind(store.Identity{Participant: n.cfg.Driver.Member, SynchronizerID: n.client.SynchronizerID()}); err != nil {
+		return nil, nil, none, err
 	}
-	if err = n.store.Bind(store.Identity{Participant: cfg.Driver.Member, SynchronizerID: n.client.SynchronizerID()}); err != nil {
-		return nil, err
-	}
-	ts, err := n.client.DownloadTopologyState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n.topo = ts.State
 	st, err := n.store.Load()
 	if err != nil {
-		return nil, err
+		return nil, nil, none, err
 	}
 	if n.eng, err = engine.Restore(n.engineConfig(), st.ACS, st.Engine); err != nil {
-		return nil, err
+		return nil, nil, none, err
 	}
-	n.next, n.outbox, n.sent, n.target = st.NextCounter, st.Outbox, map[string]bool{}, ts.Height
 	n.changes, n.completionEnd = st.Changes, st.CompletionEnd
 	for id, c := range n.changes {
 		if !c.Done && c.RequestID != 0 {
@@ -144,23 +135,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}
 	n.metrics.knowHeight(ts.Height)
-	// A time proof: its receipt is sequenced after the height the node starts from, so the
-	// node learns it is live even when no one else sends it anything.
-	if err = n.client.RequestTimeProof(ctx); err != nil {
-		return nil, fmt.Errorf("send the catch-up marker: %w", err)
+	pos := member.Position[engine.Send]{Next: st.NextCounter}
+	for _, id := range slices.Sorted(maps.Keys(st.Outbox)) {
+		pos.Outbox = append(pos.Outbox, member.Message[engine.Send]{ID: id, Msg: st.Outbox[id]})
 	}
-	lctx, cancel := context.WithCancel(context.Background())
-	n.cancel, n.lifetime = cancel, lctx
-	go n.follow(lctx, st.NextCounter, ts.Height)
-	// A request without a verdict times out at the first event after its deadline: ask
-	// for one when none comes.
-	go n.client.WatchDeadlines(lctx, func() driver.Deadline {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		at, pending := n.eng.NextDeadline()
-		return driver.Deadline{At: at, Seen: n.lastTS, Pending: pending, Live: n.live}
-	})
-	return n, nil
+	return handler{n}, storeAdapter{n.store}, pos, nil
 }
 
 func (n *Node) engineConfig() engine.Config {
@@ -192,170 +171,74 @@ func (n *Node) mediators(s *topology.Snapshot) []string {
 // Stop ends the node (and closes the database if the node opened it).
 func (n *Node) Stop() {
 	n.stop.Do(func() {
-		n.cancel()
-		n.client.Close()
-		<-n.done
+		n.endLife()
+		n.rt.Stop()
 		if n.ownsStore {
 			n.store.Close()
 		}
 	})
 }
 
-// job is one event on its way through the pipeline of follow.
-type job struct {
-	ev     *pb.SequencedEvent
-	opened chan engine.Opened
+// handler is the node's side of the member runtime: the engine applies each event and
+// seals the responses it decided.
+type handler struct{ n *Node }
+
+func (h handler) Open(ev *pb.SequencedEvent) any { return h.n.eng.Open(ev) }
+
+func (h handler) NextDeadline() (int64, bool) { return h.n.eng.NextDeadline() }
+
+func (h handler) Seal(m member.Message[engine.Send]) (*pb.Batch, driver.SendOptions, bool, error) {
+	b, err := h.n.eng.SealSend(m.Msg)
+	return b, driver.SendOptions{}, false, err
 }
 
-// pipelineDepth bounds the events read ahead of the one being applied.
-const pipelineDepth = 256
-
-// follow runs the subscription; the node is live once it reaches the height the
-// topology was downloaded at. Events are decrypted concurrently, ahead of the one being
-// applied (decryption is most of a replay's work), and applied strictly in order.
-func (n *Node) follow(ctx context.Context, from, startHeight int64) {
-	defer close(n.done)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work, jobs := make(chan *job, pipelineDepth), make(chan *job, pipelineDepth)
-	var openers sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		openers.Go(func() {
-			for j := range work {
-				j.opened <- n.eng.Open(j.ev)
-			}
-		})
-	}
-	applied := make(chan struct{})
-	go func() {
-		defer close(applied)
-		for j := range jobs {
-			o := <-j.opened
-			if ctx.Err() != nil {
-				continue // stopping: drain
-			}
-			if err := n.step(ctx, j.ev, j.ev.Height >= startHeight, o); err != nil {
-				cancel(err)
-			}
-		}
-	}()
-	err := n.client.Subscribe(ctx, from, func(_ context.Context, ev *pb.SequencedEvent) error {
-		n.metrics.knowHeight(ev.Height)
-		j := &job{ev: ev, opened: make(chan engine.Opened, 1)}
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-		work <- j // openers never block: each job's result channel has room
-		return nil
-	})
-	close(work)
-	close(jobs)
-	<-applied
-	openers.Wait()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause // the event that could not be applied
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		n.log.Error("participant stream ended", "err", err)
-		n.mu.Lock()
-		n.failed = err
-		n.notifyLocked()
-		n.mu.Unlock()
-	}
-}
-
-func (n *Node) step(ctx context.Context, ev *pb.SequencedEvent, live bool, opened engine.Opened) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if _, err := n.topo.Follow(ev); err != nil {
-		return fmt.Errorf("topology diverged: %w", err)
-	}
-	if err := n.eng.StepOpened(ev, opened); err != nil {
-		return err
-	}
-	st := store.Step{Counter: ev.Counter}
-	if _, ok := n.outbox[ev.MessageId]; ok && ev.MessageId != "" {
-		delete(n.outbox, ev.MessageId) // sequenced: its receipt is on the stream
-		delete(n.sent, ev.MessageId)
-		st.OutboxDel = append(st.OutboxDel, ev.MessageId)
+func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine.Send, store.Step], error) {
+	n := h.n
+	if err := n.eng.StepOpened(ev, opened.(engine.Opened)); err != nil {
+		return member.Applied[engine.Send, store.Step]{}, err
 	}
 	rd := n.eng.Ready()
+	a := member.Applied[engine.Send, store.Step]{State: store.Step{
+		Updates: rd.Updates, PendingAdded: rd.PendingAdded, PendingRemoved: rd.PendingRemoved, RootsAdded: rd.RootsAdded,
+		Changes: n.trackCommand(ev, rd.Completions), Completions: n.completionsOf(rd.Completions),
+	}}
 	for _, s := range rd.Sends {
-		n.outbox[s.MessageID] = s
+		a.Send = append(a.Send, member.Message[engine.Send]{ID: s.MessageID, Msg: s})
 	}
-	st.OutboxAdd = rd.Sends
-	st.Updates, st.PendingAdded, st.PendingRemoved, st.RootsAdded = rd.Updates, rd.PendingAdded, rd.PendingRemoved, rd.RootsAdded
-	st.Changes = n.trackCommand(ev, rd.Completions)
-	st.Completions = n.completionsOf(rd.Completions)
-	if err := n.store.Apply(st); err != nil {
-		return fmt.Errorf("store event %d: %w", ev.Counter, err)
-	}
-	n.next, n.height, n.lastTS = ev.Counter+1, ev.Height, ev.TimestampMicros
-	if w, ok := n.submissions[ev.MessageId]; ok && ev.MessageId != "" {
-		n.waiters[ev.TimestampMicros] = w // its verdict comes in a later event
-		delete(n.submissions, ev.MessageId)
-	}
-	n.report(rd)
-	for _, c := range rd.Completions {
-		if w, ok := n.waiters[c.RequestID]; ok {
-			w <- c
-			delete(n.waiters, c.RequestID)
+	a.Then = func() {
+		if w, ok := n.submissions[ev.MessageId]; ok && ev.MessageId != "" {
+			n.waiters[ev.TimestampMicros] = w // its verdict comes in a later event
+			delete(n.submissions, ev.MessageId)
 		}
+		n.report(rd)
+		for _, c := range rd.Completions {
+			if w, ok := n.waiters[c.RequestID]; ok {
+				w <- c
+				delete(n.waiters, c.RequestID)
+			}
+		}
+		n.metrics.stepped(n.progress())
 	}
-	n.live = n.live || live
-	if n.live {
-		n.flush(ctx)
+	return a, nil
+}
+
+// storeAdapter commits the runtime's steps to the participant's database.
+type storeAdapter struct{ s *store.Store }
+
+func (a storeAdapter) Commit(st member.Step[engine.Send, store.Step]) error {
+	s := st.State
+	s.Counter, s.OutboxDel = st.Counter, st.OutboxDel
+	for _, m := range st.OutboxAdd {
+		s.OutboxAdd = append(s.OutboxAdd, m.Msg)
 	}
-	n.metrics.stepped(n.progress())
-	n.notifyLocked()
-	return nil
+	return a.s.Apply(s)
 }
 
 // notifyLocked wakes the waiters of await (called under n.mu).
-func (n *Node) notifyLocked() {
-	close(n.changed)
-	n.changed = make(chan struct{})
-}
+func (n *Node) notifyLocked() { n.rt.NotifyLocked() }
 
 // await waits, event by event, until pred (called under the lock) holds.
-func (n *Node) await(ctx context.Context, pred func() bool) error {
-	for {
-		n.mu.Lock()
-		ok, ch := pred(), n.changed
-		n.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// flush sends what the outbox holds and was not sent yet; resubmission until the
-// receipt is the driver's job, and the entry leaves the outbox when the receipt is on
-// the stream.
-func (n *Node) flush(ctx context.Context) {
-	for id, s := range n.outbox {
-		if n.sent[id] {
-			continue
-		}
-		b, err := n.eng.SealSend(s)
-		if err != nil {
-			n.log.Error("seal a response", "message_id", id, "err", err)
-			continue
-		}
-		if _, err := n.client.Send(ctx, b, driver.SendOptions{MessageID: id}); err != nil {
-			n.log.Warn("send failed", "message_id", id, "err", err)
-			continue
-		}
-		n.sent[id] = true
-	}
-}
+func (n *Node) await(ctx context.Context, pred func() bool) error { return n.rt.Await(ctx, pred) }
 
 // ACS returns a copy of the active contracts.
 func (n *Node) ACS() ledger.ContractMap {

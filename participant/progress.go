@@ -25,8 +25,9 @@ func (n *Node) Progress() Progress {
 }
 
 func (n *Node) progress() Progress {
-	return Progress{NextCounter: n.next, Height: n.height, StartHeight: n.target, Live: n.live, Pending: n.eng.PendingCount(),
-		Outbox: len(n.outbox), LedgerEnd: n.eng.LastOffset()}
+	p := n.rt.ProgressLocked()
+	return Progress{NextCounter: p.Next, Height: p.Height, StartHeight: p.StartHeight, Live: p.Live, Pending: n.eng.PendingCount(),
+		Outbox: p.Outbox, LedgerEnd: n.eng.LastOffset()}
 }
 
 // WaitProgress waits, event by event, until cond holds; it fails when the node's stream
@@ -34,7 +35,7 @@ func (n *Node) progress() Progress {
 func (n *Node) WaitProgress(ctx context.Context, cond func(Progress) bool) error {
 	var failed error
 	err := n.await(ctx, func() bool {
-		failed = n.failed
+		failed = n.rt.ErrLocked()
 		return failed != nil || cond(n.progress())
 	})
 	if err == nil && failed != nil {

@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/examples"
 	"github.com/cometsync/cometsync/ledger"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
 )

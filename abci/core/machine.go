@@ -6,9 +6,8 @@ import (
 	"sync"
 
 	"github.com/cometsync/cometsync/crypto"
-	"github.com/cometsync/cometsync/topology"
-
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // Machine is the sequencer state machine bound to a genesis. It holds no mutable state

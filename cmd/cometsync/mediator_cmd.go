@@ -7,13 +7,12 @@ import (
 	"path/filepath"
 	"syscall"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	"github.com/spf13/cobra"
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 )
 
 func init() { subcommands = append(subcommands, newMediatorCmd) }

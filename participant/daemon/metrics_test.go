@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/testnet"

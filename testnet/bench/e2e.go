@@ -12,12 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/examples"
 	"github.com/cometsync/cometsync/ledger"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/testnet"
 )

@@ -10,13 +10,12 @@ import (
 	"strconv"
 	"strings"
 
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
-
 	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/testnet"
 )
