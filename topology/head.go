@@ -105,8 +105,7 @@ func (h *head) refKey(raw []byte, delta int) {
 
 // dnd returns the decentralized namespace definition in force for ns, nil when none.
 func (h *head) dnd(ns crypto.Fingerprint) *pb.DecentralizedNamespaceDefinition {
-	k := UniqueKey{Code: pb.MappingCode_MAPPING_CODE_DECENTRALIZED_NAMESPACE_DEFINITION, ID: string(ns)}
-	if e := h.active(k); e != nil {
+	if e := h.active(DecentralizedNamespaceKey(ns)); e != nil {
 		return e.mapping().GetDecentralizedNamespaceDefinition()
 	}
 	return nil

@@ -38,21 +38,11 @@ func KeyRegistration(st *State, member crypto.Member, sig crypto.SigningPrivateK
 				return b, nil // already registered
 			}
 		}
-		serial = serialOf(st, member.String()) + 1
+		serial = st.Serial(OwnerToKeyMappingKey(member.String())) + 1
 	}
 	otk := NewOwnerToKeyMapping(member, []crypto.SigningPublicKey{sig.Public()}, &topopb.EncryptionKey{Scheme: string(enc.Scheme), Key: enc.Key})
 	if err := add(otk, serial); err != nil {
 		return nil, fmt.Errorf("owner to key mapping: %w", err)
 	}
 	return b, nil
-}
-
-// serialOf returns the serial of the member's OwnerToKeyMapping in force at the head.
-func serialOf(st *State, member string) uint64 {
-	for _, stx := range st.Head().Transactions() {
-		if stx.Tx.Code() == topopb.MappingCode_MAPPING_CODE_OWNER_TO_KEY_MAPPING && stx.Tx.Mapping().GetOwnerToKeyMapping().GetMember() == member {
-			return stx.Tx.Serial()
-		}
-	}
-	return 0
 }
