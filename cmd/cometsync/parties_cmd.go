@@ -88,7 +88,7 @@ func signAndSubmit(cmd *cobra.Command, sf *signerFlags, cf *connFlags, stx *topo
 		return err
 	}
 	for _, st := range res.statuses {
-		st.print(w)
+		printTxStatus(w, st)
 	}
 	return nil
 }

@@ -82,15 +82,12 @@ func newSynchronizerOwnerCmd(remove bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tx, err := topology.NewTransaction(pb.Operation_OPERATION_REPLACE, 1, m)
+			serial, err := serialFor(o.serial, env.state, m)
 			if err != nil {
 				return err
 			}
-			serial := o.serial
-			if serial == 0 {
-				serial = currentSerial(env.state, tx.Key()) + 1
-			}
-			if tx, err = topology.NewTransaction(pb.Operation_OPERATION_REPLACE, serial, m); err != nil {
+			tx, err := topology.NewTransaction(pb.Operation_OPERATION_REPLACE, serial, m)
+			if err != nil {
 				return err
 			}
 			return finishProposal(cmd.OutOrStdout(), &sf, env, o, &topology.SignedTransaction{Tx: tx, Proposal: o.proposal})

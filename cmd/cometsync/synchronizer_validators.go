@@ -57,13 +57,9 @@ set-validators --out, synchronizer sign by the other owners, synchronizer submit
 				vs = append(vs, &pb.Validator{PubKeyEd25519: pk, Power: p})
 			}
 			m := topology.NewValidatorSet(sync, vs...)
-			serial := o.serial
-			if serial == 0 {
-				probe, err := topology.NewTransaction(pb.Operation_OPERATION_REPLACE, 1, m)
-				if err != nil {
-					return err
-				}
-				serial = currentSerial(env.state, probe.Key()) + 1
+			serial, err := serialFor(o.serial, env.state, m)
+			if err != nil {
+				return err
 			}
 			tx, err := topology.NewTransaction(pb.Operation_OPERATION_REPLACE, serial, m)
 			if err != nil {

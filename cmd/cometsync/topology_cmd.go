@@ -98,22 +98,28 @@ func buildTx(cmd *cobra.Command, code pb.MappingCode, mf *mappingFlags, env *pro
 			return nil, err
 		}
 	}
-	serial := o.serial
-	if serial == 0 {
-		tx, err := topology.NewTransaction(op, 1, m)
-		if err != nil {
-			return nil, err
-		}
-		serial = 1
-		if env.state != nil {
-			serial = currentSerial(env.state, tx.Key()) + 1
-		}
+	serial, err := serialFor(o.serial, env.state, m)
+	if err != nil {
+		return nil, err
 	}
 	tx, err := topology.NewTransaction(op, serial, m)
 	if err != nil {
 		return nil, err
 	}
 	return &topology.SignedTransaction{Tx: tx, Proposal: o.proposal}, nil
+}
+
+// serialFor is the serial of a transaction of m: serial when set, else the current
+// serial of m's unique key in st + 1 (1 without a state).
+func serialFor(serial uint64, st *topology.State, m *pb.TopologyMapping) (uint64, error) {
+	if serial != 0 {
+		return serial, nil
+	}
+	key, err := topology.KeyOf(m)
+	if err != nil || st == nil {
+		return 1, err
+	}
+	return st.Serial(key) + 1, nil
 }
 
 // finishProposal signs (with --sign), writes --out and says what the transaction still
@@ -224,7 +230,7 @@ func newTopologySubmitCmd(use string) *cobra.Command {
 				return err
 			}
 			for _, st := range res.statuses {
-				st.print(cmd.OutOrStdout())
+				printTxStatus(cmd.OutOrStdout(), st)
 			}
 			return nil
 		},

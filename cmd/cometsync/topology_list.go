@@ -99,8 +99,8 @@ func listEntries(st *topology.State, f listFilter) ([]listEntry, []*topology.Sig
 			continue
 		}
 		e := newListEntry("proposal", x)
-		if s := statusIn(st, x); s.missing != nil {
-			e.MissingNamespaces, e.MissingKeys = fingerprintStrings(s.missing.Namespaces), fingerprintStrings(s.missing.Keys)
+		if s := st.Status(x); s.Missing != nil {
+			e.MissingNamespaces, e.MissingKeys = fingerprintStrings(s.Missing.Namespaces), fingerprintStrings(s.Missing.Keys)
 		}
 		out, stxs = append(out, e), append(stxs, x)
 	}

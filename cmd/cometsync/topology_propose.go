@@ -245,37 +245,32 @@ func (f *mappingFlags) participantPermission(env *proposeEnv) (*pb.TopologyMappi
 
 // keyFor is the unique key the flags name, for a REMOVE of the mapping in force.
 func (f *mappingFlags) keyFor(code pb.MappingCode, env *proposeEnv, member string) (topology.UniqueKey, error) {
-	k := topology.UniqueKey{Code: code}
+	var k topology.UniqueKey
 	switch code {
 	case pb.MappingCode_MAPPING_CODE_PARTY_TO_PARTICIPANT:
 		party, err := f.partyUID(env)
-		k.ID = party.String()
-		return k, err
+		return topology.PartyToParticipantKey(party.String()), err
 	case pb.MappingCode_MAPPING_CODE_OWNER_TO_KEY_MAPPING:
-		k.ID = member
 		if f.keyOwner != "" {
-			k.ID = f.keyOwner
+			member = f.keyOwner
 		}
+		k = topology.OwnerToKeyMappingKey(member)
 	case pb.MappingCode_MAPPING_CODE_DECENTRALIZED_NAMESPACE_DEFINITION:
-		k.ID = f.namespace
+		k = topology.DecentralizedNamespaceKey(crypto.Fingerprint(f.namespace))
 	case pb.MappingCode_MAPPING_CODE_SYNCHRONIZER_PARAMETERS_STATE:
-		k.ID = env.syncID
+		k = topology.SynchronizerParametersKey(env.syncID)
 	case pb.MappingCode_MAPPING_CODE_PARTICIPANT_SYNCHRONIZER_PERMISSION:
 		if len(f.participants) != 1 {
-			return k, errors.New("participant-permission needs exactly one --participant")
+			return topology.UniqueKey{Code: code}, errors.New("participant-permission needs exactly one --participant")
 		}
 		id, _, _ := strings.Cut(f.participants[0], "=")
-		k.ID = env.syncID + "/" + id
+		k = topology.ParticipantPermissionKey(env.syncID, id)
 	default:
 		m, err := f.build(nil, code, env, member)
 		if err != nil {
-			return k, err
+			return topology.UniqueKey{Code: code}, err
 		}
-		tx, err := topology.NewTransaction(pb.Operation_OPERATION_REMOVE, 1, m)
-		if err != nil {
-			return k, err
-		}
-		return tx.Key(), nil
+		return topology.KeyOf(m)
 	}
 	if k.ID == "" {
 		return k, fmt.Errorf("removing a %s needs the flags that identify it", mappingName(code))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -28,12 +27,12 @@ const pollInterval = 200 * time.Millisecond
 // submitResult is what happened to each submitted transaction, read back from the
 // downloaded topology state.
 type submitResult struct {
-	statuses []txStatus
+	statuses []topology.TxStatus
 }
 
 // pending reports whether some transaction is a proposal that still lacks signatures.
 func (r submitResult) pending() bool {
-	return slices.ContainsFunc(r.statuses, func(s txStatus) bool { return !s.applied })
+	return slices.ContainsFunc(r.statuses, func(s topology.TxStatus) bool { return !s.Applied })
 }
 
 // submit sends stxs to the topology manager in one batch and waits until every one of
@@ -155,12 +154,13 @@ func (s *session) await(ctx context.Context, stxs []*topology.SignedTransaction)
 		if err == nil {
 			r := submitResult{}
 			for _, x := range stxs {
-				r.statuses = append(r.statuses, statusIn(st, x))
+				r.statuses = append(r.statuses, st.Status(x))
 			}
-			if !slices.ContainsFunc(r.statuses, func(s txStatus) bool { return !s.visible() }) {
+			i := slices.IndexFunc(r.statuses, func(s topology.TxStatus) bool { return !s.Visible() })
+			if i < 0 {
 				return r, nil
 			}
-			last = fmt.Errorf("not visible in the topology state yet: %s", describe(r.statuses[slices.IndexFunc(r.statuses, func(s txStatus) bool { return !s.visible() })].stx.Tx))
+			last = fmt.Errorf("not visible in the topology state yet: %s", describe(r.statuses[i].Transaction.Tx))
 		} else {
 			last = err
 		}
@@ -172,74 +172,17 @@ func (s *session) await(ctx context.Context, stxs []*topology.SignedTransaction)
 	}
 }
 
-// txStatus is where a transaction stands in a topology state.
-type txStatus struct {
-	stx       *topology.SignedTransaction // as submitted
-	applied   bool
-	validFrom int64
-	proposal  *topology.SignedTransaction // the stored proposal, with merged signatures
-	missing   *topology.UnauthorizedError // what the proposal still lacks
-	ready     bool                        // the stored signatures now suffice: submit again to apply
-}
-
-// visible: applied, or stored as a proposal carrying every signature we sent.
-func (t txStatus) visible() bool {
-	if t.applied {
-		return true
-	}
-	if t.proposal == nil {
-		return false
-	}
-	have := t.proposal.SignedBy()
-	for _, k := range t.stx.SignedBy() {
-		if !slices.Contains(have, k) {
-			return false
-		}
-	}
-	return true
-}
-
-// statusIn locates stx in st: among the accepted transactions (by canonical bytes) or
-// the proposals (by hash), and for a proposal what it still lacks.
-func statusIn(st *topology.State, stx *topology.SignedTransaction) txStatus {
-	r := txStatus{stx: stx}
-	for _, t := range st.Dump().Transactions {
-		if bytes.Equal(t.GetSigned().GetTransaction(), stx.Tx.Bytes()) {
-			r.applied, r.validFrom = true, t.ValidFromMicros
-			return r
-		}
-	}
-	for _, p := range st.Proposals() {
-		if p.Tx.HashHex() == stx.Tx.HashHex() {
-			r.proposal = p
-		}
-	}
-	if r.proposal == nil {
-		return r
-	}
-	out, err := st.Preview(&topology.SignedTransaction{Tx: stx.Tx, Signatures: stx.Signatures, Proposal: true})
-	var ue *topology.UnauthorizedError
+// printTxStatus reports a status: applied, or pending with the signatures still missing.
+func printTxStatus(w io.Writer, t topology.TxStatus) {
+	tx := t.Transaction.Tx
 	switch {
-	case err == nil && out.Kind == topology.OutcomeApplied:
-		r.ready = true
-	case err == nil:
-		r.missing = out.Missing
-	case errors.As(err, &ue):
-		r.missing = ue
-	}
-	return r
-}
-
-// print reports a status: applied, or pending with the signatures still missing.
-func (t txStatus) print(w io.Writer) {
-	switch {
-	case t.applied:
-		fmt.Fprintf(w, "applied: %s\n  hash %s, effective from %s\n", describe(t.stx.Tx), t.stx.Tx.HashHex(), time.UnixMicro(t.validFrom).UTC().Format(time.RFC3339Nano))
-	case t.proposal != nil:
-		fmt.Fprintf(w, "pending proposal: %s\n  hash %s\n  signed by %v\n", describe(t.stx.Tx), t.stx.Tx.HashHex(), fingerprintStrings(t.proposal.SignedBy()))
-		printMissing(w, t.missing, t.ready)
+	case t.Applied:
+		fmt.Fprintf(w, "applied: %s\n  hash %s, effective from %s\n", describe(tx), tx.HashHex(), time.UnixMicro(t.ValidFrom).UTC().Format(time.RFC3339Nano))
+	case t.Proposal != nil:
+		fmt.Fprintf(w, "pending proposal: %s\n  hash %s\n  signed by %v\n", describe(tx), tx.HashHex(), fingerprintStrings(t.Proposal.SignedBy()))
+		printMissing(w, t.Missing, t.Ready)
 	default:
-		fmt.Fprintf(w, "not in the topology state: %s\n", describe(t.stx.Tx))
+		fmt.Fprintf(w, "not in the topology state: %s\n", describe(tx))
 	}
 }
 
@@ -260,16 +203,4 @@ func printMissing(w io.Writer, m *topology.UnauthorizedError, ready bool) {
 	for _, t := range m.Thresholds {
 		fmt.Fprintf(w, "  decentralized namespace %s has %d of %d owner signatures\n", t.Namespace, t.Authorized, t.Threshold)
 	}
-}
-
-// currentSerial returns the serial of the latest accepted transaction of key (0: none).
-func currentSerial(st *topology.State, key topology.UniqueKey) uint64 {
-	var serial uint64
-	for _, t := range st.Dump().Transactions {
-		tx, err := topology.DecodeTransaction(t.GetSigned().GetTransaction())
-		if err == nil && tx.Key() == key {
-			serial = max(serial, tx.Serial())
-		}
-	}
-	return serial
 }
