@@ -9,6 +9,7 @@ import (
 
 	pb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/topology"
+	"github.com/cometsync/cometsync/topology/txfile"
 )
 
 func init() { subcommands = append(subcommands, newTopologyCmd) }
@@ -173,7 +174,7 @@ func newTopologySignCmd() *cobra.Command {
 		Use:   "sign",
 		Short: "Add the key store's signature to the transactions of --in files (merging the signatures of equal transactions)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stxs, err := readTxFiles(in)
+			stxs, err := txfile.ReadFiles(in)
 			if err != nil {
 				return err
 			}
@@ -216,7 +217,7 @@ func newTopologySubmitCmd(use string) *cobra.Command {
 		Use:   use,
 		Short: short,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stxs, err := readTxFiles(in)
+			stxs, err := txfile.ReadFiles(in)
 			if err != nil {
 				return err
 			}
