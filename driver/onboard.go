@@ -27,9 +27,36 @@ func Onboard(ctx context.Context, cfg Config, batch *pb.Batch, logger *slog.Logg
 		return err
 	}
 	defer c.Close()
+	if err := c.SendOnboarding(ctx, batch, SendOptions{}); err != nil {
+		return err
+	}
+	c.logger.Info("onboarding requests sent, waiting to be admitted", "member", cfg.Member)
+	return c.waitAdmitted(ctx)
+}
+
+// SendOnboarding sends batch once without a token, as Onboard does, and returns once an
+// endpoint took it, without waiting to be admitted: for a caller that watches the
+// outcome itself (the topology CLI polls the topology state). The batch must be what
+// the onboarding rules allow (topology requests to the TopologyManager introducing the
+// member's key); it is signed with the config's key. opts.MessageID (default "onboard-"
+// and a random id), TTL and MaxSequencingTime apply as for Send; TopologyTimestampMicros
+// is ignored. There is no receipt: a non-member has no stream. A refusal is returned as
+// the sequencer's *SendError.
+func (c *Client) SendOnboarding(ctx context.Context, batch *pb.Batch, opts SendOptions) error {
+	id := opts.MessageID
+	if id == "" {
+		id = "onboard-" + randomID()
+	}
+	maxSeq := opts.MaxSequencingTime
+	if maxSeq.IsZero() {
+		ttl := opts.TTL
+		if ttl <= 0 {
+			ttl = c.cfg.SendTTL
+		}
+		maxSeq = time.Now().Add(ttl)
+	}
 	tx, err := c.sign(&pb.SubmissionRequest{
-		Sender: cfg.Member, MessageId: "onboard-" + randomID(), Batch: batch,
-		MaxSequencingTimeMicros: time.Now().Add(cfg.SendTTL).UnixMicro(),
+		Sender: c.cfg.Member, MessageId: id, Batch: batch, MaxSequencingTimeMicros: maxSeq.UnixMicro(),
 	})
 	if err != nil {
 		return err
@@ -37,8 +64,7 @@ func Onboard(ctx context.Context, cfg Config, batch *pb.Batch, logger *slog.Logg
 	if err := sendUnauthenticated(ctx, c.cfg, tx); err != nil {
 		return fmt.Errorf("onboarding request: %w", err)
 	}
-	c.logger.Info("onboarding requests sent, waiting to be admitted", "member", cfg.Member)
-	return c.waitAdmitted(ctx)
+	return nil
 }
 
 // WaitAdmitted returns once the member of cfg can authenticate, trying with backoff: for
