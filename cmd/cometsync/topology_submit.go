@@ -2,21 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	seqpb "github.com/cometsync/cometsync/proto/sequencerpb"
-	"github.com/cometsync/cometsync/proto/sequencersvc"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -60,7 +54,7 @@ func (s *session) submit(ctx context.Context, out io.Writer, stxs []*topology.Si
 			return submitResult{}, err
 		}
 	} else if onboarding(stxs, s.member, s.key.Fingerprint()) {
-		if err := s.sendOnboarding(ctx, batch); err != nil {
+		if err := s.client.SendOnboarding(ctx, batch, driver.SendOptions{}); err != nil {
 			return submitResult{}, fmt.Errorf("onboarding send as %s: %w", s.member, err)
 		}
 		fmt.Fprintf(out, "sent without authentication as %s (onboarding); waiting for the topology state to show it\n", s.member)
@@ -115,35 +109,6 @@ func onboarding(stxs []*topology.SignedTransaction, member string, key crypto.Fi
 		}
 	}
 	return false
-}
-
-// sendOnboarding sends the batch without a token, signed by the key the batch introduces.
-// There is no receipt: a non-member has no stream.
-func (s *session) sendOnboarding(ctx context.Context, batch *seqpb.Batch) error {
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
-	req := &seqpb.SubmissionRequest{Sender: s.member, MessageId: hex.EncodeToString(id), Batch: batch, MaxSequencingTimeMicros: time.Now().Add(time.Minute).UnixMicro()}
-	rb, err := req.Marshal()
-	if err != nil {
-		return err
-	}
-	tx, err := (&seqpb.SignedSubmission{Request: rb, Signature: s.key.Sign(crypto.PurposeSubmissionRequest, rb), SigningKey: string(s.key.Fingerprint())}).Marshal()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, e := range s.conn.endpoints {
-		conn, err := grpc.NewClient(e, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err == nil {
-			_, err = sequencersvc.NewSequencerServiceClient(conn).Send(ctx, &seqpb.SendRequest{Submission: tx})
-			_ = conn.Close()
-		}
-		if err == nil {
-			return nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", e, err))
-	}
-	return errors.Join(errs...)
 }
 
 // await polls the topology state until every transaction is visible or ctx ends.
