@@ -19,9 +19,7 @@ func (s *State) Dump() *pb.TopologyStateDump {
 		LastSequencedMicros: s.lastSequenced,
 		LastEffectiveMicros: s.lastEffective,
 	}
-	ordered := slices.Clone(s.history)
-	slices.SortFunc(ordered, compareEntries)
-	for _, e := range ordered {
+	for _, e := range s.sortedHistory() {
 		d.Transactions = append(d.Transactions, &pb.StoredTransaction{
 			Signed: e.stx.Proto(), SequencedAtMicros: e.seq, ValidFromMicros: e.from, ValidUntilMicros: e.until,
 		})

@@ -88,3 +88,30 @@ func (s *State) accepted(tx *Transaction) *entry {
 	}
 	return nil
 }
+
+// Accepted is an accepted transaction with its validity, as Dump stores it.
+type Accepted struct {
+	Transaction *SignedTransaction
+	SequencedAt int64
+	// ValidFrom and ValidUntil bound when the mapping is in force (see SnapshotAt);
+	// ValidUntil is Forever while nothing supersedes it.
+	ValidFrom, ValidUntil int64
+}
+
+// History returns every accepted transaction, REMOVEs and superseded ones included, in
+// the canonical order of Dump (sequencing time, unique key, serial). Unlike Dump it
+// encodes nothing; the signed transactions are shared and must not be modified.
+func (s *State) History() []Accepted {
+	ordered := s.sortedHistory()
+	out := make([]Accepted, len(ordered))
+	for i, e := range ordered {
+		out[i] = Accepted{Transaction: e.stx, SequencedAt: e.seq, ValidFrom: e.from, ValidUntil: e.until}
+	}
+	return out
+}
+
+func (s *State) sortedHistory() []*entry {
+	ordered := slices.Clone(s.history)
+	slices.SortFunc(ordered, compareEntries)
+	return ordered
+}

@@ -133,3 +133,26 @@ func TestPreviewMatchesRestoredState(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryMatchesDump: History lists what Dump stores, in the same order, without
+// encoding.
+func TestHistoryMatchesDump(t *testing.T) {
+	st, err := topology.Unmarshal(fuzzState(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, h := st.Dump().Transactions, st.History()
+	if len(h) != len(d) || len(h) != st.Len() || len(h) == 0 {
+		t.Fatalf("history of %d, dump of %d, Len %d", len(h), len(d), st.Len())
+	}
+	for i, a := range h {
+		b, err := d[i].Signed.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Transaction.Marshal(), b) || a.SequencedAt != d[i].SequencedAtMicros ||
+			a.ValidFrom != d[i].ValidFromMicros || a.ValidUntil != d[i].ValidUntilMicros {
+			t.Fatalf("entry %d: history %+v, dump %+v", i, a, d[i])
+		}
+	}
+}

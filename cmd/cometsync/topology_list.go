@@ -76,18 +76,15 @@ func listEntries(st *topology.State, f listFilter) ([]listEntry, []*topology.Sig
 	}
 	var out []listEntry
 	var stxs []*topology.SignedTransaction
-	for _, t := range st.Dump().Transactions {
-		x, err := topology.FromProto(t.GetSigned())
-		if err != nil {
-			return nil, nil, err
-		}
+	for _, t := range st.History() {
+		x := t.Transaction
 		ok, err := f.match(x.Tx)
 		if err != nil {
 			return nil, nil, err
 		}
 		if ok && current[x.Tx.HashHex()] {
 			e := newListEntry("current", x)
-			e.ValidFromMicros = t.ValidFromMicros
+			e.ValidFromMicros = t.ValidFrom
 			out, stxs = append(out, e), append(stxs, x)
 		}
 	}
