@@ -77,4 +77,16 @@
 //
 // The persisted form is State.Marshal (canonical; restore with Unmarshal) and State.Hash
 // commits to it.
+//
+// # Queries for operator tools
+//
+// Tools that build and track transactions (the cometsync topology CLI) ask the state
+// directly instead of decoding its dump: State.Serial gives the current serial of a
+// unique key (KeyOf computes the key of a mapping; DecentralizedNamespaceKey,
+// OwnerToKeyMappingKey, PartyToParticipantKey, SynchronizerParametersKey and
+// ParticipantPermissionKey name one from its owner alone, for a REMOVE of what is in
+// force), State.Status says whether a signed transaction is applied or a pending
+// proposal and what it still lacks, State.Preview what submitting it would do, and
+// State.History lists the accepted transactions with their validity. The file format
+// operators pass transactions around in is package topology/txfile.
 package topology
