@@ -66,9 +66,5 @@ func TestNextBatchKeepsWithinBounds(t *testing.T) {
 }
 
 func sizesOf(cuts [][]int) [][]int {
-	out := make([][]int, 0, 3)
-	for _, c := range cuts[:min(3, len(cuts))] {
-		out = append(out, c)
-	}
-	return out
+	return cuts[:min(3, len(cuts))]
 }

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	v1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/cometsync/cometsync/internal/gogoreflect"
@@ -127,27 +126,6 @@ func TestReflectionServesEveryService(t *testing.T) {
 		t.Fatalf("health check through reflection: %v %v", resp, err)
 	}
 	checkV1alpha(t, conn, "cometsync.ledger.v1.StateService")
-}
-
-func checkV1alpha(t *testing.T, conn *grpc.ClientConn, symbol string) {
-	t.Helper()
-	stream, err := v1alpha.NewServerReflectionClient(conn).ServerReflectionInfo(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = stream.Send(&v1alpha.ServerReflectionRequest{
-		MessageRequest: &v1alpha.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: symbol},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(res.GetFileDescriptorResponse().GetFileDescriptorProto()); n < 3 {
-		t.Fatalf("v1alpha: %d files for %s (%v), want it with gogo.proto and descriptor.proto", n, symbol, res.GetErrorResponse())
-	}
 }
 
 func serve(t *testing.T, gs *grpc.Server) *grpc.ClientConn {

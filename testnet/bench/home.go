@@ -9,14 +9,9 @@ import (
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
 )
 
-// initBenchHome creates a one-validator home with the production CometBFT settings that
-// both systems share, and a genesis with no members (the sequencer bench adds its own).
-func initBenchHome(home string) (*app.HomeInfo, error) {
-	return initBenchHomeRPC(home, "")
-}
-
-// initBenchHomeRPC is initBenchHome with CometBFT's RPC server on rpcAddr (none when
-// empty).
+// initBenchHomeRPC creates a one-validator home with the production CometBFT settings
+// that both systems share, CometBFT's RPC server on rpcAddr (none when empty), and a
+// genesis with no members (the sequencer bench adds its own).
 func initBenchHomeRPC(home, rpcAddr string) (*app.HomeInfo, error) {
 	p2p, err := app.FreeAddress()
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cometsync/cometsync/abci/core"
-	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
 )
@@ -79,26 +78,6 @@ func (w *e2eWorld) replay(ctx context.Context) (ReplayResult, error) {
 	res.EventsPerSec = float64(res.Events) / res.Elapsed.Seconds()
 	res.ACSHash, res.Updates = engine.ACSHash(n.ACS()), len(n.Updates())
 	return res, nil
-}
-
-// sameACS holds for an ACS with the contract ids of want and hash wantHash; it checks
-// the ids first so that the hash is computed only once they all match.
-func sameACS(want ledger.ContractMap, wantHash []byte) func(ledger.ContractMap) bool {
-	ids := make([]ledger.ContractID, 0, len(want))
-	for id := range want {
-		ids = append(ids, id)
-	}
-	return func(acs ledger.ContractMap) bool {
-		if len(acs) != len(ids) {
-			return false
-		}
-		for _, id := range ids {
-			if _, ok := acs[id]; !ok {
-				return false
-			}
-		}
-		return bytes.Equal(engine.ACSHash(acs), wantHash)
-	}
 }
 
 func printReplay(out io.Writer, rep *E2EReport) {
