@@ -4,7 +4,18 @@ BIN     := build/cometsync
 PKGS    := ./...
 FUZZTIME ?= 15s
 
-.PHONY: all build test demo proto proto-deps bench lint fuzz clean
+# staticcheck is pinned (2026.2.2, which supports Go 1.26) and installed into .bin by
+# `make staticcheck`; reinstalled when .bin holds another version or one built by
+# another Go.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(CURDIR)/.bin/staticcheck
+# TODO(lead): remove once fixed. Unused code (U1000) in files being rewritten:
+# cmd/cometsync/topology_describe.go (shortList), cmd/cometsync/topology_submit.go
+# (submitResult.pending), topology/random_test.go (field serial). These packages are
+# checked with every check but U1000 until then; every other package with all of them.
+STATICCHECK_NO_U1000 := ./cmd/cometsync/... ./topology/...
+
+.PHONY: all build test demo proto proto-deps bench lint staticcheck fuzz clean
 
 all: build
 
@@ -35,9 +46,18 @@ bench: build
 	./$(BIN) bench e2e --duration 5s --ious 64 --concurrency 16 --replay-events 2000
 	./$(BIN) bench e2e --across --duration 5s --ious 64 --concurrency 16 --replay-events 2000
 
-lint:
+## lint: gofmt, go vet and staticcheck (pinned, installed into .bin)
+lint: staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }
 	$(GO) vet $(PKGS)
+	$(STATICCHECK) $$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(STATICCHECK_NO_U1000))")
+	$(STATICCHECK) -checks inherit,-U1000 $(STATICCHECK_NO_U1000)
+
+staticcheck:
+	@$(GO) version -m "$(STATICCHECK)" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*honnef.co/go/tools[[:space:]]*$(STATICCHECK_VERSION)[[:space:]]" && \
+	  [ "$$($(GO) version "$(STATICCHECK)" | awk '{print $$NF}')" = "$$($(GO) env GOVERSION)" ] || { \
+	  echo "installing staticcheck $(STATICCHECK_VERSION) into .bin"; \
+	  mkdir -p "$(CURDIR)/.bin" && GOBIN="$(CURDIR)/.bin" $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
