@@ -54,15 +54,15 @@
 // the stream. Topology and Verifier must be deterministic in their time argument for this
 // to hold.
 //
-// Loop is a thin shell over the core behind small interfaces (Sender, RecordStore): it
-// keeps the outbox of results without a receipt, flushes it once caught up with the
-// stream, and requests time proofs when the wall clock passes a pending decision time.
+// The node around the core is mediator/daemon: it runs the core on the member runtime
+// (package member), which follows the stream, keeps the outbox of results without a
+// receipt and flushes it once caught up, and asks for time proofs when the wall clock
+// passes NextDeadline; it persists the core's state, records and outbox in its database
+// (mediator/store), and counts verdicts, ignored responses and stream progress in
+// Prometheus metrics.
 //
-// Process is the shell a mediator daemon runs (StartProcess, StartFromHome); it counts
-// verdicts, ignored responses and its stream progress in Prometheus metrics
-// (Process.Metrics) and serves them when ProcessConfig.MetricsAddress is set.
-//
-// Signatures are checked through Verifier, which the loop implements with topology keys;
-// the core never looks keys up. The loop signs results with SignResult (purpose 141);
-// participants sign responses with SignResponse (purpose 140).
+// Signatures are checked through protocol.Verifier, which OnChain implements with the
+// topology's keys; the core never looks keys up. The node signs results with
+// protocol.SignResult (purpose 141); participants sign responses with
+// protocol.SignResponse (purpose 140).
 package mediator
