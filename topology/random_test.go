@@ -43,9 +43,8 @@ func TestRandomizedAgainstReference(t *testing.T) {
 }
 
 type randomGen struct {
-	rng    *rand.Rand
-	ref    *refModel
-	serial map[string]uint64
+	rng *rand.Rand
+	ref *refModel
 }
 
 func runRandomized(t *testing.T, seed uint64) {

@@ -163,15 +163,6 @@ func parametersText(p *pb.SynchronizerParameters) string {
 
 func micros(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
 
-// shortList abbreviates fingerprints for tables.
-func shortList(fps []crypto.Fingerprint) string {
-	out := make([]string, len(fps))
-	for i, f := range fps {
-		out[i] = f.Short()
-	}
-	return strings.Join(out, ",")
-}
-
 // fingerprintStrings renders fingerprints in full, sorted.
 func fingerprintStrings(fps []crypto.Fingerprint) []string {
 	out := make([]string, len(fps))

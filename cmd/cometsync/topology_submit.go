@@ -24,11 +24,6 @@ type submitResult struct {
 	statuses []topology.TxStatus
 }
 
-// pending reports whether some transaction is a proposal that still lacks signatures.
-func (r submitResult) pending() bool {
-	return slices.ContainsFunc(r.statuses, func(s topology.TxStatus) bool { return !s.Applied })
-}
-
 // submit sends stxs to the topology manager in one batch and waits until every one of
 // them is visible in the downloaded state (applied, or stored as a proposal with our
 // signatures). It sends authenticated when the member can log in, else as an onboarding
