@@ -48,6 +48,7 @@ type Core struct {
 	deadlines deadlineQueue
 	seq       uint64
 	ready     Ready
+	changes   changeSet
 }
 
 // NewCore returns a core with no requests.
@@ -59,7 +60,11 @@ func NewCore(cfg Config) (*Core, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Core{cfg: cfg, log: log, requests: map[int64]*request{}}, nil
+	return newCore(cfg, log), nil
+}
+
+func newCore(cfg Config, log *slog.Logger) *Core {
+	return &Core{cfg: cfg, log: log, requests: map[int64]*request{}, changes: newChangeSet()}
 }
 
 // Step processes one event. It first times out every undecided request whose decision
@@ -114,6 +119,7 @@ func (c *Core) observe(ts int64) {
 		if !r.decided {
 			c.decide(r, ts, r.timeoutResult())
 		}
+		c.changes.forget(d.id)
 	}
 }
 

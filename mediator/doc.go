@@ -14,7 +14,8 @@
 //		_ = core.Step(ev)         // RequestEvent, ResponseEvent or TimeEvent
 //		if core.HasReady() {
 //			rd := core.Ready()
-//			persist(rd.Records); outbox(rd.Results); schedule(rd.TimeProofs)
+//			persist(rd.Records, rd.Changed, rd.Forgotten, core.Meta())
+//			outbox(rd.Results); schedule(rd.TimeProofs)
 //			core.Advance()
 //		}
 //	}
@@ -53,6 +54,14 @@
 // EventTS; the loop sends only those whose message id (ResultMessageID) has no receipt on
 // the stream. Topology and Verifier must be deterministic in their time argument for this
 // to hold.
+//
+// A mediator need not replay from the start: Checkpoint is the core's state (Meta: the
+// next Seq and the last timestamp; the requests held, sorted by id, in a JSON-encodable
+// form), and Restore(cfg, cp) rebuilds a core that continues exactly as the one it was
+// taken from. Ready carries the difference to persist with each step: Changed (the
+// requests created or modified since the last Advance, in their current state) and
+// Forgotten (the ids of those forgotten since), so a database keeps the checkpoint up to
+// date at a cost proportional to what changed; mediator/store is that database.
 //
 // The node around the core is mediator/daemon: it runs the core on the member runtime
 // (package member), which follows the stream, keeps the outbox of results without a

@@ -111,3 +111,27 @@ func (e *TimeRegressionError) Error() string {
 
 // Unwrap returns ErrTimeRegression.
 func (e *TimeRegressionError) Unwrap() error { return ErrTimeRegression }
+
+// ErrInvalidCheckpoint: Restore was given a checkpoint no core can be in.
+var ErrInvalidCheckpoint = errors.New("invalid mediator checkpoint")
+
+// CheckpointError says why Restore refused a checkpoint.
+type CheckpointError struct {
+	// Request is the id of the request at fault; -1 when the fault is in the Meta.
+	Request int64
+	Reason  string
+}
+
+func (e *CheckpointError) Error() string {
+	if e.Request == -1 {
+		return fmt.Sprintf("%v: %s", ErrInvalidCheckpoint, e.Reason)
+	}
+	return fmt.Sprintf("%v: request %d: %s", ErrInvalidCheckpoint, e.Request, e.Reason)
+}
+
+// Unwrap returns ErrInvalidCheckpoint.
+func (e *CheckpointError) Unwrap() error { return ErrInvalidCheckpoint }
+
+func checkpointErr(request int64, format string, args ...any) *CheckpointError {
+	return &CheckpointError{Request: request, Reason: fmt.Sprintf(format, args...)}
+}

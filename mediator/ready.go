@@ -14,6 +14,13 @@ type Ready struct {
 	TimeProofs []TimeProof
 	// Records are the audit log entries to persist.
 	Records []*pb.Record
+	// Changed are the requests that the steps since the last Advance created or
+	// modified, sorted by id, in their state as of Ready; Forgotten are the ids, sorted,
+	// of the requests the core held at the last Advance and has forgotten since (their
+	// decision time passed). Applied to the requests of the Checkpoint taken at the last
+	// Advance (upserting Changed, deleting Forgotten), they give Checkpoint().Requests.
+	Changed   []RequestState
+	Forgotten []int64
 }
 
 // Result is a verdict to send.
@@ -47,13 +54,21 @@ type TimeProof struct {
 
 // HasReady reports whether Ready has anything.
 func (c *Core) HasReady() bool {
-	return len(c.ready.Results) > 0 || len(c.ready.TimeProofs) > 0 || len(c.ready.Records) > 0
+	return len(c.ready.Results) > 0 || len(c.ready.TimeProofs) > 0 || len(c.ready.Records) > 0 || !c.changes.empty()
 }
 
 // Ready returns the outputs produced since the last Advance. Calling it twice without
 // Advance returns the same outputs (and any produced in between).
-func (c *Core) Ready() Ready { return c.ready }
+func (c *Core) Ready() Ready {
+	rd := c.ready
+	rd.Changed, rd.Forgotten = c.changed(), c.forgotten()
+	return rd
+}
 
-// Advance acknowledges everything returned by Ready: the loop has persisted the records,
-// handed the results to its outbox and scheduled the time proofs.
-func (c *Core) Advance() { c.ready = Ready{} }
+// Advance acknowledges everything returned by Ready: the loop has persisted the records
+// and the request changes, handed the results to its outbox and scheduled the time
+// proofs.
+func (c *Core) Advance() {
+	c.ready = Ready{}
+	c.changes.reset()
+}

@@ -19,8 +19,9 @@ func (c *Core) onRequest(e RequestEvent) {
 	c.requests[r.id] = r
 	c.deadlines.push(deadline{at: r.decision, id: r.id})
 	tree, err := protocol.DecodeMediatorInformeeTree(e.InformeeTree)
-	r.rootHash = requestRootHash(tree, e.RootHashMessages)
+	r.rootHash = orNil(requestRootHash(tree, e.RootHashMessages))
 	r.recipients = c.recipients(e, tree)
+	c.changes.create(r.id)
 	if err == nil {
 		err = c.build(r, tree, e)
 	}
@@ -97,7 +98,7 @@ func (c *Core) recipients(e RequestEvent, t *pb.InformeeTree) []string {
 	if len(out) > 0 && out[0] == "" {
 		out = out[1:]
 	}
-	return out
+	return orNil(out)
 }
 
 // requestRootHash is the tree's root hash, or the first root hash message's when the tree

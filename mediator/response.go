@@ -101,6 +101,7 @@ func (c *Core) countVote(r *request, v *view, t *tally, resp *pb.ConfirmationRes
 		c.ignore(sender, r.id, t.party, v.position, ErrDuplicateVote)
 		return
 	}
+	c.changes.touch(r.id)
 	c.record(&pb.Record{
 		Kind: pb.RecordKind_RECORD_KIND_VOTE_COUNTED, RequestIdMicros: r.id, Participant: sender,
 		ViewPosition: v.position, Party: t.party, Detail: resp.Verdict.String(),

@@ -11,6 +11,7 @@ import (
 // decide produces the request's one and only result at the event with timestamp ts.
 func (c *Core) decide(r *request, ts int64, res *pb.TransactionResult) {
 	r.decided = true
+	c.changes.touch(r.id)
 	res.RequestIdMicros = r.id
 	res.RootHash = slices.Clone(r.rootHash)
 	res.SynchronizerId = c.cfg.SynchronizerID
