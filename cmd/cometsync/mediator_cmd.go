@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,8 +20,8 @@ import (
 func init() { subcommands = append(subcommands, newMediatorCmd) }
 
 func newMediatorCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "mediator", Short: "Run a mediator node: init, start"}
-	cmd.AddCommand(newMediatorInitCmd(), newMediatorStartCmd())
+	cmd := &cobra.Command{Use: "mediator", Short: "Run a mediator node: init, start, recover from the chain"}
+	cmd.AddCommand(newMediatorInitCmd(), newMediatorStartCmd(), newMediatorRecoverCmd())
 	return cmd
 }
 
@@ -60,41 +62,85 @@ func newMediatorInitCmd() *cobra.Command {
 	return cmd
 }
 
+// openMediator loads the mediator's configuration and opens its key store.
+func openMediator(home string, w *wrapperFlags, logger func(mediatord.Config) *slog.Logger) (mediatord.Options, error) {
+	c, err := mediatord.Load(home)
+	if err != nil {
+		return mediatord.Options{}, err
+	}
+	dir := c.KeyStore
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(home, dir)
+	}
+	ks, err := w.open(dir)
+	if err != nil {
+		return mediatord.Options{}, fmt.Errorf("key store: %w", err)
+	}
+	return mediatord.Options{Home: home, Config: c, Keys: ks, Logger: logger(c)}, nil
+}
+
 func newMediatorStartCmd() *cobra.Command {
 	var w wrapperFlags
 	var home string
 	cmd := &cobra.Command{
 		Use:   "start",
-		Short: "Run the mediator in --home until SIGINT or SIGTERM (its state is rebuilt from its stream first)",
+		Short: "Run the mediator in --home until SIGINT or SIGTERM (from where its database stands; an empty one is rebuilt from its stream first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := mediatord.Load(home)
+			o, err := openMediator(home, &w, func(c mediatord.Config) *slog.Logger { return app.NewLogger(os.Stderr, c.LogLevel, c.LogFormat) })
 			if err != nil {
 				return err
 			}
-			dir := c.KeyStore
-			if !filepath.IsAbs(dir) {
-				dir = filepath.Join(home, dir)
-			}
-			ks, err := w.open(dir)
-			if err != nil {
-				return fmt.Errorf("key store: %w", err)
-			}
-			logger := app.NewLogger(os.Stderr, c.LogLevel, c.LogFormat)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			p, err := mediatord.StartFromHome(ctx, c, ks, mediatord.NodeConfig{Logger: logger})
+			d, err := mediatord.Start(ctx, o)
 			if err != nil {
 				return err
 			}
-			logger.Info("mediator started", "member", c.Member, "metrics", p.MetricsURL())
+			o.Logger.Info("mediator started", "member", o.Config.Member, "resumed_from", d.Node.ResumedFrom(), "metrics", d.Node.MetricsURL())
 			<-ctx.Done()
-			logger.Info("shutting down")
-			p.Stop()
-			return nil
+			o.Logger.Info("shutting down")
+			return d.Stop()
 		},
 	}
 	w.add(cmd)
 	cmd.Flags().StringVar(&home, "home", "", "mediator home directory")
+	_ = cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+func newMediatorRecoverCmd() *cobra.Command {
+	var w wrapperFlags
+	var home string
+	var wipe bool
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "recover",
+		Short: "Rebuild the mediator's database from its stream on the chain (keys and config stay)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := openMediator(home, &w, func(c mediatord.Config) *slog.Logger { return app.NewLogger(os.Stderr, c.LogLevel, c.LogFormat) })
+			if err != nil {
+				return err
+			}
+			if wipe {
+				if err := mediatord.WipeDatabase(home, o.Config); err != nil {
+					return err
+				}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			r, err := mediatord.Recover(ctx, o, cmd.OutOrStdout(), every)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), r)
+			return nil
+		},
+	}
+	w.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&home, "home", "", "mediator home directory")
+	f.BoolVar(&wipe, "wipe", false, "remove the existing database first (refused while the mediator runs)")
+	f.DurationVar(&every, "progress", 5*time.Second, "print progress this often")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,17 +8,21 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
-	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/badgerx"
 	"github.com/cometsync/cometsync/internal/tomlconf"
 )
 
-// Config is a mediator's configuration (HOME/mediator.toml). The mediator keeps
-// no database: it rebuilds its state from its stream at every start.
+// Config is a mediator's configuration (HOME/mediator.toml). Relative paths are relative
+// to the home directory.
 type Config struct {
 	Member         string   `mapstructure:"member"`
 	Sequencers     []string `mapstructure:"sequencers"`
 	SynchronizerID string   `mapstructure:"synchronizer_id"`
 	KeyStore       string   `mapstructure:"keystore"`
+	// Database is the directory of the mediator's database: what the chain can rebuild
+	// (its pending requests, audit records and unsent verdicts). A start resumes from it;
+	// an empty one is rebuilt from the mediator's stream.
+	Database string `mapstructure:"database"`
 	// RetiredDecisionTimeout is a setting of earlier versions: the decision timeout is
 	// the on-chain synchronizer parameter. A file that still sets it is refused.
 	RetiredDecisionTimeout string `mapstructure:"decision_timeout"`
@@ -36,7 +39,7 @@ const ConfigFile = "mediator.toml"
 
 // DefaultConfig returns the configuration init writes, before the member is known.
 func DefaultConfig() Config {
-	return Config{KeyStore: "keys", LogLevel: "info", LogFormat: "text"}
+	return Config{KeyStore: "keys", Database: "data", LogLevel: "info", LogFormat: "text"}
 }
 
 // Validate names the first bad field.
@@ -53,6 +56,8 @@ func (c Config) Validate() error {
 			"(cometsync topology propose synchronizer-parameters --decision-timeout); remove the line")
 	case c.KeyStore == "":
 		return errors.New("keystore must be set")
+	case c.Database == "":
+		return errors.New("database must be set")
 	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	}
@@ -84,7 +89,6 @@ func WriteHome(home string, c Config) error {
 		return err
 	}
 	text := fmt.Sprintf(`# cometsync mediator configuration (paths are relative to this directory).
-# The mediator keeps no database: it rebuilds its state from its stream at every start.
 
 # The mediator's id: MED::name::namespace. It must be a genesis member of kind MED (or be
 # named in the MediatorSynchronizerState by the synchronizer owners).
@@ -92,6 +96,10 @@ member = %q
 sequencers = %s
 synchronizer_id = %q
 keystore = %q
+# The mediator's database: its pending requests, audit records and unsent verdicts. A
+# start resumes from it; an empty or removed one is rebuilt from the mediator's stream
+# on the chain (cometsync mediator recover --wipe).
+database = %q
 
 # The decision timeout and the other protocol timings are on-chain synchronizer
 # parameters (cometsync topology describe shows them).
@@ -104,7 +112,7 @@ log_format = %q
 # Prometheus metrics at http://ADDRESS/metrics (cometsync_mediator_*, Go runtime),
 # for example "127.0.0.1:5021". Empty serves none.
 metrics_address = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.LogLevel, c.LogFormat, c.MetricsAddress)
+`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress)
 	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(text), 0o644)
 }
 
@@ -120,26 +128,23 @@ func Load(home string) (Config, error) {
 	return c, nil
 }
 
-// StartFromHome starts the mediator process with the keys of ks.
-func StartFromHome(ctx context.Context, c Config, ks *keystore.Store, cfg NodeConfig) (*Node, error) {
-	sig, err := ks.SigningKey()
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
+func path(home, p string) string {
+	if filepath.IsAbs(p) {
+		return p
 	}
-	enc, err := ks.EncryptionKey()
-	if err != nil {
-		return nil, fmt.Errorf("encryption key: %w", err)
-	}
-	cfg.Driver = driver.DefaultConfig()
-	cfg.Driver.Endpoints, cfg.Driver.Member, cfg.Driver.SigningKey, cfg.Driver.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
-	cfg.EncryptionKey = enc
-	cfg.MetricsAddress = c.MetricsAddress
-	cfg.Decryption = func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
-		k, err := ks.EncryptionKeyByFingerprint(fp)
-		return k, err == nil
-	}
-	if err := driver.WaitReachable(ctx, cfg.Driver, cfg.Logger); err != nil {
-		return nil, err
-	}
-	return StartNode(ctx, cfg)
+	return filepath.Join(home, p)
+}
+
+// DatabaseEmpty reports whether the mediator's database directory is absent or empty.
+func DatabaseEmpty(home string, c Config) (bool, error) { return badgerx.Empty(path(home, c.Database)) }
+
+// ErrDatabaseInUse is returned when a command that rewrites the mediator's database
+// finds it open in another process (the mediator is running).
+var ErrDatabaseInUse = badgerx.ErrInUse
+
+// WipeDatabase removes the mediator's database (its keys and configuration stay). It
+// refuses while a process holds the database: a running mediator would go on writing
+// into the rebuilt one.
+func WipeDatabase(home string, c Config) error {
+	return badgerx.Wipe(path(home, c.Database), home, "mediator", "cometsync mediator start")
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/internal/metricshttp"
 	"github.com/cometsync/cometsync/mediator"
+	"github.com/cometsync/cometsync/mediator/store"
+	"github.com/cometsync/cometsync/member"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/protocol"
 	"github.com/cometsync/cometsync/topology"
@@ -27,67 +28,116 @@ type NodeConfig struct {
 	// Decryption, when set, finds older (rotated) encryption keys by fingerprint, so that
 	// a replay still opens history encrypted to them.
 	Decryption func(crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool)
-	Logger     *slog.Logger
-	// Registerer receives the process's metrics; nil keeps them in a registry of the
-	// process's own (Node.Metrics).
+	// Store is the mediator's database; nil keeps the state in an in-memory database
+	// (the mediator then rebuilds it from the chain on every start).
+	Store  *store.Store
+	Logger *slog.Logger
+	// Registerer receives the node's metrics; nil keeps them in a registry of the
+	// node's own (Node.Metrics).
 	Registerer prometheus.Registerer
 	// MetricsAddress, when set (host:port), serves the metrics at /metrics from the
-	// start of the process to its Stop.
+	// start of the node to its Stop.
 	MetricsAddress string
 }
 
-// Node is the mediator's I/O shell around its core: it follows the mediator's stream
-// from counter 0 (topology through topology.State.Follow, requests and responses through
-// the Intake into the Core) and sends the verdicts. Its state is rebuilt from the chain at
-// every start; verdicts carry deterministic message ids, so a replayed verdict that was
-// already sequenced is deduplicated by the sequencer.
-type Node struct {
-	client  *driver.Client
-	cancel  context.CancelFunc
-	done    chan struct{}
-	mu      *sync.Mutex
-	topo    *topology.State
-	next    int64         // the next counter of the stream to apply
-	changed chan struct{} // closed and replaced after every event
-	metrics *processMetrics
-	http    *metricshttp.Server // nil when the metrics are not served
+// Validate checks the configuration.
+func (c NodeConfig) Validate() error {
+	if err := c.Driver.Validate(); err != nil {
+		return &ConfigError{Field: "Driver", Reason: err.Error()}
+	}
+	if c.EncryptionKey.Scheme == "" {
+		return &ConfigError{Field: "EncryptionKey", Reason: "not set"}
+	}
+	return nil
 }
 
-// StartNode connects, registers the mediator's encryption key on-chain when needed and
-// starts following the stream.
-func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
+// Node is the mediator's core and database behind the member runtime (package member):
+// the runtime follows the mediator's stream from the first event the database has not
+// applied (topology through topology.State.Follow, requests and responses through the
+// Intake into the Core), commits each event's effects (the core's changed requests, its
+// audit records and the verdicts decided) and sends the verdicts once caught up. An empty
+// database rebuilds everything from counter 0; verdicts carry deterministic message ids,
+// so a verdict decided again on replay that was already sequenced is deduplicated.
+type Node struct {
+	rt        *member.Runtime[store.Verdict, store.Change]
+	mu        sync.Mutex // the runtime's lock
+	core      *mediator.Core
+	intake    mediator.Intake
+	key       crypto.SigningPrivateKey
+	store     *store.Store
+	ownsStore bool
+	resumed   int64 // the counter the node resumed from
+	metrics   *processMetrics
+	http      *metricshttp.Server // nil when the metrics are not served
+	stop      sync.Once
+}
+
+// StartNode opens the database when none is given, connects, restores the core from the
+// database, starts following the stream and registers the mediator's encryption key
+// on-chain when needed.
+func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c, err := driver.New(cfg.Driver, log)
-	if err != nil {
-		return nil, err
+	n = &Node{key: cfg.Driver.SigningKey, store: cfg.Store, metrics: newProcessMetrics(cfg.Registerer)}
+	if n.store == nil {
+		if n.store, err = store.Open("", log); err != nil {
+			return nil, err
+		}
+		n.ownsStore = true
 	}
-	if err := c.Connect(ctx); err != nil {
-		return nil, err
-	}
-	ts, err := c.DownloadTopologyState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	topo := ts.State
-	core, err := mediator.NewCore(mediator.Config{Mediator: cfg.Driver.Member, SynchronizerID: c.SynchronizerID(), Topology: mediator.OnChain{State: topo}, Verifier: mediator.OnChain{State: topo}, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	var mu sync.Mutex
-	p := &Node{client: c, done: make(chan struct{}), mu: &mu, topo: topo, changed: make(chan struct{}), metrics: newProcessMetrics(cfg.Registerer)}
-	p.metrics.knowHeight(ts.Height)
+	defer func() {
+		if err != nil {
+			n.closeMetrics()
+			if n.rt != nil {
+				n.rt.Stop()
+			}
+			if n.ownsStore {
+				n.store.Close()
+			}
+		}
+	}()
 	if cfg.MetricsAddress != "" {
-		if p.http, err = metricshttp.Listen(cfg.MetricsAddress, p.gatherer(cfg.Registerer), log); err != nil {
-			c.Close()
+		if n.http, err = metricshttp.Listen(cfg.MetricsAddress, n.gatherer(cfg.Registerer), log); err != nil {
 			return nil, err
 		}
 	}
-	lctx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
-	intake := mediator.Intake{
+	setup := func(_ context.Context, rt *member.Runtime[store.Verdict, store.Change], ts *driver.TopologyState) (member.Handler[store.Verdict, store.Change], member.Store[store.Verdict, store.Change], member.Position[store.Verdict], error) {
+		return n.setup(rt, ts, cfg, log)
+	}
+	rc := member.Config{Driver: cfg.Driver, Role: "mediator", Logger: log, Lock: &n.mu,
+		Received: func(ev *pb.SequencedEvent) { n.metrics.knowHeight(ev.Height) }}
+	if n.rt, err = member.Start(ctx, rc, setup); err != nil {
+		return nil, err
+	}
+	if err = n.register(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// setup binds and loads the database and restores the core from it (member.Setup).
+func (n *Node) setup(rt *member.Runtime[store.Verdict, store.Change], ts *driver.TopologyState, cfg NodeConfig, log *slog.Logger) (member.Handler[store.Verdict, store.Change], member.Store[store.Verdict, store.Change], member.Position[store.Verdict], error) {
+	var none member.Position[store.Verdict]
+	n.rt = rt
+	c := rt.Client()
+	if err := n.store.Bind(store.Identity{Mediator: cfg.Driver.Member, SynchronizerID: c.SynchronizerID()}); err != nil {
+		return nil, nil, none, err
+	}
+	st, err := n.store.Load()
+	if err != nil {
+		return nil, nil, none, err
+	}
+	topo := ts.State
+	ccfg := mediator.Config{Mediator: cfg.Driver.Member, SynchronizerID: c.SynchronizerID(), Topology: mediator.OnChain{State: topo}, Verifier: mediator.OnChain{State: topo}, Logger: log}
+	if n.core, err = mediator.Restore(ccfg, st.Core); err != nil {
+		return nil, nil, none, fmt.Errorf("restore the mediator from its database: %w", err)
+	}
+	n.intake = mediator.Intake{
 		Mediator: cfg.Driver.Member,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			if cfg.EncryptionKey.Public().Fingerprint() == fp {
@@ -102,196 +152,168 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 			return topo.SnapshotAt(at).ProtocolParameters().DecisionTimeout.Microseconds()
 		},
 	}
-	ob := &outbox{pending: map[string]signedResult{}, sent: map[string]bool{}}
-	// A time proof: its receipt is sequenced after the height the process starts from, so
-	// it learns it has caught up even when no one sends it anything.
-	if err := c.RequestTimeProof(ctx); err != nil {
-		c.Close()
-		p.closeMetrics()
-		return nil, fmt.Errorf("send the catch-up marker: %w", err)
+	n.resumed = st.Next
+	n.metrics.knowHeight(ts.Height)
+	if st.Next > 0 {
+		log.Info("mediator resumes from its database", "next_counter", st.Next, "pending_requests", n.core.PendingCount(), "outbox", len(st.Outbox))
 	}
-	go func() {
-		defer close(p.done)
-		err := c.Subscribe(lctx, 0, func(ctx context.Context, ev *pb.SequencedEvent) error {
-			p.metrics.knowHeight(ev.Height)
-			mu.Lock()
-			defer mu.Unlock()
-			rd, err := step(cfg.Driver.SigningKey, topo, core, intake, ev, ob)
-			if err != nil {
-				return err
-			}
-			p.next = ev.Counter + 1
-			close(p.changed)
-			p.changed = make(chan struct{})
-			ob.live = ob.live || ev.Height >= ts.Height
-			if ob.live {
-				ob.flush(ctx, c, topo, log)
-			}
-			p.metrics.stepped(ev.Height, rd, ob.live, core.PendingCount(), len(ob.pending))
-			return nil
-		})
-		if err != nil && lctx.Err() == nil {
-			log.Error("mediator stream ended", "err", err)
-		}
-	}()
-	// A request whose confirmers are silent times out at the first event after its
-	// decision time: ask for one when none comes.
-	go c.WatchDeadlines(lctx, func() driver.Deadline {
-		mu.Lock()
-		defer mu.Unlock()
-		at, pending := core.NextDeadline()
-		seen, _ := core.LastTimestamp()
-		return driver.Deadline{At: at, Seen: seen, Pending: pending, Live: ob.live}
-	})
-	if err := p.register(ctx, &mu, topo, cfg); err != nil {
-		p.Stop()
-		return nil, err
-	}
-	return p, nil
+	return handler{n: n, topo: topo}, n.store, member.Position[store.Verdict]{Next: st.Next, Outbox: st.Outbox}, nil
 }
 
-// outbox holds the verdicts decided but not yet seen sequenced. While the process
-// replays history it only collects (a verdict's receipt comes later in the stream);
-// once it has caught up it sends what is left, so a restart sends nothing twice.
-type outbox struct {
-	pending map[string]signedResult // by message id, until the receipt is on the stream
-	sent    map[string]bool         // handed to the driver (which resubmits until the receipt)
-	live    bool
+// handler is the node's side of the member runtime.
+type handler struct {
+	n    *Node
+	topo *topology.State
 }
 
-// signedResult is a verdict signed but not sealed yet: it is sealed only when sent, so a
-// replay, which finds nearly every verdict already sequenced, does no encryption.
-type signedResult struct {
-	r      mediator.Result
-	signed []byte
-}
+// Open does nothing ahead of time: the mediator's events are small, and their intake
+// needs the topology at the event's time.
+func (handler) Open(*pb.SequencedEvent) any { return nil }
 
-func (o *outbox) flush(ctx context.Context, c *driver.Client, topo *topology.State, log *slog.Logger) {
-	for id, sr := range o.pending {
-		if o.sent[id] {
-			continue
-		}
-		// A verdict counts only until the request's deadline (the participants time the
-		// request out after it): it is sent with the deadline as its max sequencing
-		// time, and not at all once the deadline has passed.
-		req := sr.r.Result.RequestIdMicros
-		deadline := time.UnixMicro(topo.SnapshotAt(req).ProtocolParameters().Deadline(req))
-		if time.Now().After(deadline) {
-			log.Debug("verdict too late to send", "message_id", id, "deadline", deadline)
-			delete(o.pending, id)
-			continue
-		}
-		env, err := mediator.SealResult(sr.r, sr.signed, topology.EncryptionKeysOf{Snapshot: topo.Head()})
-		if err != nil {
-			log.Error("seal verdict", "message_id", id, "err", err)
-			continue
-		}
-		if _, err := c.Send(ctx, &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MessageID: id, MaxSequencingTime: deadline}); err != nil {
-			if !errors.Is(err, context.Canceled) {
-				log.Warn("send verdict", "message_id", id, "err", err)
-			}
-			continue
-		}
-		o.sent[id] = true
-	}
-}
+// NextDeadline serves the core's time proofs (Ready.TimeProofs): the earliest decision
+// time of an undecided request, which covers the requests restored from the database
+// too.
+func (h handler) NextDeadline() (int64, bool) { return h.n.core.NextDeadline() }
 
-// step applies ev and returns what the core produced for it.
-func step(key crypto.SigningPrivateKey, topo *topology.State, core *mediator.Core, in mediator.Intake, ev *pb.SequencedEvent, ob *outbox) (mediator.Ready, error) {
-	if _, err := topo.Follow(ev); err != nil {
-		return mediator.Ready{}, fmt.Errorf("topology diverged: %w", err)
-	}
-	if ev.MessageId != "" {
-		delete(ob.pending, ev.MessageId)
-		delete(ob.sent, ev.MessageId)
-	}
-	for _, e := range in.Events(ev) {
-		if err := core.Step(e); err != nil {
-			return mediator.Ready{}, err
+// Apply feeds the event's requests and responses to the core and signs the verdicts it
+// decided; they are sealed only when sent, so a replay, which finds nearly every verdict
+// already sequenced, does no encryption.
+func (h handler) Apply(ev *pb.SequencedEvent, _ any) (member.Applied[store.Verdict, store.Change], error) {
+	n := h.n
+	var a member.Applied[store.Verdict, store.Change]
+	for _, e := range n.intake.Events(ev) {
+		if err := n.core.Step(e); err != nil {
+			return a, err
 		}
 	}
-	rd := core.Ready()
-	core.Advance()
+	rd := n.core.Ready()
+	n.core.Advance()
 	for _, r := range rd.Results {
-		signed, err := protocol.SignResult(key, r.Result)
+		signed, err := protocol.SignResult(n.key, r.Result)
 		if err != nil {
-			return mediator.Ready{}, err
+			return a, err
 		}
 		b, err := signed.Marshal()
 		if err != nil {
-			return mediator.Ready{}, err
+			return a, err
 		}
-		ob.pending[r.MessageID()] = signedResult{r: r, signed: b}
+		a.Send = append(a.Send, member.Message[store.Verdict]{ID: r.MessageID(), Msg: store.Verdict{Result: r, Signed: b}})
 	}
-	return rd, nil
+	a.State = store.Change{Meta: n.core.Meta(), Changed: rd.Changed, Forgotten: rd.Forgotten, Records: rd.Records}
+	a.Then = func() {
+		p := n.rt.ProgressLocked()
+		n.metrics.stepped(ev.Height, rd, p.Live, n.core.PendingCount(), p.Outbox)
+	}
+	return a, nil
 }
 
-func (p *Node) register(ctx context.Context, mu *sync.Mutex, topo *topology.State, cfg NodeConfig) error {
+// Seal seals a verdict to its recipients with the current encryption keys. A verdict
+// counts only until the request's deadline (the participants time the request out after
+// it): it is sent with the deadline as its max sequencing time, and not at all once the
+// deadline has passed on the wall clock.
+func (h handler) Seal(m member.Message[store.Verdict]) (*pb.Batch, driver.SendOptions, bool, error) {
+	req := m.Msg.Result.Result.RequestIdMicros
+	deadline := time.UnixMicro(h.topo.SnapshotAt(req).ProtocolParameters().Deadline(req))
+	if time.Now().After(deadline) {
+		return nil, driver.SendOptions{}, true, nil
+	}
+	env, err := mediator.SealResult(m.Msg.Result, m.Msg.Signed, topology.EncryptionKeysOf{Snapshot: h.topo.Head()})
+	if err != nil {
+		return nil, driver.SendOptions{}, false, err
+	}
+	return &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{MaxSequencingTime: deadline}, false, nil
+}
+
+func (n *Node) register(ctx context.Context, cfg NodeConfig) error {
 	mem, err := crypto.ParseMember(cfg.Driver.Member)
 	if err != nil {
 		return err
 	}
-	mu.Lock()
-	b, err := topology.KeyRegistration(topo, mem, cfg.Driver.SigningKey, cfg.EncryptionKey.Public())
-	mu.Unlock()
+	n.mu.Lock()
+	b, err := topology.KeyRegistration(n.rt.Topology(), mem, cfg.Driver.SigningKey, cfg.EncryptionKey.Public())
+	n.mu.Unlock()
 	if err != nil || len(b.Envelopes) == 0 {
 		return err
 	}
-	_, err = p.client.SendAndWait(ctx, b, driver.SendOptions{})
+	_, err = n.rt.Client().SendAndWait(ctx, b, driver.SendOptions{})
 	return err
+}
+
+// ResumedFrom is the counter of the stream the node started from: 0 when it rebuilt
+// its state from the chain, the database's next counter otherwise.
+func (n *Node) ResumedFrom() int64 { return n.resumed }
+
+// WaitProgress waits, event by event, until cond holds; it fails when the node's stream
+// stopped with an error.
+func (n *Node) WaitProgress(ctx context.Context, cond func(member.Progress) bool) error {
+	var failed error
+	err := n.rt.Await(ctx, func() bool {
+		failed = n.rt.ErrLocked()
+		return failed != nil || cond(n.rt.ProgressLocked())
+	})
+	if err == nil && failed != nil {
+		return failed
+	}
+	return err
+}
+
+// Pending is the number of requests awaiting their decision.
+func (n *Node) Pending() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.PendingCount()
+}
+
+// Progress is where the node's stream stands.
+func (n *Node) Progress() member.Progress {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.rt.ProgressLocked()
 }
 
 // Topology returns the hash of the mediator's topology state and the next counter of its
 // stream it will apply: members that applied their streams up to the same topology
 // transactions hold the same state.
-func (p *Node) Topology() (hash []byte, next int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.topo.Hash(), p.next
+func (n *Node) Topology() (hash []byte, next int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.rt.Topology().Hash(), n.rt.ProgressLocked().Next
 }
 
 // WaitTopology waits, event by event, until the mediator's topology state hash is want.
-func (p *Node) WaitTopology(ctx context.Context, want []byte) error {
-	for {
-		p.mu.Lock()
-		ok, ch := bytes.Equal(p.topo.Hash(), want), p.changed
-		p.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+func (n *Node) WaitTopology(ctx context.Context, want []byte) error {
+	return n.rt.Await(ctx, func() bool { return bytes.Equal(n.rt.Topology().Hash(), want) })
 }
 
-// Stop ends the process (and its metrics server).
-func (p *Node) Stop() {
-	p.cancel()
-	p.client.Close()
-	<-p.done
-	p.closeMetrics()
+// Stop ends the node (its stream and metrics server, and the database if the node
+// opened it).
+func (n *Node) Stop() {
+	n.stop.Do(func() {
+		n.rt.Stop()
+		n.closeMetrics()
+		if n.ownsStore {
+			n.store.Close()
+		}
+	})
 }
 
 // Metrics returns the registry holding the process's metrics when it was started
 // without a Registerer (nil otherwise: they are in the configured one).
-func (p *Node) Metrics() *prometheus.Registry { return p.metrics.reg }
+func (n *Node) Metrics() *prometheus.Registry { return n.metrics.reg }
 
 // MetricsURL is where the process serves its metrics ("" when it does not).
-func (p *Node) MetricsURL() string {
-	if p.http == nil {
+func (n *Node) MetricsURL() string {
+	if n.http == nil {
 		return ""
 	}
-	return p.http.URL()
+	return n.http.URL()
 }
 
 // gatherer is what the metrics server serves: the process's own registry, or the
 // configured registerer when it is also a gatherer, with the runtime metrics.
-func (p *Node) gatherer(r prometheus.Registerer) prometheus.Gatherer {
-	if p.metrics.reg != nil {
-		return metricshttp.WithRuntime(p.metrics.reg)
+func (n *Node) gatherer(r prometheus.Registerer) prometheus.Gatherer {
+	if n.metrics.reg != nil {
+		return metricshttp.WithRuntime(n.metrics.reg)
 	}
 	if g, ok := r.(prometheus.Gatherer); ok {
 		return metricshttp.WithRuntime(g)
@@ -299,8 +321,8 @@ func (p *Node) gatherer(r prometheus.Registerer) prometheus.Gatherer {
 	return prometheus.DefaultGatherer
 }
 
-func (p *Node) closeMetrics() {
-	if p.http != nil {
-		_ = p.http.Close() // it only fails for scrapes cut short
+func (n *Node) closeMetrics() {
+	if n.http != nil {
+		_ = n.http.Close() // it only fails for scrapes cut short
 	}
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -204,41 +201,15 @@ func (d *Daemon) Stop() error {
 }
 
 // DatabaseEmpty reports whether the participant's database directory is absent or empty.
-func DatabaseEmpty(home string, c Config) (bool, error) {
-	entries, err := os.ReadDir(path(home, c.Database))
-	if errors.Is(err, os.ErrNotExist) {
-		return true, nil
-	}
-	return len(entries) == 0, err
-}
+func DatabaseEmpty(home string, c Config) (bool, error) { return badgerx.Empty(path(home, c.Database)) }
 
 // ErrDatabaseInUse is returned when a command that rewrites the participant's database
 // finds it open in another process (the participant is running).
-var ErrDatabaseInUse = errors.New("database is in use")
+var ErrDatabaseInUse = badgerx.ErrInUse
 
 // WipeDatabase removes the participant's database (its keys and configuration stay). It
 // refuses while a process holds the database (badger's directory lock): a running
 // participant would go on writing into the rebuilt one.
 func WipeDatabase(home string, c Config) error {
-	p := path(home, c.Database)
-	if filepath.Clean(p) == filepath.Clean(home) {
-		return fmt.Errorf("database %s is the home directory: refusing to remove it", p)
-	}
-	if empty, err := DatabaseEmpty(home, c); err != nil || empty {
-		if err != nil {
-			return err
-		}
-		return os.RemoveAll(p)
-	}
-	db, err := badgerx.Open(p, nil)
-	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return fmt.Errorf("%w: %s is held by another process; stop the participant first (cometsync participant start holds it)", ErrDatabaseInUse, p)
-		}
-		return fmt.Errorf("check database %s before removing it: %w", p, err)
-	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	return os.RemoveAll(p)
+	return badgerx.Wipe(path(home, c.Database), home, "participant", "cometsync participant start")
 }
