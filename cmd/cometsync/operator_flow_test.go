@@ -88,7 +88,7 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	c.must("node", "init", "--home", nodeHome, "--api-laddr", api, "--p2p-laddr", "tcp://"+freeAddr(t), "--rpc-laddr", "tcp://"+freeAddr(t),
 		"--metrics-laddr", "", "--member", genesisFlag[1], "--onboarding", "open")
 	c.background("node", "start", "--home", nodeHome)
-	c.background(append([]string{"mediator", "start", "--home", filepath.Join(dir, "med")}, wrap...)...)
+	stopMed := c.background(append([]string{"mediator", "start", "--home", filepath.Join(dir, "med")}, wrap...)...)
 
 	type participantHome struct{ home, ledger string }
 	newParticipant := func(name string) participantHome {
@@ -158,6 +158,20 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	if got := c.must(ledgerAs(bankP, "bank-ops", "updates", "--json")...); got != updatesBefore {
 		t.Fatalf("updates after recovery:\n%s\nbefore:\n%s", got, updatesBefore)
 	}
+
+	// The mediator's database: recovery is refused while the mediator runs; stopped, it
+	// is rebuilt from the chain with both verdicts in its audit trail, and the mediator
+	// starts over it.
+	medRecover := append([]string{"mediator", "recover", "--home", filepath.Join(dir, "med"), "--wipe"}, wrap...)
+	if out, err := c.run(medRecover...); err == nil || !strings.Contains(err.Error(), "stop the mediator first") {
+		t.Fatalf("mediator recover --wipe on a running mediator: %v\n%s", err, out)
+	}
+	stopMed()
+	out = c.must(medRecover...)
+	if m := regexp.MustCompile(`recovered (\d+) events up to height \d+ .*: 0 pending requests, (\d+) audit records`).FindStringSubmatch(out); m == nil || m[1] == "0" || m[2] == "0" {
+		t.Fatalf("mediator recover printed:\n%s", out)
+	}
+	c.background(append([]string{"mediator", "start", "--home", filepath.Join(dir, "med")}, wrap...)...)
 
 	// An external key ceremony: the keys are made with keys init, the participant home
 	// around them with auto_init off, and its root certificate and keys go on-chain with
