@@ -1,11 +1,12 @@
 // Package participant runs a participant node around the deterministic engine
-// (participant/engine): a driver client follows the participant's stream from counter 0,
-// every event updates the topology state (topology.State.Follow) and steps the engine,
-// and what the engine decides to send goes out through the driver once the node has
-// caught up with the chain — sends whose receipts appear later in the replayed stream are
-// not sent again (the outbox is derived from the events). Its state lives in memory and
-// is rebuilt from the chain at every start: chain history plus the participant's keys are
-// the golden source.
+// (participant/engine) on the member runtime (package member): the runtime follows the
+// participant's stream from the first event its database (participant/store) has not
+// applied — counter 0 for an empty one — keeping the topology state in step
+// (topology.State.Follow); every event steps the engine and is committed to the database
+// with what the engine decided to send, and those sends go out through the driver once
+// the node has caught up with the chain. Sends whose receipts appear later in a replayed
+// stream are not sent again. Chain history plus the participant's keys are the golden
+// source: a wiped database is rebuilt from them (participant/daemon.Recover).
 //
 // Submit interprets a command against the participant's active contracts, prepares the
 // transaction (views, Merkle tree), encrypts each view to the participants hosting its

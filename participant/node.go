@@ -3,6 +3,8 @@ package participant
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math"
@@ -46,6 +48,37 @@ type Config struct {
 	DeduplicationPeriod time.Duration
 }
 
+// Validate checks the configuration; a *ConfigError names the bad field.
+func (c Config) Validate() error {
+	if err := c.Driver.Validate(); err != nil {
+		return &ConfigError{Field: "Driver", Reason: err.Error()}
+	}
+	switch {
+	case c.EncryptionKey.Scheme == "":
+		return &ConfigError{Field: "EncryptionKey", Reason: "not set"}
+	case c.Packages == nil:
+		return &ConfigError{Field: "Packages", Reason: "nil"}
+	case c.DeduplicationPeriod < 0:
+		return &ConfigError{Field: "DeduplicationPeriod", Reason: fmt.Sprintf("%v is negative", c.DeduplicationPeriod)}
+	}
+	return nil
+}
+
+// ErrInvalidConfig is what a ConfigError wraps.
+var ErrInvalidConfig = errors.New("invalid participant node config")
+
+// ConfigError names the Config field that is invalid.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
 // Node is a running participant: the participant's engine and database behind the
 // member runtime (package member), which follows the stream and sends the outbox.
 type Node struct {
@@ -87,6 +120,9 @@ type Node struct {
 // from the first event the database has not applied (counter 0 for an empty one: the
 // node then rebuilds its state from the chain, sending only what is still missing).
 func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

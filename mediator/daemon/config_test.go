@@ -1,12 +1,15 @@
 package daemon_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/mediator/daemon"
 )
 
@@ -76,5 +79,32 @@ func TestHomeLogFormat(t *testing.T) {
 	c.LogFormat = "xml"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "log_format") {
 		t.Fatalf("log_format xml: %v", err)
+	}
+}
+
+// TestNodeConfigValidateNamesTheField: StartNode refuses a bad NodeConfig before
+// connecting, with a ConfigError naming the field.
+func TestNodeConfigValidateNamesTheField(t *testing.T) {
+	sig, _ := crypto.GenerateSigningKey(nil)
+	enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+	good := func() daemon.NodeConfig {
+		d := driver.DefaultConfig()
+		d.Endpoints, d.Member, d.SigningKey = []string{"127.0.0.1:1"}, "MED::m::"+string(sig.Public().Fingerprint()), sig
+		return daemon.NodeConfig{Driver: d, EncryptionKey: enc}
+	}
+	if err := good().Validate(); err != nil {
+		t.Fatalf("a good config: %v", err)
+	}
+	for field, mutate := range map[string]func(*daemon.NodeConfig){
+		"Driver":        func(c *daemon.NodeConfig) { c.Driver.SigningKey = crypto.SigningPrivateKey{} },
+		"EncryptionKey": func(c *daemon.NodeConfig) { c.EncryptionKey = crypto.EncryptionPrivateKey{} },
+	} {
+		c := good()
+		mutate(&c)
+		_, err := daemon.StartNode(context.Background(), c)
+		var ce *daemon.ConfigError
+		if !errors.As(err, &ce) || ce.Field != field || !errors.Is(err, daemon.ErrInvalidConfig) {
+			t.Errorf("bad %s: got %v", field, err)
+		}
 	}
 }
