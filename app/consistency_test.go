@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometsync/cometsync/internal/testseed"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 )
@@ -22,9 +23,7 @@ func TestConcurrentSendersOrderAndDeliveryConsistency(t *testing.T) {
 	names := []string{"m0", "m1", "m2", "m3"}
 	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants(names...)})
 	c := dialRaw(t, net.APIAddress(0))
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := rand.New(rand.NewPCG(testseed.Seed(t), 0))
 
 	const perSender = 15
 	want := map[string][]string{} // member -> contents it must receive (any order)

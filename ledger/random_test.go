@@ -2,28 +2,13 @@ package ledger
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/cometsync/cometsync/internal/testseed"
 )
-
-var randomSeed = flag.Uint64("ledger.seed", 0, "seed of the randomized ledger tests (0: derive from the clock)")
-
-// testSeed returns the seed to use and makes the test print it if it fails.
-func testSeed(t *testing.T) uint64 {
-	seed := *randomSeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("reproduce with: go test ./ledger -run '%s' -ledger.seed %d", t.Name(), seed)
-		}
-	})
-	return seed
-}
 
 // workload generates random commands over a package set: creates of any template and
 // exercises of any choice on active contracts, with arguments drawn from small pools so
@@ -135,7 +120,7 @@ func toSet(acs ContractMap) map[ContractID]bool {
 }
 
 func TestRandomInterpretationIsDeterministic(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	pkgs := mustSet(t, loadExample(t, "iou.yaml"), loadExample(t, "dvp.yaml"))
 	w := &workload{r: rand.New(rand.NewPCG(seed, 1)), pkgs: pkgs, acs: ContractMap{}}
 	var ok, failed int

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cometsync/cometsync/internal/testseed"
 	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
 )
@@ -20,7 +21,7 @@ import (
 // remaining events, produces exactly the outputs of the core that never stopped; the
 // incremental changes of Ready add up to the checkpoint; checkpoints survive JSON.
 //
-// Rerun a randomized failure with COMETSYNC_SEED=<seed> go test -run TestCheckpoint ./mediator
+// The seeds follow internal/testseed: a failure prints the COMETSYNC_SEED rerun command.
 
 // config is the fixture's core configuration, without logs.
 func (f *fixture) config() mediator.Config {
@@ -143,10 +144,10 @@ func TestCheckpointRestoreRandomized(t *testing.T) {
 			for i, ev := range s.events {
 				c := restore(t, s.f, cps[i])
 				if got := stepReady(t, c, ev); !reflect.DeepEqual(got, want[i]) {
-					t.Fatalf("seed %d: restored before event %d: Ready differs (rerun with COMETSYNC_SEED=%d):\n got %+v\nwant %+v", seed, i, seed, got, want[i])
+					t.Fatalf("seed %d: restored before event %d: Ready differs (rerun with %s):\n got %+v\nwant %+v", seed, i, testseed.Rerun(t, seed), got, want[i])
 				}
 				if !reflect.DeepEqual(c.Checkpoint(), cps[i+1]) {
-					t.Fatalf("seed %d: restored before event %d: state after it differs (rerun with COMETSYNC_SEED=%d)", seed, i, seed)
+					t.Fatalf("seed %d: restored before event %d: state after it differs (rerun with %s)", seed, i, testseed.Rerun(t, seed))
 				}
 				if i%50 == 0 {
 					_, got := run(t, restore(t, s.f, cps[i]), s.events[i:])
@@ -186,7 +187,7 @@ func TestCheckpointIncremental(t *testing.T) {
 				c.Advance()
 				cp := c.Checkpoint()
 				if got := slices.SortedFunc(maps.Values(held), byID); !sameStates(got, cp.Requests) || cp.Meta != c.Meta() {
-					t.Fatalf("seed %d chunk %d: after event %d the changes add up to\n%+v\nthe checkpoint holds\n%+v (rerun with COMETSYNC_SEED=%d)", seed, chunk, i, got, cp.Requests, seed)
+					t.Fatalf("seed %d chunk %d: after event %d the changes add up to\n%+v\nthe checkpoint holds\n%+v (rerun with %s)", seed, chunk, i, got, cp.Requests, testseed.Rerun(t, seed))
 				}
 			}
 			if changes == 0 {

@@ -5,12 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"testing"
-	"time"
 
+	"github.com/cometsync/cometsync/internal/testseed"
 	"github.com/cometsync/cometsync/mediator"
 	pb "github.com/cometsync/cometsync/proto/mediatorpb"
 )
@@ -19,17 +17,11 @@ import (
 // and time observations to the core and compares its verdicts, their order and the events
 // that produced them with a reference model written from the rules in doc.go.
 //
-// Rerun a failure with COMETSYNC_SEED=<seed> go test -tags badgerdb -run TestRandomized ./mediator
+// The seeds follow internal/testseed: a failure prints the COMETSYNC_SEED rerun command.
 
 func randomSeeds(t *testing.T) []uint64 {
-	if s := os.Getenv("COMETSYNC_SEED"); s != "" {
-		seed, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("COMETSYNC_SEED=%q: %v", s, err)
-		}
-		return []uint64{seed}
-	}
-	return []uint64{1, 2, 3, 4, 5, uint64(time.Now().UnixNano())}
+	t.Helper()
+	return testseed.Seeds(t, 1, 2, 3, 4, 5, rand.Uint64())
 }
 
 var randomParties = []string{"q0", "q1", "q2", "q3", "q4", "q5"}
@@ -170,7 +162,7 @@ func TestRandomizedAgainstReference(t *testing.T) {
 			want := newRefModel(s).run()
 			got := describe(s.f.out)
 			if !slices.Equal(got, want) {
-				t.Fatalf("seed %d: verdicts differ (rerun with COMETSYNC_SEED=%d)\n%s", seed, seed, diff(got, want))
+				t.Fatalf("seed %d: verdicts differ (rerun with %s)\n%s", seed, testseed.Rerun(t, seed), diff(got, want))
 			}
 			t.Logf("seed %d: %d events, %d verdicts", seed, len(s.events), len(got))
 		})
@@ -217,7 +209,7 @@ func TestReplayDeterminism(t *testing.T) {
 		a := outputBytes(t, s, s.f.newCoreQuiet(), 1)
 		b := outputBytes(t, s, s.f.newCoreQuiet(), 17)
 		if !bytes.Equal(a, b) {
-			t.Fatalf("seed %d: outputs differ between replays (rerun with COMETSYNC_SEED=%d)", seed, seed)
+			t.Fatalf("seed %d: outputs differ between replays (rerun with %s)", seed, testseed.Rerun(t, seed))
 		}
 		if len(a) == 0 {
 			t.Fatal("no outputs")

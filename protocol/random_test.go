@@ -4,31 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"testing"
-	"time"
 
+	"github.com/cometsync/cometsync/internal/testseed"
 	"github.com/cometsync/cometsync/ledger"
 )
-
-// seedEnv names the environment variable that fixes the randomized test's seed.
-const seedEnv = "COMETSYNC_PROTOCOL_SEED"
-
-func randomSeed(t *testing.T) uint64 {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv(seedEnv); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s: %v", seedEnv, err)
-		}
-		seed = v
-	}
-	t.Logf("seed %d; rerun with %s=%d go test -run '%s' ./protocol", seed, seedEnv, seed, t.Name())
-	return seed
-}
 
 var (
 	randomParties      = []ledger.Party{bank, registry, alice, bob, carol, "Dave::1220ff"}
@@ -54,7 +36,7 @@ func randomHosting(r *rand.Rand) HostingMap {
 // informee, every recipient's validation accepts every honest view, the informee tree
 // hashes to the root, preparation is deterministic, and a flipped byte is caught.
 func TestRandomized(t *testing.T) {
-	r := rand.New(rand.NewPCG(randomSeed(t), 0))
+	r := rand.New(rand.NewPCG(testseed.Seed(t), 0))
 	w := newWorld(t)
 	for range 60 {
 		randomStep(r, w)

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/internal/testseed"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/seqapi"
 )
@@ -20,7 +19,7 @@ import (
 // and compares every member's stream with a reference model written from the spec. A
 // second pair of replicas runs the same blocks with each block's transactions permuted.
 //
-// Rerun a failure with COMETSYNC_SEED=<seed> go test -run TestRandomizedAgainstReference ./abci/core
+// The seeds follow internal/testseed: a failure prints the COMETSYNC_SEED rerun command.
 
 var randomSpecs = []string{"PAR::p0", "PAR::p1", "PAR::p2", "PAR::p3", "MED::m0@0", "MED::m1@0", "MED::m2@1", "SEQ::s0"}
 
@@ -29,14 +28,8 @@ func randomParams() core.Parameters {
 }
 
 func testSeeds(t *testing.T) []uint64 {
-	if s := os.Getenv("COMETSYNC_SEED"); s != "" {
-		seed, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("COMETSYNC_SEED=%q: %v", s, err)
-		}
-		return []uint64{seed}
-	}
-	return []uint64{1, 2, 3, uint64(time.Now().UnixNano())}
+	t.Helper()
+	return testseed.Seeds(t, 1, 2, 3, rand.Uint64())
 }
 
 // genTx is a generated transaction with what the generator knows about it.
@@ -354,8 +347,7 @@ type randomRun struct {
 
 func (r randomRun) fatalf(format string, args ...any) {
 	r.t.Helper()
-	r.t.Fatalf("seed %d: %s\nrerun: COMETSYNC_SEED=%d go test -run TestRandomizedAgainstReference ./abci/core",
-		r.seed, fmt.Sprintf(format, args...), r.seed)
+	r.t.Fatalf("seed %d: %s\nrerun: %s", r.seed, fmt.Sprintf(format, args...), testseed.Rerun(r.t, r.seed))
 }
 
 func TestRandomizedAgainstReference(t *testing.T) {

@@ -6,12 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
+
+	"github.com/cometsync/cometsync/internal/testseed"
 )
 
 func openTestDB(t *testing.T) *DB {
@@ -75,14 +76,8 @@ func TestMatchesMemDB(t *testing.T) {
 }
 
 func randomSeeds(t *testing.T) []uint64 {
-	if s := os.Getenv("COMETSYNC_SEED"); s != "" {
-		seed, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("COMETSYNC_SEED=%q: %v", s, err)
-		}
-		return []uint64{seed}
-	}
-	return []uint64{1, 7920, 15839, 23758, 31677}
+	t.Helper()
+	return testseed.Seeds(t, 1, 7920, 15839, 23758, 31677)
 }
 
 // randomScript draws commands over a small key space so that writes, deletes, batches
@@ -113,14 +108,14 @@ func randomScript(rng *rand.Rand, n int) []string {
 	return s
 }
 
-// Rerun a failure with COMETSYNC_SEED=<seed> go test -run TestRandomizedAgainstMemDB ./internal/cmtbadger
+// The seeds follow internal/testseed: a failure prints the COMETSYNC_SEED rerun command.
 func TestRandomizedAgainstMemDB(t *testing.T) {
 	for _, seed := range randomSeeds(t) {
 		script := randomScript(rand.New(rand.NewPCG(seed, 0)), 400)
 		want := (&runner{db: dbm.NewMemDB()}).run(t, script)
 		got := (&runner{db: openTestDB(t)}).run(t, script)
 		if i := diffAt(got, want); i >= 0 {
-			t.Fatalf("seed %d step %d: badger %q, memdb %q (rerun with COMETSYNC_SEED=%d)", seed, i, got[i], want[i], seed)
+			t.Fatalf("seed %d step %d: badger %q, memdb %q (rerun with %s)", seed, i, got[i], want[i], testseed.Rerun(t, seed))
 		}
 	}
 }

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"google.golang.org/grpc/codes"
 
+	"github.com/cometsync/cometsync/internal/testseed"
 	"github.com/cometsync/cometsync/ledger"
 )
 
@@ -191,9 +191,8 @@ func TestEnsureAdminKeepsExistingUser(t *testing.T) {
 
 // TestGrantRevokeRandom checks Grant and Revoke against a set of rights kept in a map.
 func TestGrantRevokeRandom(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d (reproduce: set seed in TestGrantRevokeRandom)", seed)
-	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 0))
 	users, _ := newUsers(t)
 	if _, err := users.Create(User{ID: "u"}); err != nil {
 		t.Fatal(err)
