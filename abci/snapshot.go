@@ -24,6 +24,22 @@ import (
 // layout 1 and is refused.
 const SnapshotFormat uint32 = 2
 
+// ErrInvalidConfig is what a ConfigError wraps: SnapshotConfig.Validate and
+// EnableSnapshots return it for unusable settings.
+var ErrInvalidConfig = errors.New("invalid abci config")
+
+// ConfigError names the field of SnapshotConfig that is invalid.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
 // SnapshotConfig controls state-sync snapshots.
 type SnapshotConfig struct {
 	// Dir holds one directory per snapshot height.
@@ -42,17 +58,17 @@ func DefaultSnapshotConfig(dir string) SnapshotConfig {
 	return SnapshotConfig{Dir: dir, Interval: 1000, KeepRecent: 2, ChunkSize: 1 << 20}
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError naming the first bad field.
 func (c SnapshotConfig) Validate() error {
 	switch {
 	case c.Interval < 0:
-		return errors.New("snapshot_interval must not be negative")
+		return &ConfigError{"Interval", "must not be negative"}
 	case c.Interval > 0 && c.KeepRecent < 1:
-		return errors.New("snapshot_keep_recent must be at least 1")
+		return &ConfigError{"KeepRecent", "must be at least 1 when Interval is set"}
 	case c.ChunkSize < 1024:
-		return errors.New("snapshot chunk size must be at least 1 KiB")
+		return &ConfigError{"ChunkSize", "must be at least 1 KiB"}
 	case c.Dir == "":
-		return errors.New("snapshot directory is empty")
+		return &ConfigError{"Dir", "empty"}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,22 @@ import (
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/internal/cmtbadger"
 )
+
+// ErrInvalidConfig is what a ConfigError wraps: Config.Validate, LoadConfig and InitHome
+// return it for unusable settings.
+var ErrInvalidConfig = errors.New("invalid node config")
+
+// ConfigError names the Config setting that is invalid by its key in cometsync.toml.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
 
 // Config is the cometsync part of a node's configuration (config/cometsync.toml).
 type Config struct {
@@ -54,41 +71,47 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError naming the first bad setting.
 func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.APIListenAddress); err != nil {
-		return fmt.Errorf("api_listen_address %q: %w", c.APIListenAddress, err)
+		return &ConfigError{"api_listen_address", fmt.Sprintf("%q: %v", c.APIListenAddress, err)}
 	}
 	if c.MetricsListenAddress != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListenAddress); err != nil {
-			return fmt.Errorf("metrics_listen_address %q: %w", c.MetricsListenAddress, err)
+			return &ConfigError{"metrics_listen_address", fmt.Sprintf("%q: %v", c.MetricsListenAddress, err)}
 		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+		return &ConfigError{"log_level", fmt.Sprintf("%q: want debug, info, warn or error", c.LogLevel)}
 	}
 	if err := CheckLogFormat(c.LogFormat); err != nil {
 		return err
 	}
-	if c.TokenTTL <= 0 {
-		return fmt.Errorf("token_ttl must be positive")
+	switch {
+	case c.TokenTTL <= 0:
+		return &ConfigError{"token_ttl", "must be positive"}
+	case c.SnapshotInterval < 0:
+		return &ConfigError{"snapshot_interval", "must not be negative"}
+	case c.MinRetainBlocks < 0:
+		return &ConfigError{"min_retain_blocks", "must not be negative"}
+	case c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1:
+		return &ConfigError{"snapshot_keep_recent", "must be at least 1 when snapshots are on"}
+	case c.MaxSubscribers < 0:
+		return &ConfigError{"max_subscribers", "must not be negative"}
+	case c.MaxSubscribersPerMember < 0:
+		return &ConfigError{"max_subscribers_per_member", "must not be negative"}
+	case c.UnauthenticatedRate < 0:
+		return &ConfigError{"unauthenticated_rate", "must not be negative"}
+	case c.UnauthenticatedBurst < 0:
+		return &ConfigError{"unauthenticated_burst", "must not be negative"}
 	}
-	if c.SnapshotInterval < 0 {
-		return fmt.Errorf("snapshot_interval must not be negative")
-	}
-	if c.MinRetainBlocks < 0 {
-		return fmt.Errorf("min_retain_blocks must not be negative")
-	}
-	if c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1 {
-		return fmt.Errorf("snapshot_keep_recent must be at least 1 when snapshots are on")
-	}
-	if c.MaxSubscribers < 0 || c.MaxSubscribersPerMember < 0 || c.UnauthenticatedRate < 0 || c.UnauthenticatedBurst < 0 {
-		return fmt.Errorf("max_subscribers, max_subscribers_per_member, unauthenticated_rate and unauthenticated_burst must not be negative")
-	}
-	if err := c.apiConfig().Validate(); err != nil {
-		return fmt.Errorf("sequencer API limits: %w", err)
+	var ae *api.ConfigError
+	if err := c.apiConfig().Validate(); errors.As(err, &ae) {
+		return &ConfigError{ae.Field, ae.Reason + " (sequencer API limit)"}
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

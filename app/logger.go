@@ -114,13 +114,14 @@ const (
 	LogFormatJSON = "json"
 )
 
-// CheckLogFormat returns an error naming the field for a format other than text and json.
+// CheckLogFormat returns a *ConfigError naming log_format for a format other than text
+// and json.
 func CheckLogFormat(format string) error {
 	switch format {
 	case LogFormatText, LogFormatJSON:
 		return nil
 	}
-	return errors.New(`log_format "` + format + `": want text or json`)
+	return &ConfigError{"log_format", `"` + format + `": want text or json`}
 }
 
 // NewLogger returns a slog logger at the given level ("debug", "info", ...) writing

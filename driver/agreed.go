@@ -33,7 +33,7 @@ type vote struct {
 func (c *Client) SubscribeAgreed(ctx context.Context, from int64, threshold int, h Handler) error {
 	n := len(c.cfg.Endpoints)
 	if threshold < 1 || threshold > n {
-		return fmt.Errorf("%w: threshold %d with %d endpoints", ErrInvalidConfig, threshold, n)
+		return &ConfigError{"threshold", fmt.Sprintf("%d with %d endpoints", threshold, n)}
 	}
 	if err := c.startSubscription(); err != nil {
 		return err

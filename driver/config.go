@@ -13,6 +13,19 @@ import (
 // ErrInvalidConfig is returned by Config.Validate and New for unusable settings.
 var ErrInvalidConfig = errors.New("invalid driver config")
 
+// ConfigError names the Config field that is invalid, as its key is written in snake_case
+// (endpoints, send_ttl, endpoints[1], ...).
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
 // Config tunes a Client.
 type Config struct {
 	// Endpoints are sequencer API addresses (host:port), tried in order.
@@ -52,35 +65,35 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError naming the first bad field.
 func (c Config) Validate() error {
 	switch {
 	case len(c.Endpoints) == 0:
-		return fmt.Errorf("%w: endpoints is empty", ErrInvalidConfig)
+		return &ConfigError{"endpoints", "empty"}
 	case c.SendTTL <= 0:
-		return fmt.Errorf("%w: send_ttl must be positive", ErrInvalidConfig)
+		return &ConfigError{"send_ttl", "must be positive"}
 	case c.ResubmitInterval <= 0:
-		return fmt.Errorf("%w: resubmit_interval must be positive", ErrInvalidConfig)
+		return &ConfigError{"resubmit_interval", "must be positive"}
 	case c.CallTimeout <= 0:
-		return fmt.Errorf("%w: call_timeout must be positive", ErrInvalidConfig)
+		return &ConfigError{"call_timeout", "must be positive"}
 	case c.TokenRenewMargin < 0:
-		return fmt.Errorf("%w: token_renew_margin must not be negative", ErrInvalidConfig)
+		return &ConfigError{"token_renew_margin", "must not be negative"}
 	case c.ReconnectBackoff <= 0 || c.MaxReconnectBackoff < c.ReconnectBackoff:
-		return fmt.Errorf("%w: reconnect_backoff must be positive and at most max_reconnect_backoff", ErrInvalidConfig)
+		return &ConfigError{"reconnect_backoff", "must be positive and at most max_reconnect_backoff"}
 	case len(c.SigningKey.Key) == 0:
-		return fmt.Errorf("%w: signing_key is not set", ErrInvalidConfig)
+		return &ConfigError{"signing_key", "not set"}
 	}
 	for i, e := range c.Endpoints {
 		if e == "" {
-			return fmt.Errorf("%w: endpoints[%d] is empty", ErrInvalidConfig, i)
+			return &ConfigError{fmt.Sprintf("endpoints[%d]", i), "empty"}
 		}
 	}
 	if _, err := crypto.ParseMember(c.Member); err != nil {
-		return fmt.Errorf("%w: member: %v", ErrInvalidConfig, err)
+		return &ConfigError{"member", err.Error()}
 	}
 	if c.SynchronizerID != "" {
 		if _, err := crypto.ParseUID(c.SynchronizerID); err != nil {
-			return fmt.Errorf("%w: synchronizer_id: %v", ErrInvalidConfig, err)
+			return &ConfigError{"synchronizer_id", err.Error()}
 		}
 	}
 	return nil

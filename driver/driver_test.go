@@ -313,10 +313,14 @@ func TestConfigValidate(t *testing.T) {
 		{"signing_key", func(c *driver.Config) { c.SigningKey.Key = nil }},
 		{"send_ttl", func(c *driver.Config) { c.SendTTL = 0 }},
 		{"synchronizer_id", func(c *driver.Config) { c.SynchronizerID = "bad" }},
+		{"endpoints[1]", func(c *driver.Config) { c.Endpoints = append(c.Endpoints, "") }},
+		{"reconnect_backoff", func(c *driver.Config) { c.MaxReconnectBackoff = c.ReconnectBackoff - 1 }},
 	} {
 		c := good
 		tc.mutate(&c)
-		if err := c.Validate(); !errors.Is(err, driver.ErrInvalidConfig) || !contains(err.Error(), tc.field) {
+		err := c.Validate()
+		var ce *driver.ConfigError
+		if !errors.Is(err, driver.ErrInvalidConfig) || !errors.As(err, &ce) || ce.Field != tc.field || !contains(err.Error(), tc.field) {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
 	}

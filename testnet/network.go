@@ -59,6 +59,38 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// ErrInvalidOptions is what a ConfigError wraps: Options.Validate and New return it.
+var ErrInvalidOptions = errors.New("invalid testnet options")
+
+// ConfigError names the field of Options that is invalid.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidOptions, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidOptions.
+func (e *ConfigError) Unwrap() error { return ErrInvalidOptions }
+
+// Validate returns a *ConfigError naming the first bad field.
+func (o Options) Validate() error {
+	switch {
+	case o.Validators < 1:
+		return &ConfigError{"Validators", "at least one validator"}
+	case o.SnapshotInterval < 0:
+		return &ConfigError{"SnapshotInterval", "must not be negative"}
+	case o.SnapshotKeepRecent < 0:
+		return &ConfigError{"SnapshotKeepRecent", "must not be negative"}
+	case o.Owners < 0:
+		return &ConfigError{"Owners", "must not be negative"}
+	case o.Owners > 0 && int(o.OwnerThreshold) > o.Owners:
+		return &ConfigError{"OwnerThreshold", fmt.Sprintf("%d is more than the %d owners", o.OwnerThreshold, o.Owners)}
+	}
+	return nil
+}
+
 // Network is a set of in-process validator nodes sharing one genesis.
 type Network struct {
 	Dir            string
@@ -77,8 +109,8 @@ type Network struct {
 
 // New creates the homes and the genesis; no node runs yet.
 func New(o Options) (*Network, error) {
-	if o.Validators < 1 {
-		return nil, errors.New("testnet: at least one validator")
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	if o.Logger == nil {
 		o.Logger = app.DiscardLogger()

@@ -9,6 +9,19 @@ import (
 // ErrInvalidConfig is returned by Config.Validate and NewServer for unusable settings.
 var ErrInvalidConfig = errors.New("invalid api config")
 
+// ConfigError names the Config field that is invalid, as its key is written in snake_case
+// (token_ttl, max_subscribers, ...; the keys of cometsync.toml where it has them).
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
 // Config tunes the sequencer API server.
 type Config struct {
 	// TokenTTL is how long an authentication token stays valid.
@@ -81,33 +94,33 @@ func TestConfig() Config {
 	return c
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError naming the first bad field.
 func (c Config) Validate() error {
 	switch {
 	case c.TokenTTL <= 0:
-		return fmt.Errorf("%w: token_ttl must be positive, is %v", ErrInvalidConfig, c.TokenTTL)
+		return &ConfigError{"token_ttl", fmt.Sprintf("must be positive, is %v", c.TokenTTL)}
 	case c.ChallengeTTL <= 0:
-		return fmt.Errorf("%w: challenge_ttl must be positive, is %v", ErrInvalidConfig, c.ChallengeTTL)
+		return &ConfigError{"challenge_ttl", fmt.Sprintf("must be positive, is %v", c.ChallengeTTL)}
 	case c.MaxPendingChallenges <= 0:
-		return fmt.Errorf("%w: max_pending_challenges must be positive, is %d", ErrInvalidConfig, c.MaxPendingChallenges)
+		return &ConfigError{"max_pending_challenges", fmt.Sprintf("must be positive, is %d", c.MaxPendingChallenges)}
 	case c.MaxChallengesPerMember <= 0:
-		return fmt.Errorf("%w: max_challenges_per_member must be positive, is %d", ErrInvalidConfig, c.MaxChallengesPerMember)
+		return &ConfigError{"max_challenges_per_member", fmt.Sprintf("must be positive, is %d", c.MaxChallengesPerMember)}
 	case c.MaxChallengesPerCaller <= 0:
-		return fmt.Errorf("%w: max_challenges_per_caller must be positive, is %d", ErrInvalidConfig, c.MaxChallengesPerCaller)
+		return &ConfigError{"max_challenges_per_caller", fmt.Sprintf("must be positive, is %d", c.MaxChallengesPerCaller)}
 	case !(c.UnauthenticatedRate > 0):
-		return fmt.Errorf("%w: unauthenticated_rate must be positive, is %g", ErrInvalidConfig, c.UnauthenticatedRate)
+		return &ConfigError{"unauthenticated_rate", fmt.Sprintf("must be positive, is %g", c.UnauthenticatedRate)}
 	case c.UnauthenticatedBurst <= 0:
-		return fmt.Errorf("%w: unauthenticated_burst must be positive, is %d", ErrInvalidConfig, c.UnauthenticatedBurst)
+		return &ConfigError{"unauthenticated_burst", fmt.Sprintf("must be positive, is %d", c.UnauthenticatedBurst)}
 	case c.MaxCallers <= 0:
-		return fmt.Errorf("%w: max_callers must be positive, is %d", ErrInvalidConfig, c.MaxCallers)
+		return &ConfigError{"max_callers", fmt.Sprintf("must be positive, is %d", c.MaxCallers)}
 	case c.MaxSubscribers <= 0:
-		return fmt.Errorf("%w: max_subscribers must be positive, is %d", ErrInvalidConfig, c.MaxSubscribers)
+		return &ConfigError{"max_subscribers", fmt.Sprintf("must be positive, is %d", c.MaxSubscribers)}
 	case c.MaxSubscribersPerMember <= 0:
-		return fmt.Errorf("%w: max_subscribers_per_member must be positive, is %d", ErrInvalidConfig, c.MaxSubscribersPerMember)
+		return &ConfigError{"max_subscribers_per_member", fmt.Sprintf("must be positive, is %d", c.MaxSubscribersPerMember)}
 	case c.MaxSubscribersPerMember >= c.MaxSubscribers:
-		return fmt.Errorf("%w: max_subscribers_per_member (%d) must be below max_subscribers (%d)", ErrInvalidConfig, c.MaxSubscribersPerMember, c.MaxSubscribers)
+		return &ConfigError{"max_subscribers_per_member", fmt.Sprintf("%d must be below max_subscribers (%d)", c.MaxSubscribersPerMember, c.MaxSubscribers)}
 	case c.SubscribeBatch <= 0:
-		return fmt.Errorf("%w: subscribe_batch must be positive, is %d", ErrInvalidConfig, c.SubscribeBatch)
+		return &ConfigError{"subscribe_batch", fmt.Sprintf("must be positive, is %d", c.SubscribeBatch)}
 	}
 	return nil
 }

@@ -68,7 +68,8 @@ func TestConfigValidateNamesField(t *testing.T) {
 		c := api.DefaultConfig()
 		tc.mutate(&c)
 		err := c.Validate()
-		if !errors.Is(err, api.ErrInvalidConfig) || !contains(err.Error(), tc.field) {
+		var ce *api.ConfigError
+		if !errors.Is(err, api.ErrInvalidConfig) || !errors.As(err, &ce) || ce.Field != tc.field || !contains(err.Error(), tc.field) {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
 	}

@@ -36,14 +36,22 @@ func List(ss []string) string {
 	return "[" + strings.Join(out, ", ") + "]"
 }
 
+// FieldError is what the Check functions return: the key of the bad setting and why. A
+// component turns it into its own ConfigError (errors.As, then Field and Reason).
+type FieldError struct {
+	Field, Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
 // CheckMember checks that id is a member id of kind (KIND::name::namespace).
 func CheckMember(field, id string, kind crypto.MemberKind) error {
 	m, err := crypto.ParseMember(id)
 	if err != nil {
-		return fmt.Errorf("%s: %w", field, err)
+		return &FieldError{field, err.Error()}
 	}
 	if m.Kind != kind {
-		return fmt.Errorf("%s: %s is not a %s member id (%s::name::namespace)", field, id, kind, kind)
+		return &FieldError{field, fmt.Sprintf("%s is not a %s member id (%s::name::namespace)", id, kind, kind)}
 	}
 	return nil
 }
@@ -51,11 +59,11 @@ func CheckMember(field, id string, kind crypto.MemberKind) error {
 // CheckEndpoints checks a non-empty list of host:port addresses.
 func CheckEndpoints(field string, addrs []string) error {
 	if len(addrs) == 0 {
-		return fmt.Errorf("%s: at least one endpoint is needed", field)
+		return &FieldError{field, "at least one endpoint is needed"}
 	}
 	for _, a := range addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			return fmt.Errorf("%s: %q: %w", field, a, err)
+			return &FieldError{field, fmt.Sprintf("%q: %v", a, err)}
 		}
 	}
 	return nil
@@ -67,7 +75,7 @@ func CheckOptionalAddress(field, addr string) error {
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return fmt.Errorf("%s %q: %w (empty turns it off)", field, addr, err)
+		return &FieldError{field, fmt.Sprintf("%q: %v (empty turns it off)", addr, err)}
 	}
 	return nil
 }

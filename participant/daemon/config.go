@@ -19,6 +19,31 @@ import (
 	"github.com/cometsync/cometsync/ledger"
 )
 
+// ErrInvalidConfig is what a ConfigError wraps: Config.Validate, LoadHome and Init return
+// it for unusable settings.
+var ErrInvalidConfig = errors.New("invalid participant config")
+
+// ConfigError names the Config setting that is invalid by its key in participant.toml.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// fieldError turns a tomlconf check's error into a ConfigError.
+func fieldError(err error) error {
+	var fe *tomlconf.FieldError
+	if errors.As(err, &fe) {
+		return &ConfigError{fe.Field, fe.Reason}
+	}
+	return err
+}
+
 // Config is a participant's configuration (HOME/participant.toml). Relative paths are
 // relative to the home directory.
 type Config struct {
@@ -77,42 +102,56 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError naming the first bad setting.
 func (c Config) Validate() error {
 	if err := tomlconf.CheckMember("member", c.Member, crypto.KindParticipant); err != nil {
-		return err
+		return fieldError(err)
 	}
 	if err := tomlconf.CheckEndpoints("sequencers", c.Sequencers); err != nil {
-		return err
+		return fieldError(err)
 	}
-	switch {
-	case c.RetiredLedgerTimeTolerance != "":
-		return errors.New("ledger_time_tolerance is no longer a participant setting: the tolerance is the on-chain synchronizer parameter " +
-			"(cometsync topology propose synchronizer-parameters --ledger-time-tolerance); remove the line")
-	case c.KeyStore == "" || c.Database == "" || c.UsersDatabase == "" || c.JWTSecretFile == "":
-		return errors.New("keystore, database, users_database and jwt_secret_file must be set")
-	case filepath.Clean(c.Database) == filepath.Clean(c.UsersDatabase):
-		return errors.New("database and users_database must differ: recovery wipes the database")
+	if err := c.checkPaths(); err != nil {
+		return err
 	}
 	for _, m := range c.Mediators {
 		if err := tomlconf.CheckMember("mediators", m, crypto.KindMediator); err != nil {
-			return err
+			return fieldError(err)
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.LedgerAPIAddress); err != nil {
-		return fmt.Errorf("ledger_api_address %q: %w", c.LedgerAPIAddress, err)
+		return &ConfigError{"ledger_api_address", fmt.Sprintf("%q: %v", c.LedgerAPIAddress, err)}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+		return &ConfigError{"log_level", fmt.Sprintf("%q: want debug, info, warn or error", c.LogLevel)}
 	}
 	switch c.LogFormat {
 	case "", "text", "json":
 	default:
-		return fmt.Errorf("log_format %q: want text or json", c.LogFormat)
+		return &ConfigError{"log_format", fmt.Sprintf("%q: want text or json", c.LogFormat)}
 	}
-	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
+	return fieldError(tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress))
+}
+
+// checkPaths checks the retired setting and the directories and files.
+func (c Config) checkPaths() error {
+	required := []struct{ field, value string }{
+		{"keystore", c.KeyStore}, {"database", c.Database}, {"users_database", c.UsersDatabase}, {"jwt_secret_file", c.JWTSecretFile},
+	}
+	if c.RetiredLedgerTimeTolerance != "" {
+		return &ConfigError{"ledger_time_tolerance", "no longer a participant setting: the tolerance is the on-chain synchronizer parameter " +
+			"(cometsync topology propose synchronizer-parameters --ledger-time-tolerance); remove the line"}
+	}
+	for _, r := range required {
+		if r.value == "" {
+			return &ConfigError{r.field, "must be set (keystore, database, users_database and jwt_secret_file all must)"}
+		}
+	}
+	if filepath.Clean(c.Database) == filepath.Clean(c.UsersDatabase) {
+		return &ConfigError{"users_database", "must differ from database: recovery wipes the database"}
+	}
+	return nil
 }
 
 // path resolves p against home.

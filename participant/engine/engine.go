@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cometsync/cometsync/crypto"
@@ -57,12 +58,20 @@ type Config struct {
 	Topology Topology
 }
 
+// ErrInvalidConfig is what a ConfigError wraps.
+var ErrInvalidConfig = errors.New("invalid engine config")
+
 // ConfigError names the field of a Config that is missing or wrong.
 type ConfigError struct{ Field, Reason string }
 
-func (e *ConfigError) Error() string { return "engine config: " + e.Field + ": " + e.Reason }
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
 
-// Validate names the first missing field.
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Validate returns a *ConfigError naming the first missing field.
 func (c Config) Validate() error {
 	switch {
 	case c.Participant == "":

@@ -24,10 +24,10 @@ type Auth struct {
 	Now func() time.Time
 }
 
-// Validate checks the secret's length.
+// Validate checks the secret's length; its error is a *ConfigError wrapping ErrInvalidAuth.
 func (a Auth) Validate() error {
 	if len(a.Secret) < MinSecretLength {
-		return fmt.Errorf("%w: secret of %d bytes, want at least %d", ErrInvalidAuth, len(a.Secret), MinSecretLength)
+		return &ConfigError{Field: "secret", Reason: fmt.Sprintf("%d bytes, want at least %d", len(a.Secret), MinSecretLength), sentinel: ErrInvalidAuth}
 	}
 	return nil
 }

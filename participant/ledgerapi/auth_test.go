@@ -114,8 +114,9 @@ func TestMintTokenAndAuthValidate(t *testing.T) {
 	if _, err := ledgerapi.MintToken(short, "alice", "", time.Hour); err == nil {
 		t.Fatal("MintToken accepted a 9-byte secret")
 	}
-	if err := (ledgerapi.Auth{Secret: short}).Validate(); err == nil {
-		t.Fatal("Validate accepted a 9-byte secret")
+	var ce *ledgerapi.ConfigError
+	if err := (ledgerapi.Auth{Secret: short}).Validate(); !errors.Is(err, ledgerapi.ErrInvalidAuth) || !errors.As(err, &ce) || ce.Field != "secret" {
+		t.Fatalf("Validate of a 9-byte secret: %v", err)
 	}
 	if _, err := ledgerapi.MintToken(testSecret, "Alice", "", time.Hour); err == nil {
 		t.Fatal("MintToken accepted an invalid user id")
@@ -139,7 +140,7 @@ func TestServerWithInvalidAuthRefusesCalls(t *testing.T) {
 	e := newEnv(t, func(a *ledgerapi.Auth) { a.Secret = short })
 	tok := signed(t, jwt.SigningMethodHS256, short, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
 	_, err := e.state.GetLedgerEnd(withToken(t, tok), &pb.GetLedgerEndRequest{})
-	wantCode(t, err, codes.Unauthenticated, "secret of 5 bytes, want at least 32")
+	wantCode(t, err, codes.Unauthenticated, "secret: 5 bytes, want at least 32")
 }
 
 func TestReadSecretFile(t *testing.T) {

@@ -72,3 +72,18 @@ func (e *DuplicateCommandError) Error() string {
 
 // Unwrap returns ErrDuplicateCommand.
 func (e *DuplicateCommandError) Unwrap() error { return ErrDuplicateCommand }
+
+// ConfigError names the field of a configuration (StreamLimits, Auth) that is invalid, in
+// snake_case. It wraps the configuration's sentinel: ErrInvalidStreamLimits or
+// ErrInvalidAuth.
+type ConfigError struct {
+	Field, Reason string
+	sentinel      error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", e.sentinel, e.Field, e.Reason)
+}
+
+// Unwrap returns the configuration's sentinel.
+func (e *ConfigError) Unwrap() error { return e.sentinel }

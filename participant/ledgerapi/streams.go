@@ -31,15 +31,19 @@ func DefaultStreamLimits() StreamLimits {
 	return StreamLimits{MaxStreams: 256, MaxStreamsPerUser: 16}
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError (wrapping ErrInvalidStreamLimits) naming the first bad
+// field.
 func (l StreamLimits) Validate() error {
+	bad := func(field, reason string, args ...any) error {
+		return &ConfigError{Field: field, Reason: fmt.Sprintf(reason, args...), sentinel: ErrInvalidStreamLimits}
+	}
 	switch {
 	case l.MaxStreams <= 0:
-		return fmt.Errorf("%w: max_streams must be positive, is %d", ErrInvalidStreamLimits, l.MaxStreams)
+		return bad("max_streams", "must be positive, is %d", l.MaxStreams)
 	case l.MaxStreamsPerUser <= 0:
-		return fmt.Errorf("%w: max_streams_per_user must be positive, is %d", ErrInvalidStreamLimits, l.MaxStreamsPerUser)
+		return bad("max_streams_per_user", "must be positive, is %d", l.MaxStreamsPerUser)
 	case l.MaxStreamsPerUser >= l.MaxStreams:
-		return fmt.Errorf("%w: max_streams_per_user (%d) must be below max_streams (%d)", ErrInvalidStreamLimits, l.MaxStreamsPerUser, l.MaxStreams)
+		return bad("max_streams_per_user", "%d must be below max_streams (%d)", l.MaxStreamsPerUser, l.MaxStreams)
 	}
 	return nil
 }

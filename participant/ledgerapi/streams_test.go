@@ -60,10 +60,11 @@ func TestStreamLimitsValidate(t *testing.T) {
 	}{
 		{"max_streams", ledgerapi.StreamLimits{MaxStreams: 0, MaxStreamsPerUser: 1}},
 		{"max_streams_per_user", ledgerapi.StreamLimits{MaxStreams: 4, MaxStreamsPerUser: 0}},
-		{"max_streams_per_user (4) must be below max_streams (4)", ledgerapi.StreamLimits{MaxStreams: 4, MaxStreamsPerUser: 4}},
+		{"max_streams_per_user: 4 must be below max_streams (4)", ledgerapi.StreamLimits{MaxStreams: 4, MaxStreamsPerUser: 4}},
 	} {
 		err := tc.l.Validate()
-		if !errors.Is(err, ledgerapi.ErrInvalidStreamLimits) || !strings.Contains(err.Error(), tc.field) {
+		var ce *ledgerapi.ConfigError
+		if !errors.Is(err, ledgerapi.ErrInvalidStreamLimits) || !errors.As(err, &ce) || !strings.HasPrefix(tc.field, ce.Field) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%+v: got %v, want %q", tc.l, err, tc.field)
 		}
 	}

@@ -63,21 +63,24 @@ func TestE2EOptions() E2EOptions {
 	return E2EOptions{Validators: 1, IOUs: 4, Concurrency: 2, Duration: time.Second, Saturation: true, ReplayEvents: 100, Fast: true}
 }
 
-// Validate names the first bad field.
+// Validate returns a *ConfigError naming the first bad field.
 func (o E2EOptions) Validate() error {
+	bad := func(field, reason string, args ...any) error {
+		return &ConfigError{field, fmt.Sprintf(reason, args...)}
+	}
 	switch {
 	case o.Validators < 1:
-		return fmt.Errorf("bench e2e: Validators %d: at least 1", o.Validators)
+		return bad("Validators", "%d: at least 1", o.Validators)
 	case o.IOUs < 2:
-		return fmt.Errorf("bench e2e: IOUs %d: at least 2 (one per trader participant)", o.IOUs)
+		return bad("IOUs", "%d: at least 2 (one per trader participant)", o.IOUs)
 	case o.Concurrency < 1 || o.Concurrency > o.IOUs:
-		return fmt.Errorf("bench e2e: Concurrency %d: between 1 and IOUs (%d)", o.Concurrency, o.IOUs)
+		return bad("Concurrency", "%d: between 1 and IOUs (%d)", o.Concurrency, o.IOUs)
 	case o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
-		return fmt.Errorf("bench e2e: Rate %v: a finite rate >= 0", o.Rate)
+		return bad("Rate", "%v: a finite rate >= 0", o.Rate)
 	case o.Duration <= 0:
-		return fmt.Errorf("bench e2e: Duration %v: must be positive", o.Duration)
+		return bad("Duration", "%v: must be positive", o.Duration)
 	case o.ReplayEvents < 0:
-		return fmt.Errorf("bench e2e: ReplayEvents %d: must be >= 0", o.ReplayEvents)
+		return bad("ReplayEvents", "%d: must be >= 0", o.ReplayEvents)
 	}
 	return nil
 }

@@ -3,7 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
-	"strings"
+	"errors"
 	"testing"
 	"time"
 )
@@ -63,7 +63,9 @@ func TestE2EOptionsValidate(t *testing.T) {
 	} {
 		o := DefaultE2EOptions()
 		tc.modify(&o)
-		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+		err := o.Validate()
+		var ce *ConfigError
+		if !errors.Is(err, ErrInvalidOptions) || !errors.As(err, &ce) || ce.Field != tc.field {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
 	}

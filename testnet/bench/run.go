@@ -3,6 +3,7 @@ package bench
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,22 @@ type Options struct {
 	Repeat int
 }
 
+// ErrInvalidOptions is what a ConfigError wraps: Options.Validate and E2EOptions.Validate
+// return it for options that cannot be run.
+var ErrInvalidOptions = errors.New("invalid bench options")
+
+// ConfigError names the field of Options or E2EOptions that cannot be run.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidOptions, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidOptions.
+func (e *ConfigError) Unwrap() error { return ErrInvalidOptions }
+
 // DefaultOptions are what `make bench` runs (with a shorter Phase).
 func DefaultOptions() Options {
 	return Options{
@@ -53,29 +70,32 @@ func DefaultOptions() Options {
 	}
 }
 
-// Validate names the first field that cannot be run.
+// Validate returns a *ConfigError naming the first field that cannot be run.
 func (o Options) Validate() error {
+	bad := func(field, reason string, args ...any) error {
+		return &ConfigError{field, fmt.Sprintf(reason, args...)}
+	}
 	switch {
 	case len(o.Workloads) == 0:
-		return fmt.Errorf("bench: Workloads: none")
+		return bad("Workloads", "none")
 	case o.Phase <= 0:
-		return fmt.Errorf("bench: Phase %v: must be positive", o.Phase)
+		return bad("Phase", "%v: must be positive", o.Phase)
 	case o.Window < 1:
-		return fmt.Errorf("bench: Window %d: at least 1", o.Window)
+		return bad("Window", "%d: at least 1", o.Window)
 	case o.MaxWindow < o.Window:
-		return fmt.Errorf("bench: MaxWindow %d: at least Window (%d)", o.MaxWindow, o.Window)
+		return bad("MaxWindow", "%d: at least Window (%d)", o.MaxWindow, o.Window)
 	case o.Workers < 1:
-		return fmt.Errorf("bench: Workers %d: at least 1", o.Workers)
+		return bad("Workers", "%d: at least 1", o.Workers)
 	case o.Repeat < 1:
-		return fmt.Errorf("bench: Repeat %d: at least 1", o.Repeat)
+		return bad("Repeat", "%d: at least 1", o.Repeat)
 	case o.Presign < 0:
-		return fmt.Errorf("bench: Presign %d: must be >= 0", o.Presign)
+		return bad("Presign", "%d: must be >= 0", o.Presign)
 	case len(o.Systems) == 0:
-		return fmt.Errorf("bench: Systems: none")
+		return bad("Systems", "none")
 	}
 	for _, s := range o.Systems {
 		if !slices.Contains(Systems, s) {
-			return fmt.Errorf("bench: Systems: unknown system %q (want one of %v)", s, Systems)
+			return bad("Systems", "unknown system %q (want one of %v)", s, Systems)
 		}
 	}
 	return nil

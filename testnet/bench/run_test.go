@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -129,7 +130,9 @@ func TestOptionsValidate(t *testing.T) {
 	} {
 		o := DefaultOptions()
 		tc.modify(&o)
-		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+		err := o.Validate()
+		var ce *ConfigError
+		if !errors.Is(err, ErrInvalidOptions) || !errors.As(err, &ce) || ce.Field != tc.field {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
 	}

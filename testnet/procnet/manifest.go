@@ -79,6 +79,36 @@ type Options struct {
 	OwnerThreshold uint32
 }
 
+// ErrInvalidOptions is what a ConfigError wraps: Options.Validate and Init return it.
+var ErrInvalidOptions = errors.New("invalid testnet options")
+
+// ConfigError names the field of Options that is invalid.
+type ConfigError struct {
+	Field, Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidOptions, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidOptions.
+func (e *ConfigError) Unwrap() error { return ErrInvalidOptions }
+
+// Validate returns a *ConfigError naming the first bad field.
+func (o Options) Validate() error {
+	switch {
+	case o.Validators < 1:
+		return &ConfigError{"Validators", "at least one validator"}
+	case o.Participants < 0:
+		return &ConfigError{"Participants", "must not be negative"}
+	case o.Mediators < 0:
+		return &ConfigError{"Mediators", "must not be negative"}
+	case o.Owners < 0:
+		return &ConfigError{"Owners", "must not be negative"}
+	}
+	return nil
+}
+
 // Init generates a network in dir, which must not hold one already: every validator's
 // home and one genesis naming the mediators and participants as members, and a home
 // with an encrypted key store for each mediator and participant.
@@ -86,8 +116,8 @@ func Init(dir string, o Options) (*Manifest, error) {
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
 		return nil, fmt.Errorf("%s already holds a testnet (remove it first)", dir)
 	}
-	if o.Validators < 1 {
-		return nil, errors.New("at least one validator")
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err

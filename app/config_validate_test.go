@@ -1,0 +1,38 @@
+package app
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestConfigValidateNamesField(t *testing.T) {
+	for _, tc := range []struct {
+		field  string
+		mutate func(*Config)
+	}{
+		{"api_listen_address", func(c *Config) { c.APIListenAddress = "nowhere" }},
+		{"metrics_listen_address", func(c *Config) { c.MetricsListenAddress = "nowhere" }},
+		{"log_level", func(c *Config) { c.LogLevel = "loud" }},
+		{"log_format", func(c *Config) { c.LogFormat = "xml" }},
+		{"token_ttl", func(c *Config) { c.TokenTTL = 0 }},
+		{"snapshot_interval", func(c *Config) { c.SnapshotInterval = -1 }},
+		{"min_retain_blocks", func(c *Config) { c.MinRetainBlocks = -1 }},
+		{"snapshot_keep_recent", func(c *Config) { c.SnapshotKeepRecent = 0 }},
+		{"max_subscribers", func(c *Config) { c.MaxSubscribers = -1 }},
+		{"max_subscribers_per_member", func(c *Config) { c.MaxSubscribersPerMember = -1 }},
+		{"unauthenticated_rate", func(c *Config) { c.UnauthenticatedRate = -1 }},
+		{"unauthenticated_burst", func(c *Config) { c.UnauthenticatedBurst = -1 }},
+		{"max_subscribers_per_member", func(c *Config) { c.MaxSubscribers, c.MaxSubscribersPerMember = 5, 5 }},
+	} {
+		c := DefaultConfig()
+		tc.mutate(&c)
+		err := c.Validate()
+		var ce *ConfigError
+		if !errors.Is(err, ErrInvalidConfig) || !errors.As(err, &ce) || ce.Field != tc.field {
+			t.Errorf("%s: got %v", tc.field, err)
+		}
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
