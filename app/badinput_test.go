@@ -11,24 +11,11 @@ import (
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
 )
-
-func startNetwork(t *testing.T, o testnet.Options) *testnet.Network {
-	t.Helper()
-	o.Dir = t.TempDir()
-	net, err := testnet.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	return net
-}
 
 func participants(names ...string) []testnet.MemberSpec {
 	out := make([]testnet.MemberSpec, len(names))
@@ -44,7 +31,7 @@ func participants(names ...string) []testnet.MemberSpec {
 func TestBadInputIsRefusedAndNodeKeepsServing(t *testing.T) {
 	params := core.DefaultParameters()
 	params.MaxRequestSize = 8 << 10
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob"), Parameters: &params})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob"), Parameters: &params})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c := dialRaw(t, net.APIAddress(0))
 	actx, bctx := c.login(t, alice), c.login(t, bob)

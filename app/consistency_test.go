@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/internal/testseed"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
@@ -21,7 +22,7 @@ import (
 // message.
 func TestConcurrentSendersOrderAndDeliveryConsistency(t *testing.T) {
 	names := []string{"m0", "m1", "m2", "m3"}
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants(names...)})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants(names...)})
 	c := dialRaw(t, net.APIAddress(0))
 	rng := rand.New(rand.NewPCG(testseed.Seed(t), 0))
 

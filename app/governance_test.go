@@ -11,6 +11,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/testnet"
@@ -26,7 +27,7 @@ func TestOwnersChangeTheValidatorSet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("five nodes")
 	}
-	net := startNetwork(t, testnet.Options{Validators: 4, Members: participants("alice")})
+	net := chaintest.Start(t, testnet.Options{Validators: 4, Members: participants("alice")})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	idx, err := net.AddNode(testnet.AddNodeOptions{})

@@ -10,13 +10,14 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cometsync/cometsync/app/api"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/testnet"
 )
 
 // TestHealthAndReadiness checks liveness (the empty service) and that readiness becomes
 // SERVING once the node runs consensus.
 func TestHealthAndReadiness(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1})
+	net := chaintest.Start(t, testnet.Options{Validators: 1})
 	conn, err := grpc.NewClient(net.APIAddress(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

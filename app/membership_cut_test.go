@@ -14,6 +14,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/testnet"
@@ -145,7 +146,7 @@ func isTopology(ev *pb.SequencedEvent) bool {
 // with PermissionDenied naming the removal; its token is refused afterwards with the
 // same reason, and it can no longer authenticate.
 func TestRemovedMemberLosesStreamAndToken(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice")})
 	alice := net.Member("alice")
 	c := dialRaw(t, net.APIAddress(0))
 	actx := c.login(t, alice)
@@ -188,7 +189,7 @@ func TestRemovedMemberLosesStreamAndToken(t *testing.T) {
 // TestRevokedPermissionCutsParticipant: on a permissioned synchronizer, revoking a
 // participant's ParticipantSynchronizerPermission ends its membership like a removal.
 func TestRevokedPermissionCutsParticipant(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice"), Permissioned: true})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice"), Permissioned: true})
 	alice := net.Member("alice")
 	c := dialRaw(t, net.APIAddress(0))
 	actx := c.login(t, alice)
@@ -227,7 +228,7 @@ func TestRevokedPermissionCutsParticipant(t *testing.T) {
 // naming the old key; the old token is refused; a token of the new key resumes the
 // stream at the next counter, without a gap.
 func TestRotatedKeyCutsStreamAndToken(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c := dialRaw(t, net.APIAddress(0))
 	actx, bctx := c.login(t, alice), c.login(t, bob)
@@ -276,7 +277,7 @@ func TestRemovalCutsStreamsOnEveryNodeAlike(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-validator network")
 	}
-	net := startNetwork(t, testnet.Options{Validators: 4, Members: participants("alice")})
+	net := chaintest.Start(t, testnet.Options{Validators: 4, Members: participants("alice")})
 	alice := net.Member("alice")
 	c0, c1 := dialRaw(t, net.APIAddress(0)), dialRaw(t, net.APIAddress(1))
 	actx := c0.login(t, alice)
@@ -311,7 +312,7 @@ func TestRemovalCutsStreamsOnEveryNodeAlike(t *testing.T) {
 // after it) and ends; the new key's stream continues with the first event after it.
 func TestRotationCutsAtEffectiveTimeAfterDelay(t *testing.T) {
 	const delay = 500 * time.Millisecond
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c := dialRaw(t, net.APIAddress(0))
 	actx, bctx := c.login(t, alice), c.login(t, bob)
@@ -389,7 +390,7 @@ func setChangeDelay(t *testing.T, c *rawClient, ctx context.Context, net *testne
 // TestDriverStopsForRemovedMember: the driver's Subscribe ends with the PermissionDenied
 // of the cut (it does not retry) once its member is removed.
 func TestDriverStopsForRemovedMember(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice")})
 	alice := net.Member("alice")
 	c := dialRaw(t, net.APIAddress(0))
 	actx := c.login(t, alice)

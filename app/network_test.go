@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 )
@@ -56,7 +57,7 @@ func TestFourValidatorsToleratesOneStoppedAndCatchesUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-validator network")
 	}
-	net := startNetwork(t, testnet.Options{Validators: 4, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 4, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c0 := dialRaw(t, net.APIAddress(0))
 	actx, bctx := c0.login(t, alice), c0.login(t, bob)
@@ -164,7 +165,7 @@ func (a *agreedEvents) await(t *testing.T, n int) []*pb.SequencedEvent {
 // stopped validator; on restart CometBFT replays the block store into the empty app,
 // which must reach the same app hash and serve the same events.
 func TestWipedAppStateIsRebuiltFromBlockStore(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob", "carol")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob", "carol")})
 	alice, bob, carol := net.Member("alice"), net.Member("bob"), net.Member("carol")
 	c := dialRaw(t, net.APIAddress(0))
 	actx := c.login(t, alice)

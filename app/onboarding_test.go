@@ -10,6 +10,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/testnet"
@@ -55,7 +56,7 @@ func onboard(t *testing.T, c *rawClient) testnet.Member {
 // manager without a token, every member sees its topology transactions, and then it
 // authenticates and sends like any member.
 func TestOnboardingOpenPolicy(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice")})
 	alice := net.Member("alice")
 	c := dialRaw(t, net.APIAddress(0))
 	actx := c.login(t, alice)
@@ -94,7 +95,7 @@ func TestOnboardingOpenPolicy(t *testing.T) {
 // registered its keys is not admitted — it can neither authenticate, send nor subscribe —
 // until the synchronizer owners grant a ParticipantSynchronizerPermission.
 func TestOnboardingPermissionedPolicy(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice"), Permissioned: true})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice"), Permissioned: true})
 	alice := net.Member("alice")
 	c := dialRaw(t, net.APIAddress(0))
 	actx := c.login(t, alice)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/ledger"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/protocol"
@@ -32,7 +33,7 @@ func (k encKeys) EncryptionKey(m string) (crypto.EncryptionPublicKey, bool) {
 // member id) are found, so the scan does see the data.
 func TestChainHoldsNoPlaintext(t *testing.T) {
 	specs := append(participants("bank", "trader"), testnet.MemberSpec{Kind: crypto.KindMediator, Name: "mediator"})
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: specs})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: specs})
 	bank, trader, med := net.Member("bank"), net.Member("trader"), net.Member("mediator")
 
 	const issuer, owner ledger.Party = "CentralBankOfSecrets::1220aa", "AliceTheSecretOwner::1220bb"

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/internal/gogoreflect"
 	"github.com/cometsync/cometsync/internal/gogoreflect/reflecttest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -21,7 +22,7 @@ import (
 // its imports) and calls Handshake, GetSynchronizerId and the health Check with dynamic
 // messages.
 func TestReflectionDescribesSequencerAPI(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1})
+	net := chaintest.Start(t, testnet.Options{Validators: 1})
 	conn, err := grpc.NewClient(net.APIAddress(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
 	"github.com/cometsync/cometsync/topology"
@@ -17,7 +18,7 @@ import (
 // longer authenticates, the new one does, and the stream sequenced before the rotation is
 // served unchanged.
 func TestKeyRotation(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c := dialRaw(t, net.APIAddress(0))
 	actx, bctx := c.login(t, alice), c.login(t, bob)

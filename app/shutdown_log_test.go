@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -34,7 +35,7 @@ func (b *syncBuffer) String() string {
 func TestCleanStopLogsNoError(t *testing.T) {
 	var out syncBuffer
 	logger := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	net := startNetwork(t, testnet.Options{Validators: 1, RPC: true, Logger: logger})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, RPC: true, Logger: logger})
 	deadline := time.Now().Add(30 * time.Second)
 	for net.Node(0).CometBFT().BlockStore().Height() < 2 {
 		if time.Now().After(deadline) {

@@ -7,6 +7,7 @@ import (
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -18,7 +19,7 @@ func TestStateSyncedNodeServesSameEvents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("state sync")
 	}
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob"), RPC: true, SnapshotInterval: 5, SnapshotKeepRecent: 1000})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob"), RPC: true, SnapshotInterval: 5, SnapshotKeepRecent: 1000})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c0 := dialRaw(t, net.APIAddress(0))
 	actx := c0.login(t, alice)

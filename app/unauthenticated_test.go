@@ -15,6 +15,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
@@ -99,7 +100,7 @@ func (f *flood) halt() (calls int64, elapsed time.Duration) {
 // member, onboards with the driver: all succeed, and the flooder is refused with
 // ResourceExhausted and a RetryInfo.
 func TestChallengeFloodDoesNotLockOthersOut(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	f := startFlood(t, dialRaw(t, net.APIAddress(0)), alice.ID, 64, 2_000, 10_000)
 	f.await(t, 2_000)
@@ -149,7 +150,7 @@ func TestChallengeFloodDoesNotLockOthersOut(t *testing.T) {
 // made-up member look the same, and Authenticate refuses the made-up member exactly as
 // the member with a wrong key.
 func TestChallengeAnswersAlikeOnNode(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c := dialRaw(t, net.APIAddress(0))
 	k, _ := crypto.GenerateSigningKey(nil)
@@ -194,7 +195,7 @@ func TestChallengeAnswersAlikeOnNode(t *testing.T) {
 // max_tx_bytes (2 MiB) is refused with InvalidArgument and the too_large code, both on
 // a plain call and through the driver, which returns it without leaving the endpoint.
 func TestTooLargeSubmissionIsTheSubmittersError(t *testing.T) {
-	net := startNetwork(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
 	alice, bob := net.Member("alice"), net.Member("bob")
 	c := dialRaw(t, net.APIAddress(0))
 	big := bytes.Repeat([]byte("x"), 3<<20)

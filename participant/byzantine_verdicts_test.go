@@ -348,14 +348,9 @@ func bvStartTappedMediator(w *byzWorld) *bvTap {
 	w.t.Helper()
 	w.med.Stop()
 	tap := &bvTap{changed: make(chan struct{})}
-	mp, err := mediatord.StartNode(w.ctx, mediatord.NodeConfig{
+	w.med = startMediator(w.t, w.ctx, mediatord.NodeConfig{
 		Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc, Logger: slog.New(&bvHandler{tap: tap}),
 	})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.med = mp
-	w.t.Cleanup(mp.Stop)
 	return tap
 }
 

@@ -61,12 +61,7 @@ func newChainWorld(t *testing.T, ctx context.Context, extra ...testnet.MemberSpe
 }
 
 func (w *chainWorld) startMediator() {
-	mp, err := mediatord.StartNode(w.ctx, mediatord.NodeConfig{Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.med = mp
-	w.t.Cleanup(mp.Stop)
+	w.med = startMediator(w.t, w.ctx, mediatord.NodeConfig{Driver: driverConfig(w.net, w.net.Member("mediator")), EncryptionKey: w.medEnc})
 }
 
 // startNode starts the participant name over st (in memory when nil), with the
@@ -77,18 +72,10 @@ func (w *chainWorld) startNode(name string, st *store.Store) *participant.Node {
 		enc, _ = crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 		w.encs[name] = enc
 	}
-	n, err := participant.Start(w.ctx, participant.Config{
+	return startParticipant(w.t, w.ctx, participant.Config{
 		Driver: driverConfig(w.net, w.net.Member(name)), EncryptionKey: enc, Packages: w.pkgs,
 		Mediators: []string{w.net.Member("mediator").ID}, Store: st,
 	})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(n.Stop)
-	if err := n.Register(w.ctx); err != nil {
-		w.t.Fatal(err)
-	}
-	return n
 }
 
 // propose has the bank propose an IOU to alice and returns the proposal once the

@@ -34,12 +34,7 @@ func TestMediatorGroupWithThreshold2(t *testing.T) {
 	meds := map[string]*mediatord.Node{}
 	for _, name := range []string{"med1", "med2"} {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-		mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(mp.Stop)
-		meds[name] = mp
+		meds[name] = startMediator(t, ctx, mediatord.NodeConfig{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc})
 	}
 	pkg, pkgs := iouPackage(t)
 	nodes := map[string]*participant.Node{}
@@ -47,15 +42,7 @@ func TestMediatorGroupWithThreshold2(t *testing.T) {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 		// No configured mediators: the informee tree is sealed to the group's active
 		// mediators as the topology states them.
-		n, err := participant.Start(ctx, participant.Config{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(n.Stop)
-		if err := n.Register(ctx); err != nil {
-			t.Fatal(err)
-		}
-		nodes[name] = n
+		nodes[name] = startParticipant(t, ctx, participant.Config{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs})
 	}
 	bank, err := nodes["bankp"].AllocateParty(ctx, "Bank")
 	if err != nil {

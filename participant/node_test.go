@@ -11,6 +11,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/ledger"
 	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
@@ -22,15 +23,33 @@ import (
 // test ends.
 func startChain(t *testing.T, specs []testnet.MemberSpec) *testnet.Network {
 	t.Helper()
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
+	return chaintest.Start(t, testnet.Options{Validators: 1, Members: specs})
+}
+
+// startMediator starts the mediator node of cfg, stopped when the test ends.
+func startMediator(t testing.TB, ctx context.Context, cfg mediatord.NodeConfig) *mediatord.Node {
+	t.Helper()
+	mp, err := mediatord.StartNode(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
+	t.Cleanup(mp.Stop)
+	return mp
+}
+
+// startParticipant starts the participant node of cfg, stopped when the test ends, and
+// registers its keys on-chain.
+func startParticipant(t testing.TB, ctx context.Context, cfg participant.Config) *participant.Node {
+	t.Helper()
+	n, err := participant.Start(ctx, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return net
+	t.Cleanup(n.Stop)
+	if err := n.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // iouPackage loads examples/iou.yaml.
@@ -74,25 +93,13 @@ func TestParticipantNodesOnARealChain(t *testing.T) {
 	pkg, pkgs := iouPackage(t)
 	med := net.Member("mediator")
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mp.Stop)
+	startMediator(t, ctx, mediatord.NodeConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})
 
 	start := func(name string, enc crypto.EncryptionPrivateKey) *participant.Node {
-		n, err := participant.Start(ctx, participant.Config{
+		return startParticipant(t, ctx, participant.Config{
 			Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs,
 			Mediators: []string{med.ID},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(n.Stop)
-		if err := n.Register(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return n
 	}
 	bankEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
 	traderEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)

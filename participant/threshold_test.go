@@ -33,24 +33,12 @@ func TestPartyHostedOnThreeParticipantsWithThreshold2(t *testing.T) {
 	net := startChain(t, specs)
 	pkg, pkgs := iouPackage(t)
 	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mp.Stop)
+	mp := startMediator(t, ctx, mediatord.NodeConfig{Driver: driverConfig(net, net.Member("mediator")), EncryptionKey: medEnc})
 	nodes := map[string]*participant.Node{}
 	for _, name := range []string{"bankp", "p1", "p2", "p3"} {
 		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-		n, err := participant.Start(ctx, participant.Config{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs,
+		nodes[name] = startParticipant(t, ctx, participant.Config{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc, Packages: pkgs,
 			Mediators: []string{net.Member("mediator").ID}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(n.Stop)
-		if err := n.Register(ctx); err != nil {
-			t.Fatal(err)
-		}
-		nodes[name] = n
 	}
 	bank, err := nodes["bankp"].AllocateParty(ctx, "Bank")
 	if err != nil {

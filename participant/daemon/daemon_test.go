@@ -18,6 +18,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/ledger"
 	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
@@ -150,6 +151,29 @@ func (c *client) updates() string {
 	}
 }
 
+// startChain starts a one-validator chain with a mediator member, closed when the test
+// ends.
+func startChain(t *testing.T) *testnet.Network {
+	t.Helper()
+	return chaintest.Start(t, testnet.Options{Validators: 1, Members: []testnet.MemberSpec{{Kind: crypto.KindMediator, Name: "mediator"}}})
+}
+
+// startMediator starts the chain's mediator node (serving metrics at metricsAddress
+// unless empty), stopped when the test ends.
+func startMediator(t *testing.T, ctx context.Context, net *testnet.Network, metricsAddress string) *mediatord.Node {
+	t.Helper()
+	med := net.Member("mediator")
+	dcfg := driver.DefaultConfig()
+	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey = net.APIAddresses(), med.ID, med.Key
+	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: dcfg, EncryptionKey: medEnc, MetricsAddress: metricsAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mp.Stop)
+	return mp
+}
+
 // TestParticipantDaemonLedgerAPIAndRecovery: two participants made with daemon.Init,
 // not in the genesis, onboard themselves on a real chain, serve the Ledger API, and run
 // an IOU through it with JWT users holding act-as rights. One rotates its encryption key
@@ -158,24 +182,8 @@ func (c *client) updates() string {
 func TestParticipantDaemonLedgerAPIAndRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1,
-		Members: []testnet.MemberSpec{{Kind: crypto.KindMediator, Name: "mediator"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	med := net.Member("mediator")
-	dcfg := driver.DefaultConfig()
-	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey = net.APIAddresses(), med.ID, med.Key
-	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: dcfg, EncryptionKey: medEnc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mp.Stop)
+	net := startChain(t)
+	startMediator(t, ctx, net, "")
 
 	bankHome, traderHome := newHome(t, net, "bankp"), newHome(t, net, "traderp")
 	bankD, err := daemon.Start(ctx, bankHome.o)

@@ -13,13 +13,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
-	"github.com/cometsync/cometsync/crypto"
-	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
-	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/daemon"
-	"github.com/cometsync/cometsync/testnet"
 )
 
 // participantFamilies and mediatorFamilies are the metric families a member serves,
@@ -59,24 +55,8 @@ var (
 func TestMemberMetricsLint(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1,
-		Members: []testnet.MemberSpec{{Kind: crypto.KindMediator, Name: "mediator"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	med := net.Member("mediator")
-	dcfg := driver.DefaultConfig()
-	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey = net.APIAddresses(), med.ID, med.Key
-	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
-	mp, err := mediatord.StartNode(ctx, mediatord.NodeConfig{Driver: dcfg, EncryptionKey: medEnc, MetricsAddress: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mp.Stop)
+	net := startChain(t)
+	mp := startMediator(t, ctx, net, "127.0.0.1:0")
 
 	bankHome, traderHome := newHome(t, net, "bankp"), newHome(t, net, "traderp")
 	var ds []*daemon.Daemon

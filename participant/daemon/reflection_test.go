@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/internal/gogoreflect/reflecttest"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
-	"github.com/cometsync/cometsync/testnet"
 )
 
 // TestParticipantDaemonReflection: a participant made with daemon.Init onboards itself
@@ -20,15 +18,7 @@ import (
 func TestParticipantDaemonReflection(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1,
-		Members: []testnet.MemberSpec{{Kind: crypto.KindMediator, Name: "mediator"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
+	net := startChain(t)
 	h := newHome(t, net, "bankp")
 	d, err := daemon.Start(ctx, h.o)
 	if err != nil {
