@@ -13,6 +13,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/chaintest"
 	"github.com/cometsync/cometsync/member"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/testnet"
@@ -102,14 +103,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	specs := []testnet.MemberSpec{{Kind: crypto.KindParticipant, Name: "alice"}, {Kind: crypto.KindParticipant, Name: "bob"}}
-	net, err := testnet.New(testnet.Options{Dir: t.TempDir(), Validators: 1, Members: specs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(net.Close)
-	if err := net.StartAll(); err != nil {
-		t.Fatal(err)
-	}
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: specs})
 	return &world{net: net, alice: net.Member("alice"), bob: net.Member("bob")}
 }
 

@@ -7,37 +7,25 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/testseed"
 	pb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/topology"
 )
 
 const randomSteps = 400
 
-// randomSeeds returns the seeds to run: COMETSYNC_SEED alone when set, else a fixed set.
-func randomSeeds(t *testing.T) []uint64 {
-	if s := os.Getenv("COMETSYNC_SEED"); s != "" {
-		seed, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("COMETSYNC_SEED=%q: %v", s, err)
-		}
-		return []uint64{seed}
-	}
-	var out []uint64
-	for i := range uint64(25) {
-		out = append(out, 1+i*7919)
-	}
-	return out
-}
-
-// Rerun a failure with COMETSYNC_SEED=<seed> go test -run TestRandomized ./topology
+// TestRandomizedAgainstReference runs a fixed set of seeds, or COMETSYNC_SEED alone
+// (testseed: each seed is logged with the command that reruns it).
 func TestRandomizedAgainstReference(t *testing.T) {
-	for _, seed := range randomSeeds(t) {
+	fixed := make([]uint64, 25)
+	for i := range fixed {
+		fixed[i] = 1 + uint64(i)*7919
+	}
+	for _, seed := range testseed.Seeds(t, fixed...) {
 		runRandomized(t, seed)
 	}
 }

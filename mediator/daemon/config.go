@@ -42,26 +42,35 @@ func DefaultConfig() Config {
 	return Config{KeyStore: "keys", Database: "data", LogLevel: "info", LogFormat: "text"}
 }
 
-// Validate names the first bad field.
+// Validate names the first bad field (a *ConfigError whose Field is the TOML key).
 func (c Config) Validate() error {
-	if err := tomlconf.CheckMember("member", c.Member, crypto.KindMediator); err != nil {
+	if err := fieldError(tomlconf.CheckMember("member", c.Member, crypto.KindMediator)); err != nil {
 		return err
 	}
-	if err := tomlconf.CheckEndpoints("sequencers", c.Sequencers); err != nil {
+	if err := fieldError(tomlconf.CheckEndpoints("sequencers", c.Sequencers)); err != nil {
 		return err
 	}
 	switch {
 	case c.RetiredDecisionTimeout != "":
-		return errors.New("decision_timeout is no longer a mediator setting: the decision timeout is the on-chain synchronizer parameter " +
-			"(cometsync topology propose synchronizer-parameters --decision-timeout); remove the line")
+		return &ConfigError{Field: "decision_timeout", Reason: "no longer a mediator setting: the decision timeout is the on-chain synchronizer parameter " +
+			"(cometsync topology propose synchronizer-parameters --decision-timeout); remove the line"}
 	case c.KeyStore == "":
-		return errors.New("keystore must be set")
+		return &ConfigError{Field: "keystore", Reason: "must be set"}
 	case c.Database == "":
-		return errors.New("database must be set")
+		return &ConfigError{Field: "database", Reason: "must be set"}
 	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
-		return fmt.Errorf("log_format %q: want text or json", c.LogFormat)
+		return &ConfigError{Field: "log_format", Reason: fmt.Sprintf("%q: want text or json", c.LogFormat)}
 	}
-	return tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress)
+	return fieldError(tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress))
+}
+
+// fieldError turns a tomlconf check's error into a ConfigError.
+func fieldError(err error) error {
+	var fe *tomlconf.FieldError
+	if errors.As(err, &fe) {
+		return &ConfigError{Field: fe.Field, Reason: fe.Reason}
+	}
+	return err
 }
 
 // Init creates the mediator's keys in ks (a new, empty store) and writes

@@ -108,3 +108,30 @@ func TestNodeConfigValidateNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigValidateNamesTheKey: each bad setting of mediator.toml is a ConfigError
+// naming its key.
+func TestConfigValidateNamesTheKey(t *testing.T) {
+	sig, _ := crypto.GenerateSigningKey(nil)
+	good := daemon.DefaultConfig()
+	good.Member, good.Sequencers = "MED::m::"+string(sig.Public().Fingerprint()), []string{"127.0.0.1:26690"}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("a good config: %v", err)
+	}
+	for key, mutate := range map[string]func(*daemon.Config){
+		"member":           func(c *daemon.Config) { c.Member = "PAR::p::" + string(sig.Public().Fingerprint()) },
+		"sequencers":       func(c *daemon.Config) { c.Sequencers = nil },
+		"decision_timeout": func(c *daemon.Config) { c.RetiredDecisionTimeout = "30s" },
+		"keystore":         func(c *daemon.Config) { c.KeyStore = "" },
+		"database":         func(c *daemon.Config) { c.Database = "" },
+		"log_format":       func(c *daemon.Config) { c.LogFormat = "xml" },
+		"metrics_address":  func(c *daemon.Config) { c.MetricsAddress = "nowhere" },
+	} {
+		c := good
+		mutate(&c)
+		var ce *daemon.ConfigError
+		if err := c.Validate(); !errors.As(err, &ce) || ce.Field != key || !errors.Is(err, daemon.ErrInvalidConfig) {
+			t.Errorf("bad %s: got %v", key, err)
+		}
+	}
+}

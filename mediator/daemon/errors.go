@@ -6,9 +6,9 @@ import (
 )
 
 // ErrInvalidConfig is what a ConfigError wraps.
-var ErrInvalidConfig = errors.New("invalid mediator node config")
+var ErrInvalidConfig = errors.New("invalid mediator config")
 
-// ConfigError names the NodeConfig field that is invalid.
+// ConfigError names the field of a Config (its TOML key) or NodeConfig that is invalid.
 type ConfigError struct {
 	Field, Reason string
 }
