@@ -94,20 +94,3 @@ func requestKey(id int64) []byte {
 }
 
 func requestID(k []byte) int64 { return int64(binary.BigEndian.Uint64(k) ^ 1<<63) }
-
-// each calls fn with the key (without prefix) and value of every entry under prefix, in
-// key order.
-func each(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		v, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(it.Item().KeyCopy(nil)[len(prefix):], v); err != nil {
-			return err
-		}
-	}
-	return nil
-}

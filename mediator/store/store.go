@@ -160,7 +160,7 @@ func (s *Store) Load() (State, error) {
 
 func loadRequests(txn *badger.Txn) ([]mediator.RequestState, error) {
 	var out []mediator.RequestState
-	err := each(txn, prefRequest, func(k, v []byte) error {
+	err := badgerx.Each(txn, prefRequest, func(k, v []byte) error {
 		if len(k) != 8 {
 			return corrupt(prefRequest, k, fmt.Errorf("key of %d bytes", len(k)))
 		}
@@ -179,7 +179,7 @@ func loadRequests(txn *badger.Txn) ([]mediator.RequestState, error) {
 
 func loadOutbox(txn *badger.Txn) ([]member.Message[Verdict], error) {
 	var out []member.Message[Verdict]
-	err := each(txn, prefOutbox, func(k, v []byte) error {
+	err := badgerx.Each(txn, prefOutbox, func(k, v []byte) error {
 		vd, err := decodeVerdict(v)
 		if err != nil {
 			return corrupt(prefOutbox, k, err)

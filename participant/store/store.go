@@ -114,7 +114,7 @@ func (s *Store) Load() (State, error) {
 		if _, err := getJSON(txn, keyCompleted, &st.CompletionEnd); err != nil {
 			return err
 		}
-		if err := each(txn, prefPending, func(k, v []byte) error {
+		if err := badgerx.Each(txn, prefPending, func(k, v []byte) error {
 			var pr engine.PendingRequest
 			if err := json.Unmarshal(v, &pr); err != nil {
 				return fmt.Errorf("pending request %x: %w", k, err)
@@ -124,7 +124,7 @@ func (s *Store) Load() (State, error) {
 		}); err != nil {
 			return err
 		}
-		if err := each(txn, prefActive, func(k, _ []byte) error {
+		if err := badgerx.Each(txn, prefActive, func(k, _ []byte) error {
 			c, err := contract(txn, ledger.ContractID(k))
 			if err != nil {
 				return err
@@ -134,7 +134,7 @@ func (s *Store) Load() (State, error) {
 		}); err != nil {
 			return err
 		}
-		if err := each(txn, prefRoot, func(k, v []byte) error {
+		if err := badgerx.Each(txn, prefRoot, func(k, v []byte) error {
 			var sr engine.SeenRoot
 			if len(k) != len(sr.RootHash) {
 				return fmt.Errorf("root hash record %x: key of %d bytes", k, len(k))
@@ -148,7 +148,7 @@ func (s *Store) Load() (State, error) {
 		}); err != nil {
 			return err
 		}
-		if err := each(txn, prefChange, func(k, v []byte) error {
+		if err := badgerx.Each(txn, prefChange, func(k, v []byte) error {
 			var c Change
 			if err := json.Unmarshal(v, &c); err != nil {
 				return fmt.Errorf("command record %s: %w", k, err)
@@ -158,7 +158,7 @@ func (s *Store) Load() (State, error) {
 		}); err != nil {
 			return err
 		}
-		return each(txn, prefOutbox, func(k, v []byte) error {
+		return badgerx.Each(txn, prefOutbox, func(k, v []byte) error {
 			var snd engine.Send
 			if err := json.Unmarshal(v, &snd); err != nil {
 				return fmt.Errorf("outbox entry %s: %w", k, err)
@@ -421,22 +421,6 @@ func pendingKey(id int64) []byte {
 
 func updateKey(offset int64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), prefUpdate...), uint64(offset))
-}
-
-// each calls fn with the key (without prefix) and value of every entry under prefix.
-func each(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		v, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(it.Item().KeyCopy(nil)[len(prefix):], v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func getJSON(txn *badger.Txn, k []byte, v any) (bool, error) {
