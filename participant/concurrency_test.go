@@ -88,10 +88,12 @@ func (w *chainWorld) propose(amount string) ledger.ContractID {
 	})); err != nil {
 		w.t.Fatalf("propose: %v", err)
 	}
+	// The proposal of this amount (earlier ones may still be active).
+	want := ledger.MustParseDecimal(amount).String()
 	var id ledger.ContractID
 	waitACS(w.t, w.ctx, w.traderNode, func(acs ledger.ContractMap) bool {
 		for cid, c := range acs {
-			if c.Template.Name == "IouProposal" {
+			if d, ok := c.Arguments["amount"].(ledger.DecimalValue); ok && c.Template.Name == "IouProposal" && d.String() == want {
 				id = cid
 				return true
 			}

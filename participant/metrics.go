@@ -18,6 +18,7 @@ type metrics struct {
 	ignored   *prometheus.CounterVec
 	completed *prometheus.CounterVec
 	submitted *prometheus.HistogramVec
+	acs       *prometheus.CounterVec
 	applied   prometheus.Counter
 	live      prometheus.Gauge
 	pending   prometheus.Gauge
@@ -36,6 +37,14 @@ const (
 	outcomeRejected  = "rejected"
 	outcomeTimedOut  = "timed_out"
 	outcomeFailed    = "failed"
+)
+
+// ACS commitment outcomes (label outcome of acs_commitments_total).
+const (
+	acsMatch    = "match"
+	acsMismatch = "mismatch"
+	acsIgnored  = "ignored"
+	acsTooOld   = "too_old"
 )
 
 var ignoredReasons = []string{
@@ -57,6 +66,8 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Help:    "Time from a submission (one attempt of a command) to its outcome, by outcome (committed, rejected, timed_out; failed: no verdict).",
 			Buckets: prometheus.ExponentialBuckets(0.025, 2, 13), // 25ms to about 100s
 		}, []string{"outcome"}),
+		acs: prometheus.NewCounterVec(prometheus.CounterOpts(opts("acs_commitments_total",
+			"ACS commitments received from counter-participants, by outcome: match or mismatch (per own period compared), ignored (not signed by its sender, not for us) or too_old.")), []string{"outcome"}),
 		applied: prometheus.NewCounter(prometheus.CounterOpts(opts("events_applied_total",
 			"Events of the participant's stream applied (a replay counts its events too)."))),
 		live: prometheus.NewGauge(prometheus.GaugeOpts(opts("live",
@@ -81,11 +92,14 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		m.submitted.WithLabelValues(o)
 	}
 	m.submitted.WithLabelValues(outcomeFailed)
+	for _, o := range []string{acsMatch, acsMismatch, acsIgnored, acsTooOld} {
+		m.acs.WithLabelValues(o)
+	}
 	if r == nil {
 		m.reg = prometheus.NewRegistry()
 		r = m.reg
 	}
-	r.MustRegister(m.ignored, m.completed, m.submitted, m.applied, m.live, m.pending, m.outbox, applied, chain, lag)
+	r.MustRegister(m.ignored, m.completed, m.submitted, m.acs, m.applied, m.live, m.pending, m.outbox, applied, chain, lag)
 	return m
 }
 

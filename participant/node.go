@@ -18,6 +18,7 @@ import (
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/member"
+	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -111,6 +112,9 @@ type Node struct {
 	sending  map[string]struct{}
 	// completionEnd is the offset of the last command completion.
 	completionEnd int64
+	// acs tracks the ACS commitments; acsOutcomes are the recent comparisons (bounded).
+	acs         *commitments.Tracker
+	acsOutcomes []commitments.Outcome
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
 	endLife  context.CancelFunc
@@ -164,6 +168,7 @@ func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.St
 	if n.eng, err = engine.Restore(n.engineConfig(), st.ACS, st.Engine); err != nil {
 		return nil, nil, none, err
 	}
+	n.acs = commitments.New(n.cfg.Driver.Member, st.ACS, st.Commitments)
 	n.changes, n.completionEnd = st.Changes, st.CompletionEnd
 	for id, c := range n.changes {
 		if !c.Done && c.RequestID != 0 {
@@ -224,23 +229,44 @@ func (h handler) Open(ev *pb.SequencedEvent) any { return h.n.eng.Open(ev) }
 func (h handler) NextDeadline() (int64, bool) { return h.n.eng.NextDeadline() }
 
 func (h handler) Seal(m member.Message[engine.Send]) (*pb.Batch, driver.SendOptions, bool, error) {
+	if m.Msg.To != "" { // an ACS commitment: in the clear, to its counter-participant only
+		env := &pb.Envelope{Recipients: []*pb.Recipient{{Member: m.Msg.To}}, Content: m.Msg.Signed}
+		return &pb.Batch{Envelopes: []*pb.Envelope{env}}, driver.SendOptions{}, false, nil
+	}
 	b, err := h.n.eng.SealSend(m.Msg)
 	return b, driver.SendOptions{}, false, err
 }
 
 func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine.Send, store.Step], error) {
 	n := h.n
+	var none member.Applied[engine.Send, store.Step]
+	// A reconciliation tick before this event: commit to the state as of the tick.
+	sends, outcomes, acsChanged, err := n.tickCommitments(ev.TimestampMicros)
+	if err != nil {
+		return none, err
+	}
 	if err := n.eng.StepOpened(ev, opened.(engine.Opened)); err != nil {
-		return member.Applied[engine.Send, store.Step]{}, err
+		return none, err
 	}
 	rd := n.eng.Ready()
+	for _, u := range rd.Updates {
+		n.acs.Apply(u.Created, u.Archived)
+	}
+	received, ignored := n.receiveCommitments(ev)
+	outcomes = append(outcomes, received...)
+	acsChanged = acsChanged || len(received) > 0 || ignored > 0
 	a := member.Applied[engine.Send, store.Step]{State: store.Step{
 		Updates: rd.Updates, PendingAdded: rd.PendingAdded, PendingRemoved: rd.PendingRemoved, RootsAdded: rd.RootsAdded,
 		Changes: n.trackCommand(ev, rd.Completions), Completions: n.completionsOf(rd.Completions),
 	}}
+	if acsChanged {
+		st := n.acs.State()
+		a.State.Commitments = &st
+	}
 	for _, s := range rd.Sends {
 		a.Send = append(a.Send, member.Message[engine.Send]{ID: s.MessageID, Msg: s})
 	}
+	a.Send = append(a.Send, sends...)
 	a.Then = func() {
 		if w, ok := n.submissions[ev.MessageId]; ok && ev.MessageId != "" {
 			n.waiters[ev.TimestampMicros] = w // its verdict comes in a later event
@@ -253,6 +279,7 @@ func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine
 				delete(n.waiters, c.RequestID)
 			}
 		}
+		n.reportCommitments(outcomes)
 		n.metrics.stepped(n.progress())
 	}
 	return a, nil

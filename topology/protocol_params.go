@@ -10,6 +10,8 @@ const (
 	DefaultDecisionTimeout         = 30 * time.Second
 	DefaultLedgerTimeTolerance     = time.Minute
 	DefaultMediatorReactionTimeout = 10 * time.Second
+	// DefaultReconciliationInterval is how often participants exchange ACS commitments.
+	DefaultReconciliationInterval = time.Minute
 )
 
 // ProtocolParameters are the transaction protocol's timing parameters in force at a
@@ -24,12 +26,15 @@ type ProtocolParameters struct {
 	// MediatorReactionTimeout: a verdict may be sequenced until the decision time plus
 	// this; a participant without a verdict by then times the request out.
 	MediatorReactionTimeout time.Duration
+	// ReconciliationInterval: participants exchange ACS commitments at every multiple of
+	// it on sequencer time.
+	ReconciliationInterval time.Duration
 }
 
 // ProtocolParameters returns the protocol parameters of the snapshot, defaults filled in.
 func (s *Snapshot) ProtocolParameters() ProtocolParameters {
 	out := ProtocolParameters{DecisionTimeout: DefaultDecisionTimeout, LedgerTimeTolerance: DefaultLedgerTimeTolerance,
-		MediatorReactionTimeout: DefaultMediatorReactionTimeout}
+		MediatorReactionTimeout: DefaultMediatorReactionTimeout, ReconciliationInterval: DefaultReconciliationInterval}
 	p, ok := s.Parameters()
 	if !ok {
 		return out
@@ -42,6 +47,9 @@ func (s *Snapshot) ProtocolParameters() ProtocolParameters {
 	}
 	if p.MediatorReactionTimeoutMicros > 0 {
 		out.MediatorReactionTimeout = time.Duration(p.MediatorReactionTimeoutMicros) * time.Microsecond
+	}
+	if p.ReconciliationIntervalMicros > 0 {
+		out.ReconciliationInterval = time.Duration(p.ReconciliationIntervalMicros) * time.Microsecond
 	}
 	return out
 }

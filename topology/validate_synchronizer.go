@@ -26,6 +26,8 @@ func validateParametersState(m *pb.SynchronizerParametersState) error {
 		return invalid(field+".parameters.ledger_time_tolerance_micros", "must not be negative")
 	case p.MediatorReactionTimeoutMicros < 0:
 		return invalid(field+".parameters.mediator_reaction_timeout_micros", "must not be negative")
+	case p.ReconciliationIntervalMicros < 0:
+		return invalid(field+".parameters.reconciliation_interval_micros", "must not be negative")
 	case p.MaxRequestSize <= 0:
 		return invalid(field+".parameters.max_request_size", "must be positive")
 	case p.OnboardingPolicy != pb.OnboardingPolicy_ONBOARDING_POLICY_OPEN &&

@@ -17,6 +17,7 @@ type paramFlags struct {
 	decisionTimeout     time.Duration
 	ledgerTimeTolerance time.Duration
 	reactionTimeout     time.Duration
+	reconciliation      time.Duration
 	maxRequestSize      int64
 	onboardingPolicy    string
 }
@@ -27,6 +28,7 @@ func (p *paramFlags) add(cmd *cobra.Command) {
 	fl.DurationVar(&p.decisionTimeout, "decision-timeout", 0, "synchronizer-parameters: mediator decision timeout")
 	fl.DurationVar(&p.ledgerTimeTolerance, "ledger-time-tolerance", 0, "synchronizer-parameters: ledger time tolerance")
 	fl.DurationVar(&p.reactionTimeout, "mediator-reaction-timeout", 0, "synchronizer-parameters: how long after the decision time a verdict may be sequenced")
+	fl.DurationVar(&p.reconciliation, "reconciliation-interval", 0, "synchronizer-parameters: how often participants exchange ACS commitments")
 	fl.Int64Var(&p.maxRequestSize, "max-request-size", 0, "synchronizer-parameters: max request size in bytes")
 	fl.StringVar(&p.onboardingPolicy, "onboarding-policy", "", "synchronizer-parameters: open or permissioned")
 }
@@ -52,6 +54,9 @@ func (p *paramFlags) apply(cmd *cobra.Command, st *topology.State) (*pb.Synchron
 	}
 	if changed("mediator-reaction-timeout") {
 		out.MediatorReactionTimeoutMicros = p.reactionTimeout.Microseconds()
+	}
+	if changed("reconciliation-interval") {
+		out.ReconciliationIntervalMicros = p.reconciliation.Microseconds()
 	}
 	if changed("max-request-size") {
 		out.MaxRequestSize = p.maxRequestSize

@@ -28,12 +28,13 @@ var forbidden = []string{
 // may use gRPC's status types, being the client's and server's common contract), and
 // topology.
 var cores = map[string][]string{
-	"participant/engine": nil,
-	"mediator":           nil,
-	"protocol":           nil,
-	"topology":           nil,
-	"ledger":             nil,
-	"seqapi":             {"google.golang.org/grpc"},
+	"participant/engine":      nil,
+	"participant/commitments": nil,
+	"mediator":                nil,
+	"protocol":                nil,
+	"topology":                nil,
+	"ledger":                  nil,
+	"seqapi":                  {"google.golang.org/grpc"},
 }
 
 func TestCoresDependOnNoIOPackage(t *testing.T) {

@@ -101,6 +101,9 @@ type Send struct {
 	RootHash      protocol.Hash
 	MediatorGroup uint32 // the request's mediator group: the response is sealed to it
 	Signed        []byte // protocol.SignResponse
+	// To, when set, makes this a message the node sends in the clear to that member only
+	// (an ACS commitment): Signed is then the envelope's content.
+	To string `json:",omitempty"`
 }
 
 // Update is a committed transaction as this participant sees it.

@@ -18,6 +18,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/cometsync/cometsync/internal/badgerx"
+	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/protocol"
@@ -28,6 +29,7 @@ import (
 var (
 	keyIdentity   = []byte("participant/identity")
 	keyNext       = []byte("participant/next-counter")
+	keyACSCommit  = []byte("participant/acs-commitments")
 	keyLastOffset = []byte("participant/last-offset")
 	prefPending   = []byte("participant/pending/")
 	prefContract  = []byte("participant/contract/")
@@ -99,12 +101,17 @@ type State struct {
 	Changes     map[string]Change // command records by change id
 	// CompletionEnd is the offset of the last command completion (0 when none).
 	CompletionEnd int64
+	// Commitments is the ACS commitment tracker's state (own periods, pending received).
+	Commitments commitments.State
 }
 
 // Load reads the state; on an empty database it is the state before counter 0.
 func (s *Store) Load() (State, error) {
 	st := State{ACS: ledger.ContractMap{}, Outbox: map[string]engine.Send{}, Changes: map[string]Change{}}
 	err := s.db.View(func(txn *badger.Txn) error {
+		if _, err := getJSON(txn, keyACSCommit, &st.Commitments); err != nil {
+			return err
+		}
 		if _, err := getJSON(txn, keyNext, &st.NextCounter); err != nil {
 			return err
 		}
@@ -184,6 +191,8 @@ type Step struct {
 	// Completions are the command completions this event decided, with consecutive
 	// offsets after the last stored one.
 	Completions []CommandCompletion
+	// Commitments, when set, is the ACS commitment tracker's new state.
+	Commitments *commitments.State
 }
 
 // CommandCompletion is the outcome of a command submitted here with a command id, at its
@@ -281,6 +290,11 @@ func (s *Store) Apply(st Step) error {
 		}
 		if n := len(st.Updates); n > 0 {
 			if err := setJSON(txn, keyLastOffset, st.Updates[n-1].Offset); err != nil {
+				return err
+			}
+		}
+		if st.Commitments != nil {
+			if err := setJSON(txn, keyACSCommit, st.Commitments); err != nil {
 				return err
 			}
 		}
