@@ -18,8 +18,8 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/cometsync/cometsync/internal/badgerx"
-	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/protocol"
 )
