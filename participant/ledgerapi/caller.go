@@ -52,7 +52,7 @@ func (c *caller) readParties() ledger.PartySet {
 
 func (c *caller) requireAdmin(what string) error {
 	if !c.admin() {
-		return fmt.Errorf("%w: %s needs ParticipantAdmin, which user %s lacks", ErrPermissionDenied, what, c.user.ID)
+		return withMeta(fmt.Errorf("%w: %s needs ParticipantAdmin, which user %s lacks", ErrPermissionDenied, what, c.user.ID), MetaUserID, c.user.ID)
 	}
 	return nil
 }
@@ -69,7 +69,7 @@ func (c *caller) requireAdminOrSelf(what, id string) error {
 func (c *caller) requireActAs(parties ledger.PartySet) error {
 	for _, p := range parties {
 		if !c.has(CanActAs(p)) {
-			return fmt.Errorf("%w: user %s lacks CanActAs(%s)", ErrPermissionDenied, c.user.ID, p)
+			return withMeta(fmt.Errorf("%w: user %s lacks CanActAs(%s)", ErrPermissionDenied, c.user.ID, p), MetaParty, string(p), MetaUserID, c.user.ID)
 		}
 	}
 	return nil
@@ -85,15 +85,18 @@ func (c *caller) readFilter(requested []string) (filter, error) {
 		}
 		ps := c.readParties()
 		if len(ps) == 0 {
-			return filter{}, fmt.Errorf("%w: user %s has no CanReadAs or CanActAs right", ErrPermissionDenied, c.user.ID)
+			return filter{}, withMeta(fmt.Errorf("%w: user %s has no CanReadAs or CanActAs right", ErrPermissionDenied, c.user.ID), MetaUserID, c.user.ID)
 		}
 		return filter{parties: ps}, nil
 	}
 	ps := make([]ledger.Party, len(requested))
 	for i, p := range requested {
 		ps[i] = ledger.Party(p)
+		if err := ledger.ValidateParty(ps[i]); err != nil {
+			return filter{}, withMeta(fmt.Errorf("%w: parties[%d]: %w", ErrInvalidArgument, i, err), MetaField, "parties", MetaParty, p)
+		}
 		if !c.canRead(ps[i]) {
-			return filter{}, fmt.Errorf("%w: user %s lacks CanReadAs(%s) and CanActAs(%s)", ErrPermissionDenied, c.user.ID, p, p)
+			return filter{}, withMeta(fmt.Errorf("%w: user %s lacks CanReadAs(%s) and CanActAs(%s)", ErrPermissionDenied, c.user.ID, p, p), MetaParty, p, MetaUserID, c.user.ID)
 		}
 	}
 	return filter{parties: ledger.NewPartySet(ps...)}, nil

@@ -3,11 +3,9 @@ package ledgerapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"github.com/cometsync/cometsync/ledger"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
@@ -30,22 +28,18 @@ type submissionService struct{ s *Server }
 // Submit decodes the command, checks CanActAs and submits it under its command id,
 // returning once the sequencer took it.
 func (c submissionService) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitResponse, error) {
-	who, err := callerOf(ctx)
-	if err != nil {
-		return nil, statusOf(err)
-	}
 	if req.CommandId == "" {
-		return nil, status.Error(codes.InvalidArgument, "command_id is required: the outcome comes as its completion")
+		if _, err := callerOf(ctx); err != nil {
+			return nil, statusOf(err)
+		}
+		return nil, statusOf(withMeta(fmt.Errorf("%w: command_id is required: the outcome comes as its completion", ErrInvalidArgument), MetaField, "command_id"))
 	}
-	cmd, err := ledger.DecodeCommand(c.s.backend.Packages(), []byte(req.CommandJson))
+	who, cmd, err := c.s.command(ctx, req.CommandJson)
+	if err == nil {
+		err = c.s.backend.SubmitAsync(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId})
+	}
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	if err := who.requireActAs(cmd.ActAs); err != nil {
-		return nil, statusOf(err)
-	}
-	if err := c.s.backend.SubmitAsync(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId}); err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaCommandID, req.CommandId))
 	}
 	return &pb.SubmitResponse{}, nil
 }
@@ -61,7 +55,8 @@ func (c completionService) CompletionStream(req *pb.CompletionStreamRequest, str
 		return statusOf(err)
 	}
 	if req.BeginOffset < 0 {
-		return status.Error(codes.InvalidArgument, "begin_offset must not be negative")
+		return statusOf(withMeta(fmt.Errorf("%w: begin_offset %d is negative (offsets start at 1)", ErrInvalidArgument, req.BeginOffset),
+			MetaField, "begin_offset", MetaOffset, strconv.FormatInt(req.BeginOffset, 10)))
 	}
 	next := max(req.BeginOffset, 1)
 	for {

@@ -56,6 +56,18 @@ var (
 	ErrUserDeactivated = errors.New("user deactivated")
 	// ErrPermissionDenied: the caller lacks a right the call needs.
 	ErrPermissionDenied = errors.New("permission denied")
+	// ErrPartyNotKnown: a party the call names is not hosted on this participant (an
+	// actAs party, the party of UpdatePartyDetails), or an informee of a command is
+	// hosted on no participant (protocol.ErrUnhostedParty). codes.InvalidArgument.
+	ErrPartyNotKnown = errors.New("party not known")
+	// ErrInvalidPartyDetails: UpdatePartyDetails with a bad update mask or annotation.
+	// codes.InvalidArgument.
+	ErrInvalidPartyDetails = errors.New("invalid party details")
+	// ErrInvalidArgument: a malformed request field that no more specific sentinel
+	// covers (a negative offset, a missing command id). codes.InvalidArgument.
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrStreamLimit: a stream over StreamLimits. codes.ResourceExhausted.
+	ErrStreamLimit = errors.New("stream limit reached")
 )
 
 // DuplicateCommandError reports a command that already committed: the original's

@@ -2,11 +2,11 @@ package ledgerapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
@@ -22,11 +22,14 @@ func (p partyService) AllocateParty(ctx context.Context, req *pb.AllocatePartyRe
 		return nil, statusOf(err)
 	}
 	if req.PartyIdHint == "" {
-		return nil, status.Error(codes.InvalidArgument, "party_id_hint is empty")
+		return nil, statusOf(withMeta(fmt.Errorf("%w: party_id_hint is empty", ErrInvalidArgument), MetaField, "party_id_hint"))
 	}
 	party, err := p.s.backend.AllocateParty(ctx, req.PartyIdHint)
+	if errors.Is(err, crypto.ErrInvalidIdentifier) {
+		err = fmt.Errorf("%w: party_id_hint %q: %w", ErrInvalidArgument, req.PartyIdHint, err)
+	}
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaPartyIDHint, req.PartyIdHint))
 	}
 	p.s.logger.Info("party allocated", "party", party, "by", who.user.ID)
 	return &pb.AllocatePartyResponse{Party: string(party)}, nil

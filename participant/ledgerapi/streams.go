@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // ErrInvalidStreamLimits is returned by StreamLimits.Validate and Server.SetStreamLimits.
@@ -90,10 +87,11 @@ func (t *streamSlots) acquire(user string) (func(), error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n := t.perUser[user]; n >= t.limits.MaxStreamsPerUser {
-		return nil, status.Errorf(codes.ResourceExhausted, "user %s has %d streams open, max_streams_per_user is %d", user, n, t.limits.MaxStreamsPerUser)
+		return nil, statusOf(withMeta(fmt.Errorf("%w: user %s has %d streams open, max_streams_per_user is %d", ErrStreamLimit, user, n, t.limits.MaxStreamsPerUser),
+			MetaUserID, user))
 	}
 	if t.open >= t.limits.MaxStreams {
-		return nil, status.Errorf(codes.ResourceExhausted, "%d streams open, max_streams is %d", t.open, t.limits.MaxStreams)
+		return nil, statusOf(fmt.Errorf("%w: %d streams open, max_streams is %d", ErrStreamLimit, t.open, t.limits.MaxStreams))
 	}
 	t.open++
 	t.perUser[user]++

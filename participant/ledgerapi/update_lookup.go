@@ -3,6 +3,7 @@ package ledgerapi
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
@@ -10,7 +11,7 @@ import (
 // GetUpdateByOffset returns the update at offset reduced to what the caller may read, as
 // GetUpdates would stream it, or ErrUpdateNotFound.
 func (us updateService) GetUpdateByOffset(ctx context.Context, req *pb.GetUpdateByOffsetRequest) (*pb.GetUpdateResponse, error) {
-	return us.lookup(ctx, req.Parties, fmt.Sprintf("offset %d", req.Offset), func() (Update, bool, error) {
+	return us.lookup(ctx, req.Parties, fmt.Sprintf("offset %d", req.Offset), []string{MetaOffset, strconv.FormatInt(req.Offset, 10)}, func() (Update, bool, error) {
 		if req.Offset < 1 {
 			return Update{}, false, nil
 		}
@@ -20,7 +21,7 @@ func (us updateService) GetUpdateByOffset(ctx context.Context, req *pb.GetUpdate
 
 // GetUpdateById is GetUpdateByOffset by update id (the root hash in hex).
 func (us updateService) GetUpdateById(ctx context.Context, req *pb.GetUpdateByIdRequest) (*pb.GetUpdateResponse, error) {
-	return us.lookup(ctx, req.Parties, fmt.Sprintf("id %q", req.UpdateId), func() (Update, bool, error) {
+	return us.lookup(ctx, req.Parties, fmt.Sprintf("id %q", req.UpdateId), []string{MetaUpdateID, req.UpdateId}, func() (Update, bool, error) {
 		if req.UpdateId == "" {
 			return Update{}, false, nil
 		}
@@ -30,7 +31,7 @@ func (us updateService) GetUpdateById(ctx context.Context, req *pb.GetUpdateById
 
 // lookup authorizes the caller's read filter before looking the update up with find, so
 // that an unknown update and one the caller sees nothing of give the same answer.
-func (us updateService) lookup(ctx context.Context, parties []string, what string, find func() (Update, bool, error)) (*pb.GetUpdateResponse, error) {
+func (us updateService) lookup(ctx context.Context, parties []string, what string, meta []string, find func() (Update, bool, error)) (*pb.GetUpdateResponse, error) {
 	who, err := callerOf(ctx)
 	if err != nil {
 		return nil, statusOf(err)
@@ -50,7 +51,7 @@ func (us updateService) lookup(ctx context.Context, parties []string, what strin
 		}
 	}
 	if msg == nil {
-		return nil, statusOf(fmt.Errorf("%w: no update with %s visible to user %s", ErrUpdateNotFound, what, who.user.ID))
+		return nil, statusOf(withMeta(fmt.Errorf("%w: no update with %s visible to user %s", ErrUpdateNotFound, what, who.user.ID), meta...))
 	}
 	return &pb.GetUpdateResponse{Update: msg}, nil
 }

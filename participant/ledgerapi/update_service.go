@@ -3,9 +3,7 @@ package ledgerapi
 import (
 	"errors"
 	"fmt"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"strconv"
 
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
@@ -66,10 +64,12 @@ func (us updateService) GetUpdates(req *pb.GetUpdatesRequest, stream pb.UpdateSe
 // updateRange returns the first offset to stream (at least 1) and the last (0: none).
 func updateRange(req *pb.GetUpdatesRequest) (next, end int64, err error) {
 	if req.BeginOffset < 0 {
-		return 0, 0, status.Errorf(codes.InvalidArgument, "begin_offset %d is negative (offsets start at 1)", req.BeginOffset)
+		return 0, 0, statusOf(withMeta(fmt.Errorf("%w: begin_offset %d is negative (offsets start at 1)", ErrInvalidArgument, req.BeginOffset),
+			MetaField, "begin_offset", MetaOffset, strconv.FormatInt(req.BeginOffset, 10)))
 	}
 	if req.EndOffset < 0 {
-		return 0, 0, status.Errorf(codes.InvalidArgument, "end_offset %d is negative (0 follows forever)", req.EndOffset)
+		return 0, 0, statusOf(withMeta(fmt.Errorf("%w: end_offset %d is negative (0 follows forever)", ErrInvalidArgument, req.EndOffset),
+			MetaField, "end_offset", MetaOffset, strconv.FormatInt(req.EndOffset, 10)))
 	}
 	return max(req.BeginOffset, 1), req.EndOffset, nil
 }

@@ -42,7 +42,7 @@ func (us userService) CreateUser(ctx context.Context, req *pb.CreateUserRequest)
 	}
 	u, err := us.s.users.Create(userFromPB(req.User), rights...)
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, req.GetUser().GetId()))
 	}
 	us.s.logger.Info("user created", "user", u.ID, "rights", rights, "by", who.user.ID)
 	return &pb.CreateUserResponse{User: userPB(u)}, nil
@@ -55,7 +55,7 @@ func (us userService) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.
 	}
 	u, err := us.s.users.Get(id)
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, id))
 	}
 	return &pb.GetUserResponse{User: userPB(u)}, nil
 }
@@ -90,7 +90,7 @@ func (us userService) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest)
 		return nil, statusOf(err)
 	}
 	if err := us.s.users.Delete(req.UserId); err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, req.UserId))
 	}
 	us.s.logger.Info("user deleted", "user", req.UserId, "by", who.user.ID)
 	return &pb.DeleteUserResponse{}, nil
@@ -107,7 +107,7 @@ func (us userService) GrantUserRights(ctx context.Context, req *pb.GrantUserRigh
 	}
 	granted, err := us.s.users.Grant(req.UserId, rights...)
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, req.UserId))
 	}
 	us.s.logger.Info("rights granted", "user", req.UserId, "rights", granted, "by", who.user.ID)
 	return &pb.GrantUserRightsResponse{Rights: RightsToPB(granted)}, nil
@@ -124,7 +124,7 @@ func (us userService) RevokeUserRights(ctx context.Context, req *pb.RevokeUserRi
 	}
 	revoked, err := us.s.users.Revoke(req.UserId, rights...)
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, req.UserId))
 	}
 	us.s.logger.Info("rights revoked", "user", req.UserId, "rights", revoked, "by", who.user.ID)
 	return &pb.RevokeUserRightsResponse{Rights: RightsToPB(revoked)}, nil
@@ -137,7 +137,7 @@ func (us userService) ListUserRights(ctx context.Context, req *pb.ListUserRights
 	}
 	rights, err := us.s.users.Rights(id)
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, id))
 	}
 	return &pb.ListUserRightsResponse{Rights: RightsToPB(rights)}, nil
 }

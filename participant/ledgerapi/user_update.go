@@ -26,10 +26,10 @@ func (us userService) UpdateUser(ctx context.Context, req *pb.UpdateUserRequest)
 	}
 	in := userFromPB(req.User)
 	if err := ValidateUserID(in.ID); err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaField, "user.id"))
 	}
 	if err := checkUserMask(req.UpdateMask); err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, in.ID, MetaField, "update_mask"))
 	}
 	if in.Deactivated && in.ID == who.user.ID && slices.Contains(req.UpdateMask, pathDeactivated) {
 		return nil, statusOf(fmt.Errorf("%w: user %s cannot deactivate itself", ErrInvalidUser, in.ID))
@@ -39,7 +39,7 @@ func (us userService) UpdateUser(ctx context.Context, req *pb.UpdateUserRequest)
 		return nil
 	})
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaUserID, in.ID))
 	}
 	us.s.logger.Info("user updated", "user", u.ID, "fields", req.UpdateMask, "by", who.user.ID)
 	return &pb.UpdateUserResponse{User: userPB(u)}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/internal/testseed"
 	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/protocol"
 )
 
 func openDB(t *testing.T, dir string) *badger.DB {
@@ -241,23 +244,31 @@ func TestGrantRevokeRandom(t *testing.T) {
 
 func TestStatusCodes(t *testing.T) {
 	tests := []struct {
-		err  error
-		code codes.Code
+		err    error
+		code   codes.Code
+		reason string
+		md     map[string]string
 	}{
-		{fmt.Errorf("submit: %w", context.Canceled), codes.Canceled},
-		{fmt.Errorf("submit: %w", context.DeadlineExceeded), codes.DeadlineExceeded},
-		{fmt.Errorf("%w: mediator said no", ErrRejected), codes.Aborted},
-		{fmt.Errorf("%w: x", ErrTokenExpired), codes.Unauthenticated},
-		{fmt.Errorf("%w: x", ErrPermissionDenied), codes.PermissionDenied},
-		{fmt.Errorf("%w: x", ErrUserNotFound), codes.NotFound},
-		{&ledger.ContractError{Err: ledger.ErrContractNotFound}, codes.NotFound},
-		{&ledger.TypeError{Where: "x"}, codes.InvalidArgument},
-		{&ledger.AuthorizationError{}, codes.FailedPrecondition},
-		{errors.New("disk on fire"), codes.Internal},
+		{fmt.Errorf("submit: %w", context.Canceled), codes.Canceled, ReasonCancelled, nil},
+		{fmt.Errorf("submit: %w", context.DeadlineExceeded), codes.DeadlineExceeded, ReasonDeadlineExceeded, nil},
+		{withMeta(fmt.Errorf("%w: mediator said no", ErrRejected), MetaCommandID, "c-1"), codes.Aborted, ReasonCommandRejected, map[string]string{"command_id": "c-1"}},
+		{fmt.Errorf("%w: x", ErrTokenExpired), codes.Unauthenticated, ReasonTokenExpired, nil},
+		{fmt.Errorf("%w: x", ErrPermissionDenied), codes.PermissionDenied, ReasonPermissionDenied, nil},
+		{fmt.Errorf("%w: x", ErrUserNotFound), codes.NotFound, ReasonUserNotFound, nil},
+		{fmt.Errorf("prepare: %w", &ledger.ContractError{Err: ledger.ErrContractNotFound, ContractID: "00ab"}), codes.NotFound, ReasonContractNotFound, map[string]string{"contract_id": "00ab"}},
+		{&ledger.TypeError{Where: "x"}, codes.InvalidArgument, ReasonTypeMismatch, nil},
+		{&ledger.LookupError{Name: "iou:Nope", Err: ledger.ErrUnknownTemplate}, codes.InvalidArgument, ReasonTemplateNotFound, map[string]string{"template": "iou:Nope"}},
+		{&ledger.AuthorizationError{Missing: ledger.NewPartySet("B::1", "A::1")}, codes.FailedPrecondition, ReasonAuthorizationFailed, map[string]string{"parties": "A::1,B::1"}},
+		{&protocol.UnhostedPartyError{Party: "Nobody::1220"}, codes.InvalidArgument, ReasonPartyNotKnown, map[string]string{"party": "Nobody::1220"}},
+		{fmt.Errorf("%w: user u: primary party: %w", ErrInvalidUser, ledger.ErrTypeMismatch), codes.InvalidArgument, ReasonInvalidUser, nil},
+		{withMeta(withMeta(ErrInvalidArgument, MetaField, "inner", MetaOffset, "-1"), MetaField, "outer"), codes.InvalidArgument, ReasonInvalidArgument, map[string]string{"field": "outer", "offset": "-1"}},
+		{errors.New("disk on fire"), codes.Internal, ReasonInternal, nil},
 	}
 	for _, tt := range tests {
-		if got := codeOf(tt.err); got != tt.code {
-			t.Errorf("codeOf(%v) = %v, want %v", tt.err, got, tt.code)
+		st, _ := status.FromError(statusOf(tt.err))
+		info := ErrorInfoOf(st.Err())
+		if st.Code() != tt.code || info == nil || info.Reason != tt.reason || info.Domain != ErrorDomain || !maps.Equal(info.Metadata, tt.md) {
+			t.Errorf("statusOf(%v) = %v %v, want %v %s %v", tt.err, st.Code(), info, tt.code, tt.reason, tt.md)
 		}
 	}
 }
