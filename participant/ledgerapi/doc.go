@@ -2,7 +2,7 @@
 // Daml Ledger API v2, through which applications submit commands, read the active
 // contract set and the update stream, and operators manage parties and users.
 //
-// The server serves eight services (proto/cometsync/ledger/v1/ledger_api.proto) over a
+// The server serves nine services (proto/cometsync/ledger/v1/ledger_api.proto) over a
 // Backend, the participant node:
 //
 //   - CommandService.SubmitAndWait: decode a command (ledger.DecodeCommand's JSON form),
@@ -11,10 +11,14 @@
 //   - UpdateService.GetUpdates: stream committed updates from an offset and follow new
 //     ones until the client cancels; GetUpdateByOffset and GetUpdateById (root hash hex)
 //     return one, reduced alike, NotFound when unknown or invisible to the caller.
-//   - PartyManagementService: AllocateParty, ListKnownParties (paged).
+//   - PartyManagementService: AllocateParty, ListKnownParties (paged, with each party's
+//     details), GetParties, and UpdatePartyDetails (a hosted party's participant-local
+//     display name and annotations, kept in the user store's database).
 //   - UserManagementService: users and their rights (Users, persisted in badger);
 //     ListUsers is paged, UpdateUser changes the fields of an update mask.
 //   - PackageService.ListPackages.
+//   - VersionService.GetLedgerApiVersion: the API version (APIVersion), the binary's
+//     module version and commit, and the sequencer protocol version.
 //
 // # Authentication
 //
@@ -35,14 +39,24 @@
 //     user can read as (everything for ParticipantAdmin). Results hold only contracts with
 //     a stakeholder among those parties; an update lists only such created and archived
 //     contracts and is skipped when none remain.
-//   - GetLedgerEnd and ListPackages: any authenticated user.
+//   - GetLedgerEnd, ListPackages and GetLedgerApiVersion: any authenticated user.
 //   - Party and user management: ParticipantAdmin, except GetUser and ListUserRights of
 //     oneself.
 //
-// Missing rights are codes.PermissionDenied. Other errors map to codes by their
-// sentinels: malformed input InvalidArgument, rejected transactions (ErrRejected)
-// Aborted, unknown users NotFound, interpretation failures FailedPrecondition, ended
-// contexts Canceled or DeadlineExceeded.
+// Missing rights are codes.PermissionDenied.
+//
+// # Errors
+//
+// Every error is a gRPC status with a google.rpc.ErrorInfo of domain ErrorDomain
+// ("cometsync.ledger"): a stable UPPER_SNAKE reason (the Reason constants) chosen by the
+// error's sentinel (statusOf's table), and metadata naming what the error is about
+// (command_id, contract_id, party, offset, user_id, field, ...: the Meta constants).
+// Malformed input and unknown parties are InvalidArgument, rejected transactions
+// (ErrRejected) Aborted COMMAND_REJECTED, unknown users, updates and contracts NotFound,
+// interpretation failures FailedPrecondition, ended contexts Canceled or
+// DeadlineExceeded; only an error with no sentinel is Internal INTERNAL. ReasonOf and
+// ErrorInfoOf read them back on the client side. docs/ledger-api.md lists the reasons
+// per call.
 //
 // # Usage
 //

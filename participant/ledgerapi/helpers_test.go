@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -341,4 +342,15 @@ func (w *tbWriter) Write(p []byte) (int, error) {
 		w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	}
 	return len(p), nil
+}
+
+// wantReason fails unless err is a status with code and an ErrorInfo of the Ledger API's
+// domain with reason and exactly the metadata md.
+func wantReason(t *testing.T, err error, code codes.Code, reason string, md map[string]string) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	info := ledgerapi.ErrorInfoOf(err)
+	if st.Code() != code || info == nil || info.Reason != reason || !maps.Equal(info.Metadata, md) {
+		t.Fatalf("got %v %v (%q), want %v %s %v", st.Code(), info, st.Message(), code, reason, md)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/ledger"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
@@ -55,5 +56,13 @@ func (p partyService) ListKnownParties(ctx context.Context, req *pb.ListKnownPar
 	}
 	slices.Sort(all)
 	out, next := page(slices.Compact(all), func(s string) string { return s }, pg)
-	return &pb.ListKnownPartiesResponse{Parties: out, NextPageToken: next}, nil
+	resp := &pb.ListKnownPartiesResponse{Parties: out, NextPageToken: next}
+	for _, party := range out {
+		d, err := p.s.users.PartyDetails(ledger.Party(party))
+		if err != nil {
+			return nil, statusOf(err)
+		}
+		resp.PartyDetails = append(resp.PartyDetails, partyDetailsPB(d))
+	}
+	return resp, nil
 }

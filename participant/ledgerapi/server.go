@@ -24,6 +24,7 @@ var ServiceNames = []string{
 	"cometsync.ledger.v1.PartyManagementService",
 	"cometsync.ledger.v1.UserManagementService",
 	"cometsync.ledger.v1.PackageService",
+	"cometsync.ledger.v1.VersionService",
 }
 
 // Server implements the Ledger API services over a Backend, authenticating calls by JWT
@@ -35,6 +36,7 @@ type Server struct {
 	logger  *slog.Logger
 	health  *health.Server
 	streams *streamSlots // open streams, bounded by StreamLimits
+	version Version      // what GetLedgerApiVersion answers: BinaryVersion
 }
 
 // New returns a server over backend with DefaultStreamLimits (see SetStreamLimits). auth
@@ -48,7 +50,7 @@ func New(backend Backend, users *Users, auth Auth, logger *slog.Logger) *Server 
 		logger.Error("ledger api auth config invalid: every call will be refused", "err", err)
 	}
 	return &Server{backend: backend, users: users, auth: auth, logger: logger, health: health.NewServer(),
-		streams: newStreamSlots(DefaultStreamLimits())}
+		streams: newStreamSlots(DefaultStreamLimits()), version: BinaryVersion()}
 }
 
 // ServerOptions returns the interceptors (unary and stream) a grpc.Server needs for this
@@ -72,6 +74,7 @@ func (s *Server) Register(gs *grpc.Server) {
 	pb.RegisterPartyManagementServiceServer(gs, partyService{s})
 	pb.RegisterUserManagementServiceServer(gs, userService{s})
 	pb.RegisterPackageServiceServer(gs, packageService{s})
+	pb.RegisterVersionServiceServer(gs, versionService{s})
 	healthpb.RegisterHealthServer(gs, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range ServiceNames {

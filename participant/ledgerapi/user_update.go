@@ -70,21 +70,27 @@ func applyUserMask(u *User, in User, mask []string) {
 		case pathPrimaryParty:
 			u.PrimaryParty = in.PrimaryParty
 		case pathAnnotations:
-			merged := maps.Clone(u.Annotations)
-			if merged == nil {
-				merged = map[string]string{}
-			}
-			for k, v := range in.Annotations {
-				if v == "" {
-					delete(merged, k)
-				} else {
-					merged[k] = v
-				}
-			}
-			if len(merged) == 0 {
-				merged = nil
-			}
-			u.Annotations = merged
+			u.Annotations = mergeAnnotations(u.Annotations, in.Annotations)
 		}
 	}
+}
+
+// mergeAnnotations returns old with the keys of changes set, or removed where their
+// value is empty; nil when none remain.
+func mergeAnnotations(old, changes map[string]string) map[string]string {
+	merged := maps.Clone(old)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range changes {
+		if v == "" {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	if len(merged) == 0 {
+		return nil
+	}
+	return merged
 }

@@ -14,7 +14,8 @@ import (
 const UsersKeyPrefix = "ledgerapi/users/"
 
 // Users is the participant's user store, persisted in a badger database owned by the
-// caller (it only touches keys under UsersKeyPrefix). Each user is one key holding the
+// caller (it only touches keys under UsersKeyPrefix, and party details under
+// PartiesKeyPrefix: see PartyDetails). Each user is one key holding the
 // JSON of the user and its rights (sorted), so the encoding is deterministic. It is safe
 // for concurrent use.
 type Users struct {

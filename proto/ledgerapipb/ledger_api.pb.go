@@ -93,7 +93,7 @@ func (x Right_Kind) String() string {
 }
 
 func (Right_Kind) EnumDescriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{20, 0}
+	return fileDescriptor_72ae3e545b78ccbf, []int{25, 0}
 }
 
 type SubmitAndWaitRequest struct {
@@ -1149,18 +1149,91 @@ func (m *ListKnownPartiesRequest) GetPageToken() string {
 	return ""
 }
 
+// PartyDetails are a party's participant-local details: what UpdatePartyDetails sets.
+// They are not on the synchronizer; another participant hosting the party keeps its own.
+type PartyDetails struct {
+	Party       string            `protobuf:"bytes,1,opt,name=party,proto3" json:"party,omitempty"`
+	DisplayName string            `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Annotations map[string]string `protobuf:"bytes,3,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key,proto3" protobuf_val:"bytes,2,opt,name=value,proto3"`
+	// Hosted on this participant (always true in answers: only hosted parties are known).
+	IsLocal bool `protobuf:"varint,4,opt,name=is_local,json=isLocal,proto3" json:"is_local,omitempty"`
+}
+
+func (m *PartyDetails) Reset()         { *m = PartyDetails{} }
+func (m *PartyDetails) String() string { return proto.CompactTextString(m) }
+func (*PartyDetails) ProtoMessage()    {}
+func (*PartyDetails) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{19}
+}
+func (m *PartyDetails) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PartyDetails) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PartyDetails.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PartyDetails) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PartyDetails.Merge(m, src)
+}
+func (m *PartyDetails) XXX_Size() int {
+	return m.Size()
+}
+func (m *PartyDetails) XXX_DiscardUnknown() {
+	xxx_messageInfo_PartyDetails.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PartyDetails proto.InternalMessageInfo
+
+func (m *PartyDetails) GetParty() string {
+	if m != nil {
+		return m.Party
+	}
+	return ""
+}
+
+func (m *PartyDetails) GetDisplayName() string {
+	if m != nil {
+		return m.DisplayName
+	}
+	return ""
+}
+
+func (m *PartyDetails) GetAnnotations() map[string]string {
+	if m != nil {
+		return m.Annotations
+	}
+	return nil
+}
+
+func (m *PartyDetails) GetIsLocal() bool {
+	if m != nil {
+		return m.IsLocal
+	}
+	return false
+}
+
 type ListKnownPartiesResponse struct {
 	// Sorted.
 	Parties []string `protobuf:"bytes,1,rep,name=parties,proto3" json:"parties,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The details of parties, in the same order.
+	PartyDetails []*PartyDetails `protobuf:"bytes,3,rep,name=party_details,json=partyDetails,proto3" json:"party_details,omitempty"`
 }
 
 func (m *ListKnownPartiesResponse) Reset()         { *m = ListKnownPartiesResponse{} }
 func (m *ListKnownPartiesResponse) String() string { return proto.CompactTextString(m) }
 func (*ListKnownPartiesResponse) ProtoMessage()    {}
 func (*ListKnownPartiesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{19}
+	return fileDescriptor_72ae3e545b78ccbf, []int{20}
 }
 func (m *ListKnownPartiesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1203,6 +1276,204 @@ func (m *ListKnownPartiesResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (m *ListKnownPartiesResponse) GetPartyDetails() []*PartyDetails {
+	if m != nil {
+		return m.PartyDetails
+	}
+	return nil
+}
+
+type GetPartiesRequest struct {
+	// The parties to look up.
+	Parties []string `protobuf:"bytes,1,rep,name=parties,proto3" json:"parties,omitempty"`
+}
+
+func (m *GetPartiesRequest) Reset()         { *m = GetPartiesRequest{} }
+func (m *GetPartiesRequest) String() string { return proto.CompactTextString(m) }
+func (*GetPartiesRequest) ProtoMessage()    {}
+func (*GetPartiesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{21}
+}
+func (m *GetPartiesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetPartiesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetPartiesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetPartiesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetPartiesRequest.Merge(m, src)
+}
+func (m *GetPartiesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetPartiesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetPartiesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetPartiesRequest proto.InternalMessageInfo
+
+func (m *GetPartiesRequest) GetParties() []string {
+	if m != nil {
+		return m.Parties
+	}
+	return nil
+}
+
+type GetPartiesResponse struct {
+	// The details of the requested parties hosted here, in request order; parties not
+	// hosted here are left out.
+	PartyDetails []*PartyDetails `protobuf:"bytes,1,rep,name=party_details,json=partyDetails,proto3" json:"party_details,omitempty"`
+}
+
+func (m *GetPartiesResponse) Reset()         { *m = GetPartiesResponse{} }
+func (m *GetPartiesResponse) String() string { return proto.CompactTextString(m) }
+func (*GetPartiesResponse) ProtoMessage()    {}
+func (*GetPartiesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{22}
+}
+func (m *GetPartiesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetPartiesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetPartiesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetPartiesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetPartiesResponse.Merge(m, src)
+}
+func (m *GetPartiesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetPartiesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetPartiesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetPartiesResponse proto.InternalMessageInfo
+
+func (m *GetPartiesResponse) GetPartyDetails() []*PartyDetails {
+	if m != nil {
+		return m.PartyDetails
+	}
+	return nil
+}
+
+type UpdatePartyDetailsRequest struct {
+	// The party to change (party required, hosted here: PARTY_NOT_KNOWN otherwise) with the
+	// new values of the fields update_mask names.
+	PartyDetails *PartyDetails `protobuf:"bytes,1,opt,name=party_details,json=partyDetails,proto3" json:"party_details,omitempty"`
+	// The fields to change: display_name, annotations. Annotations merge: a key with an
+	// empty value removes it. Required (an empty mask is INVALID_ARGUMENT).
+	UpdateMask []string `protobuf:"bytes,2,rep,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+}
+
+func (m *UpdatePartyDetailsRequest) Reset()         { *m = UpdatePartyDetailsRequest{} }
+func (m *UpdatePartyDetailsRequest) String() string { return proto.CompactTextString(m) }
+func (*UpdatePartyDetailsRequest) ProtoMessage()    {}
+func (*UpdatePartyDetailsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{23}
+}
+func (m *UpdatePartyDetailsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UpdatePartyDetailsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UpdatePartyDetailsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UpdatePartyDetailsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UpdatePartyDetailsRequest.Merge(m, src)
+}
+func (m *UpdatePartyDetailsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *UpdatePartyDetailsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_UpdatePartyDetailsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UpdatePartyDetailsRequest proto.InternalMessageInfo
+
+func (m *UpdatePartyDetailsRequest) GetPartyDetails() *PartyDetails {
+	if m != nil {
+		return m.PartyDetails
+	}
+	return nil
+}
+
+func (m *UpdatePartyDetailsRequest) GetUpdateMask() []string {
+	if m != nil {
+		return m.UpdateMask
+	}
+	return nil
+}
+
+type UpdatePartyDetailsResponse struct {
+	PartyDetails *PartyDetails `protobuf:"bytes,1,opt,name=party_details,json=partyDetails,proto3" json:"party_details,omitempty"`
+}
+
+func (m *UpdatePartyDetailsResponse) Reset()         { *m = UpdatePartyDetailsResponse{} }
+func (m *UpdatePartyDetailsResponse) String() string { return proto.CompactTextString(m) }
+func (*UpdatePartyDetailsResponse) ProtoMessage()    {}
+func (*UpdatePartyDetailsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{24}
+}
+func (m *UpdatePartyDetailsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UpdatePartyDetailsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UpdatePartyDetailsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UpdatePartyDetailsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UpdatePartyDetailsResponse.Merge(m, src)
+}
+func (m *UpdatePartyDetailsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *UpdatePartyDetailsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_UpdatePartyDetailsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UpdatePartyDetailsResponse proto.InternalMessageInfo
+
+func (m *UpdatePartyDetailsResponse) GetPartyDetails() *PartyDetails {
+	if m != nil {
+		return m.PartyDetails
+	}
+	return nil
+}
+
 type Right struct {
 	Kind Right_Kind `protobuf:"varint,1,opt,name=kind,proto3,enum=cometsync.ledger.v1.Right_Kind" json:"kind,omitempty"`
 	// The party for CAN_ACT_AS and CAN_READ_AS.
@@ -1213,7 +1484,7 @@ func (m *Right) Reset()         { *m = Right{} }
 func (m *Right) String() string { return proto.CompactTextString(m) }
 func (*Right) ProtoMessage()    {}
 func (*Right) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{20}
+	return fileDescriptor_72ae3e545b78ccbf, []int{25}
 }
 func (m *Right) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1267,7 +1538,7 @@ func (m *User) Reset()         { *m = User{} }
 func (m *User) String() string { return proto.CompactTextString(m) }
 func (*User) ProtoMessage()    {}
 func (*User) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{21}
+	return fileDescriptor_72ae3e545b78ccbf, []int{26}
 }
 func (m *User) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1333,7 +1604,7 @@ func (m *CreateUserRequest) Reset()         { *m = CreateUserRequest{} }
 func (m *CreateUserRequest) String() string { return proto.CompactTextString(m) }
 func (*CreateUserRequest) ProtoMessage()    {}
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{22}
+	return fileDescriptor_72ae3e545b78ccbf, []int{27}
 }
 func (m *CreateUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1384,7 +1655,7 @@ func (m *CreateUserResponse) Reset()         { *m = CreateUserResponse{} }
 func (m *CreateUserResponse) String() string { return proto.CompactTextString(m) }
 func (*CreateUserResponse) ProtoMessage()    {}
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{23}
+	return fileDescriptor_72ae3e545b78ccbf, []int{28}
 }
 func (m *CreateUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1428,7 +1699,7 @@ func (m *GetUserRequest) Reset()         { *m = GetUserRequest{} }
 func (m *GetUserRequest) String() string { return proto.CompactTextString(m) }
 func (*GetUserRequest) ProtoMessage()    {}
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{24}
+	return fileDescriptor_72ae3e545b78ccbf, []int{29}
 }
 func (m *GetUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1472,7 +1743,7 @@ func (m *GetUserResponse) Reset()         { *m = GetUserResponse{} }
 func (m *GetUserResponse) String() string { return proto.CompactTextString(m) }
 func (*GetUserResponse) ProtoMessage()    {}
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{25}
+	return fileDescriptor_72ae3e545b78ccbf, []int{30}
 }
 func (m *GetUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1518,7 +1789,7 @@ func (m *ListUsersRequest) Reset()         { *m = ListUsersRequest{} }
 func (m *ListUsersRequest) String() string { return proto.CompactTextString(m) }
 func (*ListUsersRequest) ProtoMessage()    {}
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{26}
+	return fileDescriptor_72ae3e545b78ccbf, []int{31}
 }
 func (m *ListUsersRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1572,7 +1843,7 @@ func (m *ListUsersResponse) Reset()         { *m = ListUsersResponse{} }
 func (m *ListUsersResponse) String() string { return proto.CompactTextString(m) }
 func (*ListUsersResponse) ProtoMessage()    {}
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{27}
+	return fileDescriptor_72ae3e545b78ccbf, []int{32}
 }
 func (m *ListUsersResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1627,7 +1898,7 @@ func (m *UpdateUserRequest) Reset()         { *m = UpdateUserRequest{} }
 func (m *UpdateUserRequest) String() string { return proto.CompactTextString(m) }
 func (*UpdateUserRequest) ProtoMessage()    {}
 func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{28}
+	return fileDescriptor_72ae3e545b78ccbf, []int{33}
 }
 func (m *UpdateUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1678,7 +1949,7 @@ func (m *UpdateUserResponse) Reset()         { *m = UpdateUserResponse{} }
 func (m *UpdateUserResponse) String() string { return proto.CompactTextString(m) }
 func (*UpdateUserResponse) ProtoMessage()    {}
 func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{29}
+	return fileDescriptor_72ae3e545b78ccbf, []int{34}
 }
 func (m *UpdateUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1722,7 +1993,7 @@ func (m *DeleteUserRequest) Reset()         { *m = DeleteUserRequest{} }
 func (m *DeleteUserRequest) String() string { return proto.CompactTextString(m) }
 func (*DeleteUserRequest) ProtoMessage()    {}
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{30}
+	return fileDescriptor_72ae3e545b78ccbf, []int{35}
 }
 func (m *DeleteUserRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1765,7 +2036,7 @@ func (m *DeleteUserResponse) Reset()         { *m = DeleteUserResponse{} }
 func (m *DeleteUserResponse) String() string { return proto.CompactTextString(m) }
 func (*DeleteUserResponse) ProtoMessage()    {}
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{31}
+	return fileDescriptor_72ae3e545b78ccbf, []int{36}
 }
 func (m *DeleteUserResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1803,7 +2074,7 @@ func (m *GrantUserRightsRequest) Reset()         { *m = GrantUserRightsRequest{}
 func (m *GrantUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*GrantUserRightsRequest) ProtoMessage()    {}
 func (*GrantUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{32}
+	return fileDescriptor_72ae3e545b78ccbf, []int{37}
 }
 func (m *GrantUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1854,7 +2125,7 @@ func (m *GrantUserRightsResponse) Reset()         { *m = GrantUserRightsResponse
 func (m *GrantUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*GrantUserRightsResponse) ProtoMessage()    {}
 func (*GrantUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{33}
+	return fileDescriptor_72ae3e545b78ccbf, []int{38}
 }
 func (m *GrantUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1899,7 +2170,7 @@ func (m *RevokeUserRightsRequest) Reset()         { *m = RevokeUserRightsRequest
 func (m *RevokeUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*RevokeUserRightsRequest) ProtoMessage()    {}
 func (*RevokeUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{34}
+	return fileDescriptor_72ae3e545b78ccbf, []int{39}
 }
 func (m *RevokeUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1950,7 +2221,7 @@ func (m *RevokeUserRightsResponse) Reset()         { *m = RevokeUserRightsRespon
 func (m *RevokeUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*RevokeUserRightsResponse) ProtoMessage()    {}
 func (*RevokeUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{35}
+	return fileDescriptor_72ae3e545b78ccbf, []int{40}
 }
 func (m *RevokeUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1994,7 +2265,7 @@ func (m *ListUserRightsRequest) Reset()         { *m = ListUserRightsRequest{} }
 func (m *ListUserRightsRequest) String() string { return proto.CompactTextString(m) }
 func (*ListUserRightsRequest) ProtoMessage()    {}
 func (*ListUserRightsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{36}
+	return fileDescriptor_72ae3e545b78ccbf, []int{41}
 }
 func (m *ListUserRightsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -2038,7 +2309,7 @@ func (m *ListUserRightsResponse) Reset()         { *m = ListUserRightsResponse{}
 func (m *ListUserRightsResponse) String() string { return proto.CompactTextString(m) }
 func (*ListUserRightsResponse) ProtoMessage()    {}
 func (*ListUserRightsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{37}
+	return fileDescriptor_72ae3e545b78ccbf, []int{42}
 }
 func (m *ListUserRightsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -2083,7 +2354,7 @@ func (m *PackageDetails) Reset()         { *m = PackageDetails{} }
 func (m *PackageDetails) String() string { return proto.CompactTextString(m) }
 func (*PackageDetails) ProtoMessage()    {}
 func (*PackageDetails) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{38}
+	return fileDescriptor_72ae3e545b78ccbf, []int{43}
 }
 func (m *PackageDetails) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -2133,7 +2404,7 @@ func (m *ListPackagesRequest) Reset()         { *m = ListPackagesRequest{} }
 func (m *ListPackagesRequest) String() string { return proto.CompactTextString(m) }
 func (*ListPackagesRequest) ProtoMessage()    {}
 func (*ListPackagesRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{39}
+	return fileDescriptor_72ae3e545b78ccbf, []int{44}
 }
 func (m *ListPackagesRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -2170,7 +2441,7 @@ func (m *ListPackagesResponse) Reset()         { *m = ListPackagesResponse{} }
 func (m *ListPackagesResponse) String() string { return proto.CompactTextString(m) }
 func (*ListPackagesResponse) ProtoMessage()    {}
 func (*ListPackagesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_72ae3e545b78ccbf, []int{40}
+	return fileDescriptor_72ae3e545b78ccbf, []int{45}
 }
 func (m *ListPackagesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -2206,6 +2477,114 @@ func (m *ListPackagesResponse) GetPackages() []*PackageDetails {
 	return nil
 }
 
+type GetLedgerApiVersionRequest struct {
+}
+
+func (m *GetLedgerApiVersionRequest) Reset()         { *m = GetLedgerApiVersionRequest{} }
+func (m *GetLedgerApiVersionRequest) String() string { return proto.CompactTextString(m) }
+func (*GetLedgerApiVersionRequest) ProtoMessage()    {}
+func (*GetLedgerApiVersionRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{46}
+}
+func (m *GetLedgerApiVersionRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetLedgerApiVersionRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetLedgerApiVersionRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetLedgerApiVersionRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetLedgerApiVersionRequest.Merge(m, src)
+}
+func (m *GetLedgerApiVersionRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetLedgerApiVersionRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetLedgerApiVersionRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetLedgerApiVersionRequest proto.InternalMessageInfo
+
+type GetLedgerApiVersionResponse struct {
+	// The Ledger API version (cometsync.ledger.v1 at this revision).
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The participant binary's module version, "(devel)" for a build from a checkout.
+	ModuleVersion string `protobuf:"bytes,2,opt,name=module_version,json=moduleVersion,proto3" json:"module_version,omitempty"`
+	// The VCS commit the binary was built from, "unknown" when not stamped.
+	Commit string `protobuf:"bytes,3,opt,name=commit,proto3" json:"commit,omitempty"`
+	// The sequencer protocol version the participant speaks, e.g. "cometsync/1".
+	ProtocolVersion string `protobuf:"bytes,4,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
+}
+
+func (m *GetLedgerApiVersionResponse) Reset()         { *m = GetLedgerApiVersionResponse{} }
+func (m *GetLedgerApiVersionResponse) String() string { return proto.CompactTextString(m) }
+func (*GetLedgerApiVersionResponse) ProtoMessage()    {}
+func (*GetLedgerApiVersionResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_72ae3e545b78ccbf, []int{47}
+}
+func (m *GetLedgerApiVersionResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GetLedgerApiVersionResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GetLedgerApiVersionResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GetLedgerApiVersionResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GetLedgerApiVersionResponse.Merge(m, src)
+}
+func (m *GetLedgerApiVersionResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *GetLedgerApiVersionResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_GetLedgerApiVersionResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GetLedgerApiVersionResponse proto.InternalMessageInfo
+
+func (m *GetLedgerApiVersionResponse) GetVersion() string {
+	if m != nil {
+		return m.Version
+	}
+	return ""
+}
+
+func (m *GetLedgerApiVersionResponse) GetModuleVersion() string {
+	if m != nil {
+		return m.ModuleVersion
+	}
+	return ""
+}
+
+func (m *GetLedgerApiVersionResponse) GetCommit() string {
+	if m != nil {
+		return m.Commit
+	}
+	return ""
+}
+
+func (m *GetLedgerApiVersionResponse) GetProtocolVersion() string {
+	if m != nil {
+		return m.ProtocolVersion
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterEnum("cometsync.ledger.v1.CompletionStatus", CompletionStatus_name, CompletionStatus_value)
 	proto.RegisterEnum("cometsync.ledger.v1.Right_Kind", Right_Kind_name, Right_Kind_value)
@@ -2228,7 +2607,13 @@ func init() {
 	proto.RegisterType((*AllocatePartyRequest)(nil), "cometsync.ledger.v1.AllocatePartyRequest")
 	proto.RegisterType((*AllocatePartyResponse)(nil), "cometsync.ledger.v1.AllocatePartyResponse")
 	proto.RegisterType((*ListKnownPartiesRequest)(nil), "cometsync.ledger.v1.ListKnownPartiesRequest")
+	proto.RegisterType((*PartyDetails)(nil), "cometsync.ledger.v1.PartyDetails")
+	proto.RegisterMapType((map[string]string)(nil), "cometsync.ledger.v1.PartyDetails.AnnotationsEntry")
 	proto.RegisterType((*ListKnownPartiesResponse)(nil), "cometsync.ledger.v1.ListKnownPartiesResponse")
+	proto.RegisterType((*GetPartiesRequest)(nil), "cometsync.ledger.v1.GetPartiesRequest")
+	proto.RegisterType((*GetPartiesResponse)(nil), "cometsync.ledger.v1.GetPartiesResponse")
+	proto.RegisterType((*UpdatePartyDetailsRequest)(nil), "cometsync.ledger.v1.UpdatePartyDetailsRequest")
+	proto.RegisterType((*UpdatePartyDetailsResponse)(nil), "cometsync.ledger.v1.UpdatePartyDetailsResponse")
 	proto.RegisterType((*Right)(nil), "cometsync.ledger.v1.Right")
 	proto.RegisterType((*User)(nil), "cometsync.ledger.v1.User")
 	proto.RegisterMapType((map[string]string)(nil), "cometsync.ledger.v1.User.AnnotationsEntry")
@@ -2251,6 +2636,8 @@ func init() {
 	proto.RegisterType((*PackageDetails)(nil), "cometsync.ledger.v1.PackageDetails")
 	proto.RegisterType((*ListPackagesRequest)(nil), "cometsync.ledger.v1.ListPackagesRequest")
 	proto.RegisterType((*ListPackagesResponse)(nil), "cometsync.ledger.v1.ListPackagesResponse")
+	proto.RegisterType((*GetLedgerApiVersionRequest)(nil), "cometsync.ledger.v1.GetLedgerApiVersionRequest")
+	proto.RegisterType((*GetLedgerApiVersionResponse)(nil), "cometsync.ledger.v1.GetLedgerApiVersionResponse")
 }
 
 func init() {
@@ -2258,121 +2645,139 @@ func init() {
 }
 
 var fileDescriptor_72ae3e545b78ccbf = []byte{
-	// 1824 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x58, 0x4f, 0x73, 0xdb, 0xc6,
-	0x15, 0x37, 0x48, 0x89, 0x12, 0x1f, 0x25, 0x8a, 0x5a, 0xeb, 0x0f, 0x03, 0xd7, 0x92, 0x03, 0xc7,
-	0xa9, 0xad, 0xd8, 0x94, 0x43, 0x5f, 0x3a, 0x99, 0xa6, 0x2d, 0x43, 0xb2, 0x36, 0x62, 0x91, 0x92,
-	0x41, 0x6a, 0xd2, 0x49, 0xeb, 0xc1, 0xac, 0x80, 0x15, 0x85, 0x88, 0x04, 0x58, 0x60, 0xc9, 0x44,
-	0xb9, 0xf4, 0x2b, 0xf4, 0xd6, 0x43, 0xbf, 0x44, 0x0f, 0x99, 0xe9, 0x17, 0xe8, 0x21, 0x47, 0x1f,
-	0x7b, 0x6c, 0xed, 0x5b, 0x4f, 0xed, 0x37, 0xe8, 0x2c, 0x76, 0xf1, 0x87, 0x24, 0x40, 0xb1, 0xb6,
-	0x7b, 0x23, 0xde, 0xbe, 0xfd, 0xbd, 0xb7, 0xef, 0xcf, 0xee, 0xef, 0x11, 0x3e, 0x32, 0x9c, 0x01,
-	0xa1, 0xde, 0x95, 0x6d, 0x1c, 0xf6, 0x89, 0xd9, 0x23, 0xee, 0xe1, 0xf8, 0x53, 0xf1, 0x4b, 0xc7,
-	0x43, 0xab, 0x32, 0x74, 0x1d, 0xea, 0xa0, 0x9b, 0xa1, 0x56, 0x85, 0xaf, 0x55, 0xc6, 0x9f, 0xca,
-	0x5b, 0x3d, 0xa7, 0xe7, 0xf8, 0xeb, 0x87, 0xec, 0x17, 0x57, 0x55, 0x7e, 0x03, 0x5b, 0x9d, 0xd1,
-	0xd9, 0xc0, 0xa2, 0x35, 0xdb, 0xfc, 0x0a, 0x5b, 0x54, 0x23, 0xbf, 0x1f, 0x11, 0x8f, 0xa2, 0x0f,
-	0x61, 0xcd, 0x70, 0x06, 0x03, 0x6c, 0x9b, 0xfa, 0x37, 0x9e, 0x63, 0x97, 0xa5, 0x3b, 0xd2, 0xfd,
-	0xbc, 0x56, 0x10, 0xb2, 0x2f, 0x3d, 0xc7, 0x46, 0xb7, 0x01, 0x02, 0x15, 0xcb, 0x2c, 0x67, 0x7c,
-	0x85, 0xbc, 0x90, 0xa8, 0xa6, 0xf2, 0x5b, 0xd8, 0x9e, 0x42, 0xf6, 0x86, 0x8e, 0xed, 0x11, 0xb4,
-	0x03, 0x39, 0xe7, 0xfc, 0xdc, 0x23, 0xd4, 0x07, 0xcd, 0x6a, 0xe2, 0x0b, 0x1d, 0xc0, 0xa6, 0xcb,
-	0xad, 0xeb, 0x96, 0xa9, 0x0f, 0x2c, 0xc3, 0x75, 0x3c, 0x1f, 0x36, 0xab, 0x6d, 0x88, 0x05, 0xd5,
-	0x6c, 0xf9, 0x62, 0xe5, 0x05, 0xac, 0x73, 0xf0, 0xf7, 0xe7, 0x6f, 0x09, 0x8a, 0x01, 0x24, 0x77,
-	0x54, 0xf9, 0x39, 0xec, 0xd6, 0x9d, 0xc1, 0xb0, 0x4f, 0xa8, 0xe5, 0xd8, 0x1d, 0xea, 0x12, 0x3c,
-	0x88, 0x99, 0x3b, 0x23, 0x3d, 0xcb, 0xd6, 0x27, 0x4e, 0x52, 0xf0, 0x65, 0xc7, 0xbe, 0x48, 0xf9,
-	0x73, 0x06, 0x20, 0xda, 0x9e, 0x7a, 0xea, 0xf9, 0x5e, 0xa1, 0x6d, 0xc8, 0x61, 0x83, 0xea, 0xd8,
-	0x2b, 0x67, 0xef, 0x64, 0xef, 0xe7, 0xb5, 0x65, 0x6c, 0xd0, 0x9a, 0x87, 0x3e, 0x87, 0x9c, 0x47,
-	0x31, 0x1d, 0x79, 0xe5, 0xa5, 0x3b, 0xd2, 0xfd, 0x62, 0xf5, 0x5e, 0x25, 0x21, 0xe5, 0x95, 0xb8,
-	0xf7, 0x4c, 0x59, 0x13, 0x9b, 0x98, 0x33, 0x2e, 0xc1, 0x2c, 0x4e, 0xcb, 0xbe, 0x41, 0xf1, 0x85,
-	0xee, 0xc2, 0xfa, 0x68, 0x68, 0x62, 0x4a, 0x82, 0x73, 0xe5, 0x7c, 0x5f, 0xd7, 0xb8, 0xf0, 0x78,
-	0x4e, 0x9e, 0x56, 0x12, 0xf3, 0x84, 0x76, 0x61, 0x65, 0xe4, 0x11, 0x97, 0x1d, 0x6d, 0x95, 0x5b,
-	0x62, 0x9f, 0xaa, 0xa9, 0xfc, 0x20, 0x41, 0xb1, 0x66, 0x50, 0x6b, 0x4c, 0xea, 0x8e, 0x4d, 0x5d,
-	0x6c, 0x50, 0xb4, 0x0f, 0x05, 0x43, 0xfc, 0x66, 0xfa, 0x3c, 0x83, 0x10, 0x88, 0x54, 0x13, 0xc9,
-	0xb0, 0x4a, 0xc9, 0x60, 0xd8, 0xc7, 0x94, 0x88, 0x40, 0x85, 0xdf, 0xe8, 0x0e, 0x14, 0x3c, 0xab,
-	0x67, 0x63, 0xea, 0xb8, 0x16, 0x09, 0x82, 0x15, 0x17, 0xa1, 0x9f, 0x40, 0xde, 0x39, 0xf3, 0x88,
-	0x3b, 0x26, 0x2e, 0x8b, 0x1a, 0x5b, 0x8f, 0x04, 0xe8, 0x1e, 0x14, 0xb1, 0xdb, 0x1b, 0x0d, 0x88,
-	0x4d, 0x3d, 0x5e, 0x41, 0x3c, 0x32, 0xeb, 0xa1, 0x94, 0xd5, 0x90, 0xf2, 0x02, 0x3e, 0x78, 0x4a,
-	0xe8, 0xa4, 0xe3, 0x5e, 0x50, 0x14, 0x65, 0x58, 0x19, 0x62, 0x97, 0x32, 0xfb, 0x92, 0x8f, 0x1f,
-	0x7c, 0xce, 0xf3, 0x5c, 0xf9, 0x16, 0xe4, 0x24, 0x48, 0xd1, 0x2c, 0x35, 0xc8, 0x07, 0x11, 0xe0,
-	0xa8, 0x85, 0xea, 0xdd, 0xc4, 0x5c, 0x4f, 0x02, 0x68, 0xd1, 0xae, 0x58, 0xe5, 0x65, 0xe2, 0x95,
-	0xa7, 0x6c, 0xc3, 0xcd, 0xa7, 0x84, 0x1e, 0xf9, 0x08, 0x4d, 0xdb, 0x14, 0xa7, 0x50, 0x2a, 0xb0,
-	0x35, 0x29, 0x9e, 0xdf, 0xb6, 0xca, 0xdf, 0x24, 0xc8, 0x9d, 0xfa, 0xf5, 0xf1, 0x3e, 0x3a, 0x1b,
-	0xdd, 0x82, 0xbc, 0xeb, 0x38, 0x54, 0xbf, 0xc0, 0xde, 0x45, 0x39, 0xcb, 0x63, 0xc5, 0x04, 0xcf,
-	0xb0, 0x77, 0x81, 0x3e, 0x87, 0x15, 0xc3, 0x25, 0x98, 0x12, 0xd3, 0xcf, 0xe0, 0x82, 0xb1, 0x08,
-	0xf6, 0xb0, 0x34, 0x60, 0xd7, 0xb8, 0xb0, 0xc6, 0xc4, 0x2c, 0x2f, 0xfb, 0x19, 0x0a, 0xbf, 0x15,
-	0x07, 0x36, 0x9f, 0x12, 0xca, 0x0f, 0xe2, 0x2d, 0xde, 0xe6, 0xf1, 0xa4, 0x67, 0x26, 0x93, 0x7e,
-	0x1b, 0x80, 0xd8, 0x66, 0xb0, 0x35, 0xeb, 0x6f, 0xcd, 0x13, 0xdb, 0x14, 0xf7, 0xc3, 0x11, 0x94,
-	0x43, 0x83, 0x5f, 0x5c, 0x71, 0x61, 0x60, 0x37, 0x2d, 0x90, 0xa9, 0xc6, 0x94, 0x96, 0x9f, 0xb5,
-	0x00, 0x4d, 0x0d, 0xb2, 0xc9, 0xc2, 0x29, 0x3a, 0x3a, 0x6c, 0xa9, 0x55, 0x2e, 0x50, 0xcd, 0x39,
-	0x70, 0xcf, 0x62, 0xd1, 0x08, 0x2b, 0xe0, 0x09, 0xe4, 0xf8, 0x56, 0x1f, 0xa8, 0x50, 0xbd, 0x95,
-	0x18, 0x7c, 0xb1, 0x49, 0xa8, 0x2a, 0x9f, 0xc1, 0x56, 0xad, 0xdf, 0x77, 0x0c, 0x4c, 0xc9, 0x09,
-	0x76, 0xe9, 0x55, 0xe0, 0x98, 0x02, 0xeb, 0xcc, 0xd8, 0x15, 0xab, 0x88, 0x0b, 0xcb, 0xa6, 0xc1,
-	0x8d, 0xed, 0x0b, 0x55, 0xf3, 0x99, 0x65, 0x53, 0xe5, 0x11, 0x6c, 0x4f, 0xed, 0x15, 0x9e, 0x6c,
-	0xc1, 0xb2, 0xaf, 0x27, 0x36, 0xf1, 0x0f, 0xe5, 0x14, 0x76, 0x8f, 0x2c, 0x8f, 0x3e, 0xb7, 0x9d,
-	0x6f, 0xed, 0x13, 0x7e, 0x90, 0x58, 0x18, 0x86, 0xb8, 0x47, 0x74, 0xcf, 0xfa, 0x9e, 0x7b, 0xbf,
-	0xac, 0xad, 0x32, 0x41, 0xc7, 0xfa, 0x9e, 0xb0, 0x44, 0xf9, 0x8b, 0xd4, 0xb9, 0x24, 0x76, 0x70,
-	0x05, 0x33, 0x49, 0x97, 0x09, 0x94, 0xdf, 0x41, 0x79, 0x16, 0x56, 0x38, 0x92, 0xde, 0xf2, 0x1f,
-	0xc3, 0x86, 0x4d, 0xbe, 0xa3, 0xfa, 0x0c, 0xf2, 0x3a, 0x13, 0x9f, 0x84, 0xe8, 0x7f, 0x95, 0x60,
-	0x59, 0xb3, 0x7a, 0x17, 0x14, 0x3d, 0x81, 0xa5, 0x4b, 0xcb, 0xe6, 0x59, 0x2a, 0x56, 0xf7, 0x13,
-	0x83, 0xeb, 0x6b, 0x56, 0x9e, 0x5b, 0xb6, 0xa9, 0xf9, 0xca, 0x51, 0x24, 0x32, 0xf1, 0x48, 0x18,
-	0xb0, 0xf4, 0x9c, 0xaf, 0x96, 0x9e, 0xab, 0xed, 0x86, 0x7e, 0xda, 0xee, 0x9c, 0x34, 0xeb, 0xea,
-	0xaf, 0xd5, 0x66, 0xa3, 0x74, 0x03, 0xdd, 0x84, 0x0d, 0x5f, 0x5a, 0xaf, 0xb5, 0xf5, 0x5a, 0xbd,
-	0xab, 0xd7, 0x3a, 0x25, 0x29, 0x54, 0x65, 0x42, 0xad, 0x59, 0x6b, 0x30, 0x69, 0x06, 0xc9, 0xb0,
-	0xe3, 0x4b, 0x4f, 0x6a, 0x5a, 0x57, 0xad, 0xab, 0x27, 0xb5, 0x76, 0x57, 0xaf, 0x35, 0x5a, 0x6a,
-	0xbb, 0x94, 0x55, 0xfe, 0x2d, 0xc1, 0xd2, 0xa9, 0x47, 0x5c, 0x54, 0x84, 0x4c, 0x58, 0x5c, 0x19,
-	0xcb, 0x64, 0xaf, 0xc8, 0xd0, 0xb5, 0x06, 0xd8, 0xbd, 0xd2, 0xe3, 0xbe, 0xad, 0x09, 0xa1, 0x9f,
-	0x4a, 0x76, 0xe1, 0x5a, 0x9e, 0x6e, 0x12, 0xcc, 0x7a, 0xd5, 0xef, 0x68, 0xd6, 0x21, 0xab, 0xda,
-	0xba, 0xe5, 0x35, 0x22, 0x21, 0x3a, 0x82, 0x02, 0xb6, 0x6d, 0x87, 0x62, 0xf6, 0x8a, 0x79, 0xa2,
-	0xeb, 0x0f, 0x92, 0x0b, 0xcf, 0x23, 0x6e, 0xa5, 0x16, 0x29, 0x37, 0x6d, 0xea, 0x5e, 0x69, 0xf1,
-	0xed, 0xf2, 0x2f, 0xa0, 0x34, 0xad, 0x80, 0x4a, 0x90, 0xbd, 0x24, 0x41, 0x25, 0xb1, 0x9f, 0x2c,
-	0xa6, 0x63, 0xdc, 0x1f, 0x05, 0x57, 0x35, 0xff, 0xf8, 0x2c, 0xf3, 0x33, 0x49, 0x19, 0xc3, 0x66,
-	0xdd, 0xbf, 0x4b, 0x98, 0xad, 0xa0, 0xb6, 0x1e, 0xc1, 0x12, 0x7b, 0xd4, 0x44, 0x53, 0x7c, 0x90,
-	0xea, 0x9b, 0xe6, 0xab, 0xa1, 0x2a, 0xe4, 0x5c, 0x96, 0x45, 0xde, 0x73, 0x85, 0xaa, 0x9c, 0x9e,
-	0x68, 0x4d, 0x68, 0x2a, 0x75, 0x40, 0x71, 0xbb, 0xa2, 0xf8, 0xfe, 0x37, 0xc3, 0xca, 0x03, 0x28,
-	0xb2, 0x9e, 0x8e, 0x79, 0x1e, 0x7b, 0x9d, 0xa5, 0x89, 0xd7, 0xf9, 0x57, 0xb0, 0x11, 0xaa, 0xbe,
-	0x9d, 0xb1, 0x36, 0x94, 0x58, 0xd3, 0x30, 0xc9, 0x7b, 0x69, 0xc2, 0x3e, 0x6c, 0xc6, 0xf0, 0x84,
-	0x4f, 0x87, 0xb0, 0xcc, 0x8c, 0x05, 0x0f, 0xe3, 0x1c, 0xa7, 0xb8, 0xde, 0xc2, 0x4d, 0x69, 0xc0,
-	0x26, 0xbf, 0xc6, 0xde, 0x21, 0xcf, 0xfb, 0x50, 0x10, 0x37, 0xef, 0x00, 0x7b, 0x97, 0xe2, 0x82,
-	0x05, 0x2e, 0x6a, 0x61, 0xef, 0x92, 0x25, 0x35, 0x6e, 0xe4, 0xed, 0xe2, 0xfc, 0x10, 0x36, 0x1b,
-	0xa4, 0x4f, 0x26, 0x3d, 0x4d, 0xcd, 0xeb, 0x16, 0xa0, 0xb8, 0xb6, 0xe0, 0xb9, 0x04, 0x76, 0x9e,
-	0xba, 0xd8, 0xe6, 0xf9, 0xf6, 0x0b, 0xee, 0x3a, 0xa0, 0xb7, 0x2a, 0xe2, 0x16, 0xec, 0xce, 0x98,
-	0x11, 0x87, 0x8e, 0xe0, 0xa4, 0x85, 0xe1, 0xce, 0x61, 0x57, 0x23, 0x63, 0xe7, 0x92, 0xfc, 0x9f,
-	0xdd, 0x6e, 0x43, 0x79, 0xd6, 0xce, 0x3b, 0xf8, 0xfd, 0x18, 0xb6, 0x83, 0x4a, 0x5e, 0xcc, 0x6b,
-	0xe5, 0x08, 0x76, 0xa6, 0x77, 0xbc, 0x83, 0xfd, 0x16, 0x14, 0x4f, 0xb0, 0x71, 0x89, 0x7b, 0xa4,
-	0x41, 0x28, 0xb6, 0xfa, 0x1e, 0x6f, 0x3d, 0x5f, 0x12, 0xd9, 0xce, 0x0b, 0x89, 0x6a, 0x32, 0xe2,
-	0x1c, 0x90, 0xd5, 0x80, 0x27, 0x44, 0x02, 0xc6, 0x22, 0x99, 0x73, 0x02, 0x32, 0x38, 0x8c, 0xf2,
-	0x15, 0x6c, 0x4d, 0x8a, 0x85, 0xc7, 0xbf, 0x84, 0x55, 0x81, 0x3c, 0x9f, 0xce, 0x4e, 0xba, 0xa8,
-	0x85, 0x9b, 0x0e, 0xfe, 0x24, 0x41, 0x69, 0x7a, 0xae, 0x41, 0x1f, 0xc2, 0xed, 0xfa, 0x71, 0xeb,
-	0xe4, 0xa8, 0xd9, 0x55, 0x8f, 0xdb, 0x7a, 0xa7, 0x5b, 0xeb, 0x9e, 0x76, 0xa6, 0x1e, 0xbd, 0x7d,
-	0xb8, 0x35, 0xab, 0x52, 0x3f, 0x6e, 0xb5, 0xd4, 0x6e, 0xb7, 0xd9, 0x28, 0x49, 0x68, 0x0f, 0xe4,
-	0x59, 0x05, 0xad, 0xf9, 0x65, 0xb3, 0xce, 0xd6, 0x33, 0xc9, 0x00, 0x5d, 0xb5, 0xd5, 0x6c, 0xe8,
-	0xc7, 0xa7, 0xdd, 0x52, 0xb6, 0xfa, 0x1d, 0x14, 0xeb, 0x7c, 0x6e, 0xeb, 0x10, 0x77, 0x6c, 0x19,
-	0x04, 0x9d, 0x07, 0x53, 0xaa, 0x18, 0x81, 0xd1, 0x83, 0xc4, 0xb3, 0x26, 0x0d, 0xe0, 0xf2, 0xc1,
-	0x22, 0xaa, 0x3c, 0xa8, 0xd5, 0x01, 0x94, 0x03, 0xcb, 0x6c, 0xdd, 0xf3, 0x58, 0x64, 0x84, 0x0f,
-	0x2f, 0x20, 0xc7, 0x37, 0x21, 0x65, 0x0e, 0x62, 0x60, 0xf5, 0xee, 0x5c, 0x1d, 0x61, 0xee, 0x0f,
-	0xa1, 0xb9, 0x58, 0x22, 0x84, 0x39, 0x63, 0x32, 0x3b, 0x6c, 0x66, 0x46, 0x0f, 0xaf, 0x1d, 0x4e,
-	0x63, 0xa3, 0xb5, 0xbc, 0x7f, 0x8d, 0xf6, 0x63, 0xa9, 0xfa, 0x2f, 0x09, 0xd6, 0x58, 0xe6, 0x49,
-	0x60, 0x75, 0x04, 0x68, 0x76, 0x86, 0x42, 0x95, 0x44, 0xa4, 0xd4, 0xf9, 0x4d, 0x3e, 0x5c, 0x58,
-	0x5f, 0x14, 0xb3, 0x01, 0x6b, 0xf1, 0x51, 0x09, 0xdd, 0x4f, 0x03, 0x98, 0x1e, 0xb2, 0xe4, 0x07,
-	0x0b, 0x68, 0x8a, 0x68, 0xff, 0x90, 0x81, 0x75, 0xfe, 0x4e, 0x04, 0xa7, 0xed, 0x00, 0x44, 0xa3,
-	0x0a, 0xfa, 0x38, 0x0d, 0x6a, 0x72, 0x96, 0x91, 0xe7, 0xb1, 0xf5, 0xc7, 0x12, 0xfa, 0x26, 0xc6,
-	0xf8, 0x83, 0x71, 0x04, 0x3d, 0x9a, 0x8f, 0x3d, 0x35, 0xb6, 0xc8, 0xd7, 0xb8, 0x12, 0xc6, 0xed,
-	0x0c, 0xd6, 0x27, 0x86, 0x15, 0xf4, 0xe0, 0x3a, 0x3b, 0xe1, 0x40, 0xb3, 0xa8, 0x8d, 0xea, 0x7f,
-	0x24, 0xd8, 0xf1, 0x99, 0x66, 0x0b, 0xdb, 0xb8, 0x47, 0xd8, 0x08, 0x1f, 0x6b, 0xcb, 0x89, 0xb1,
-	0x22, 0xc5, 0x7c, 0xd2, 0xd8, 0x92, 0xd2, 0x96, 0xc9, 0x53, 0x8a, 0xc3, 0x39, 0x50, 0x7c, 0x70,
-	0x48, 0xe9, 0x85, 0x94, 0xb1, 0x45, 0x7e, 0xb4, 0xa0, 0xb6, 0x38, 0xf3, 0x5f, 0x72, 0xb0, 0xcd,
-	0x5e, 0x89, 0xd9, 0x23, 0xbf, 0x04, 0x88, 0x08, 0x64, 0x4a, 0xc9, 0xcc, 0x30, 0x5b, 0xf9, 0xa7,
-	0xd7, 0xea, 0x89, 0x93, 0x76, 0x61, 0x45, 0xf0, 0x45, 0x74, 0x37, 0x35, 0x3f, 0x31, 0xe0, 0x8f,
-	0xe6, 0x2b, 0x09, 0xd4, 0xaf, 0x21, 0x1f, 0x72, 0x3e, 0x74, 0x2f, 0x35, 0x14, 0x71, 0x8e, 0x99,
-	0x52, 0x1e, 0xb3, 0xd4, 0xf1, 0x25, 0x40, 0x44, 0xbe, 0x52, 0x02, 0x32, 0x43, 0x01, 0x53, 0x02,
-	0x92, 0xc0, 0xe2, 0x5e, 0x02, 0x44, 0x44, 0x2b, 0x05, 0x7e, 0x86, 0xb7, 0xa5, 0xc0, 0xcf, 0x32,
-	0x36, 0xd4, 0x87, 0x8d, 0x29, 0x2a, 0x85, 0x3e, 0x49, 0x0e, 0x69, 0x22, 0xaf, 0x93, 0x1f, 0x2e,
-	0xa6, 0x1c, 0xd5, 0xf1, 0x34, 0x03, 0x4a, 0xa9, 0xe3, 0x14, 0x42, 0x96, 0x52, 0xc7, 0xa9, 0xb4,
-	0xca, 0x82, 0xe2, 0x24, 0xe1, 0x41, 0x07, 0x73, 0xd3, 0x3a, 0x69, 0xec, 0x93, 0x85, 0x74, 0x45,
-	0xcb, 0x8c, 0x42, 0x36, 0x14, 0xbd, 0x60, 0x6b, 0x71, 0xe6, 0x92, 0x72, 0xa9, 0x27, 0x70, 0x9e,
-	0x94, 0x4b, 0x3d, 0x89, 0x06, 0x7d, 0xd1, 0xfe, 0xf1, 0x9f, 0x7b, 0xd2, 0x8f, 0xaf, 0xf7, 0xa4,
-	0x57, 0xaf, 0xf7, 0xa4, 0x7f, 0xbc, 0xde, 0x93, 0xfe, 0xf8, 0x66, 0xef, 0xc6, 0xab, 0x37, 0x7b,
-	0x37, 0xfe, 0xfe, 0x66, 0xef, 0xc6, 0xd7, 0x8f, 0x7b, 0x16, 0xbd, 0x18, 0x9d, 0x31, 0xb8, 0xc3,
-	0xe8, 0x0f, 0xff, 0xe8, 0x17, 0xff, 0x17, 0x9f, 0x9b, 0xc0, 0x43, 0x6b, 0x78, 0x76, 0x96, 0xf3,
-	0x45, 0x4f, 0xfe, 0x1b, 0x00, 0x00, 0xff, 0xff, 0x35, 0x9b, 0xe2, 0xd2, 0x20, 0x18, 0x00, 0x00,
+	// 2106 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x59, 0x3f, 0x73, 0x1b, 0xc7,
+	0x15, 0xd7, 0x01, 0x24, 0x48, 0x3e, 0x90, 0x20, 0xb8, 0x22, 0x25, 0x08, 0xb2, 0x28, 0xe9, 0x64,
+	0x39, 0x12, 0x2d, 0x82, 0x34, 0xd4, 0x64, 0x3c, 0x71, 0x12, 0x18, 0x84, 0x25, 0x58, 0x04, 0x48,
+	0x1d, 0xc1, 0x38, 0xe3, 0x44, 0x73, 0xb3, 0xbc, 0x5b, 0x81, 0x67, 0x02, 0x77, 0xc8, 0xdd, 0x02,
+	0x16, 0xdd, 0xa4, 0x49, 0x95, 0x2a, 0x5d, 0x8a, 0x54, 0x99, 0xc9, 0x07, 0x48, 0xe1, 0x99, 0x7c,
+	0x81, 0xcc, 0xc4, 0xa5, 0xcb, 0x94, 0x89, 0xd4, 0xa5, 0x4a, 0x99, 0x32, 0xb3, 0xff, 0x70, 0x07,
+	0xe0, 0x0e, 0x44, 0x28, 0xa5, 0xc3, 0xbe, 0x7b, 0xfb, 0x7e, 0x6f, 0xdf, 0x9f, 0x7d, 0x6f, 0x1f,
+	0xe0, 0x7d, 0xcb, 0xeb, 0x12, 0x1a, 0x9c, 0xbb, 0xd6, 0x4e, 0x87, 0xd8, 0x6d, 0xe2, 0xef, 0x0c,
+	0x3e, 0x92, 0xbf, 0x4c, 0xdc, 0x73, 0x4a, 0x3d, 0xdf, 0xa3, 0x1e, 0xba, 0x3a, 0xe4, 0x2a, 0x89,
+	0x6f, 0xa5, 0xc1, 0x47, 0xc5, 0xf5, 0xb6, 0xd7, 0xf6, 0xf8, 0xf7, 0x1d, 0xf6, 0x4b, 0xb0, 0xea,
+	0x3f, 0x87, 0xf5, 0xa3, 0xfe, 0x49, 0xd7, 0xa1, 0x15, 0xd7, 0xfe, 0x02, 0x3b, 0xd4, 0x20, 0xbf,
+	0xea, 0x93, 0x80, 0xa2, 0xbb, 0xb0, 0x6c, 0x79, 0xdd, 0x2e, 0x76, 0x6d, 0xf3, 0xab, 0xc0, 0x73,
+	0x0b, 0xda, 0x1d, 0xed, 0xc1, 0x92, 0x91, 0x95, 0xb4, 0xcf, 0x03, 0xcf, 0x45, 0xb7, 0x00, 0x14,
+	0x8b, 0x63, 0x17, 0x52, 0x9c, 0x61, 0x49, 0x52, 0xea, 0xb6, 0xfe, 0x0b, 0xd8, 0x18, 0x93, 0x1c,
+	0xf4, 0x3c, 0x37, 0x20, 0xe8, 0x1a, 0x64, 0xbc, 0x97, 0x2f, 0x03, 0x42, 0xb9, 0xd0, 0xb4, 0x21,
+	0x57, 0x68, 0x0b, 0xd6, 0x7c, 0x81, 0x6e, 0x3a, 0xb6, 0xd9, 0x75, 0x2c, 0xdf, 0x0b, 0xb8, 0xd8,
+	0xb4, 0xb1, 0x2a, 0x3f, 0xd4, 0xed, 0x06, 0x27, 0xeb, 0xcf, 0x61, 0x45, 0x08, 0x7f, 0x77, 0xfa,
+	0xe6, 0x21, 0xa7, 0x44, 0x0a, 0x45, 0xf5, 0x1f, 0xc1, 0xf5, 0xaa, 0xd7, 0xed, 0x75, 0x08, 0x75,
+	0x3c, 0xf7, 0x88, 0xfa, 0x04, 0x77, 0x23, 0x70, 0x27, 0xa4, 0xed, 0xb8, 0xe6, 0xc8, 0x49, 0xb2,
+	0x9c, 0x76, 0xc0, 0x49, 0xfa, 0x1f, 0x52, 0x00, 0xe1, 0xf6, 0xc4, 0x53, 0x4f, 0xd7, 0x0a, 0x6d,
+	0x40, 0x06, 0x5b, 0xd4, 0xc4, 0x41, 0x21, 0x7d, 0x27, 0xfd, 0x60, 0xc9, 0x98, 0xc7, 0x16, 0xad,
+	0x04, 0xe8, 0x13, 0xc8, 0x04, 0x14, 0xd3, 0x7e, 0x50, 0x98, 0xbb, 0xa3, 0x3d, 0xc8, 0x95, 0xef,
+	0x97, 0x62, 0x5c, 0x5e, 0x8a, 0x6a, 0xcf, 0x98, 0x0d, 0xb9, 0x89, 0x29, 0xe3, 0x13, 0xcc, 0xec,
+	0x34, 0xcf, 0x01, 0xe5, 0x0a, 0xdd, 0x83, 0x95, 0x7e, 0xcf, 0xc6, 0x94, 0xa8, 0x73, 0x65, 0xb8,
+	0xae, 0xcb, 0x82, 0x78, 0x30, 0xc5, 0x4f, 0x0b, 0xb1, 0x7e, 0x42, 0xd7, 0x61, 0xa1, 0x1f, 0x10,
+	0x9f, 0x1d, 0x6d, 0x51, 0x20, 0xb1, 0x65, 0xdd, 0xd6, 0xbf, 0xd5, 0x20, 0x57, 0xb1, 0xa8, 0x33,
+	0x20, 0x55, 0xcf, 0xa5, 0x3e, 0xb6, 0x28, 0xba, 0x0d, 0x59, 0x4b, 0xfe, 0x66, 0xfc, 0xc2, 0x83,
+	0xa0, 0x48, 0x75, 0x1b, 0x15, 0x61, 0x91, 0x92, 0x6e, 0xaf, 0x83, 0x29, 0x91, 0x86, 0x1a, 0xae,
+	0xd1, 0x1d, 0xc8, 0x06, 0x4e, 0xdb, 0xc5, 0xd4, 0xf3, 0x1d, 0xa2, 0x8c, 0x15, 0x25, 0xa1, 0xf7,
+	0x60, 0xc9, 0x3b, 0x09, 0x88, 0x3f, 0x20, 0x3e, 0xb3, 0x1a, 0xfb, 0x1e, 0x12, 0xd0, 0x7d, 0xc8,
+	0x61, 0xbf, 0xdd, 0xef, 0x12, 0x97, 0x06, 0x22, 0x82, 0x84, 0x65, 0x56, 0x86, 0x54, 0x16, 0x43,
+	0xfa, 0x73, 0xb8, 0xf1, 0x84, 0xd0, 0x51, 0xc5, 0x03, 0x15, 0x14, 0x05, 0x58, 0xe8, 0x61, 0x9f,
+	0x32, 0x7c, 0x8d, 0xcb, 0x57, 0xcb, 0x69, 0x9a, 0xeb, 0x5f, 0x43, 0x31, 0x4e, 0xa4, 0x4c, 0x96,
+	0x0a, 0x2c, 0x29, 0x0b, 0x08, 0xa9, 0xd9, 0xf2, 0xbd, 0x58, 0x5f, 0x8f, 0x0a, 0x30, 0xc2, 0x5d,
+	0x91, 0xc8, 0x4b, 0x45, 0x23, 0x4f, 0xdf, 0x80, 0xab, 0x4f, 0x08, 0xdd, 0xe7, 0x12, 0x6a, 0xae,
+	0x2d, 0x4f, 0xa1, 0x97, 0x60, 0x7d, 0x94, 0x3c, 0x3d, 0x6d, 0xf5, 0xbf, 0x6a, 0x90, 0x39, 0xe6,
+	0xf1, 0xf1, 0x2e, 0x32, 0x1b, 0xdd, 0x84, 0x25, 0xdf, 0xf3, 0xa8, 0x79, 0x8a, 0x83, 0xd3, 0x42,
+	0x5a, 0xd8, 0x8a, 0x11, 0x9e, 0xe2, 0xe0, 0x14, 0x7d, 0x02, 0x0b, 0x96, 0x4f, 0x30, 0x25, 0x36,
+	0xf7, 0xe0, 0x8c, 0xb6, 0x50, 0x7b, 0x98, 0x1b, 0xb0, 0x6f, 0x9d, 0x3a, 0x03, 0x62, 0x17, 0xe6,
+	0xb9, 0x87, 0x86, 0x6b, 0xdd, 0x83, 0xb5, 0x27, 0x84, 0x8a, 0x83, 0x04, 0xb3, 0xa7, 0x79, 0xd4,
+	0xe9, 0xa9, 0x51, 0xa7, 0xdf, 0x02, 0x20, 0xae, 0xad, 0xb6, 0xa6, 0xf9, 0xd6, 0x25, 0xe2, 0xda,
+	0xf2, 0x7e, 0xd8, 0x87, 0xc2, 0x10, 0xf0, 0xd3, 0x73, 0x41, 0x54, 0xb8, 0x49, 0x86, 0x4c, 0x04,
+	0xd3, 0x1b, 0xdc, 0x6b, 0x4a, 0x5a, 0x5d, 0x79, 0x93, 0x99, 0x53, 0x66, 0xf4, 0x30, 0xa5, 0x16,
+	0x05, 0xa1, 0x6e, 0x4f, 0x11, 0xf7, 0x34, 0x62, 0x8d, 0x61, 0x04, 0x3c, 0x86, 0x8c, 0xd8, 0xca,
+	0x05, 0x65, 0xcb, 0x37, 0x63, 0x8d, 0x2f, 0x37, 0x49, 0x56, 0xfd, 0x63, 0x58, 0xaf, 0x74, 0x3a,
+	0x9e, 0x85, 0x29, 0x39, 0xc4, 0x3e, 0x3d, 0x57, 0x8a, 0xe9, 0xb0, 0xc2, 0xc0, 0xce, 0x59, 0x44,
+	0x9c, 0x3a, 0x2e, 0x55, 0x37, 0x36, 0x27, 0xd6, 0xed, 0xa7, 0x8e, 0x4b, 0xf5, 0x6d, 0xd8, 0x18,
+	0xdb, 0x2b, 0x35, 0x59, 0x87, 0x79, 0xce, 0x27, 0x37, 0x89, 0x85, 0x7e, 0x0c, 0xd7, 0xf7, 0x9d,
+	0x80, 0x3e, 0x73, 0xbd, 0xaf, 0xdd, 0x43, 0x71, 0x90, 0x88, 0x19, 0x7a, 0xb8, 0x4d, 0xcc, 0xc0,
+	0xf9, 0x46, 0x68, 0x3f, 0x6f, 0x2c, 0x32, 0xc2, 0x91, 0xf3, 0x0d, 0x61, 0x8e, 0xe2, 0x1f, 0xa9,
+	0x77, 0x46, 0x5c, 0x75, 0x05, 0x33, 0x4a, 0x8b, 0x11, 0xf4, 0xff, 0x68, 0xb0, 0xcc, 0xe1, 0xf7,
+	0x08, 0xc5, 0x4e, 0x27, 0x88, 0x47, 0x67, 0xb1, 0x62, 0x3b, 0x41, 0xaf, 0x83, 0xcf, 0x4d, 0x17,
+	0x77, 0x55, 0x9e, 0x67, 0x25, 0xad, 0x89, 0xbb, 0x04, 0xb5, 0x20, 0x8b, 0x5d, 0xd7, 0xa3, 0x98,
+	0x5d, 0xc9, 0xe2, 0x92, 0xca, 0x96, 0xcb, 0xb1, 0x56, 0x8c, 0x02, 0x96, 0x2a, 0xe1, 0xa6, 0x9a,
+	0x4b, 0xfd, 0x73, 0x23, 0x2a, 0x06, 0xdd, 0x80, 0x45, 0x27, 0x30, 0x99, 0x99, 0x3a, 0xbc, 0x1a,
+	0x2c, 0x1a, 0x0b, 0x4e, 0xb0, 0xcf, 0x96, 0xc5, 0x1f, 0x43, 0x7e, 0x7c, 0x2f, 0xca, 0x43, 0xfa,
+	0x8c, 0x28, 0xdd, 0xd9, 0x4f, 0x76, 0x9e, 0x01, 0xee, 0xf4, 0x95, 0xca, 0x62, 0xf1, 0x71, 0xea,
+	0x87, 0x9a, 0xfe, 0x27, 0x0d, 0x0a, 0x93, 0x26, 0x95, 0x4e, 0x48, 0xbe, 0xee, 0x3e, 0x80, 0x55,
+	0x97, 0xbc, 0xa2, 0xe6, 0x84, 0x55, 0x57, 0x18, 0xf9, 0x50, 0x59, 0x16, 0x7d, 0xa6, 0x62, 0xc0,
+	0x16, 0x07, 0x95, 0x16, 0xb9, 0x7b, 0xa1, 0x45, 0x8c, 0xe5, 0x5e, 0x64, 0xa5, 0x6f, 0xf3, 0x68,
+	0x1d, 0x73, 0x79, 0xa2, 0x7a, 0xfa, 0x2f, 0x01, 0x45, 0xd9, 0xe5, 0x71, 0x26, 0x94, 0xd1, 0x2e,
+	0xa7, 0xcc, 0x6f, 0x34, 0xb8, 0x21, 0x72, 0x60, 0x84, 0x49, 0x6a, 0x15, 0x83, 0xa2, 0x5d, 0x02,
+	0x85, 0x15, 0x4b, 0x99, 0xd7, 0x5d, 0x1c, 0x9c, 0xc9, 0xf4, 0x05, 0x41, 0x6a, 0xe0, 0xe0, 0x4c,
+	0xb7, 0xa1, 0x18, 0xa7, 0x45, 0xf2, 0x61, 0x2f, 0xa3, 0x86, 0xfe, 0x17, 0x0d, 0xe6, 0x0d, 0xa7,
+	0x7d, 0x4a, 0xd1, 0x63, 0x98, 0x3b, 0x73, 0x5c, 0x71, 0xc7, 0xe4, 0xca, 0xb7, 0x63, 0x05, 0x71,
+	0xce, 0xd2, 0x33, 0xc7, 0xb5, 0x0d, 0xce, 0x1c, 0x66, 0x52, 0x2a, 0x9a, 0xc7, 0x16, 0xcc, 0x3d,
+	0x13, 0x5f, 0xf3, 0xcf, 0xea, 0xcd, 0x3d, 0xf3, 0xb8, 0x79, 0x74, 0x58, 0xab, 0xd6, 0x3f, 0xab,
+	0xd7, 0xf6, 0xf2, 0x57, 0xd0, 0x55, 0x58, 0xe5, 0xd4, 0x6a, 0xa5, 0x69, 0x56, 0xaa, 0x2d, 0xb3,
+	0x72, 0x94, 0xd7, 0x86, 0xac, 0x8c, 0x68, 0xd4, 0x2a, 0x7b, 0x8c, 0x9a, 0x42, 0x45, 0xb8, 0xc6,
+	0xa9, 0x87, 0x15, 0xa3, 0x55, 0xaf, 0xd6, 0x0f, 0x2b, 0xcd, 0x96, 0x59, 0xd9, 0x6b, 0xd4, 0x9b,
+	0xf9, 0xb4, 0xfe, 0x6f, 0x0d, 0xe6, 0x8e, 0x03, 0xe2, 0xa3, 0x1c, 0xa4, 0x86, 0x57, 0x63, 0xca,
+	0xb1, 0x59, 0x0f, 0xd4, 0xf3, 0x9d, 0x2e, 0xf6, 0xcf, 0xcd, 0xa8, 0x6e, 0xcb, 0x92, 0xc8, 0x8d,
+	0xc1, 0xda, 0x05, 0x27, 0x30, 0x6d, 0x82, 0x59, 0xa5, 0xe1, 0xf5, 0x28, 0xcd, 0x33, 0x6f, 0xc5,
+	0x09, 0xf6, 0x42, 0x22, 0xda, 0x1f, 0x4d, 0x78, 0x51, 0xb3, 0xb6, 0xe2, 0xaf, 0xcd, 0x80, 0xf8,
+	0xd3, 0x13, 0xfd, 0xad, 0xb3, 0x79, 0x00, 0x6b, 0x55, 0x5e, 0x09, 0x19, 0x96, 0x0a, 0xc8, 0x6d,
+	0x98, 0x63, 0x2d, 0x99, 0x0c, 0x80, 0x1b, 0x89, 0xba, 0x19, 0x9c, 0x0d, 0x95, 0x21, 0xe3, 0x33,
+	0x2f, 0x8a, 0x8a, 0x91, 0x2d, 0x17, 0x93, 0x1d, 0x6d, 0x48, 0x4e, 0xbd, 0x0a, 0x28, 0x8a, 0x2b,
+	0x43, 0xf0, 0x7f, 0x03, 0xd6, 0x1f, 0x42, 0x8e, 0x55, 0xa4, 0x88, 0xe6, 0x91, 0xde, 0x52, 0x1b,
+	0xe9, 0x2d, 0x7f, 0x0a, 0xab, 0x43, 0xd6, 0xcb, 0x81, 0x35, 0x21, 0xcf, 0xae, 0x3d, 0x46, 0x79,
+	0x27, 0x25, 0xa4, 0x03, 0x6b, 0x11, 0x79, 0x52, 0xa7, 0x1d, 0x98, 0x67, 0x60, 0xea, 0xa2, 0x99,
+	0xa2, 0x94, 0xe0, 0x9b, 0xf5, 0x5a, 0xd5, 0x2d, 0x58, 0x13, 0xa9, 0xff, 0x16, 0x7e, 0xbe, 0xf0,
+	0x7e, 0xa9, 0x02, 0x8a, 0x82, 0x5c, 0xce, 0xce, 0x8f, 0x60, 0x6d, 0x8f, 0x74, 0xc8, 0xa8, 0xa6,
+	0x89, 0x7e, 0x5d, 0x07, 0x14, 0xe5, 0x96, 0xaf, 0x34, 0x02, 0xd7, 0x9e, 0xf8, 0xd8, 0x15, 0xfe,
+	0xe6, 0x01, 0x77, 0x91, 0xa0, 0x4b, 0x05, 0x71, 0x03, 0xae, 0x4f, 0xc0, 0xc8, 0x43, 0x87, 0xe2,
+	0xb4, 0x99, 0xc5, 0xbd, 0x84, 0xeb, 0x06, 0x19, 0x78, 0x67, 0xe4, 0xff, 0xac, 0x76, 0x13, 0x0a,
+	0x93, 0x38, 0x6f, 0xa1, 0xf7, 0x2e, 0x6c, 0xa8, 0x48, 0x9e, 0x4d, 0x6b, 0x7d, 0x1f, 0xae, 0x8d,
+	0xef, 0x78, 0x0b, 0xfc, 0x06, 0xe4, 0x0e, 0xb1, 0x75, 0x86, 0xdb, 0x44, 0x55, 0x42, 0x9e, 0x7a,
+	0x9c, 0x12, 0x62, 0x2f, 0x49, 0x4a, 0xdd, 0x66, 0xcf, 0x3e, 0xf5, 0xd4, 0x52, 0x5d, 0x6e, 0x48,
+	0x60, 0x6f, 0x20, 0xa6, 0x9c, 0x14, 0xa9, 0x0e, 0xa3, 0x7f, 0x01, 0xeb, 0xa3, 0x64, 0xa9, 0xf1,
+	0x4f, 0x60, 0x51, 0x4a, 0x9e, 0xfe, 0x18, 0x1b, 0x55, 0xd1, 0x18, 0x6e, 0xd2, 0xdf, 0xe3, 0x8f,
+	0x3d, 0xf1, 0xb8, 0xaa, 0xf4, 0x9c, 0x9f, 0x11, 0x3f, 0x70, 0x3c, 0x57, 0xc1, 0xfe, 0x51, 0x83,
+	0x9b, 0xb1, 0x9f, 0xc3, 0x8e, 0x6b, 0x20, 0x48, 0xf2, 0x9c, 0x6a, 0xc9, 0xea, 0x51, 0xd7, 0xb3,
+	0xfb, 0x1d, 0x62, 0x2a, 0x06, 0x79, 0x33, 0x08, 0xaa, 0x14, 0xc4, 0xde, 0x15, 0x96, 0xd7, 0xed,
+	0x3a, 0x54, 0xbe, 0xac, 0xe4, 0x0a, 0x3d, 0x84, 0x3c, 0x1f, 0x07, 0x59, 0x5e, 0x67, 0x28, 0x60,
+	0x8e, 0x73, 0xac, 0x2a, 0xba, 0x14, 0xb1, 0xf5, 0x7b, 0x0d, 0xf2, 0xe3, 0x73, 0x05, 0x74, 0x17,
+	0x6e, 0x55, 0x0f, 0x1a, 0x87, 0xfb, 0xb5, 0x56, 0xfd, 0xa0, 0x69, 0x1e, 0xb5, 0x2a, 0xad, 0xe3,
+	0xa3, 0xb1, 0xb2, 0x7d, 0x1b, 0x6e, 0x4e, 0xb2, 0x54, 0x0f, 0x1a, 0x8d, 0x7a, 0xab, 0x55, 0xdb,
+	0xcb, 0x6b, 0x68, 0x13, 0x8a, 0x93, 0x0c, 0x46, 0xed, 0xf3, 0x5a, 0x95, 0x7d, 0x4f, 0xc5, 0x0b,
+	0x68, 0xd5, 0x1b, 0xb5, 0x3d, 0xf3, 0xe0, 0xb8, 0x95, 0x4f, 0x97, 0x5f, 0x41, 0xae, 0x2a, 0xe6,
+	0x26, 0x47, 0xc4, 0x1f, 0x38, 0x16, 0x41, 0x2f, 0xd5, 0x94, 0x48, 0x8e, 0xa0, 0xd0, 0xc3, 0x58,
+	0x6f, 0xc5, 0x0d, 0xc0, 0x8a, 0x5b, 0xb3, 0xb0, 0x0a, 0xbf, 0x94, 0xbb, 0x50, 0x50, 0xc8, 0xec,
+	0x7b, 0xc0, 0x0c, 0xa5, 0x74, 0x78, 0x0e, 0x19, 0xb1, 0x09, 0xe9, 0x53, 0x24, 0x2a, 0xd4, 0x7b,
+	0x53, 0x79, 0x24, 0xdc, 0xaf, 0x87, 0x70, 0x11, 0x47, 0x48, 0x38, 0x6b, 0xd4, 0x3b, 0x3e, 0xc1,
+	0x5d, 0xf4, 0xe8, 0xc2, 0xe1, 0x50, 0x64, 0xb4, 0x55, 0xbc, 0x7d, 0x01, 0xf7, 0xae, 0x56, 0xfe,
+	0x97, 0x06, 0xcb, 0xcc, 0xf3, 0x44, 0xa1, 0xf6, 0x79, 0x47, 0x3d, 0x36, 0xc3, 0x40, 0xa5, 0x58,
+	0x49, 0x89, 0xf3, 0x93, 0xe2, 0xce, 0xcc, 0xfc, 0x32, 0x1f, 0x2c, 0x58, 0x8e, 0x8e, 0x2a, 0xd0,
+	0x83, 0x24, 0x01, 0xe3, 0x43, 0x8e, 0xe2, 0xc3, 0x19, 0x38, 0xa5, 0xb5, 0xbf, 0x4d, 0xc1, 0x8a,
+	0xa8, 0x74, 0xea, 0xb4, 0x47, 0x00, 0xe1, 0xa8, 0x00, 0x7d, 0x90, 0x24, 0x6a, 0x74, 0x96, 0x50,
+	0x9c, 0xf6, 0x5a, 0xde, 0xd5, 0xd0, 0x57, 0x91, 0x17, 0xb7, 0x1a, 0x07, 0xa0, 0xed, 0xe9, 0xb2,
+	0xc7, 0xc6, 0x06, 0xc5, 0x0b, 0x54, 0x19, 0xda, 0xed, 0x04, 0x56, 0x46, 0x86, 0x05, 0xe8, 0xe1,
+	0x45, 0x38, 0xc3, 0x81, 0xc2, 0xac, 0x18, 0xe5, 0xbf, 0xa5, 0xe1, 0x1a, 0xef, 0x95, 0x1b, 0xd8,
+	0xc5, 0x6d, 0xd2, 0x25, 0x2e, 0x8d, 0xa4, 0xe5, 0xc8, 0xb3, 0x3e, 0x01, 0x3e, 0x6e, 0x6c, 0x90,
+	0x90, 0x96, 0xf1, 0x53, 0x02, 0x4f, 0x74, 0x71, 0xd1, 0xc7, 0x6b, 0x42, 0x2e, 0x24, 0x8c, 0x0d,
+	0x8a, 0xdb, 0x33, 0x72, 0x4b, 0xc0, 0x17, 0x3c, 0x30, 0x14, 0x54, 0xa2, 0xa5, 0xc6, 0x40, 0x7e,
+	0x70, 0x21, 0x9f, 0x14, 0xdf, 0x57, 0x2d, 0xd7, 0xc8, 0x34, 0xa2, 0x34, 0x25, 0xae, 0x62, 0x5e,
+	0xa0, 0x09, 0x59, 0x96, 0xfc, 0x56, 0x2c, 0xff, 0x39, 0x03, 0x1b, 0xac, 0x7a, 0x4f, 0x3a, 0xf2,
+	0x05, 0x40, 0xd8, 0xd8, 0x27, 0x9c, 0x77, 0xe2, 0xc5, 0x91, 0x70, 0xde, 0x98, 0x17, 0x42, 0x0b,
+	0x16, 0x64, 0x1f, 0x8f, 0xee, 0x25, 0x46, 0x5d, 0x44, 0xf0, 0xfb, 0xd3, 0x99, 0xa4, 0xd4, 0x2f,
+	0x61, 0x69, 0xd8, 0x8b, 0xa3, 0xfb, 0x89, 0x0e, 0x8e, 0xf6, 0xfe, 0x09, 0x41, 0x3f, 0xd9, 0xd2,
+	0xbf, 0x00, 0x08, 0x9b, 0xe2, 0x04, 0x83, 0x4c, 0xb4, 0xe6, 0x09, 0x06, 0x89, 0xe9, 0xae, 0x5f,
+	0x00, 0x84, 0x0d, 0x70, 0x82, 0xf8, 0x89, 0x7e, 0x3a, 0x41, 0xfc, 0x64, 0x27, 0x8d, 0x3a, 0xb0,
+	0x3a, 0xd6, 0xe2, 0xa2, 0x0f, 0xe3, 0x4d, 0x1a, 0xdb, 0x6f, 0x17, 0x1f, 0xcd, 0xc6, 0x1c, 0x66,
+	0xe7, 0x78, 0x67, 0x9a, 0x90, 0x9d, 0x09, 0x8d, 0x72, 0x42, 0x76, 0x26, 0xb6, 0xbb, 0x0e, 0xe4,
+	0x46, 0x1b, 0x51, 0xb4, 0x35, 0xd5, 0xad, 0xa3, 0x60, 0x1f, 0xce, 0xc4, 0x2b, 0x53, 0xa6, 0x3f,
+	0xec, 0x52, 0xc3, 0xba, 0xbc, 0x1c, 0xed, 0x28, 0x13, 0x4a, 0x55, 0x4c, 0x2f, 0x9a, 0x50, 0xaa,
+	0xe2, 0xda, 0xd3, 0xf2, 0x6f, 0x35, 0xc8, 0xc9, 0x3e, 0x4d, 0xe1, 0xbe, 0x8a, 0x0c, 0xf9, 0xc3,
+	0x8e, 0x12, 0xed, 0x4c, 0xaf, 0x7f, 0x13, 0xad, 0x69, 0x71, 0x77, 0xf6, 0x0d, 0x42, 0x99, 0x4f,
+	0x9b, 0xdf, 0xfd, 0x73, 0x53, 0xfb, 0xee, 0xf5, 0xa6, 0xf6, 0xfd, 0xeb, 0x4d, 0xed, 0x1f, 0xaf,
+	0x37, 0xb5, 0xdf, 0xbd, 0xd9, 0xbc, 0xf2, 0xfd, 0x9b, 0xcd, 0x2b, 0x7f, 0x7f, 0xb3, 0x79, 0xe5,
+	0xcb, 0xdd, 0xb6, 0x43, 0x4f, 0xfb, 0x27, 0x4c, 0xea, 0x4e, 0xf8, 0x9f, 0x66, 0xf8, 0x4b, 0xfc,
+	0x51, 0x29, 0x90, 0x70, 0xcf, 0xe9, 0x9d, 0x9c, 0x64, 0x38, 0xe9, 0xf1, 0x7f, 0x03, 0x00, 0x00,
+	0xff, 0xff, 0xf5, 0xe7, 0xa2, 0x4c, 0x03, 0x1d, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -2929,6 +3334,10 @@ var _UpdateService_serviceDesc = grpc.ServiceDesc{
 type PartyManagementServiceClient interface {
 	AllocateParty(ctx context.Context, in *AllocatePartyRequest, opts ...grpc.CallOption) (*AllocatePartyResponse, error)
 	ListKnownParties(ctx context.Context, in *ListKnownPartiesRequest, opts ...grpc.CallOption) (*ListKnownPartiesResponse, error)
+	// GetParties returns the details of the requested parties hosted here.
+	GetParties(ctx context.Context, in *GetPartiesRequest, opts ...grpc.CallOption) (*GetPartiesResponse, error)
+	// UpdatePartyDetails changes a hosted party's display name or annotations.
+	UpdatePartyDetails(ctx context.Context, in *UpdatePartyDetailsRequest, opts ...grpc.CallOption) (*UpdatePartyDetailsResponse, error)
 }
 
 type partyManagementServiceClient struct {
@@ -2957,10 +3366,32 @@ func (c *partyManagementServiceClient) ListKnownParties(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *partyManagementServiceClient) GetParties(ctx context.Context, in *GetPartiesRequest, opts ...grpc.CallOption) (*GetPartiesResponse, error) {
+	out := new(GetPartiesResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.PartyManagementService/GetParties", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *partyManagementServiceClient) UpdatePartyDetails(ctx context.Context, in *UpdatePartyDetailsRequest, opts ...grpc.CallOption) (*UpdatePartyDetailsResponse, error) {
+	out := new(UpdatePartyDetailsResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.PartyManagementService/UpdatePartyDetails", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PartyManagementServiceServer is the server API for PartyManagementService service.
 type PartyManagementServiceServer interface {
 	AllocateParty(context.Context, *AllocatePartyRequest) (*AllocatePartyResponse, error)
 	ListKnownParties(context.Context, *ListKnownPartiesRequest) (*ListKnownPartiesResponse, error)
+	// GetParties returns the details of the requested parties hosted here.
+	GetParties(context.Context, *GetPartiesRequest) (*GetPartiesResponse, error)
+	// UpdatePartyDetails changes a hosted party's display name or annotations.
+	UpdatePartyDetails(context.Context, *UpdatePartyDetailsRequest) (*UpdatePartyDetailsResponse, error)
 }
 
 // UnimplementedPartyManagementServiceServer can be embedded to have forward compatible implementations.
@@ -2972,6 +3403,12 @@ func (*UnimplementedPartyManagementServiceServer) AllocateParty(ctx context.Cont
 }
 func (*UnimplementedPartyManagementServiceServer) ListKnownParties(ctx context.Context, req *ListKnownPartiesRequest) (*ListKnownPartiesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListKnownParties not implemented")
+}
+func (*UnimplementedPartyManagementServiceServer) GetParties(ctx context.Context, req *GetPartiesRequest) (*GetPartiesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetParties not implemented")
+}
+func (*UnimplementedPartyManagementServiceServer) UpdatePartyDetails(ctx context.Context, req *UpdatePartyDetailsRequest) (*UpdatePartyDetailsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdatePartyDetails not implemented")
 }
 
 func RegisterPartyManagementServiceServer(s grpc1.Server, srv PartyManagementServiceServer) {
@@ -3014,6 +3451,42 @@ func _PartyManagementService_ListKnownParties_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PartyManagementService_GetParties_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPartiesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartyManagementServiceServer).GetParties(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.PartyManagementService/GetParties",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartyManagementServiceServer).GetParties(ctx, req.(*GetPartiesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PartyManagementService_UpdatePartyDetails_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePartyDetailsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartyManagementServiceServer).UpdatePartyDetails(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.PartyManagementService/UpdatePartyDetails",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartyManagementServiceServer).UpdatePartyDetails(ctx, req.(*UpdatePartyDetailsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var PartyManagementService_serviceDesc = _PartyManagementService_serviceDesc
 var _PartyManagementService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "cometsync.ledger.v1.PartyManagementService",
@@ -3026,6 +3499,14 @@ var _PartyManagementService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListKnownParties",
 			Handler:    _PartyManagementService_ListKnownParties_Handler,
+		},
+		{
+			MethodName: "GetParties",
+			Handler:    _PartyManagementService_GetParties_Handler,
+		},
+		{
+			MethodName: "UpdatePartyDetails",
+			Handler:    _PartyManagementService_UpdatePartyDetails_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -3424,6 +3905,79 @@ var _PackageService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPackages",
 			Handler:    _PackageService_ListPackages_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "cometsync/ledger/v1/ledger_api.proto",
+}
+
+// VersionServiceClient is the client API for VersionService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
+type VersionServiceClient interface {
+	GetLedgerApiVersion(ctx context.Context, in *GetLedgerApiVersionRequest, opts ...grpc.CallOption) (*GetLedgerApiVersionResponse, error)
+}
+
+type versionServiceClient struct {
+	cc grpc1.ClientConn
+}
+
+func NewVersionServiceClient(cc grpc1.ClientConn) VersionServiceClient {
+	return &versionServiceClient{cc}
+}
+
+func (c *versionServiceClient) GetLedgerApiVersion(ctx context.Context, in *GetLedgerApiVersionRequest, opts ...grpc.CallOption) (*GetLedgerApiVersionResponse, error) {
+	out := new(GetLedgerApiVersionResponse)
+	err := c.cc.Invoke(ctx, "/cometsync.ledger.v1.VersionService/GetLedgerApiVersion", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// VersionServiceServer is the server API for VersionService service.
+type VersionServiceServer interface {
+	GetLedgerApiVersion(context.Context, *GetLedgerApiVersionRequest) (*GetLedgerApiVersionResponse, error)
+}
+
+// UnimplementedVersionServiceServer can be embedded to have forward compatible implementations.
+type UnimplementedVersionServiceServer struct {
+}
+
+func (*UnimplementedVersionServiceServer) GetLedgerApiVersion(ctx context.Context, req *GetLedgerApiVersionRequest) (*GetLedgerApiVersionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetLedgerApiVersion not implemented")
+}
+
+func RegisterVersionServiceServer(s grpc1.Server, srv VersionServiceServer) {
+	s.RegisterService(&_VersionService_serviceDesc, srv)
+}
+
+func _VersionService_GetLedgerApiVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLedgerApiVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VersionServiceServer).GetLedgerApiVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/cometsync.ledger.v1.VersionService/GetLedgerApiVersion",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VersionServiceServer).GetLedgerApiVersion(ctx, req.(*GetLedgerApiVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+var VersionService_serviceDesc = _VersionService_serviceDesc
+var _VersionService_serviceDesc = grpc.ServiceDesc{
+	ServiceName: "cometsync.ledger.v1.VersionService",
+	HandlerType: (*VersionServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetLedgerApiVersion",
+			Handler:    _VersionService_GetLedgerApiVersion_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -4166,6 +4720,72 @@ func (m *ListKnownPartiesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *PartyDetails) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PartyDetails) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PartyDetails) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.IsLocal {
+		i--
+		if m.IsLocal {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Annotations) > 0 {
+		for k := range m.Annotations {
+			v := m.Annotations[k]
+			baseI := i
+			i -= len(v)
+			copy(dAtA[i:], v)
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(v)))
+			i--
+			dAtA[i] = 0x12
+			i -= len(k)
+			copy(dAtA[i:], k)
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(k)))
+			i--
+			dAtA[i] = 0xa
+			i = encodeVarintLedgerApi(dAtA, i, uint64(baseI-i))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.DisplayName) > 0 {
+		i -= len(m.DisplayName)
+		copy(dAtA[i:], m.DisplayName)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.DisplayName)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Party) > 0 {
+		i -= len(m.Party)
+		copy(dAtA[i:], m.Party)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Party)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func (m *ListKnownPartiesResponse) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -4186,6 +4806,20 @@ func (m *ListKnownPartiesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
+	if len(m.PartyDetails) > 0 {
+		for iNdEx := len(m.PartyDetails) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.PartyDetails[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
 	if len(m.NextPageToken) > 0 {
 		i -= len(m.NextPageToken)
 		copy(dAtA[i:], m.NextPageToken)
@@ -4201,6 +4835,154 @@ func (m *ListKnownPartiesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 			i--
 			dAtA[i] = 0xa
 		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GetPartiesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetPartiesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetPartiesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Parties) > 0 {
+		for iNdEx := len(m.Parties) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Parties[iNdEx])
+			copy(dAtA[i:], m.Parties[iNdEx])
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Parties[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *GetPartiesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetPartiesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetPartiesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.PartyDetails) > 0 {
+		for iNdEx := len(m.PartyDetails) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.PartyDetails[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UpdatePartyDetailsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UpdatePartyDetailsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UpdatePartyDetailsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.UpdateMask) > 0 {
+		for iNdEx := len(m.UpdateMask) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.UpdateMask[iNdEx])
+			copy(dAtA[i:], m.UpdateMask[iNdEx])
+			i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.UpdateMask[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if m.PartyDetails != nil {
+		{
+			size, err := m.PartyDetails.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UpdatePartyDetailsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UpdatePartyDetailsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UpdatePartyDetailsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.PartyDetails != nil {
+		{
+			size, err := m.PartyDetails.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintLedgerApi(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -4994,6 +5776,80 @@ func (m *ListPackagesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *GetLedgerApiVersionRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetLedgerApiVersionRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetLedgerApiVersionRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *GetLedgerApiVersionResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GetLedgerApiVersionResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GetLedgerApiVersionResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.ProtocolVersion) > 0 {
+		i -= len(m.ProtocolVersion)
+		copy(dAtA[i:], m.ProtocolVersion)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.ProtocolVersion)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Commit) > 0 {
+		i -= len(m.Commit)
+		copy(dAtA[i:], m.Commit)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Commit)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.ModuleVersion) > 0 {
+		i -= len(m.ModuleVersion)
+		copy(dAtA[i:], m.ModuleVersion)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.ModuleVersion)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Version) > 0 {
+		i -= len(m.Version)
+		copy(dAtA[i:], m.Version)
+		i = encodeVarintLedgerApi(dAtA, i, uint64(len(m.Version)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintLedgerApi(dAtA []byte, offset int, v uint64) int {
 	offset -= sovLedgerApi(v)
 	base := offset
@@ -5349,6 +6205,34 @@ func (m *ListKnownPartiesRequest) Size() (n int) {
 	return n
 }
 
+func (m *PartyDetails) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Party)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	l = len(m.DisplayName)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if len(m.Annotations) > 0 {
+		for k, v := range m.Annotations {
+			_ = k
+			_ = v
+			mapEntrySize := 1 + len(k) + sovLedgerApi(uint64(len(k))) + 1 + len(v) + sovLedgerApi(uint64(len(v)))
+			n += mapEntrySize + 1 + sovLedgerApi(uint64(mapEntrySize))
+		}
+	}
+	if m.IsLocal {
+		n += 2
+	}
+	return n
+}
+
 func (m *ListKnownPartiesResponse) Size() (n int) {
 	if m == nil {
 		return 0
@@ -5363,6 +6247,74 @@ func (m *ListKnownPartiesResponse) Size() (n int) {
 	}
 	l = len(m.NextPageToken)
 	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if len(m.PartyDetails) > 0 {
+		for _, e := range m.PartyDetails {
+			l = e.Size()
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GetPartiesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Parties) > 0 {
+		for _, s := range m.Parties {
+			l = len(s)
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *GetPartiesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.PartyDetails) > 0 {
+		for _, e := range m.PartyDetails {
+			l = e.Size()
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *UpdatePartyDetailsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PartyDetails != nil {
+		l = m.PartyDetails.Size()
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	if len(m.UpdateMask) > 0 {
+		for _, s := range m.UpdateMask {
+			l = len(s)
+			n += 1 + l + sovLedgerApi(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *UpdatePartyDetailsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PartyDetails != nil {
+		l = m.PartyDetails.Size()
 		n += 1 + l + sovLedgerApi(uint64(l))
 	}
 	return n
@@ -5694,6 +6646,40 @@ func (m *ListPackagesResponse) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovLedgerApi(uint64(l))
 		}
+	}
+	return n
+}
+
+func (m *GetLedgerApiVersionRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *GetLedgerApiVersionResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Version)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	l = len(m.ModuleVersion)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	l = len(m.Commit)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
+	}
+	l = len(m.ProtocolVersion)
+	if l > 0 {
+		n += 1 + l + sovLedgerApi(uint64(l))
 	}
 	return n
 }
@@ -7811,6 +8797,267 @@ func (m *ListKnownPartiesRequest) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
+func (m *PartyDetails) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PartyDetails: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PartyDetails: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Party", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Party = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisplayName", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DisplayName = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Annotations", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Annotations == nil {
+				m.Annotations = make(map[string]string)
+			}
+			var mapkey string
+			var mapvalue string
+			for iNdEx < postIndex {
+				entryPreIndex := iNdEx
+				var wire uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowLedgerApi
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					wire |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				fieldNum := int32(wire >> 3)
+				if fieldNum == 1 {
+					var stringLenmapkey uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowLedgerApi
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						stringLenmapkey |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					intStringLenmapkey := int(stringLenmapkey)
+					if intStringLenmapkey < 0 {
+						return ErrInvalidLengthLedgerApi
+					}
+					postStringIndexmapkey := iNdEx + intStringLenmapkey
+					if postStringIndexmapkey < 0 {
+						return ErrInvalidLengthLedgerApi
+					}
+					if postStringIndexmapkey > l {
+						return io.ErrUnexpectedEOF
+					}
+					mapkey = string(dAtA[iNdEx:postStringIndexmapkey])
+					iNdEx = postStringIndexmapkey
+				} else if fieldNum == 2 {
+					var stringLenmapvalue uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowLedgerApi
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						stringLenmapvalue |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					intStringLenmapvalue := int(stringLenmapvalue)
+					if intStringLenmapvalue < 0 {
+						return ErrInvalidLengthLedgerApi
+					}
+					postStringIndexmapvalue := iNdEx + intStringLenmapvalue
+					if postStringIndexmapvalue < 0 {
+						return ErrInvalidLengthLedgerApi
+					}
+					if postStringIndexmapvalue > l {
+						return io.ErrUnexpectedEOF
+					}
+					mapvalue = string(dAtA[iNdEx:postStringIndexmapvalue])
+					iNdEx = postStringIndexmapvalue
+				} else {
+					iNdEx = entryPreIndex
+					skippy, err := skipLedgerApi(dAtA[iNdEx:])
+					if err != nil {
+						return err
+					}
+					if (skippy < 0) || (iNdEx+skippy) < 0 {
+						return ErrInvalidLengthLedgerApi
+					}
+					if (iNdEx + skippy) > postIndex {
+						return io.ErrUnexpectedEOF
+					}
+					iNdEx += skippy
+				}
+			}
+			m.Annotations[mapkey] = mapvalue
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IsLocal", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.IsLocal = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *ListKnownPartiesResponse) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -7903,6 +9150,410 @@ func (m *ListKnownPartiesResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.NextPageToken = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PartyDetails", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PartyDetails = append(m.PartyDetails, &PartyDetails{})
+			if err := m.PartyDetails[len(m.PartyDetails)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GetPartiesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetPartiesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetPartiesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Parties", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Parties = append(m.Parties, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GetPartiesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetPartiesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetPartiesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PartyDetails", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PartyDetails = append(m.PartyDetails, &PartyDetails{})
+			if err := m.PartyDetails[len(m.PartyDetails)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UpdatePartyDetailsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UpdatePartyDetailsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UpdatePartyDetailsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PartyDetails", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.PartyDetails == nil {
+				m.PartyDetails = &PartyDetails{}
+			}
+			if err := m.PartyDetails.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdateMask", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.UpdateMask = append(m.UpdateMask, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UpdatePartyDetailsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UpdatePartyDetailsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UpdatePartyDetailsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PartyDetails", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.PartyDetails == nil {
+				m.PartyDetails = &PartyDetails{}
+			}
+			if err := m.PartyDetails.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -10006,6 +11657,234 @@ func (m *ListPackagesResponse) Unmarshal(dAtA []byte) error {
 			if err := m.Packages[len(m.Packages)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GetLedgerApiVersionRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetLedgerApiVersionRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetLedgerApiVersionRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipLedgerApi(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *GetLedgerApiVersionResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowLedgerApi
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GetLedgerApiVersionResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GetLedgerApiVersionResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Version = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ModuleVersion", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ModuleVersion = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commit", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commit = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolVersion", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowLedgerApi
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthLedgerApi
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ProtocolVersion = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
