@@ -93,7 +93,7 @@ func (c *caller) readFilter(requested []string) (filter, error) {
 	for i, p := range requested {
 		ps[i] = ledger.Party(p)
 		if err := ledger.ValidateParty(ps[i]); err != nil {
-			return filter{}, withMeta(fmt.Errorf("%w: parties[%d]: %w", ErrInvalidArgument, i, err), MetaField, "parties", MetaParty, p)
+			return filter{}, withMeta(fmt.Errorf("%w: parties[%d]: %v", ErrInvalidArgument, i, err), MetaField, "parties", MetaParty, p)
 		}
 		if !c.canRead(ps[i]) {
 			return filter{}, withMeta(fmt.Errorf("%w: user %s lacks CanReadAs(%s) and CanActAs(%s)", ErrPermissionDenied, c.user.ID, p, p), MetaParty, p, MetaUserID, c.user.ID)

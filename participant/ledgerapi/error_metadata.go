@@ -1,7 +1,6 @@
 package ledgerapi
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -20,9 +19,7 @@ const (
 	MetaUserID      = "user_id"
 	MetaUpdateID    = "update_id"
 	MetaField       = "field"
-	MetaPackageID   = "package_id"
 	MetaTemplate    = "template"
-	MetaChoice      = "choice"
 	MetaUpdateMask  = "update_mask_path"
 	MetaPageToken   = "page_token"
 	MetaPartyIDHint = "party_id_hint"
@@ -57,7 +54,7 @@ func withMeta(err error, kv ...string) error {
 
 // errorMetadata collects the metadata of err's chain, outermost first: a key set by an
 // outer error is kept. It reads metaError and the typed errors of this package, ledger
-// and protocol.
+// (contract ids, missing authorizers) and protocol (unhosted informees).
 func errorMetadata(err error) map[string]string {
 	md := map[string]string{}
 	set := func(k, v string) {
@@ -79,8 +76,6 @@ func errorMetadata(err error) map[string]string {
 			set(MetaContractID, string(e.ContractID))
 		case *ledger.AuthorizationError:
 			set(MetaParties, joinParties(e.Missing))
-		case *ledger.LookupError:
-			set(lookupKey(e.Err), e.Name)
 		case *protocol.UnhostedPartyError:
 			set(MetaParty, string(e.Party))
 		}
@@ -105,16 +100,6 @@ func walkErrors(err error, fn func(error)) {
 			walkErrors(e, fn)
 		}
 	}
-}
-
-func lookupKey(sentinel error) string {
-	switch {
-	case errors.Is(sentinel, ledger.ErrUnknownPackage):
-		return MetaPackageID
-	case errors.Is(sentinel, ledger.ErrUnknownChoice):
-		return MetaChoice
-	}
-	return MetaTemplate
 }
 
 func joinParties(ps ledger.PartySet) string {

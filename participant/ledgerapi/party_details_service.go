@@ -32,7 +32,7 @@ func (p partyService) GetParties(ctx context.Context, req *pb.GetPartiesRequest)
 	for i, s := range req.Parties {
 		party := ledger.Party(s)
 		if err := ledger.ValidateParty(party); err != nil {
-			return nil, statusOf(withMeta(fmt.Errorf("%w: parties[%d]: %w", ErrInvalidArgument, i, err), MetaField, "parties", MetaParty, s))
+			return nil, statusOf(withMeta(fmt.Errorf("%w: parties[%d]: %v", ErrInvalidArgument, i, err), MetaField, "parties", MetaParty, s))
 		}
 		if !slices.Contains(hosted, party) {
 			continue
@@ -59,7 +59,7 @@ func (p partyService) UpdatePartyDetails(ctx context.Context, req *pb.UpdatePart
 	in := req.GetPartyDetails()
 	party := ledger.Party(in.GetParty())
 	if err := ledger.ValidateParty(party); err != nil {
-		return nil, statusOf(withMeta(fmt.Errorf("%w: party_details.party: %w", ErrInvalidPartyDetails, err), MetaField, "party_details.party", MetaParty, string(party)))
+		return nil, statusOf(withMeta(fmt.Errorf("%w: party_details.party: %v", ErrInvalidPartyDetails, err), MetaField, "party_details.party", MetaParty, string(party)))
 	}
 	if err := checkPartyMask(req.UpdateMask); err != nil {
 		return nil, statusOf(withMeta(err, MetaField, "update_mask", MetaParty, string(party)))

@@ -26,7 +26,7 @@ func (st stateService) GetActiveContracts(ctx context.Context, req *pb.GetActive
 	pkgs := st.s.backend.Packages()
 	match, err := templateMatcher(pkgs, req.Template)
 	if err != nil {
-		return nil, statusOf(err)
+		return nil, statusOf(withMeta(err, MetaField, "template", MetaTemplate, req.Template))
 	}
 	acs, offset := st.s.backend.ActiveContracts()
 	resp := &pb.GetActiveContractsResponse{Offset: offset}

@@ -257,7 +257,7 @@ func TestStatusCodes(t *testing.T) {
 		{fmt.Errorf("%w: x", ErrUserNotFound), codes.NotFound, ReasonUserNotFound, nil},
 		{fmt.Errorf("prepare: %w", &ledger.ContractError{Err: ledger.ErrContractNotFound, ContractID: "00ab"}), codes.NotFound, ReasonContractNotFound, map[string]string{"contract_id": "00ab"}},
 		{&ledger.TypeError{Where: "x"}, codes.InvalidArgument, ReasonTypeMismatch, nil},
-		{&ledger.LookupError{Name: "iou:Nope", Err: ledger.ErrUnknownTemplate}, codes.InvalidArgument, ReasonTemplateNotFound, map[string]string{"template": "iou:Nope"}},
+		{&ledger.LookupError{Name: "iou:Nope", Err: ledger.ErrUnknownTemplate}, codes.InvalidArgument, ReasonTemplateNotFound, nil},
 		{&ledger.AuthorizationError{Missing: ledger.NewPartySet("B::1", "A::1")}, codes.FailedPrecondition, ReasonAuthorizationFailed, map[string]string{"parties": "A::1,B::1"}},
 		{&protocol.UnhostedPartyError{Party: "Nobody::1220"}, codes.InvalidArgument, ReasonPartyNotKnown, map[string]string{"party": "Nobody::1220"}},
 		{fmt.Errorf("%w: user u: primary party: %w", ErrInvalidUser, ledger.ErrTypeMismatch), codes.InvalidArgument, ReasonInvalidUser, nil},
