@@ -59,7 +59,7 @@ participant_admin with the ParticipantAdmin right.`,
 	pf.StringVar(&o.audience, "audience", "", "audience of minted tokens (when the participant expects one)")
 	pf.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of each call (not of followed streams)")
 	cmd.AddCommand(newLedgerTokenCmd(o), newLedgerEndCmd(o), newLedgerACSCmd(o), newLedgerUpdatesCmd(o),
-		newLedgerSubmitCmd(o), newLedgerPartiesCmd(o), newLedgerUsersCmd(o), newLedgerPackagesCmd(o))
+		newLedgerSubmitCmd(o), newLedgerPartiesCmd(o), newLedgerUsersCmd(o), newLedgerPackagesCmd(o), newLedgerVersionCmd(o))
 	return cmd
 }
 
@@ -108,6 +108,7 @@ type ledgerClient struct {
 	party pb.PartyManagementServiceClient
 	users pb.UserManagementServiceClient
 	pkgs  pb.PackageServiceClient
+	vers  pb.VersionServiceClient
 }
 
 func (o *ledgerOpts) connect() (*ledgerClient, error) {
@@ -122,7 +123,7 @@ func (o *ledgerOpts) connect() (*ledgerClient, error) {
 	return &ledgerClient{opts: o, conn: conn, token: token,
 		cmd: pb.NewCommandServiceClient(conn), state: pb.NewStateServiceClient(conn), upd: pb.NewUpdateServiceClient(conn),
 		party: pb.NewPartyManagementServiceClient(conn), users: pb.NewUserManagementServiceClient(conn),
-		pkgs: pb.NewPackageServiceClient(conn)}, nil
+		pkgs: pb.NewPackageServiceClient(conn), vers: pb.NewVersionServiceClient(conn)}, nil
 }
 
 // call returns a context with the token, bounded by --timeout when bounded is set, and
@@ -139,7 +140,7 @@ func (c *ledgerClient) call(parent context.Context, bounded bool) (context.Conte
 }
 
 // ledgerRun connects, runs fn with a bounded call context, and turns gRPC statuses into
-// plain "Code: message" errors.
+// plain "Code REASON: message" errors (see rpcError).
 func ledgerRun(cmd *cobra.Command, o *ledgerOpts, fn func(ctx context.Context, c *ledgerClient, out io.Writer) error) error {
 	c, err := o.connect()
 	if err != nil {
@@ -151,11 +152,25 @@ func ledgerRun(cmd *cobra.Command, o *ledgerOpts, fn func(ctx context.Context, c
 	return rpcError(fn(ctx, c, cmd.OutOrStdout()))
 }
 
+// rpcError renders a status as "Code REASON: message [key=value ...]" with the reason
+// and metadata of its ErrorInfo (when the server sent one); other errors pass unchanged.
 func rpcError(err error) error {
-	if st, ok := status.FromError(err); ok && err != nil {
+	st, ok := status.FromError(err)
+	if !ok || err == nil {
+		return err
+	}
+	info := ledgerapi.ErrorInfoOf(err)
+	if info == nil {
 		return fmt.Errorf("%s: %s", st.Code(), st.Message())
 	}
-	return err
+	var md strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(info.Metadata)) {
+		fmt.Fprintf(&md, " %s=%s", k, info.Metadata[k])
+	}
+	if md.Len() > 0 {
+		return fmt.Errorf("%s %s: %s [%s]", st.Code(), info.Reason, st.Message(), md.String()[1:])
+	}
+	return fmt.Errorf("%s %s: %s", st.Code(), info.Reason, st.Message())
 }
 
 func newLedgerTokenCmd(o *ledgerOpts) *cobra.Command {
@@ -403,7 +418,7 @@ func readCommandFile(stdin io.Reader, file string) ([]byte, error) {
 }
 
 func newLedgerPartiesCmd(o *ledgerOpts) *cobra.Command {
-	cmd := &cobra.Command{Use: "parties", Short: "Allocate and list the parties hosted here (ParticipantAdmin)"}
+	cmd := &cobra.Command{Use: "parties", Short: "Allocate, list and describe the parties hosted here (ParticipantAdmin)"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "allocate HINT",
 		Short: "Host a new party HINT::<participant namespace> here; print its id",
@@ -419,7 +434,7 @@ func newLedgerPartiesCmd(o *ledgerOpts) *cobra.Command {
 		},
 	}, &cobra.Command{
 		Use:   "list",
-		Short: "List the parties hosted here",
+		Short: "List the parties hosted here (with their display names, tab-separated, when set)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return ledgerRun(cmd, o, func(ctx context.Context, c *ledgerClient, out io.Writer) error {
@@ -429,7 +444,11 @@ func newLedgerPartiesCmd(o *ledgerOpts) *cobra.Command {
 					if err != nil {
 						return err
 					}
-					for _, p := range resp.Parties {
+					for i, p := range resp.Parties {
+						if i < len(resp.PartyDetails) && resp.PartyDetails[i].DisplayName != "" {
+							fmt.Fprintf(out, "%s\t%s\n", p, resp.PartyDetails[i].DisplayName)
+							continue
+						}
 						fmt.Fprintln(out, p)
 					}
 					if resp.NextPageToken == "" {
@@ -439,7 +458,7 @@ func newLedgerPartiesCmd(o *ledgerOpts) *cobra.Command {
 				}
 			})
 		},
-	})
+	}, newLedgerPartiesUpdateCmd(o), newLedgerPartiesGetCmd(o))
 	return cmd
 }
 

@@ -120,8 +120,18 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	cmdFile := filepath.Join(dir, "propose.json")
 	writeFileJSON(t, cmdFile, map[string]any{"actAs": []string{bank}, "create": map[string]any{"template": "iou:IouProposal",
 		"arguments": map[string]any{"issuer": bank, "owner": alice, "amount": "42.5", "currency": "EUR"}}})
-	if _, err := c.run(ledgerAs(bankP, "participant_admin", "submit", "--command", cmdFile)...); err == nil {
-		t.Fatal("participant_admin submitted as Bank without an act-as right")
+	if _, err := c.run(ledgerAs(bankP, "participant_admin", "submit", "--command", cmdFile)...); err == nil ||
+		!strings.Contains(err.Error(), "PermissionDenied PERMISSION_DENIED: ") || !strings.Contains(err.Error(), "party="+bank) {
+		t.Fatalf("participant_admin submitted as Bank without an act-as right: %v (want the reason and party)", err)
+	}
+	if out := c.must(ledgerAs(bankP, "participant_admin", "parties", "update", bank, "--display-name", "The Bank", "--annotate", "desk=fx")...); !strings.Contains(out, "display name: The Bank") {
+		t.Fatalf("parties update: %s", out)
+	}
+	if out := c.must(ledgerAs(bankP, "participant_admin", "parties", "get", bank)...); !strings.Contains(out, "annotation:   desk=fx") {
+		t.Fatalf("parties get: %s", out)
+	}
+	if out := c.must(ledgerAs(bankP, "bank-ops", "version")...); !strings.Contains(out, "ledger api: cometsync.ledger.v1") || !strings.Contains(out, "protocol:   cometsync/1") {
+		t.Fatalf("ledger version: %s", out)
 	}
 	c.must(ledgerAs(bankP, "bank-ops", "submit", "--command", cmdFile)...)
 	var acs struct {
