@@ -3,6 +3,8 @@ package ledgerapi
 import (
 	"context"
 	"errors"
+	"strings"
+	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -21,15 +23,21 @@ func StatusOf(err error) error { return statusOf(err) }
 // statusOf turns an error of the API, the user store, the ledger or the backend into a
 // gRPC status carrying the error's text and a google.rpc.ErrorInfo: domain ErrorDomain,
 // the reason of the error's sentinel (see reasonTable) and the metadata the error chain
-// carries (see errorMetadata). Statuses pass through unchanged.
+// carries (see errorMetadata). A status that already carries such an ErrorInfo passes
+// through unchanged; one from elsewhere without it (an Unavailable of the sequencer
+// connection) keeps its code, with the code's name as the reason ("UNAVAILABLE").
 func statusOf(err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
+	if ErrorInfoOf(err) != nil {
 		return err
 	}
 	code, reason := classify(err)
+	if st, ok := status.FromError(err); ok && code == codes.Internal && st.Code() != codes.Unknown {
+		// A status from elsewhere (the synchronizer connection): keep its code.
+		code, reason = st.Code(), codeReason(st.Code())
+	}
 	st := status.New(code, err.Error())
 	info := &errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: errorMetadata(err)}
 	if d, derr := st.WithDetails(info); derr == nil {
@@ -165,6 +173,19 @@ func classify(err error) (codes.Code, string) {
 		}
 	}
 	return codes.Internal, ReasonInternal
+}
+
+// codeReason is code's name in UPPER_SNAKE: Unavailable is UNAVAILABLE,
+// DeadlineExceeded DEADLINE_EXCEEDED.
+func codeReason(code codes.Code) string {
+	var b strings.Builder
+	for i, r := range code.String() {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
 }
 
 func codeOf(err error) codes.Code {

@@ -263,6 +263,7 @@ func TestStatusCodes(t *testing.T) {
 		{fmt.Errorf("%w: user u: primary party: %w", ErrInvalidUser, ledger.ErrTypeMismatch), codes.InvalidArgument, ReasonInvalidUser, nil},
 		{withMeta(withMeta(ErrInvalidArgument, MetaField, "inner", MetaOffset, "-1"), MetaField, "outer"), codes.InvalidArgument, ReasonInvalidArgument, map[string]string{"field": "outer", "offset": "-1"}},
 		{errors.New("disk on fire"), codes.Internal, ReasonInternal, nil},
+		{withMeta(fmt.Errorf("submit: %w", status.Error(codes.Unavailable, "sequencer down")), MetaCommandID, "c-2"), codes.Unavailable, "UNAVAILABLE", map[string]string{"command_id": "c-2"}},
 	}
 	for _, tt := range tests {
 		st, _ := status.FromError(statusOf(tt.err))
