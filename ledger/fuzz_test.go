@@ -120,9 +120,10 @@ func TestWriteCorpus(t *testing.T) {
 		t.Skip("run with -ledger.write-corpus to rewrite testdata/fuzz")
 	}
 	corpora := map[string][][]byte{
-		"FuzzParsePackage":      packageSeeds(t),
-		"FuzzDecodeCommand":     commandSeeds(newBoxFixture(t)),
-		"FuzzDecodeTransaction": transactionSeeds(t),
+		"FuzzParsePackage":           packageSeeds(t),
+		"FuzzDecodeCommand":          commandSeeds(newBoxFixture(t)),
+		"FuzzDecodeTransaction":      transactionSeeds(t),
+		"FuzzDecodeCreatedEventBlob": blobSeeds(t),
 	}
 	for name, seeds := range corpora {
 		dir := filepath.Join("testdata", "fuzz", name)
