@@ -50,9 +50,28 @@ func checkDeclaredContracts(v *View) error {
 	if !slices.Equal(got, want) {
 		return &ConformanceError{View: v.Path, Field: "inputs", Err: fmt.Errorf("declared %v, the action uses %v", got, want)}
 	}
+	if err := checkInputSeeds(v); err != nil {
+		return err
+	}
 	created := createdBy(p.Action)
 	if !sameContracts(p.Created, created) {
 		return &ConformanceError{View: v.Path, Field: "created", Err: fmt.Errorf("declared %d contracts, the action creates %d others", len(p.Created), len(created))}
+	}
+	return nil
+}
+
+// checkInputSeeds checks the disclosed inputs' authenticity: each one's id must derive
+// from its creating seed and its content, as every input's does. The failure is a
+// *ConformanceError on field "input seeds" wrapping ledger.ErrContractIDMismatch.
+func checkInputSeeds(v *View) error {
+	for _, c := range v.Participant.Inputs {
+		seed, ok := v.Participant.InputSeeds[c.ID]
+		if !ok {
+			continue
+		}
+		if err := (ledger.DisclosedContract{Contract: c, Seed: seed}).Verify(); err != nil {
+			return &ConformanceError{View: v.Path, Field: "input seeds", Err: fmt.Errorf("disclosed %w", err)}
+		}
 	}
 	return nil
 }

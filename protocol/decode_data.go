@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"slices"
+
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/proto/protocolpb"
 )
@@ -70,7 +72,35 @@ func decodeParticipantData(where string, m *protocolpb.ViewParticipantData) (*Pa
 	if p.Created, err = decodeContracts(where+" created", m.Created, false); err != nil {
 		return nil, err
 	}
+	if p.InputSeeds, err = decodeInputSeeds(where+" input seeds", m.InputSeeds, p.Inputs); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// decodeInputSeeds decodes the disclosed inputs' seeds: strictly sorted by id, each of
+// 32 bytes and for one of inputs.
+func decodeInputSeeds(where string, ms []*protocolpb.InputSeed, inputs []*ledger.Contract) (map[ledger.ContractID]ledger.Seed, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	out := make(map[ledger.ContractID]ledger.Seed, len(ms))
+	for i, m := range ms {
+		id := ledger.ContractID(m.ContractId)
+		if i > 0 && ms[i-1].ContractId >= m.ContractId {
+			return nil, malformed(where, "contract ids not strictly sorted at %s", id)
+		}
+		if !slices.ContainsFunc(inputs, func(c *ledger.Contract) bool { return c.ID == id }) {
+			return nil, malformed(where, "%s is not an input", id)
+		}
+		var s ledger.Seed
+		if len(m.Seed) != len(s) {
+			return nil, malformed(where, "seed of %s has %d bytes, want %d", id, len(m.Seed), len(s))
+		}
+		copy(s[:], m.Seed)
+		out[id] = s
+	}
+	return out, nil
 }
 
 // decodeContracts decodes canonical contract encodings; sorted requires strictly

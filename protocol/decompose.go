@@ -24,13 +24,14 @@ type subAction struct {
 // recursively its sub-views. contracts must know every contract the subtree uses and does
 // not create. Validating participants call it too, to recompute a view's sub-views.
 func buildView(path ViewPath, action *ledger.Node, seed Seed, auth ledger.PartySet, contracts ledger.ContractLookup, lt time.Time) (*viewTree, error) {
-	inputs, err := viewInputs(path, action, contracts)
+	inputs, seeds, err := viewInputs(path, action, contracts)
 	if err != nil {
 		return nil, err
 	}
 	v := &View{Path: path,
-		Common:      CommonData{Salt: commonDataSalt(seed), Informees: ActionInformees(action)},
-		Participant: ParticipantData{Salt: seed, Action: action, Authorizers: auth, Inputs: inputs, Created: createdBy(action), LedgerTime: lt},
+		Common: CommonData{Salt: commonDataSalt(seed), Informees: ActionInformees(action)},
+		Participant: ParticipantData{Salt: seed, Action: action, Authorizers: auth, Inputs: inputs, InputSeeds: seeds,
+			Created: createdBy(action), LedgerTime: lt},
 	}
 	vt := &viewTree{view: v}
 	for i, sa := range subActions(action, auth) {
@@ -69,18 +70,31 @@ func hasPrefix(p, prefix ledger.NodePath) bool {
 	return len(p) >= len(prefix) && slices.Equal(p[:len(prefix)], prefix)
 }
 
-// viewInputs looks up the contracts action's subtree uses and does not create, by id.
-func viewInputs(path ViewPath, action *ledger.Node, contracts ledger.ContractLookup) ([]*ledger.Contract, error) {
+// viewInputs looks up the contracts action's subtree uses and does not create, by id,
+// and, when contracts is a ledger.SeedLookup, the creating seeds it knows of them (the
+// disclosed inputs' proofs; nil when none).
+func viewInputs(path ViewPath, action *ledger.Node, contracts ledger.ContractLookup) ([]*ledger.Contract, map[ledger.ContractID]ledger.Seed, error) {
 	ids := (&ledger.Transaction{Roots: []*ledger.Node{action}}).Effects().Inputs
 	out := make([]*ledger.Contract, 0, len(ids))
+	seeder, _ := contracts.(ledger.SeedLookup)
+	var seeds map[ledger.ContractID]ledger.Seed
 	for _, id := range ids {
 		c, err := contracts.LookupContract(id)
 		if err != nil {
-			return nil, fmt.Errorf("%w: view %s: input contract: %w", ErrInvalidTransaction, path, err)
+			return nil, nil, fmt.Errorf("%w: view %s: input contract: %w", ErrInvalidTransaction, path, err)
 		}
 		out = append(out, c)
+		if seeder == nil {
+			continue
+		}
+		if s, ok := seeder.CreationSeed(id); ok {
+			if seeds == nil {
+				seeds = map[ledger.ContractID]ledger.Seed{}
+			}
+			seeds[id] = s
+		}
 	}
-	return out, nil
+	return out, seeds, nil
 }
 
 // createdBy returns the contracts created in n's subtree, in execution order.
@@ -95,7 +109,20 @@ func createdBy(n *ledger.Node) []*ledger.Contract {
 	return out
 }
 
-// known returns the contracts a view's sub-views may use: its inputs and its creations.
-func (p *ParticipantData) known() ledger.ContractMap {
-	return ledger.ContractMap{}.Add(p.Inputs...).Add(p.Created...)
+// known returns the contracts a view's sub-views may use: its inputs and its creations,
+// with the seeds of its disclosed inputs (which the sub-views carry on).
+func (p *ParticipantData) known() ledger.ContractLookup {
+	return seededContracts{ContractMap: ledger.ContractMap{}.Add(p.Inputs...).Add(p.Created...), seeds: p.InputSeeds}
+}
+
+// seededContracts is a ContractMap that knows the creating seeds of some contracts.
+type seededContracts struct {
+	ledger.ContractMap
+	seeds map[ledger.ContractID]ledger.Seed
+}
+
+// CreationSeed implements ledger.SeedLookup.
+func (s seededContracts) CreationSeed(id ledger.ContractID) (ledger.Seed, bool) {
+	seed, ok := s.seeds[id]
+	return seed, ok
 }

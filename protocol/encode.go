@@ -70,7 +70,17 @@ func participantDataPB(p *ParticipantData) *protocolpb.ViewParticipantData {
 		Inputs:           encodeContracts(p.Inputs),
 		Created:          encodeContracts(p.Created),
 		LedgerTimeMicros: p.LedgerTime.UnixMicro(),
+		InputSeeds:       inputSeedsPB(p.InputSeeds),
 	}
+}
+
+func inputSeedsPB(seeds map[ledger.ContractID]ledger.Seed) []*protocolpb.InputSeed {
+	var out []*protocolpb.InputSeed
+	for _, id := range sortedSeedIDs(seeds) {
+		s := seeds[id]
+		out = append(out, &protocolpb.InputSeed{ContractId: string(id), Seed: clone(s[:])})
+	}
+	return out
 }
 
 func encodeContracts(cs []*ledger.Contract) [][]byte {

@@ -18,7 +18,8 @@ type Prepared struct {
 
 // Prepare decomposes tx into views and builds its salted Merkle tree. contracts must know
 // the transaction's input contracts (the submitter's active contracts it was interpreted
-// against); meta.Submitters must be the command's actAs parties; seed must be fresh
+// against, with the command's disclosed contracts: ledger.WithDisclosures, whose seeds
+// the views carry as the disclosed inputs' proofs); meta.Submitters must be the command's actAs parties; seed must be fresh
 // randomness, used for nothing else. Prepare is a pure function of its arguments: the same
 // inputs give byte-identical trees. The views share tx's nodes: do not modify tx
 // afterwards.
@@ -110,4 +111,14 @@ func (o overlay) LookupContract(id ledger.ContractID) (*ledger.Contract, error) 
 		return c, nil
 	}
 	return o.then.LookupContract(id)
+}
+
+// CreationSeed implements ledger.SeedLookup: the seeds then knows (the disclosed
+// contracts), for contracts the transaction does not create.
+func (o overlay) CreationSeed(id ledger.ContractID) (ledger.Seed, bool) {
+	sl, ok := o.then.(ledger.SeedLookup)
+	if _, created := o.first[id]; created || !ok {
+		return ledger.Seed{}, false
+	}
+	return sl.CreationSeed(id)
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cometsync/cometsync/crypto"
@@ -40,6 +41,10 @@ type ParticipantData struct {
 	// sorted by id; they include contracts created earlier in the transaction outside the
 	// view.
 	Inputs []*ledger.Contract
+	// InputSeeds are the creating seeds of the disclosed inputs (explicit disclosure), by
+	// id; nil when none. Each id is an input's, and must derive from the seed and the
+	// input's content (CheckConformance).
+	InputSeeds map[ledger.ContractID]ledger.Seed
 	// Created are the contracts the subtree creates, in execution order (including those
 	// it archives again).
 	Created []*ledger.Contract
@@ -54,7 +59,26 @@ func (p *ParticipantData) Hash() Hash {
 	addParties(h, p.Authorizers)
 	addContracts(h, p.Inputs)
 	addContracts(h, p.Created)
-	return sum(h.AddInt64(p.LedgerTime.UnixMicro()))
+	h.AddInt64(p.LedgerTime.UnixMicro())
+	if len(p.InputSeeds) > 0 { // absent before disclosure existed: those hashes stay as they were
+		ids := sortedSeedIDs(p.InputSeeds)
+		h.AddUint32(uint32(len(ids)))
+		for _, id := range ids {
+			s := p.InputSeeds[id]
+			h.AddString(string(id)).AddFixed(s[:])
+		}
+	}
+	return sum(h)
+}
+
+// sortedSeedIDs returns the ids of seeds, sorted.
+func sortedSeedIDs(seeds map[ledger.ContractID]ledger.Seed) []ledger.ContractID {
+	ids := make([]ledger.ContractID, 0, len(seeds))
+	for id := range seeds {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 func addContracts(h *crypto.Hasher, cs []*ledger.Contract) {
