@@ -30,7 +30,7 @@ func (b LedgerBackend) Packages() *ledger.PackageSet { return b.N.cfg.Packages }
 
 // Submit implements ledgerapi.Backend.
 func (b LedgerBackend) Submit(ctx context.Context, cmd ledger.Command, opts ledgerapi.SubmitOptions) (ledgerapi.Update, error) {
-	c, err := b.N.SubmitCommand(ctx, cmd, opts.User, opts.CommandID)
+	c, err := b.N.SubmitCommand(ctx, cmd, opts.User, opts.CommandID, WithDisclosedContracts(opts.Disclosed...))
 	if err != nil {
 		return ledgerapi.Update{}, err
 	}
@@ -46,7 +46,7 @@ func (b LedgerBackend) Submit(ctx context.Context, cmd ledger.Command, opts ledg
 
 // SubmitAsync implements ledgerapi.Backend.
 func (b LedgerBackend) SubmitAsync(ctx context.Context, cmd ledger.Command, opts ledgerapi.SubmitOptions) error {
-	return b.N.SubmitCommandAsync(ctx, cmd, opts.User, opts.CommandID)
+	return b.N.SubmitCommandAsync(ctx, cmd, opts.User, opts.CommandID, WithDisclosedContracts(opts.Disclosed...))
 }
 
 // CompletionsFrom implements ledgerapi.Backend.
@@ -70,6 +70,19 @@ func (b LedgerBackend) ActiveContracts() (ledger.ContractMap, int64) {
 		out[id] = c
 	}
 	return out, n.eng.LastOffset()
+}
+
+// CreatedEventBlob implements ledgerapi.CreatedEventBlobs: the contract's created-event
+// blob, nil when this participant does not know its creating seed.
+func (b LedgerBackend) CreatedEventBlob(c *ledger.Contract) []byte {
+	seed, ok, err := b.N.store.CreationSeed(c.ID)
+	if err != nil {
+		b.N.log.Error("read contract seed", "contract", c.ID, "err", err)
+	}
+	if !ok {
+		return nil
+	}
+	return ledger.EncodeCreatedEventBlob(c, seed)
 }
 
 // LedgerEnd implements ledgerapi.Backend.

@@ -123,9 +123,9 @@ func (n *Node) changeState(change string) (c store.Change, inFlight, committed b
 // commandID): a command that committed within the deduplication period is answered with
 // a *ledgerapi.DuplicateCommandError naming the original offset and request id; while an
 // attempt is in flight, a retry waits for its outcome first. An empty commandID is Submit.
-func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, commandID string) (engine.Completion, error) {
+func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, commandID string, opts ...SubmitOption) (engine.Completion, error) {
 	if commandID == "" {
-		return n.Submit(ctx, cmd)
+		return n.Submit(ctx, cmd, opts...)
 	}
 	change := ChangeID(user, cmd.ActAs, commandID)
 	for {
@@ -152,7 +152,7 @@ func (n *Node) SubmitCommand(ctx context.Context, cmd ledger.Command, user, comm
 		n.sending[change] = struct{}{}
 		attempt := c.Attempts
 		n.mu.Unlock()
-		comp, err := n.submit(ctx, cmd, commandMessageID(change, attempt), user, commandID, nil)
+		comp, err := n.submit(ctx, cmd, commandMessageID(change, attempt), user, commandID, collect(opts), nil)
 		n.doneSending(change)
 		return comp, err
 	}
@@ -209,7 +209,7 @@ var ErrCommandInFlight = ledgerapi.ErrCommandInFlight
 // it (or with why not): its outcome comes as a command completion (CompletionsFrom). A
 // command id that committed within the deduplication period is a
 // *ledgerapi.DuplicateCommandError; one with an attempt in flight is ErrCommandInFlight.
-func (n *Node) SubmitCommandAsync(ctx context.Context, cmd ledger.Command, user, commandID string) error {
+func (n *Node) SubmitCommandAsync(ctx context.Context, cmd ledger.Command, user, commandID string, opts ...SubmitOption) error {
 	if commandID == "" {
 		return fmt.Errorf("%w: an asynchronous submission needs a command id", ledger.ErrInvalidCommand)
 	}
@@ -230,7 +230,7 @@ func (n *Node) SubmitCommandAsync(ctx context.Context, cmd ledger.Command, user,
 	n.mu.Unlock()
 	result := make(chan error, 1)
 	go func() {
-		_, _ = n.submit(bg, cmd, commandMessageID(change, attempt), user, commandID, func(err error) { result <- err })
+		_, _ = n.submit(bg, cmd, commandMessageID(change, attempt), user, commandID, collect(opts), func(err error) { result <- err })
 		n.doneSending(change)
 	}()
 	select {

@@ -65,23 +65,50 @@ func (n *Node) AllocateParty(ctx context.Context, name string) (ledger.Party, er
 	return ledger.Party(uid.String()), err
 }
 
+// SubmitOption adjusts one submission (Submit, SubmitCommand, SubmitCommandAsync).
+type SubmitOption func(*submitOptions)
+
+type submitOptions struct {
+	disclosed []ledger.DisclosedContract
+}
+
+func collect(opts []SubmitOption) submitOptions {
+	var o submitOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithDisclosedContracts attaches contracts the command may use although no actAs party
+// is a stakeholder (explicit disclosure): each one a stakeholder's participant handed
+// out, as ledger.DecodeCreatedEventBlob decodes it. Interpretation looks a contract up in
+// this participant's active contracts first, then in these; the views carry a disclosed
+// input with its creating seed, and every confirming participant checks its id against
+// its content. A disclosed contract whose id does not derive from its seed and content
+// fails the submission before anything is sent, with an error wrapping
+// ledger.ErrInvalidCommand and ledger.ErrContractIDMismatch that names the contract.
+func WithDisclosedContracts(ds ...ledger.DisclosedContract) SubmitOption {
+	return func(o *submitOptions) { o.disclosed = append(o.disclosed, ds...) }
+}
+
 // Submit runs cmd through the transaction protocol and waits for its verdict (without
 // deduplication: see SubmitCommand).
-func (n *Node) Submit(ctx context.Context, cmd ledger.Command) (engine.Completion, error) {
-	return n.submit(ctx, cmd, fmt.Sprintf("tx-%x", randomSeed()), "", "", nil)
+func (n *Node) Submit(ctx context.Context, cmd ledger.Command, opts ...SubmitOption) (engine.Completion, error) {
+	return n.submit(ctx, cmd, fmt.Sprintf("tx-%x", randomSeed()), "", "", collect(opts), nil)
 }
 
 // submit runs cmd under message id msgID, with the user and command id (if any) in its
 // submitter metadata. sent, when set, is called once: with nil when the sequencer took
 // the submission, or with the error that ended the attempt before that.
 // Its duration and outcome go to submission_duration_seconds.
-func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, commandID string, sent func(error)) (c engine.Completion, err error) {
+func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, commandID string, o submitOptions, sent func(error)) (c engine.Completion, err error) {
 	start := time.Now()
 	defer func() { n.metrics.submission(start, c, err) }()
 	if sent == nil {
 		sent = func(error) {}
 	}
-	b, err := n.prepare(cmd, user, commandID)
+	b, err := n.prepare(cmd, user, commandID, o)
 	if err != nil {
 		sent(err)
 		return engine.Completion{}, err
@@ -121,8 +148,13 @@ func (n *Node) submit(ctx context.Context, cmd ledger.Command, msgID, user, comm
 	return c, err
 }
 
-// prepare interprets cmd against the active contracts and builds the encrypted batch.
-func (n *Node) prepare(cmd ledger.Command, user, commandID string) (*pb.Batch, error) {
+// prepare interprets cmd against the active contracts (and the disclosed contracts of
+// o) and builds the encrypted batch.
+func (n *Node) prepare(cmd ledger.Command, user, commandID string, o submitOptions) (*pb.Batch, error) {
+	disclosed, err := ledger.NewDisclosures(o.disclosed...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ledger.ErrInvalidCommand, err)
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	head := n.topo.Head()
@@ -132,7 +164,10 @@ func (n *Node) prepare(cmd ledger.Command, user, commandID string) (*pb.Batch, e
 	if err := engine.SubmissionAllowed(onChain{n.topo}, topology.Forever, n.cfg.Driver.Member, submitters); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSubmitterNotAuthorized, err)
 	}
-	acs := n.eng.ACS()
+	var acs ledger.ContractLookup = n.eng.ACS()
+	if len(disclosed) > 0 {
+		acs = ledger.WithDisclosures(acs, disclosed)
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond) // ledger time: checked against the sequencing time within the tolerance
 	tx, err := ledger.Interpret(n.cfg.Packages, cmd, acs, now, ledger.Seed(randomSeed()))
 	if err != nil {

@@ -26,8 +26,10 @@ type PendingRequest struct {
 	RootHash  protocol.Hash
 	Consumed  []ledger.ContractID
 	Created   [][]byte // ledger.EncodeContract
-	Locked    []ledger.ContractID
-	Approved  bool
+	// CreatedSeeds are the creating seeds of Created, by id.
+	CreatedSeeds map[ledger.ContractID]ledger.Seed `json:",omitempty"`
+	Locked       []ledger.ContractID
+	Approved     bool
 	// MediatorGroup is the group whose verdict counts; Deadline the last sequencing time
 	// it counts at (0 in records written before deadlines existed: recomputed from the
 	// parameters at the request's time).
@@ -55,7 +57,7 @@ func (e *Engine) Checkpoint() Checkpoint {
 
 func (r *request) persistent(id int64) PendingRequest {
 	pr := PendingRequest{RequestID: id, RootHash: r.root, Consumed: r.consumed, Locked: r.locked, Approved: r.approved,
-		MediatorGroup: r.group, Deadline: r.deadline, Votes: maps.Clone(r.votes), Command: r.command}
+		MediatorGroup: r.group, Deadline: r.deadline, Votes: maps.Clone(r.votes), Command: r.command, CreatedSeeds: maps.Clone(r.seeds)}
 	for _, c := range r.created {
 		pr.Created = append(pr.Created, ledger.EncodeContract(c))
 	}
@@ -81,7 +83,7 @@ func Restore(cfg Config, acs ledger.ContractMap, cp Checkpoint) (*Engine, error)
 	}
 	for _, pr := range cp.Pending {
 		r := &request{root: pr.RootHash, consumed: pr.Consumed, locked: pr.Locked, approved: pr.Approved,
-			group: pr.MediatorGroup, deadline: pr.Deadline, votes: maps.Clone(pr.Votes), command: pr.Command}
+			group: pr.MediatorGroup, deadline: pr.Deadline, votes: maps.Clone(pr.Votes), command: pr.Command, seeds: maps.Clone(pr.CreatedSeeds)}
 		if r.deadline == 0 {
 			r.deadline = cfg.Topology.Parameters(pr.RequestID).Deadline(pr.RequestID)
 		}

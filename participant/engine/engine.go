@@ -113,6 +113,10 @@ type Update struct {
 	RootHash  protocol.Hash
 	Created   []*ledger.Contract // sorted by id
 	Archived  []ledger.ContractID
+	// Seeds are the creating seeds of Created, by id (each contract's authenticity proof:
+	// ledger.EncodeCreatedEventBlob); a request restored from a checkpoint written before
+	// seeds were kept has none.
+	Seeds map[ledger.ContractID]ledger.Seed
 }
 
 // Completion is the outcome of a confirmation request this participant took part in.

@@ -31,6 +31,9 @@ const (
 	ReasonSubmitterNotAuthorized = "submitter_not_authorized"
 	// ReasonDuplicateRequest: a request with the root hash of an earlier one.
 	ReasonDuplicateRequest = "duplicate_request"
+	// ReasonInvalidDisclosedContract: a disclosed input contract whose id does not derive
+	// from its creating seed and its content (it was tampered with).
+	ReasonInvalidDisclosedContract = "invalid_disclosed_contract"
 )
 
 // ResponseMessageID is the message id of the response to the request sequenced at ts.
@@ -58,7 +61,8 @@ func (e *Engine) handleRequest(ev *seqpb.SequencedEvent, in incoming) error {
 	if sm != nil && sm.SubmittingParticipant == e.cfg.Participant && ev.Sender == e.cfg.Participant && sm.CommandID != "" {
 		req.command = &Command{UserID: sm.UserID, CommandID: sm.CommandID, ActAs: sm.Submitters}
 	}
-	req.consumed, req.created = consumedBy(views), createdBy(views)
+	req.consumed = consumedBy(views)
+	req.created, req.seeds = createdBy(views)
 	if first, seen := e.roots[root]; seen {
 		// The same request sent again: committing it would create its contracts again
 		// (their ids derive from the root hash), even after they were archived.
@@ -145,7 +149,10 @@ func (e *Engine) validate(ev *seqpb.SequencedEvent, root protocol.Hash, hosting 
 		} else {
 			blind = true
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ledger.ErrContractIDMismatch):
+			fail(rejection{localCode(err), ReasonInvalidDisclosedContract + ": " + err.Error()})
+		case err != nil:
 			fail(rejection{localCode(err), err.Error()})
 		}
 	}
@@ -219,9 +226,19 @@ func localCode(err error) mediatorpb.LocalRejectCode {
 
 // consistency fails when a consumed contract is locked by a pending request or not
 // active here although the participant hosts one of its stakeholders (it was archived:
-// a double spend).
+// a double spend), and when a disclosed input is not active here although the
+// participant hosts one of its stakeholders (the submitter, not a stakeholder, cannot
+// know it was archived).
 func (e *Engine) consistency(consumed []ledger.ContractID, views []*protocol.View, hosting protocol.Hosting) rejection {
 	code := mediatorpb.LocalRejectCode_LOCAL_REJECT_CODE_CONSISTENCY
+	for _, id := range disclosedIn(views) {
+		if _, active := e.acs[id]; active {
+			continue
+		}
+		if c := inputOf(views, id); c != nil && e.hostsStakeholder(c, hosting) {
+			return rejection{code, fmt.Sprintf("disclosed contract %s is not active", id)}
+		}
+	}
 	for _, id := range consumed {
 		if by, ok := e.locks[id]; ok {
 			return rejection{code, fmt.Sprintf("contract %s is locked by the pending request %d", id, by)}
@@ -234,6 +251,19 @@ func (e *Engine) consistency(consumed []ledger.ContractID, views []*protocol.Vie
 		}
 	}
 	return rejection{}
+}
+
+// disclosedIn lists the disclosed inputs of the views (those with a creating seed),
+// sorted and distinct.
+func disclosedIn(views []*protocol.View) []ledger.ContractID {
+	var out []ledger.ContractID
+	for _, v := range views {
+		for id := range v.Participant.InputSeeds {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func inputOf(views []*protocol.View, id ledger.ContractID) *ledger.Contract {
@@ -258,12 +288,20 @@ func consumedBy(views []*protocol.View) []ledger.ContractID {
 	return slices.Compact(out)
 }
 
-// createdBy lists the contracts the views create, in view order, each once.
-func createdBy(views []*protocol.View) []*ledger.Contract {
+// createdBy lists the contracts the views create, in view order, each once, with the
+// seeds of their create nodes (their authenticity proofs, for created-event blobs).
+func createdBy(views []*protocol.View) ([]*ledger.Contract, map[ledger.ContractID]ledger.Seed) {
 	var out []*ledger.Contract
+	seeds := map[ledger.ContractID]ledger.Seed{}
 	seen := map[ledger.ContractID]bool{}
 	for _, v := range views {
 		tx := &ledger.Transaction{Roots: []*ledger.Node{v.Participant.Action}}
+		_ = tx.Walk(func(_ ledger.NodePath, n *ledger.Node) error {
+			if n.Kind == ledger.NodeCreate {
+				seeds[n.ContractID] = n.Seed
+			}
+			return nil
+		})
 		for _, c := range tx.Effects().Created {
 			if !seen[c.ID] {
 				seen[c.ID] = true
@@ -271,7 +309,7 @@ func createdBy(views []*protocol.View) []*ledger.Contract {
 			}
 		}
 	}
-	return out
+	return out, seeds
 }
 
 // respond sends one signed answer covering every view for the hosted confirming parties.

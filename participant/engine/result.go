@@ -44,6 +44,8 @@ type request struct {
 	deadline int64               // last sequencing time a verdict counts at
 	consumed []ledger.ContractID // what the views archive, sorted
 	created  []*ledger.Contract  // what the views create, in view order
+	// seeds are the creating seeds of created, by id.
+	seeds    map[ledger.ContractID]ledger.Seed
 	locked   []ledger.ContractID
 	approved bool
 	// votes are the verdicts received from the group's mediators so far (threshold > 1).
@@ -218,6 +220,12 @@ func (e *Engine) commit(id int64, req *request) {
 		}
 		e.acs[c.ID] = c
 		u.Created = append(u.Created, c)
+		if s, ok := req.seeds[c.ID]; ok {
+			if u.Seeds == nil {
+				u.Seeds = map[ledger.ContractID]ledger.Seed{}
+			}
+			u.Seeds[c.ID] = s
+		}
 	}
 	slices.SortFunc(u.Created, func(a, b *ledger.Contract) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	e.ready.Updates = append(e.ready.Updates, u)

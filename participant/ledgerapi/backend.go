@@ -21,6 +21,8 @@ type Update struct {
 type SubmitOptions struct {
 	User      string
 	CommandID string
+	// Disclosed are the command's disclosed contracts, decoded and verified.
+	Disclosed []ledger.DisclosedContract
 }
 
 // Backend is what the Ledger API serves: the participant node (participant.Node

@@ -19,7 +19,11 @@ func (c commandService) SubmitAndWait(ctx context.Context, req *pb.SubmitAndWait
 	if err != nil {
 		return nil, statusOf(withMeta(err, MetaCommandID, req.CommandId))
 	}
-	u, err := c.s.backend.Submit(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId})
+	disclosed, err := decodeDisclosed(req.DisclosedContracts)
+	if err != nil {
+		return nil, statusOf(withMeta(err, MetaCommandID, req.CommandId))
+	}
+	u, err := c.s.backend.Submit(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId, Disclosed: disclosed})
 	if err != nil {
 		c.s.logger.Debug("submission failed", "user", who.user.ID, "err", err)
 		return nil, statusOf(withMeta(err, MetaCommandID, req.CommandId))
@@ -59,4 +63,19 @@ func invalidCommand(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %v", ledger.ErrInvalidCommand, err)
+}
+
+// decodeDisclosed decodes and verifies the disclosed contracts of a request; a blob that
+// does not decode, or whose contract id does not match its content, is InvalidArgument
+// naming its index (and the contract).
+func decodeDisclosed(ms []*pb.DisclosedContract) ([]ledger.DisclosedContract, error) {
+	out := make([]ledger.DisclosedContract, 0, len(ms))
+	for i, m := range ms {
+		d, err := ledger.DecodeCreatedEventBlob(m.GetCreatedEventBlob())
+		if err != nil {
+			return nil, withMeta(fmt.Errorf("%w: disclosed_contracts[%d]: %v", ErrInvalidArgument, i, err), MetaField, fmt.Sprintf("disclosed_contracts[%d]", i))
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/cometsync/cometsync/ledger"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
 
@@ -35,8 +36,12 @@ func (c submissionService) Submit(ctx context.Context, req *pb.SubmitRequest) (*
 		return nil, statusOf(withMeta(fmt.Errorf("%w: command_id is required: the outcome comes as its completion", ErrInvalidArgument), MetaField, "command_id"))
 	}
 	who, cmd, err := c.s.command(ctx, req.CommandJson)
+	var disclosed []ledger.DisclosedContract
 	if err == nil {
-		err = c.s.backend.SubmitAsync(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId})
+		disclosed, err = decodeDisclosed(req.DisclosedContracts)
+	}
+	if err == nil {
+		err = c.s.backend.SubmitAsync(ctx, cmd, SubmitOptions{User: who.user.ID, CommandID: req.CommandId, Disclosed: disclosed})
 	}
 	if err != nil {
 		return nil, statusOf(withMeta(err, MetaCommandID, req.CommandId))

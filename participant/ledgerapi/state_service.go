@@ -12,6 +12,13 @@ import (
 
 type stateService struct{ s *Server }
 
+// CreatedEventBlobs is implemented by a Backend that keeps its contracts' creating
+// seeds: GetActiveContracts then returns each contract's created_event_blob.
+type CreatedEventBlobs interface {
+	// CreatedEventBlob returns ledger.EncodeCreatedEventBlob of c, nil when unknown.
+	CreatedEventBlob(c *ledger.Contract) []byte
+}
+
 // GetActiveContracts returns the active contracts (sorted by id) with a stakeholder among
 // the parties the caller reads (see caller.readFilter), of one template when requested.
 func (st stateService) GetActiveContracts(ctx context.Context, req *pb.GetActiveContractsRequest) (*pb.GetActiveContractsResponse, error) {
@@ -29,6 +36,7 @@ func (st stateService) GetActiveContracts(ctx context.Context, req *pb.GetActive
 		return nil, statusOf(withMeta(err, MetaField, "template", MetaTemplate, req.Template))
 	}
 	acs, offset := st.s.backend.ActiveContracts()
+	blobs, _ := st.s.backend.(CreatedEventBlobs)
 	resp := &pb.GetActiveContractsResponse{Offset: offset}
 	for _, id := range slices.Sorted(maps.Keys(acs)) {
 		c := acs[id]
@@ -38,6 +46,9 @@ func (st stateService) GetActiveContracts(ctx context.Context, req *pb.GetActive
 		ac, err := activeContractPB(pkgs, c)
 		if err != nil {
 			return nil, statusOf(err)
+		}
+		if blobs != nil {
+			ac.CreatedEventBlob = blobs.CreatedEventBlob(c)
 		}
 		resp.Contracts = append(resp.Contracts, ac)
 	}

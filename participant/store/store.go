@@ -33,6 +33,7 @@ var (
 	keyLastOffset = []byte("participant/last-offset")
 	prefPending   = []byte("participant/pending/")
 	prefContract  = []byte("participant/contract/")
+	prefSeed      = []byte("participant/contract-seed/") // id -> creating seed
 	prefActive    = []byte("participant/active/")
 	prefUpdate    = []byte("participant/update/")
 	prefUpdateBy  = []byte("participant/update-root/") // root hash -> offset
@@ -232,6 +233,11 @@ func (s *Store) Apply(st Step) error {
 				if err := txn.Set(key(prefContract, string(c.ID)), ledger.EncodeContract(c)); err != nil {
 					return err
 				}
+				if seed, ok := u.Seeds[c.ID]; ok {
+					if err := txn.Set(key(prefSeed, string(c.ID)), seed[:]); err != nil {
+						return err
+					}
+				}
 				if err := txn.Set(key(prefActive, string(c.ID)), nil); err != nil {
 					return err
 				}
@@ -408,6 +414,30 @@ func (s *Store) Contract(id ledger.ContractID) (*ledger.Contract, bool, error) {
 		return nil, false, nil
 	}
 	return c, err == nil, err
+}
+
+// CreationSeed returns the seed of the node that created a contract this participant
+// has seen created (its authenticity proof); false when unknown (a contract stored
+// before seeds were kept: `participant recover` rebuilds them).
+func (s *Store) CreationSeed(id ledger.ContractID) (ledger.Seed, bool, error) {
+	var seed ledger.Seed
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key(prefSeed, string(id)))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != len(seed) {
+				return fmt.Errorf("seed of contract %s: %d bytes", id, len(v))
+			}
+			copy(seed[:], v)
+			return nil
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ledger.Seed{}, false, nil
+	}
+	return seed, err == nil, err
 }
 
 func contract(txn *badger.Txn, id ledger.ContractID) (*ledger.Contract, error) {
