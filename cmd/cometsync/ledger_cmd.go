@@ -216,6 +216,8 @@ type contractJSON struct {
 	Signatories []string        `json:"signatories"`
 	Observers   []string        `json:"observers"`
 	Arguments   json.RawMessage `json:"arguments"`
+	// CreatedEventBlob (base64) is what `ledger submit --disclose` attaches.
+	CreatedEventBlob []byte `json:"createdEventBlob,omitempty"`
 }
 
 func toContractJSON(c *pb.ActiveContract) contractJSON {
@@ -224,7 +226,7 @@ func toContractJSON(c *pb.ActiveContract) contractJSON {
 		args = json.RawMessage("null")
 	}
 	return contractJSON{ContractID: c.ContractId, Template: c.Template, Signatories: nonNil(c.Signatories),
-		Observers: nonNil(c.Observers), Arguments: args}
+		Observers: nonNil(c.Observers), Arguments: args, CreatedEventBlob: c.CreatedEventBlob}
 }
 
 func nonNil(s []string) []string {
@@ -376,6 +378,7 @@ func printUpdate(out io.Writer, u *pb.Update, asJSON bool) error {
 
 func newLedgerSubmitCmd(o *ledgerOpts) *cobra.Command {
 	var file, commandID string
+	var disclose []string
 	cmd := &cobra.Command{
 		Use:   "submit",
 		Short: "Submit a command (JSON, from --command FILE or - for stdin) and wait; print its offset",
@@ -387,15 +390,25 @@ func newLedgerSubmitCmd(o *ledgerOpts) *cobra.Command {
    "exercise": {"template": "iou:Iou", "contractId": "00...", "choice": "Split",
                 "arguments": {"splitAmount": "2.5"}}}
 
-The user needs CanActAs for every actAs party.`,
+The user needs CanActAs for every actAs party.
+
+--disclose FILE attaches contracts the command may use although no actAs party is a
+stakeholder (explicit disclosure): FILE is what a stakeholder's 'ledger acs --json'
+printed (every contract of it is attached), one of its contracts, or a list of them; each
+needs its createdEventBlob.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			data, err := readCommandFile(cmd.InOrStdin(), file)
 			if err != nil {
 				return err
 			}
+			disclosed, err := readDisclosed(disclose)
+			if err != nil {
+				return err
+			}
 			return ledgerRun(cmd, o, func(ctx context.Context, c *ledgerClient, out io.Writer) error {
-				resp, err := c.cmd.SubmitAndWait(ctx, &pb.SubmitAndWaitRequest{CommandJson: string(data), CommandId: commandID})
+				resp, err := c.cmd.SubmitAndWait(ctx, &pb.SubmitAndWaitRequest{CommandJson: string(data), CommandId: commandID,
+					DisclosedContracts: disclosed})
 				if err == nil {
 					fmt.Fprintf(out, "committed at offset %d (request %d)\n", resp.Offset, resp.RequestIdMicros)
 				}
@@ -406,8 +419,43 @@ The user needs CanActAs for every actAs party.`,
 	cmd.Flags().StringVar(&file, "command", "", "file holding the command JSON, or - for stdin")
 	cmd.Flags().StringVar(&commandID, "command-id", "", "deduplicate by this id (with the user and actAs parties): "+
 		"a command that already committed is answered AlreadyExists with its offset; retry with the same id after an ambiguous error")
+	cmd.Flags().StringArrayVar(&disclose, "disclose", nil, "attach the contracts of this file (ledger acs --json output, "+
+		"one contract of it, or a list) as disclosed contracts (repeatable)")
 	_ = cmd.MarkFlagRequired("command")
 	return cmd
+}
+
+// readDisclosed reads the --disclose files: each holds 'ledger acs --json' output, one
+// contract of it or a list of contracts; every contract needs its createdEventBlob.
+func readDisclosed(files []string) ([]*pb.DisclosedContract, error) {
+	var out []*pb.DisclosedContract
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--disclose: %w", err)
+		}
+		var cs []contractJSON
+		var acs struct {
+			Contracts *[]contractJSON `json:"contracts"`
+		}
+		var one contractJSON
+		switch {
+		case json.Unmarshal(data, &cs) == nil:
+		case json.Unmarshal(data, &acs) == nil && acs.Contracts != nil:
+			cs = *acs.Contracts
+		case json.Unmarshal(data, &one) == nil:
+			cs = []contractJSON{one}
+		default:
+			return nil, fmt.Errorf("--disclose %s: not ledger acs --json output, a contract or a list of contracts", f)
+		}
+		for i, c := range cs {
+			if len(c.CreatedEventBlob) == 0 {
+				return nil, fmt.Errorf("--disclose %s: contract %d (%s) has no createdEventBlob", f, i, c.ContractID)
+			}
+			out = append(out, &pb.DisclosedContract{CreatedEventBlob: c.CreatedEventBlob})
+		}
+	}
+	return out, nil
 }
 
 func readCommandFile(stdin io.Reader, file string) ([]byte, error) {
