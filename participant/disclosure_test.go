@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,11 +13,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/ledger"
+	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	"github.com/cometsync/cometsync/protocol"
+	"github.com/cometsync/cometsync/testnet"
 )
 
 // Explicit disclosure on a real chain. The bank (bankp) issues an IOU to alice
@@ -193,4 +198,103 @@ func (w *byzWorld) prepareDisclosed(cmd ledger.Command, acs ledger.ContractMap, 
 		w.t.Fatal(err)
 	}
 	return request{prepared: p, plan: plan}
+}
+
+// A dealer's public price quote (examples/quote.yaml) on a real chain: the buyer's
+// participant never holds the quote, the buyer exercises its non-consuming Buy with the
+// quote disclosed (its blob from the dealer's participant), twice; the dealer's
+// participant holds the quote and both trades, the buyer's only the trades. Once the
+// dealer withdraws the quote, a Buy with the stale blob is rejected by the dealer's
+// participant, which checks the disclosed contract's activeness with its own copy.
+func TestDisclosedQuoteOnARealChain(t *testing.T) {
+	net := startChain(t, []testnet.MemberSpec{
+		{Kind: crypto.KindParticipant, Name: "dealerp"}, {Kind: crypto.KindParticipant, Name: "buyerp"},
+		{Kind: crypto.KindMediator, Name: "mediator"},
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	src, err := os.ReadFile(filepath.Join("..", "examples", "quote.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := ledger.ParsePackage(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := ledger.NewPackageSet(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	med := net.Member("mediator")
+	medEnc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+	startMediator(t, ctx, mediatord.NodeConfig{Driver: driverConfig(net, med), EncryptionKey: medEnc})
+	start := func(name string) *participant.Node {
+		enc, _ := crypto.GenerateEncryptionKey(crypto.DefaultScheme)
+		return startParticipant(t, ctx, participant.Config{Driver: driverConfig(net, net.Member(name)), EncryptionKey: enc,
+			Packages: pkgs, Mediators: []string{med.ID}})
+	}
+	dealerNode, buyerNode := start("dealerp"), start("buyerp")
+	dealer, err := dealerNode.AllocateParty(ctx, "Dealer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyer, err := buyerNode.AllocateParty(ctx, "Buyer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*participant.Node{dealerNode, buyerNode} {
+		for _, p := range []ledger.Party{dealer, buyer} {
+			if err := n.WaitHosted(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	quoteT := ledger.TemplateID{Package: pkg.ID, Name: "PriceQuote"}
+	c, err := dealerNode.Submit(ctx, ledger.CreateCommand([]ledger.Party{dealer}, quoteT, ledger.Record{
+		"dealer": ledger.PartyValue(dealer), "asset": ledger.TextValue("XAU"), "price": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("2000.5")},
+	}))
+	if err != nil {
+		t.Fatalf("publish the quote: %v", err)
+	}
+	var quote ledger.ContractID
+	for id, q := range dealerNode.ACS() {
+		if q.Template == quoteT {
+			quote = id
+		}
+	}
+	if quote == "" || c.Offset == 0 {
+		t.Fatalf("the dealer's participant holds no quote after %+v", c)
+	}
+	disclosed, err := ledger.DecodeCreatedEventBlob(participant.LedgerBackend{N: dealerNode}.CreatedEventBlob(dealerNode.ACS()[quote]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buy := ledger.ExerciseCommand([]ledger.Party{buyer}, quoteT, quote, "Buy",
+		ledger.Record{"buyer": ledger.PartyValue(buyer), "quantity": ledger.IntValue(3)})
+	for range 2 {
+		if _, err := buyerNode.Submit(ctx, buy, participant.WithDisclosedContracts(disclosed)); err != nil {
+			t.Fatalf("buy with the quote disclosed: %v", err)
+		}
+	}
+	trades := func(acs ledger.ContractMap) (n int) {
+		for _, c := range acs {
+			if c.Template.Name == "Trade" && c.Arguments["buyer"] == ledger.PartyValue(buyer) {
+				n++
+			}
+		}
+		return n
+	}
+	waitACS(t, ctx, dealerNode, func(acs ledger.ContractMap) bool { _, q := acs[quote]; return q && trades(acs) == 2 && len(acs) == 3 })
+	waitACS(t, ctx, buyerNode, func(acs ledger.ContractMap) bool { return trades(acs) == 2 && len(acs) == 2 })
+
+	if _, err := dealerNode.Submit(ctx, ledger.ExerciseCommand([]ledger.Party{dealer}, quoteT, quote, "Withdraw", ledger.Record{})); err != nil {
+		t.Fatalf("withdraw the quote: %v", err)
+	}
+	_, err = buyerNode.Submit(ctx, buy, participant.WithDisclosedContracts(disclosed))
+	if !errors.Is(err, participant.ErrRejected) || !strings.Contains(err.Error(), "disclosed contract "+string(quote)+" is not active") {
+		t.Fatalf("buy against the withdrawn quote: %v, want rejected as not active", err)
+	}
+	if n := trades(buyerNode.ACS()); n != 2 {
+		t.Fatalf("the buyer holds %d trades, want 2", n)
+	}
 }
