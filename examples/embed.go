@@ -4,7 +4,7 @@ package examples
 
 import "embed"
 
-// FS holds the example packages by file name (iou.yaml, dvp.yaml).
+// FS holds the example packages by file name (iou.yaml, dvp.yaml, quote.yaml).
 //
 //go:embed *.yaml
 var FS embed.FS

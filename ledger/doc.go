@@ -65,6 +65,15 @@
 // created contract's id hashes its node's seed with the contract instance
 // (DeriveContractID). Transaction.Effects lists created, archived and input contracts.
 //
+// # Explicit disclosure
+//
+// Since a contract's id derives from its creating seed and its content, the pair proves
+// the id. EncodeCreatedEventBlob encodes it (version byte, seed, EncodeContract) for a
+// stakeholder's participant to hand out; DecodeCreatedEventBlob decodes and verifies it
+// (ErrContractIDMismatch for a tampered one). A submitter that is not a stakeholder
+// interprets against WithDisclosures(acs, disclosures): its own contracts first, then the
+// disclosed ones, whose seeds (SeedLookup) the confirmation request's views carry.
+//
 // Errors wrap sentinels (ErrContractNotFound, ErrContractNotActive, ErrAuthorization,
 // ErrEnsureFailed, ErrAssertionFailed, ErrTypeMismatch, ErrUnknownTemplate,
 // ErrUnknownChoice, ErrCostLimitExceeded, ...) and carry context in typed errors

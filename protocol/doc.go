@@ -18,7 +18,8 @@
 //     ledger.Reinterpret can re-run it), the authorizers (Transaction.WalkAuthorizers),
 //     the input contracts (used, not created in the subtree; including contracts created
 //     earlier in the transaction outside the view), the created contracts and the ledger
-//     time.
+//     time, and the creating seeds of the disclosed inputs (explicit disclosure: the
+//     submitter prepared with a ledger.SeedLookup, ledger.WithDisclosures).
 //   - the hashes of its sub-views.
 //
 // The Daml ledger model lets an informee of an action see its whole subtree, so a view's
@@ -31,7 +32,7 @@
 // length-prefixed fields:
 //
 //	common data hash      = H(150, salt, informees)
-//	participant data hash = H(151, salt, EncodeNode(action), authorizers, inputs, created, ledger time)
+//	participant data hash = H(151, salt, EncodeNode(action), authorizers, inputs, created, ledger time[, input seeds])
 //	view hash             = H(152, common data hash, participant data hash, sub-view hashes)
 //	root hash             = H(155, H(153, common metadata), H(154, submitter metadata), root view hashes)
 //
@@ -71,9 +72,9 @@
 //   - CheckRecipients: every participant hosting an informee received the view (a view
 //     withheld from a hosting participant);
 //   - CheckLedgerTime: the ledger time is within tolerance of the sequencing time;
-//   - CheckConformance: the declared inputs and creations are the action's, known inputs
-//     match the participant's copies, and ledger.Reinterpret reproduces the subtree,
-//     authorization included.
+//   - CheckConformance: the declared inputs and creations are the action's, each disclosed
+//     input's id derives from its seed and content, known inputs match the participant's
+//     copies, and ledger.Reinterpret reproduces the subtree, authorization included.
 //
 // Each failure is a typed error wrapping a sentinel (errors.go) that maps to a reject
 // reason. Consistency (inputs active, not locked by an earlier request) needs the
