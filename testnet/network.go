@@ -56,7 +56,10 @@ type Options struct {
 	// Listen, when set, gives node i's listen addresses (host:port each) instead of free
 	// loopback ports; rpc is used only with RPC.
 	Listen func(i int) (p2p, rpc, api string)
-	Logger *slog.Logger
+	// Metrics, when set, gives node i's Prometheus metrics address (cometsync's and
+	// CometBFT's metrics on one endpoint); unset, the nodes serve no metrics.
+	Metrics func(i int) string
+	Logger  *slog.Logger
 }
 
 // ErrInvalidOptions is what a ConfigError wraps: Options.Validate and New return it.
@@ -143,6 +146,9 @@ func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
 	cfg := app.DefaultConfig()
 	cfg.APIListenAddress = api
 	cfg.MetricsListenAddress = ""
+	if o.Metrics != nil {
+		cfg.MetricsListenAddress = o.Metrics(i)
+	}
 	cfg.LogLevel = "warn"
 	cfg.SnapshotInterval = o.SnapshotInterval
 	if o.SnapshotKeepRecent > 0 {
@@ -150,7 +156,7 @@ func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
 	}
 	info, err := app.InitHome(app.HomeOptions{
 		Home: home, Moniker: fmt.Sprintf("node%d", i), P2PAddress: "tcp://" + p2p, RPCAddress: rpc,
-		Config: cfg, Fast: !o.Slow,
+		Config: cfg, Fast: !o.Slow, CometBFTMetrics: cfg.MetricsListenAddress != "",
 	})
 	return info, api, err
 }

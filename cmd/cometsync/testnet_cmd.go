@@ -33,7 +33,7 @@ DIR/testnet.json describing it all.
 By default every node listens on loopback with free ports. With --hosts h1,h2,... the
 nodes are spread over those machines (validator i and member j on host i and j modulo
 the number of hosts), listening on all interfaces with fixed ports: 26656 p2p, 26657 RPC,
-26690 sequencer API, 5011 Ledger API (+10 for each further node on the same host).
+26690 sequencer API, 26691 metrics, 5011 Ledger API (+10 for each further node on the same host).
 Copy DIR to every machine and start there the nodes it runs (see
 docs/consortium-testnet.md).`,
 		Args: cobra.ExactArgs(1),
@@ -151,7 +151,7 @@ docs/consortium-testnet.md).`,
 
 func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\tprocess\theight\tapp hash\tpeers\tapi")
+	fmt.Fprintln(tw, "node\tprocess\theight\tapp hash\tpeers\tapi\tmetrics")
 	for i, s := range procnet.Status(cmd.Context(), m) {
 		hash := s.AppHash
 		if len(hash) > 12 {
@@ -160,10 +160,14 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 		if s.Err != nil {
 			hash = "rpc: " + s.Err.Error()
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\n", i, running(s.Running), s.Height, hash, s.Peers, m.Nodes[i].API)
+		metrics := "-" // a testnet made before nodes exported metrics
+		if m.Nodes[i].Metrics != "" {
+			metrics = "http://" + m.Nodes[i].Metrics + "/metrics"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", i, running(s.Running), s.Height, hash, s.Peers, m.Nodes[i].API, metrics)
 	}
 	if len(m.Members) > 0 {
-		fmt.Fprintln(tw, "\nmember\tprocess\tledger end\tledger api\t\t")
+		fmt.Fprintln(tw, "\nmember\tprocess\tledger end\tledger api\t\t\t")
 		for j, s := range procnet.MemberStatuses(cmd.Context(), m) {
 			end := "-"
 			switch {
@@ -174,7 +178,7 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 			case m.Members[j].LedgerAPI != "" && s.Running:
 				end = fmt.Sprint(s.LedgerEnd)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\n", m.Members[j].ID, running(s.Running), end, m.Members[j].LedgerAPI)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t\n", m.Members[j].ID, running(s.Running), end, m.Members[j].LedgerAPI)
 		}
 	}
 	return tw.Flush()

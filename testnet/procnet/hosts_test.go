@@ -29,6 +29,11 @@ func TestInitAcrossHosts(t *testing.T) {
 		if !strings.HasPrefix(cmt.P2P.ListenAddress, "tcp://0.0.0.0:") || !strings.HasPrefix(cfg.APIListenAddress, "0.0.0.0:") {
 			t.Fatalf("node %d listens on %s and %s", i, cmt.P2P.ListenAddress, cfg.APIListenAddress)
 		}
+		wantMetrics := []string{"10.0.0.1:26691", "10.0.0.2:26691", "10.0.0.1:26701", "10.0.0.2:26701"}[i]
+		if n.Metrics != wantMetrics || cfg.MetricsListenAddress != "0.0.0.0:"+strings.Split(wantMetrics, ":")[1] || !cmt.Instrumentation.Prometheus || cmt.Instrumentation.PrometheusListenAddr != "" {
+			t.Fatalf("node %d metrics at %s (listening on %s, CometBFT's prometheus %v at %q), want %s", i, n.Metrics, cfg.MetricsListenAddress,
+				cmt.Instrumentation.Prometheus, cmt.Instrumentation.PrometheusListenAddr, wantMetrics)
+		}
 		peers := strings.Split(cmt.P2P.PersistentPeers, ",")
 		if len(peers) != 3 || cmt.P2P.ExternalAddress == "" {
 			t.Fatalf("node %d: peers %v external %q", i, peers, cmt.P2P.ExternalAddress)

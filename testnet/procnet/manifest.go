@@ -33,6 +33,9 @@ type NodeInfo struct {
 	Host string `json:"host"`
 	RPC  string `json:"rpc"`
 	API  string `json:"api"`
+	// Metrics is where the node serves Prometheus metrics (cometsync's and CometBFT's)
+	// at /metrics.
+	Metrics string `json:"metrics"`
 }
 
 // MemberInfo is a mediator or participant with its home (config and key store).
@@ -66,8 +69,8 @@ type Options struct {
 	Validators, Participants, Mediators int
 	// Hosts spreads the nodes over machines: validator i and member j run on
 	// Hosts[i % len] and Hosts[j % len], listening on every interface with fixed ports
-	// (26656 p2p, 26657 rpc, 26690 api, 5011 ledger API, +10 for each further node on the
-	// same host). Empty runs everything on loopback with free ports.
+	// (26656 p2p, 26657 rpc, 26690 api, 26691 metrics, 5011 ledger API, +10 for each
+	// further node on the same host). Empty runs everything on loopback with free ports.
 	Hosts []string
 	// Permissioned selects the permissioned onboarding policy (default: open).
 	Permissioned bool
@@ -182,7 +185,18 @@ func Init(dir string, o Options) (*Manifest, error) {
 			p2p, rpc, api := fixedPorts(i, len(o.Hosts))
 			return "0.0.0.0:" + p2p, "0.0.0.0:" + rpc, "0.0.0.0:" + api
 		}
+		topts.Metrics = func(i int) string { return "0.0.0.0:" + metricsPort(i, len(o.Hosts)) }
 	} else {
+		metrics := make(map[int]string)
+		topts.Metrics = func(i int) string {
+			if metrics[i] == "" {
+				var err error
+				if metrics[i], err = freeProcessAddress(); err != nil {
+					portErr = err
+				}
+			}
+			return metrics[i]
+		}
 		topts.Listen = func(int) (string, string, string) {
 			var a [3]string
 			for k := range a {
@@ -210,11 +224,12 @@ func Init(dir string, o Options) (*Manifest, error) {
 		if err != nil {
 			return nil, err
 		}
-		n := NodeInfo{Home: h.Home, Host: "127.0.0.1", RPC: cmt.RPC.ListenAddress, API: tn.APIAddress(i)}
+		n := NodeInfo{Home: h.Home, Host: "127.0.0.1", RPC: cmt.RPC.ListenAddress, API: tn.APIAddress(i), Metrics: topts.Metrics(i)}
 		if len(o.Hosts) > 0 {
 			_, rpc, api := fixedPorts(i, len(o.Hosts))
 			n.Host = o.Hosts[i%len(o.Hosts)]
 			n.RPC, n.API = "tcp://"+net.JoinHostPort(n.Host, rpc), net.JoinHostPort(n.Host, api)
+			n.Metrics = net.JoinHostPort(n.Host, metricsPort(i, len(o.Hosts)))
 		}
 		m.Nodes = append(m.Nodes, n)
 		apis = append(apis, n.API)
@@ -288,6 +303,9 @@ func fixedPorts(i, n int) (p2p, rpc, api string) {
 	slot := 10 * (i / n)
 	return strconv.Itoa(26656 + slot), strconv.Itoa(26657 + slot), strconv.Itoa(26690 + slot)
 }
+
+// metricsPort is validator i's metrics port when nodes are spread over n hosts.
+func metricsPort(i, n int) string { return strconv.Itoa(26691 + 10*(i/n)) }
 
 // peersAcrossHosts points every validator's persistent peers at the others' hosts and
 // sets its external address, for nodes on different machines.

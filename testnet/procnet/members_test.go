@@ -2,6 +2,8 @@ package procnet
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,5 +139,28 @@ func TestTestnetWithMembers(t *testing.T) {
 	out := must("testnet", "status", dir)
 	if strings.Count(out, "running") != len(m.Nodes)+len(m.Members) {
 		t.Fatalf("status:\n%s", out)
+	}
+	// Every validator exports its metrics, cometsync's and CometBFT's, on its own port,
+	// and status says where.
+	seen := map[string]bool{}
+	for i, n := range m.Nodes {
+		if n.Metrics == "" || seen[n.Metrics] || !strings.Contains(out, n.Metrics) {
+			t.Fatalf("node %d metrics address %q (status:\n%s)", i, n.Metrics, out)
+		}
+		seen[n.Metrics] = true
+		resp, err := http.Get("http://" + n.Metrics + "/metrics")
+		if err != nil {
+			t.Fatalf("node %d metrics: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, family := range []string{"cometsync_sequencer_committed_height", "cometbft_consensus_height"} {
+			if !strings.Contains(string(body), family) {
+				t.Fatalf("node %d serves no %s:\n%s", i, family, body)
+			}
+		}
 	}
 }
