@@ -13,6 +13,7 @@ import (
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/badgerx"
 )
 
 func init() { subcommands = append(subcommands, newNodeCmd) }
@@ -109,10 +110,13 @@ func newNodeStartCmd() *cobra.Command {
 			}
 			logger := app.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			n, err := app.Open(home, logger)
-			if err != nil {
-				return err
+			if err == nil {
+				err = n.Start()
 			}
-			if err := n.Start(); err != nil {
+			if badgerx.Locked(err) {
+				return fmt.Errorf("%w: a node already runs in %s (stop it first): %v", badgerx.ErrInUse, home, err)
+			}
+			if err != nil {
 				return err
 			}
 			logger.Info("node started", "home", home, "synchronizer", n.SynchronizerID(), "api", n.APIAddress())

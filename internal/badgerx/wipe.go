@@ -29,23 +29,28 @@ func Wipe(dir, home, role, holder string) error {
 	if filepath.Clean(dir) == filepath.Clean(home) {
 		return fmt.Errorf("database %s is the home directory: refusing to remove it", dir)
 	}
+	if err := NotInUse(dir, role, holder); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
+}
+
+// NotInUse returns an error wrapping ErrInUse when another process holds the database
+// in dir (badger's directory lock), naming the member and its command as Wipe does; nil
+// when the database is free, absent or empty. Commands that write a member's database
+// outside its daemon call it first.
+func NotInUse(dir, role, holder string) error {
 	if empty, err := Empty(dir); err != nil || empty {
-		if err != nil {
-			return err
-		}
-		return os.RemoveAll(dir)
+		return err
 	}
 	db, err := Open(dir, nil)
 	if err != nil {
 		if Locked(err) {
 			return fmt.Errorf("%w: %s is held by another process; stop the %s first (%s holds it)", ErrInUse, dir, role, holder)
 		}
-		return fmt.Errorf("check database %s before removing it: %w", dir, err)
+		return fmt.Errorf("check database %s: %w", dir, err)
 	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	return os.RemoveAll(dir)
+	return db.Close()
 }
 
 // Locked reports whether err is badger's refusal to open a directory another process

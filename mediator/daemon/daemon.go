@@ -107,6 +107,9 @@ func (r Report) String() string {
 // chain: it replays from counter 0 until it is live and its outbox is empty (verdicts
 // the replay finds unsent are sent), printing progress to w every interval, and stops.
 func Recover(ctx context.Context, o Options, w io.Writer, every time.Duration) (Report, error) {
+	if err := badgerx.NotInUse(path(o.Home, o.Config.Database), "mediator", "cometsync mediator start"); err != nil {
+		return Report{}, err
+	}
 	empty, err := DatabaseEmpty(o.Home, o.Config)
 	if err != nil {
 		return Report{}, err

@@ -85,6 +85,9 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	}
 	st, err := store.Open(path(o.Home, c.Database), o.Logger)
 	if err != nil {
+		if badgerx.Locked(err) {
+			return nil, fmt.Errorf("%w: %s: another participant process holds it (stop it first)", ErrDatabaseInUse, path(o.Home, c.Database))
+		}
 		return nil, err
 	}
 	defer func() {
@@ -156,6 +159,9 @@ func admit(ctx context.Context, cfg driver.Config, enc crypto.EncryptionPublicKe
 
 func (d *Daemon) serveLedgerAPI(o Options) (err error) {
 	if d.users, err = badgerx.Open(path(o.Home, o.Config.UsersDatabase), o.Logger); err != nil {
+		if badgerx.Locked(err) {
+			return fmt.Errorf("%w: users database %s: another participant process holds it (stop it first)", ErrDatabaseInUse, path(o.Home, o.Config.UsersDatabase))
+		}
 		return fmt.Errorf("users database: %w", err)
 	}
 	users, err := ledgerapi.NewUsers(d.users)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/cometsync/cometsync/internal/badgerx"
 	"github.com/cometsync/cometsync/participant"
 )
 
@@ -38,6 +39,9 @@ func (r Report) String() string {
 // event up to the chain height at its start), printing progress to w every interval,
 // sends what the replay finds still unanswered, and stops.
 func Recover(ctx context.Context, o Options, w io.Writer, every time.Duration) (Report, error) {
+	if err := badgerx.NotInUse(path(o.Home, o.Config.Database), "participant", "cometsync participant start"); err != nil {
+		return Report{}, err
+	}
 	empty, err := DatabaseEmpty(o.Home, o.Config)
 	if err != nil {
 		return Report{}, err
