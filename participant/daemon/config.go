@@ -242,7 +242,7 @@ mediators = %s
 packages = %s
 
 # Ledger API (gRPC). Tokens are HS256 JWTs signed with the secret in jwt_secret_file
-# (hex); see docs/ledger-api.md. Put TLS in front when it listens beyond loopback.
+# (the file's text as it is, at least 32 bytes); see docs/ledger-api.md. Put TLS in front when it listens beyond loopback.
 ledger_api_address = %q
 jwt_secret_file = %q
 jwt_audience = %q
