@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,6 +39,7 @@ const docsAwait = 2 * time.Minute
 //	eventually REGEXP CMD ARGS   runs CMD until its stdout matches REGEXP
 //	grab VAR REGEXP [FILE]       sets VAR to REGEXP's first group (else its match) in the last stdout (or FILE)
 //	expand SRC DST               copies SRC to DST with $VARS expanded
+//	fetch URL [REGEXP]           HTTP GET of URL into stdout (what curl does), repeated until the body matches REGEXP
 func TestDocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts chains and members as processes")
@@ -54,6 +58,7 @@ func TestDocs(t *testing.T) {
 			"eventually":    cmdEventually,
 			"grab":          cmdGrab,
 			"expand":        cmdExpand,
+			"fetch":         cmdFetch,
 		},
 	})
 }
@@ -145,4 +150,42 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	s := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(s), 0o600))
+}
+
+func cmdFetch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: fetch URL [REGEXP]")
+	}
+	re := regexp.MustCompile("")
+	if len(args) == 2 {
+		var err error
+		re, err = regexp.Compile(args[1])
+		ts.Check(err)
+	}
+	deadline := time.Now().Add(docsAwait)
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		body, err := httpGet(args[0])
+		if err == nil && re.Match(body) {
+			_, err = ts.Stdout().Write(body)
+			ts.Check(err)
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("GET %s never matched %q (last error: %v)", args[0], re, err)
+		}
+		time.Sleep(backoff) // the server comes up or the value changes in another process
+	}
+}
+
+func httpGet(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return body, err
 }
