@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/engine"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	"github.com/cometsync/cometsync/protocol"
@@ -167,3 +168,8 @@ func apiUpdate(u engine.Update) ledgerapi.Update {
 	return ledgerapi.Update{Offset: u.Offset, RequestID: u.RequestID, RootHash: hex.EncodeToString(u.RootHash[:]),
 		Created: u.Created, Archived: u.Archived}
 }
+
+// CommitmentOutcomes implements ledgerapi.CommitmentOutcomes.
+func (b LedgerBackend) CommitmentOutcomes() []commitments.Outcome { return b.N.CommitmentOutcomes() }
+
+var _ ledgerapi.CommitmentOutcomes = LedgerBackend{}

@@ -59,7 +59,7 @@ participant_admin with the ParticipantAdmin right.`,
 	pf.StringVar(&o.audience, "audience", "", "audience of minted tokens (when the participant expects one)")
 	pf.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of each call (not of followed streams)")
 	cmd.AddCommand(newLedgerTokenCmd(o), newLedgerEndCmd(o), newLedgerACSCmd(o), newLedgerUpdatesCmd(o),
-		newLedgerSubmitCmd(o), newLedgerPartiesCmd(o), newLedgerUsersCmd(o), newLedgerPackagesCmd(o), newLedgerVersionCmd(o))
+		newLedgerSubmitCmd(o), newLedgerPartiesCmd(o), newLedgerUsersCmd(o), newLedgerPackagesCmd(o), newLedgerVersionCmd(o), newLedgerCommitmentsCmd(o))
 	return cmd
 }
 
@@ -109,6 +109,7 @@ type ledgerClient struct {
 	users pb.UserManagementServiceClient
 	pkgs  pb.PackageServiceClient
 	vers  pb.VersionServiceClient
+	acs   pb.CommitmentServiceClient
 }
 
 func (o *ledgerOpts) connect() (*ledgerClient, error) {
@@ -123,7 +124,7 @@ func (o *ledgerOpts) connect() (*ledgerClient, error) {
 	return &ledgerClient{opts: o, conn: conn, token: token,
 		cmd: pb.NewCommandServiceClient(conn), state: pb.NewStateServiceClient(conn), upd: pb.NewUpdateServiceClient(conn),
 		party: pb.NewPartyManagementServiceClient(conn), users: pb.NewUserManagementServiceClient(conn),
-		pkgs: pb.NewPackageServiceClient(conn), vers: pb.NewVersionServiceClient(conn)}, nil
+		pkgs: pb.NewPackageServiceClient(conn), vers: pb.NewVersionServiceClient(conn), acs: pb.NewCommitmentServiceClient(conn)}, nil
 }
 
 // call returns a context with the token, bounded by --timeout when bounded is set, and

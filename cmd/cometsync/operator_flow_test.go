@@ -169,6 +169,12 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 		t.Fatalf("updates after recovery:\n%s\nbefore:\n%s", got, updatesBefore)
 	}
 
+	// The ACS commitment comparisons, through the participant's Ledger API (none with
+	// the one-minute default interval in a run this short, or matches).
+	if out := c.must("participant", "commitments", "--home", bankP.home); !regexp.MustCompile(`^(no ACS commitment compared yet|(PAR::\S+ \(\d+, \d+\] match\n)+)\n?$`).MatchString(out) {
+		t.Fatalf("participant commitments printed:\n%s", out)
+	}
+
 	// The mediator's database: recovery is refused while the mediator runs; stopped, it
 	// is rebuilt from the chain with both verdicts in its audit trail, and the mediator
 	// starts over it.

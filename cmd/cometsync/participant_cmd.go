@@ -20,7 +20,7 @@ func init() { subcommands = append(subcommands, newParticipantCmd) }
 
 func newParticipantCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "participant", Short: "Run a participant node: init, start, recover from the chain"}
-	cmd.AddCommand(newParticipantInitCmd(), newParticipantStartCmd(), newParticipantRecoverCmd())
+	cmd.AddCommand(newParticipantInitCmd(), newParticipantStartCmd(), newParticipantRecoverCmd(), newParticipantCommitmentsCmd())
 	return cmd
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cometsync/cometsync/examples"
 	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
@@ -44,6 +45,7 @@ type fakeBackend struct {
 	updates      []ledgerapi.Update
 	parties      []ledger.Party
 	rejectReason string
+	outcomes     []commitments.Outcome
 	changed      chan struct{} // closed and replaced at each commit
 }
 
@@ -353,4 +355,11 @@ func wantReason(t *testing.T, err error, code codes.Code, reason string, md map[
 	if st.Code() != code || info == nil || info.Reason != reason || !maps.Equal(info.Metadata, md) {
 		t.Fatalf("got %v %v (%q), want %v %s %v", st.Code(), info, st.Message(), code, reason, md)
 	}
+}
+
+// CommitmentOutcomes makes the fake backend a ledgerapi.CommitmentOutcomes.
+func (b *fakeBackend) CommitmentOutcomes() []commitments.Outcome {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]commitments.Outcome(nil), b.outcomes...)
 }

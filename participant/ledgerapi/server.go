@@ -25,6 +25,7 @@ var ServiceNames = []string{
 	"cometsync.ledger.v1.UserManagementService",
 	"cometsync.ledger.v1.PackageService",
 	"cometsync.ledger.v1.VersionService",
+	"cometsync.ledger.v1.CommitmentService",
 }
 
 // Server implements the Ledger API services over a Backend, authenticating calls by JWT
@@ -75,6 +76,7 @@ func (s *Server) Register(gs *grpc.Server) {
 	pb.RegisterUserManagementServiceServer(gs, userService{s})
 	pb.RegisterPackageServiceServer(gs, packageService{s})
 	pb.RegisterVersionServiceServer(gs, versionService{s})
+	pb.RegisterCommitmentServiceServer(gs, commitmentService{s})
 	healthpb.RegisterHealthServer(gs, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range ServiceNames {
