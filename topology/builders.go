@@ -120,6 +120,16 @@ func memberStrings(ms []crypto.Member) []string {
 	return out
 }
 
+// NewMemberTrafficLimit grants member extraTrafficLimit bytes of extra traffic in total
+// on sync; with baseRate non-nil it also sets the member's own base rate (0: maintenance).
+func NewMemberTrafficLimit(sync crypto.UID, member string, extraTrafficLimit int64, baseRate *int64) *pb.TopologyMapping {
+	m := &pb.MemberTrafficLimit{SynchronizerId: sync.String(), Member: member, ExtraTrafficLimit: extraTrafficLimit}
+	if baseRate != nil {
+		m.BaseRate = &pb.TrafficRate{BytesPerSecond: *baseRate}
+	}
+	return &pb.TopologyMapping{Mapping: &pb.TopologyMapping_MemberTrafficLimit{MemberTrafficLimit: m}}
+}
+
 // NewValidatorSet sets the synchronizer's consensus validators (sorted here by key).
 func NewValidatorSet(sync crypto.UID, validators ...*pb.Validator) *pb.TopologyMapping {
 	vs := slices.Clone(validators)

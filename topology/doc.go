@@ -12,8 +12,10 @@
 // namespace under a threshold of owner namespaces, an OwnerToKeyMapping gives a member its
 // keys, a PartyToParticipant hosts a party, and SynchronizerParametersState,
 // MediatorSynchronizerState, SequencerSynchronizerState and
-// ParticipantSynchronizerPermission configure the synchronizer; VettedPackages lists a
-// participant's packages. Each mapping has a UniqueKey (its code plus its identity: the
+// ParticipantSynchronizerPermission configure the synchronizer (the parameters may
+// enable traffic control, and a MemberTrafficLimit, authorized like them by the
+// synchronizer's namespace, grants a member extra traffic or its own base rate);
+// VettedPackages lists a participant's packages. Each mapping has a UniqueKey (its code plus its identity: the
 // member of an OwnerToKeyMapping, the party of a PartyToParticipant, synchronizer and
 // group of a MediatorSynchronizerState, ...). A Transaction REPLACEs or REMOVEs the
 // mapping of its unique key; serials count per unique key from 1, and a REMOVE needs a
@@ -84,7 +86,7 @@
 // directly instead of decoding its dump: State.Serial gives the current serial of a
 // unique key (KeyOf computes the key of a mapping; DecentralizedNamespaceKey,
 // OwnerToKeyMappingKey, PartyToParticipantKey, SynchronizerParametersKey and
-// ParticipantPermissionKey name one from its owner alone, for a REMOVE of what is in
+// ParticipantPermissionKey, MemberTrafficLimitKey name one from its owner alone, for a REMOVE of what is in
 // force), State.Status says whether a signed transaction is applied or a pending
 // proposal and what it still lacks, State.Preview what submitting it would do, and
 // State.History lists the accepted transactions with their validity. The file format

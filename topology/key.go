@@ -52,13 +52,15 @@ func CodeOf(m *pb.TopologyMapping) pb.MappingCode {
 		return pb.MappingCode_MAPPING_CODE_VETTED_PACKAGES
 	case *pb.TopologyMapping_ValidatorSetState:
 		return pb.MappingCode_MAPPING_CODE_VALIDATOR_SET_STATE
+	case *pb.TopologyMapping_MemberTrafficLimit:
+		return pb.MappingCode_MAPPING_CODE_MEMBER_TRAFFIC_LIMIT
 	}
 	return pb.MappingCode_MAPPING_CODE_UNSPECIFIED
 }
 
 // validCode reports whether c names a mapping kind.
 func validCode(c pb.MappingCode) bool {
-	return c >= pb.MappingCode_MAPPING_CODE_NAMESPACE_DELEGATION && c <= pb.MappingCode_MAPPING_CODE_VALIDATOR_SET_STATE
+	return c >= pb.MappingCode_MAPPING_CODE_NAMESPACE_DELEGATION && c <= pb.MappingCode_MAPPING_CODE_MEMBER_TRAFFIC_LIMIT
 }
 
 // KeyOf validates m (as NewTransaction does) and returns the unique key it occupies:
@@ -102,6 +104,12 @@ func ParticipantPermissionKey(synchronizer, participant string) UniqueKey {
 	return UniqueKey{Code: pb.MappingCode_MAPPING_CODE_PARTICIPANT_SYNCHRONIZER_PERMISSION, ID: synchronizer + "/" + participant}
 }
 
+// MemberTrafficLimitKey is the unique key of the MemberTrafficLimit of member on
+// synchronizer.
+func MemberTrafficLimitKey(synchronizer, member string) UniqueKey {
+	return UniqueKey{Code: pb.MappingCode_MAPPING_CODE_MEMBER_TRAFFIC_LIMIT, ID: synchronizer + "/" + member}
+}
+
 // uniqueKeyOf computes the unique key of a validated mapping.
 func uniqueKeyOf(m *pb.TopologyMapping) UniqueKey {
 	switch x := m.GetMapping().(type) {
@@ -116,6 +124,8 @@ func uniqueKeyOf(m *pb.TopologyMapping) UniqueKey {
 	case *pb.TopologyMapping_ParticipantSynchronizerPermission:
 		p := x.ParticipantSynchronizerPermission
 		return ParticipantPermissionKey(p.SynchronizerId, p.Participant)
+	case *pb.TopologyMapping_MemberTrafficLimit:
+		return MemberTrafficLimitKey(x.MemberTrafficLimit.SynchronizerId, x.MemberTrafficLimit.Member)
 	}
 	k := UniqueKey{Code: CodeOf(m)}
 	switch x := m.GetMapping().(type) {

@@ -119,6 +119,12 @@ func (s *Snapshot) VettedPackages(participant string) []string {
 	return append([]string(nil), m.GetVettedPackages().GetPackageIds()...)
 }
 
+// MemberTrafficLimit returns the traffic the owners granted member, if any.
+func (s *Snapshot) MemberTrafficLimit(member string) (*pb.MemberTrafficLimit, bool) {
+	m := s.get(pb.MappingCode_MAPPING_CODE_MEMBER_TRAFFIC_LIMIT, s.sync.String()+"/"+member)
+	return clone(m.GetMemberTrafficLimit()), m != nil
+}
+
 // ValidatorSet returns the consensus validator set the owners decided on, if any.
 func (s *Snapshot) ValidatorSet() (*pb.ValidatorSetState, bool) {
 	m := s.get(pb.MappingCode_MAPPING_CODE_VALIDATOR_SET_STATE, s.sync.String())

@@ -40,6 +40,8 @@ func validateMapping(m *pb.TopologyMapping) error {
 		return validateVettedPackages(x.VettedPackages)
 	case *pb.TopologyMapping_ValidatorSetState:
 		return validateValidatorSet(x.ValidatorSetState)
+	case *pb.TopologyMapping_MemberTrafficLimit:
+		return validateMemberTrafficLimit(x.MemberTrafficLimit)
 	}
 	return invalid("mapping", "exactly one mapping must be set")
 }

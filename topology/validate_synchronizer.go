@@ -34,6 +34,39 @@ func validateParametersState(m *pb.SynchronizerParametersState) error {
 		p.OnboardingPolicy != pb.OnboardingPolicy_ONBOARDING_POLICY_PERMISSIONED:
 		return invalid(field+".parameters.onboarding_policy", "unknown policy %d", int32(p.OnboardingPolicy))
 	}
+	if tc := p.TrafficControl; tc != nil {
+		f := field + ".parameters.traffic_control"
+		switch {
+		case tc.BaseRateBytesPerSecond < 0 || tc.BaseRateBytesPerSecond > MaxTrafficBytes:
+			return invalid(f+".base_rate_bytes_per_second", "%d must be between 0 and %d", tc.BaseRateBytesPerSecond, int64(MaxTrafficBytes))
+		case tc.BurstBytes <= 0 || tc.BurstBytes > MaxTrafficBytes:
+			return invalid(f+".burst_bytes", "%d must be between 1 and %d", tc.BurstBytes, int64(MaxTrafficBytes))
+		case tc.RecipientCostBytes < 0 || tc.RecipientCostBytes > MaxTrafficBytes:
+			return invalid(f+".recipient_cost_bytes", "%d must be between 0 and %d", tc.RecipientCostBytes, int64(MaxTrafficBytes))
+		}
+	}
+	return nil
+}
+
+// MaxTrafficBytes bounds the traffic control amounts (rates, burst, costs, extra traffic
+// limits): 2^40 bytes, so that the sequencer's integer arithmetic (base traffic in
+// millionths of a byte) cannot overflow.
+const MaxTrafficBytes = 1 << 40
+
+func validateMemberTrafficLimit(m *pb.MemberTrafficLimit) error {
+	const field = "member_traffic_limit"
+	if _, err := validateUID(field+".synchronizer_id", m.SynchronizerId); err != nil {
+		return err
+	}
+	if _, err := validateMember(field+".member", m.Member, ""); err != nil {
+		return err
+	}
+	if m.ExtraTrafficLimit < 0 || m.ExtraTrafficLimit > MaxTrafficBytes {
+		return invalid(field+".extra_traffic_limit", "%d must be between 0 and %d", m.ExtraTrafficLimit, int64(MaxTrafficBytes))
+	}
+	if r := m.BaseRate; r != nil && (r.BytesPerSecond < 0 || r.BytesPerSecond > MaxTrafficBytes) {
+		return invalid(field+".base_rate.bytes_per_second", "%d must be between 0 and %d", r.BytesPerSecond, int64(MaxTrafficBytes))
+	}
 	return nil
 }
 
@@ -104,6 +137,8 @@ func synchronizerOf(m *pb.TopologyMapping) string {
 		return x.ParticipantSynchronizerPermission.SynchronizerId
 	case *pb.TopologyMapping_ValidatorSetState:
 		return x.ValidatorSetState.SynchronizerId
+	case *pb.TopologyMapping_MemberTrafficLimit:
+		return x.MemberTrafficLimit.SynchronizerId
 	}
 	return ""
 }
