@@ -30,9 +30,12 @@ const (
 	CodeExpired          Code = 8
 	CodeDuplicate        Code = 9
 	CodeTopologyRejected Code = 10
+	// CodeTrafficExceeded: the sender's traffic (base plus extra, see traffic control)
+	// does not cover the submission, or the sender is in maintenance.
+	CodeTrafficExceeded Code = 11
 
 	// MaxCode is the highest code in use.
-	MaxCode = CodeTopologyRejected
+	MaxCode = CodeTrafficExceeded
 )
 
 var codeNames = map[Code]string{
@@ -40,7 +43,7 @@ var codeNames = map[Code]string{
 	CodeUnknownKey: "unknown_key", CodeBadSignature: "bad_signature", CodeTooLarge: "too_large",
 	CodeInvalidBatch: "invalid_batch", CodeUnknownRecipient: "unknown_recipient",
 	CodeExpired: "expired", CodeDuplicate: "duplicate_message_id",
-	CodeTopologyRejected: "topology_rejected",
+	CodeTopologyRejected: "topology_rejected", CodeTrafficExceeded: "traffic_exceeded",
 }
 
 // String returns the code's short name (used as a metrics label).
@@ -66,6 +69,8 @@ func (c Code) ErrorCode() pb.ErrorCode {
 		return pb.ErrorCode_ERROR_CODE_DUPLICATE_MESSAGE_ID
 	case CodeTopologyRejected:
 		return pb.ErrorCode_ERROR_CODE_TOPOLOGY_REJECTED
+	case CodeTrafficExceeded:
+		return pb.ErrorCode_ERROR_CODE_TRAFFIC_EXCEEDED
 	}
 	return pb.ErrorCode_ERROR_CODE_INVALID_BATCH
 }

@@ -71,6 +71,12 @@ type execution struct {
 	expiring  [][]byte
 	maxExpiry int64
 	hasher    *crypto.Hasher // reused for the batch and leaf hashes
+	// snap is the committed topology in force at the block's first sequencing time (as
+	// mem); traffic the traffic accounts the block changed, terms each sender's
+	// traffic terms under snap.
+	snap    *topology.Snapshot
+	traffic map[string]*pb.MemberTrafficState
+	terms   map[string]memberTraffic
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -85,7 +91,9 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
 	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64), events: make(map[string][][]byte), hasher: crypto.NewHasher(crypto.PurposeSequencedEvent)}
-	x.mem = m.MembershipAt(x.nextTimestamp(b.TimeMicros))
+	first := x.nextTimestamp(b.TimeMicros)
+	x.mem = m.MembershipAt(first)
+	x.snap, x.traffic, x.terms = m.TopologyAt(first), make(map[string]*pb.MemberTrafficState), make(map[string]memberTraffic)
 	if err := x.expireDedupe(r, b.TimeMicros); err != nil {
 		return nil, err
 	}
@@ -129,6 +137,13 @@ func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
 			return res, err
 		}
 	}
+	var paid *pb.MemberTrafficState
+	if rej == nil {
+		var err error
+		if paid, rej, err = x.chargeTraffic(s, routes, ts); err != nil {
+			return res, err
+		}
+	}
 	if rej == nil && len(routes.topology) > 0 {
 		var next *topology.State
 		if next, rej = applyTopology(x.topo, s.Request.Batch, routes.topology, ts, x.topo.ChangeDelayAt(ts)); rej == nil {
@@ -139,6 +154,9 @@ func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
 	if rej != nil {
 		res.Code, res.Log = rej.Code, rej.Reason
 		return res, x.deliverError(s.Request, rej, ts, b.Height)
+	}
+	if paid != nil {
+		x.traffic[s.Request.Sender] = paid
 	}
 	return res, x.deliver(s.Request, routes, ts, b.Height)
 }
@@ -336,8 +354,12 @@ func (x *execution) finish(b Block) {
 	x.writeExpiring(b.Height)
 	x.meta.Height = b.Height
 	root := merkle.HashFromByteSlices(x.leaves)
-	x.meta.AppHash = crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).
-		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.stateRoot()).Sum()
+	h := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).
+		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.stateRoot())
+	if traffic := x.writeTraffic(); traffic != nil {
+		h.AddBytes(traffic) // only blocks that charged traffic: older chains replay unchanged
+	}
+	x.meta.AppHash = h.Sum()
 	if x.out.Topology != nil {
 		x.ov.set(KeyTopology(), x.out.Topology.Marshal())
 	}

@@ -12,6 +12,7 @@ import "encoding/binary"
 //	'D' sender 0x00 message id           -> expiry ts(8) of the dedupe entry
 //	'X' expiry ts(8) height(8)           -> dedupe keys a block set (each uvarint length + key); expiry is the latest of their max sequencing times
 //	'T'                                  -> topology state (topology.State.Marshal)
+//	'F' member                           -> MemberTrafficState (traffic control account)
 const (
 	tagMeta    = 'M'
 	tagGenesis = 'G'
@@ -21,7 +22,11 @@ const (
 	tagDedupe  = 'D'
 	tagExpiry  = 'X'
 	tagTopo    = 'T'
+	tagTraffic = 'F'
 )
+
+// KeyTraffic is the key of member's traffic account.
+func KeyTraffic(member string) []byte { return append([]byte{tagTraffic}, member...) }
 
 // KeyTopology is the key of the on-chain topology state.
 func KeyTopology() []byte { return []byte{tagTopo} }

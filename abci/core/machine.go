@@ -23,6 +23,7 @@ type Machine struct {
 	topo     *topology.State // committed on-chain topology; replaced (never mutated) at Commit
 	topoRoot []byte          // membershipRoot of topo, computed once per change
 	head     Membership      // membership at the head of topo, computed once per change
+	headSnap *topology.Snapshot
 }
 
 // NewMachine returns the machine for a validated genesis, with the topology state its
@@ -39,10 +40,18 @@ func NewMachine(g *Genesis) *Machine {
 
 // setTopology installs st as the committed topology with its derived values.
 func (m *Machine) setTopology(st *topology.State) {
-	root, head := m.membershipRoot(st), newComposite(m.membership, st.Head())
+	snap := st.Head()
+	root, head := m.membershipRoot(st), newComposite(m.membership, snap)
 	m.mu.Lock()
-	m.topo, m.topoRoot, m.head = st, root, head
+	m.topo, m.topoRoot, m.head, m.headSnap = st, root, head, snap
 	m.mu.Unlock()
+}
+
+// headSnapshot is the head of the committed topology (what CheckTx's estimates use).
+func (m *Machine) headSnapshot() *topology.Snapshot {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.headSnap
 }
 
 // topology returns the committed topology state; callers must not modify it.
@@ -171,11 +180,18 @@ func (m *Machine) CheckDecoded(r Reader, s *Submission, nowMicros int64) error {
 	if rej := authenticateAny(s, mem, m.sigs); rej != nil {
 		return rej
 	}
-	if _, rej := validateRequest(s, mem, m.genesis.Parameters, nowMicros); rej != nil {
+	routes, rej := validateRequest(s, mem, m.genesis.Parameters, nowMicros)
+	if rej != nil {
 		return rej
 	}
 	rej, err := checkDedupe(r.Get, s.Request.Sender, s.Request.MessageId, nowMicros)
 	if err != nil {
+		return err
+	}
+	if rej != nil {
+		return rej
+	}
+	if rej, err = m.checkTraffic(r, s, routes, mem, nowMicros); err != nil {
 		return err
 	}
 	if rej != nil {
