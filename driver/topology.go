@@ -34,3 +34,15 @@ func (c *Client) DownloadTopologyState(ctx context.Context) (*TopologyState, err
 	}
 	return &TopologyState{State: st, Height: res.Height, AppHash: res.AppHash}, nil
 }
+
+// TrafficState returns the member's traffic account (traffic control) as the sequencer
+// has it committed.
+func (c *Client) TrafficState(ctx context.Context) (*pb.GetTrafficStateResponse, error) {
+	var res *pb.GetTrafficStateResponse
+	err := c.call(ctx, func(ctx context.Context, e *endpoint) error {
+		var err error
+		res, err = e.seq.GetTrafficState(ctx, &pb.GetTrafficStateRequest{Member: c.cfg.Member})
+		return err
+	})
+	return res, err
+}

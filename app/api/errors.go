@@ -35,6 +35,10 @@ func grpcCode(c seqapi.Code) codes.Code {
 		return codes.DeadlineExceeded
 	case seqapi.CodeDuplicate:
 		return codes.AlreadyExists
+	case seqapi.CodeTrafficExceeded:
+		// No RetryInfo: the driver does not mistake it for a busy node or an outage (it
+		// neither waits nor fails over); the sender's traffic refills on sequencer time.
+		return codes.ResourceExhausted
 	}
 	return codes.Unknown
 }
