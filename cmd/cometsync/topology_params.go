@@ -20,6 +20,10 @@ type paramFlags struct {
 	reconciliation      time.Duration
 	maxRequestSize      int64
 	onboardingPolicy    string
+	traffic             bool
+	trafficRate         int64
+	trafficBurst        int64
+	trafficRecipient    int64
 }
 
 func (p *paramFlags) add(cmd *cobra.Command) {
@@ -31,6 +35,10 @@ func (p *paramFlags) add(cmd *cobra.Command) {
 	fl.DurationVar(&p.reconciliation, "reconciliation-interval", 0, "synchronizer-parameters: how often participants exchange ACS commitments")
 	fl.Int64Var(&p.maxRequestSize, "max-request-size", 0, "synchronizer-parameters: max request size in bytes")
 	fl.StringVar(&p.onboardingPolicy, "onboarding-policy", "", "synchronizer-parameters: open or permissioned")
+	fl.BoolVar(&p.traffic, "traffic-control", false, "synchronizer-parameters: meter the members' traffic (false removes traffic control)")
+	fl.Int64Var(&p.trafficRate, "traffic-base-rate", 0, "synchronizer-parameters: traffic control base rate, bytes per second (0: every member in maintenance)")
+	fl.Int64Var(&p.trafficBurst, "traffic-burst", 0, "synchronizer-parameters: traffic control burst (most base traffic a member holds), bytes")
+	fl.Int64Var(&p.trafficRecipient, "traffic-recipient-cost", 0, "synchronizer-parameters: traffic charged per recipient member of a submission, bytes")
 }
 
 // apply returns the current parameters of st (empty without a state) with the flags
@@ -67,6 +75,25 @@ func (p *paramFlags) apply(cmd *cobra.Command, st *topology.State) (*pb.Synchron
 			return nil, err
 		}
 		out.OnboardingPolicy = policy
+	}
+	if changed("traffic-control") && !p.traffic {
+		out.TrafficControl = nil
+	}
+	if p.traffic || changed("traffic-base-rate") || changed("traffic-burst") || changed("traffic-recipient-cost") {
+		tc := out.TrafficControl
+		if tc == nil {
+			tc = &pb.TrafficControlParameters{}
+		}
+		if changed("traffic-base-rate") {
+			tc.BaseRateBytesPerSecond = p.trafficRate
+		}
+		if changed("traffic-burst") {
+			tc.BurstBytes = p.trafficBurst
+		}
+		if changed("traffic-recipient-cost") {
+			tc.RecipientCostBytes = p.trafficRecipient
+		}
+		out.TrafficControl = tc
 	}
 	return out, nil
 }

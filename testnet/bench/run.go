@@ -15,8 +15,9 @@ import (
 )
 
 // Systems are the systems Run can measure: CometBFT's kvstore fed in-process, kvstore fed
-// through CometBFT's RPC, and the sequencer through its gRPC API.
-var Systems = []string{"kvstore", "kvstore-rpc", "sequencer"}
+// through CometBFT's RPC, the sequencer through its gRPC API, and the sequencer with
+// traffic control on (every submission metered, none over budget).
+var Systems = []string{"kvstore", "kvstore-rpc", "sequencer", "sequencer-traffic"}
 
 // Options configure Run.
 type Options struct {
@@ -162,7 +163,9 @@ func startSystem(ctx context.Context, dir, sys string, w Workload, o Options) (s
 	case "kvstore-rpc":
 		return startKVStore(dir, o.Workers)
 	case "sequencer":
-		return startSequencer(ctx, dir, w.Recipients)
+		return startSequencer(ctx, dir, w.Recipients, false)
+	case "sequencer-traffic":
+		return startSequencer(ctx, dir, w.Recipients, true)
 	}
 	return nil, fmt.Errorf("unknown system %q", sys)
 }
@@ -251,14 +254,15 @@ func (st step) runPrepared(ctx context.Context, out io.Writer, s system, payload
 }
 
 // PrintTable prints results as a table, with the sequencer's throughput as a ratio of
-// each kvstore's.
+// each kvstore's, and the throughput with traffic control on as a ratio of the
+// sequencer's without (traffic on/off; the target is at least 0.95).
 func PrintTable(out io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tsystem\tsubmissions/s\tMB/s\tCPU/submission\twindow\tlatency rate/s\tp50\tp99\tblock interval\tours/kvstore\tours/kvstore-rpc\t")
+	fmt.Fprintln(tw, "workload\tsystem\tsubmissions/s\tMB/s\tCPU/submission\twindow\tlatency rate/s\tp50\tp99\tblock interval\tours/kvstore\tours/kvstore-rpc\ttraffic on/off\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\t%s\t%.0f\t%v\t%v\t%v\t%s\t%s\t\n", r.Workload, r.System, r.Throughput, r.MBps,
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\t%s\t%.0f\t%v\t%v\t%v\t%s\t%s\t%s\t\n", r.Workload, r.System, r.Throughput, r.MBps,
 			cpuCell(r.CPU), windowCell(r), r.HalfRate, r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BlockInterval.Round(time.Millisecond),
-			ratio(rs, r, "kvstore"), ratio(rs, r, "kvstore-rpc"))
+			ratio(rs, r, "kvstore"), ratio(rs, r, "kvstore-rpc"), trafficRatio(rs, r))
 	}
 	tw.Flush()
 	for _, r := range rs {
@@ -302,6 +306,20 @@ func windowCell(r Result) string {
 		return fmt.Sprintf("%d+", r.Window)
 	}
 	return fmt.Sprint(r.Window)
+}
+
+// trafficRatio is a sequencer-traffic row's throughput over the sequencer's without
+// traffic control on the same workload ("-" on other rows or without that row).
+func trafficRatio(rs []Result, r Result) string {
+	if r.System != "sequencer-traffic" {
+		return "-"
+	}
+	for _, ref := range rs {
+		if ref.System == "sequencer" && ref.Workload == r.Workload && ref.Throughput > 0 {
+			return fmt.Sprintf("%.2f", r.Throughput/ref.Throughput)
+		}
+	}
+	return "-"
 }
 
 // ratio is the sequencer row's throughput over the reference system's on the same

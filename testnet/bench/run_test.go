@@ -150,14 +150,16 @@ func TestPrintTableRatios(t *testing.T) {
 		{System: "sequencer", Workload: w1, Throughput: 4000, CPU: 150 * time.Microsecond, Window: 16000, Capped: true},
 		{System: "kvstore", Workload: w2, Throughput: 2000, Window: 2000},
 		{System: "sequencer", Workload: w2, Throughput: 1000, Window: 2000},
+		{System: "sequencer-traffic", Workload: w2, Throughput: 970, Window: 2000},
 	})
 	lines := strings.Split(out.String(), "\n")
 	for i, want := range map[int][]string{
-		3: {"150µs", "16000+", "0.40", "0.80"},
-		5: {"-", "2000", "0.50", "-"},
+		3: {"150µs", "16000+", "0.40", "0.80", "-"},
+		5: {"-", "2000", "0.50", "-", "-"},
+		6: {"-", "2000", "-", "-", "0.97"},
 	} {
 		f := strings.Fields(lines[i])
-		if got := []string{f[5], f[6], f[len(f)-2], f[len(f)-1]}; strings.Join(got, " ") != strings.Join(want, " ") {
+		if got := []string{f[5], f[6], f[len(f)-3], f[len(f)-2], f[len(f)-1]}; strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("line %q: CPU, window and ratios %v, want %v", lines[i], got, want)
 		}
 	}

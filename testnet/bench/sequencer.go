@@ -12,7 +12,9 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	topopb "github.com/cometsync/cometsync/proto/topologypb"
 	"github.com/cometsync/cometsync/testnet"
+	"github.com/cometsync/cometsync/topology"
 )
 
 // seqSystem is a one-validator cometsync chain driven through the gRPC API: one sender
@@ -30,7 +32,10 @@ type seqSystem struct {
 	blocks blockClock
 }
 
-func startSequencer(ctx context.Context, dir string, recipients int) (*seqSystem, error) {
+// startSequencer starts the chain; with traffic, the owners enable traffic control on
+// it before the measurement, with a budget no workload exhausts (so that the run
+// measures the cost of metering, not refusals).
+func startSequencer(ctx context.Context, dir string, recipients int, traffic bool) (*seqSystem, error) {
 	specs := []testnet.MemberSpec{{Kind: crypto.KindParticipant, Name: "sender"}}
 	for i := 0; i < recipients; i++ {
 		specs = append(specs, testnet.MemberSpec{Kind: crypto.KindParticipant, Name: fmt.Sprintf("r%d", i)})
@@ -59,7 +64,53 @@ func startSequencer(ctx context.Context, dir string, recipients int) (*seqSystem
 		s.recipients = append(s.recipients, c)
 		s.rcpts = append(s.rcpts, &pb.Recipient{Member: m.ID})
 	}
+	if traffic {
+		if err := s.enableTraffic(sctx); err != nil {
+			s.close()
+			return nil, fmt.Errorf("enable traffic control: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// benchTraffic are the traffic control parameters of the sequencer-traffic system: every
+// submission is charged (its size and a cost per recipient), none runs out.
+var benchTraffic = &topopb.TrafficControlParameters{
+	BaseRateBytesPerSecond: topology.MaxTrafficBytes, BurstBytes: topology.MaxTrafficBytes, RecipientCostBytes: 16,
+}
+
+// enableTraffic has the synchronizer owner replace the parameters with benchTraffic
+// added, sent by the first recipient, and checks that the sender is metered.
+func (s *seqSystem) enableTraffic(ctx context.Context) error {
+	c := s.recipients[0]
+	ts, err := c.DownloadTopologyState(ctx)
+	if err != nil {
+		return err
+	}
+	sync := ts.State.Head().Synchronizer()
+	params, ok := ts.State.Head().Parameters()
+	if !ok {
+		return errors.New("no synchronizer parameters on-chain")
+	}
+	params.TrafficControl = benchTraffic
+	tx, err := topology.NewTransaction(topopb.Operation_OPERATION_REPLACE, ts.State.Serial(topology.SynchronizerParametersKey(sync.String()))+1,
+		topology.NewSynchronizerParameters(sync, params))
+	if err != nil {
+		return err
+	}
+	key, err := s.net.SynchronizerKey()
+	if err != nil {
+		return err
+	}
+	if _, err := c.SendAndWait(ctx, &pb.Batch{Envelopes: []*pb.Envelope{{
+		Recipients: []*pb.Recipient{{Group: pb.GroupKind_GROUP_KIND_TOPOLOGY_MANAGER}}, Content: topology.Sign(tx, false, key).Marshal(),
+	}}}, driver.SendOptions{}); err != nil {
+		return err
+	}
+	if st, err := c.TrafficState(ctx); err != nil || !st.Metered {
+		return fmt.Errorf("traffic control not in force after the parameters change: %+v %v", st, err)
+	}
+	return nil
 }
 
 func (s *seqSystem) connect(ctx context.Context, m testnet.Member, h driver.Handler) (*driver.Client, error) {
@@ -89,7 +140,7 @@ func (s *seqSystem) connect(ctx context.Context, m testnet.Member, h driver.Hand
 func (s *seqSystem) onEvent(_ context.Context, ev *pb.SequencedEvent) error {
 	s.blocks.observe(ev.Height, time.UnixMicro(ev.TimestampMicros))
 	for _, env := range ev.GetBatch().GetEnvelopes() {
-		if len(env.Content) < 8 {
+		if len(env.Content) < 8 || topology.IsTopologyEnvelope(env) {
 			continue
 		}
 		seq := binary.BigEndian.Uint64(env.Content)
