@@ -25,6 +25,13 @@
 // (keys.go has the whole key layout). Outcome.Batches hands the block's decoded batches
 // to the adapter, which keeps recent ones in memory for the subscriptions (BatchCache).
 //
+// With traffic control on (TrafficControlParameters in the on-chain synchronizer
+// parameters), each delivered submission is charged to its sender's traffic account, and
+// one its account cannot pay for becomes a DeliverError TRAFFIC_EXCEEDED (traffic.go). The
+// app hash of block h is SHA-256(purpose || h || appHash(h-1) || eventsRoot(h) ||
+// membershipRoot), followed by the Merkle root of the traffic accounts the block changed
+// when it changed any (so a chain without traffic control hashes as before).
+//
 // CheckTx runs the same validation against committed state for mempool admission; it is
 // advisory, and Execute re-validates everything.
 package core
