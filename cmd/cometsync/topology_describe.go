@@ -115,6 +115,13 @@ func summarize(m *pb.TopologyMapping) string {
 		return fmt.Sprintf("synchronizer %s participant %s %s", p.SynchronizerId, p.Participant, permissionName(p.Permission))
 	case *pb.TopologyMapping_VettedPackages:
 		return fmt.Sprintf("participant %s packages %s", x.VettedPackages.Participant, strings.Join(x.VettedPackages.PackageIds, ","))
+	case *pb.TopologyMapping_MemberTrafficLimit:
+		l := x.MemberTrafficLimit
+		text := fmt.Sprintf("synchronizer %s member %s extra traffic limit %d bytes", l.SynchronizerId, l.Member, l.ExtraTrafficLimit)
+		if l.BaseRate != nil {
+			text += fmt.Sprintf(" base rate %d bytes/s", l.BaseRate.BytesPerSecond)
+		}
+		return text
 	}
 	return "empty mapping"
 }
