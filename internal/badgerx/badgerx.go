@@ -1,12 +1,14 @@
 // Package badgerx opens the badger databases of cometsync's nodes with their logs going
-// to slog.
+// to slog, and refuses a damaged one (ErrCorrupt) instead of opening it as if healthy.
 package badgerx
 
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Open opens (creating if needed) a badger database in dir, or an in-memory one when dir
@@ -24,19 +26,48 @@ func OpenSingleWriter(dir string, logger *slog.Logger) (*badger.DB, error) {
 }
 
 // OpenWith is Open with tune applied to the options.
-func OpenWith(dir string, logger *slog.Logger, tune func(badger.Options) badger.Options) (*badger.DB, error) {
+//
+// Integrity: a database on disk is first checked whole (Check: the MANIFEST against the
+// table files, and every table's structure and block checksums), and a damaged one is
+// refused with an error matching ErrCorrupt, naming dir and what is wrong; a panic inside
+// badger.Open is recovered into such an error too. While open, badger verifies each block
+// it reads from disk against its checksum (options.OnBlockRead: one CRC over a block on a
+// block-cache miss) and each value read from the value log (VerifyValueChecksum).
+func OpenWith(dir string, logger *slog.Logger, tune func(badger.Options) badger.Options) (db *badger.DB, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	opts := tune(badger.DefaultOptions(dir).WithLogger(Logger{logger}).WithNumVersionsToKeep(1))
+	opts := tune(badger.DefaultOptions(dir).WithLogger(Logger{logger}).WithNumVersionsToKeep(1).
+		WithChecksumVerificationMode(options.OnBlockRead).WithVerifyValueChecksum(true))
 	if dir == "" {
 		opts = opts.WithInMemory(true)
+	} else if inUse, _ := held(dir); !inUse {
+		// (A database another process holds is left to badger's lock error: its files
+		// change under the check.)
+		if err := Check(dir); err != nil {
+			return nil, err
+		}
 	}
-	db, err := badger.Open(opts)
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, &CorruptError{Dir: dir, Reason: "badger failed opening it: " + firstLine(fmt.Sprint(r))}
+		}
+	}()
+	db, err = badger.Open(opts)
 	if err != nil {
+		if IsCorrupt(err) || isManifestError(err) {
+			return nil, &CorruptError{Dir: dir, Reason: err.Error()}
+		}
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}
 	return db, nil
+}
+
+// isManifestError reports badger's refusals of a damaged MANIFEST or table set that Check
+// did not already catch (Check runs first, so these are races with another writer).
+func isManifestError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "MANIFEST") || strings.Contains(msg, "Manifest") || strings.Contains(msg, "file does not exist for table")
 }
 
 // Logger adapts slog to badger.Logger.

@@ -24,7 +24,8 @@ func Empty(dir string) (bool, error) {
 // Wipe removes the database in dir. It refuses while a process holds the database
 // (badger's directory lock), since a running member would go on writing into the rebuilt
 // one; role and holder name the member and its command for the error ("participant",
-// "cometsync participant start"). It refuses to remove home itself.
+// "cometsync participant start"). It refuses to remove home itself. A damaged database
+// (see Check) is removed like any other: it is not opened first.
 func Wipe(dir, home, role, holder string) error {
 	if filepath.Clean(dir) == filepath.Clean(home) {
 		return fmt.Errorf("database %s is the home directory: refusing to remove it", dir)
@@ -43,14 +44,14 @@ func NotInUse(dir, role, holder string) error {
 	if empty, err := Empty(dir); err != nil || empty {
 		return err
 	}
-	db, err := Open(dir, nil)
+	inUse, err := held(dir)
 	if err != nil {
-		if Locked(err) {
-			return fmt.Errorf("%w: %s is held by another process; stop the %s first (%s holds it)", ErrInUse, dir, role, holder)
-		}
 		return fmt.Errorf("check database %s: %w", dir, err)
 	}
-	return db.Close()
+	if inUse {
+		return fmt.Errorf("%w: %s is held by another process; stop the %s first (%s holds it)", ErrInUse, dir, role, holder)
+	}
+	return nil
 }
 
 // Locked reports whether err is badger's refusal to open a directory another process
