@@ -40,6 +40,7 @@ type App struct {
 	pending  *core.Outcome
 	notify   chan struct{}
 	observer Observer
+	failed   func(error) // told when executing or committing a block fails
 
 	retainBlocks int64 // 0: keep every block
 
@@ -107,6 +108,19 @@ func (a *App) retainHeight(height int64) int64 {
 		return 0
 	}
 	return height - a.retainBlocks + 1
+}
+
+// SetFailureHandler installs f, told of an error of FinalizeBlock or Commit (the block
+// cannot be executed or its outcome stored, so CometBFT's consensus halts): the node
+// stops instead of staying up half-alive. Call before the node starts.
+func (a *App) SetFailureHandler(f func(error)) { a.failed = f }
+
+// failure reports err to the failure handler and returns it.
+func (a *App) failure(err error) error {
+	if a.failed != nil {
+		a.failed(err)
+	}
+	return err
 }
 
 // SetObserver installs o; call before the node starts.
@@ -213,13 +227,13 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	m := a.Machine()
 	if m == nil {
-		return nil, errors.New("finalize block before InitChain")
+		return nil, a.failure(errors.New("finalize block before InitChain"))
 	}
 	r, release := a.Snapshot()
 	defer release()
 	out, err := m.Execute(r, core.Block{Height: req.Height, TimeMicros: req.Time.UnixMicro(), Txs: req.Txs})
 	if err != nil {
-		return nil, fmt.Errorf("execute block %d: %w", req.Height, err)
+		return nil, a.failure(fmt.Errorf("execute block %d: %w", req.Height, err))
 	}
 	a.pending = out
 	res := &abcitypes.ResponseFinalizeBlock{AppHash: out.Meta.AppHash, TxResults: make([]*abcitypes.ExecTxResult, len(out.TxResults))}
@@ -239,10 +253,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	out := a.pending
 	if out == nil {
-		return nil, errors.New("commit without a finalized block")
+		return nil, a.failure(errors.New("commit without a finalized block"))
 	}
 	if err := applyWrites(a.db, out.Writes); err != nil {
-		return nil, fmt.Errorf("commit block %d: %w", out.Meta.Height, err)
+		return nil, a.failure(fmt.Errorf("commit block %d: %w", out.Meta.Height, err))
 	}
 	a.pending = nil
 	a.batches.Add(out.Batches)

@@ -12,13 +12,20 @@ import (
 	"github.com/cometsync/cometsync/internal/badgerx"
 )
 
+// RecoverHint is what to do with a damaged application database: it is derived state,
+// rebuilt from the node's block store (or restored by state sync).
+const RecoverHint = "rebuild it from the block store: stop the node, run cometsync node recover --home HOME --wipe " +
+	"(or move data/app away) and start the node again, which replays every block into a fresh application database; " +
+	"a node that prunes blocks (min_retain_blocks) state-syncs instead (see docs/running-a-validator.md, When a database is damaged)"
+
 // OpenDB opens (creating if needed) the application's badger database in dir. Only
 // InitChain, Commit and state-sync restore write to it, one at a time.
-// A nil logger discards badger's messages.
+// A nil logger discards badger's messages. A damaged database (badgerx.Check) is refused
+// with an error matching badgerx.ErrCorrupt that says how to rebuild it (RecoverHint).
 func OpenDB(dir string, logger *slog.Logger) (*badger.DB, error) {
 	db, err := badgerx.OpenSingleWriter(dir, logger)
 	if err != nil {
-		return nil, fmt.Errorf("application database: %w", err)
+		return nil, badgerx.Damaged("application database", RecoverHint, err)
 	}
 	return db, nil
 }

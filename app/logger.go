@@ -26,6 +26,9 @@ type cmtLogger struct {
 	module   string
 	kv       []any
 	stopping *atomic.Bool
+	// consensusFailure, when set, is told of CometBFT's "CONSENSUS FAILURE!!!" with the
+	// panic it recovered.
+	consensusFailure func(reason any)
 }
 
 var _ cmtlog.Logger = cmtLogger{}
@@ -46,6 +49,29 @@ func (c cmtLogger) Error(msg string, kv ...any) {
 		level = slog.LevelDebug
 	}
 	c.log(level, msg, kv)
+	if msg == consensusFailureMsg && c.consensusFailure != nil {
+		c.consensusFailure(kvValue(kv, "err"))
+	}
+}
+
+// consensusFailureMsg is what CometBFT's consensus routine logs when it recovers a panic
+// and stops for good, leaving the rest of the node up.
+const consensusFailureMsg = "CONSENSUS FAILURE!!!"
+
+// onConsensusFailure returns c telling f of CometBFT's consensus failures.
+func (c cmtLogger) onConsensusFailure(f func(reason any)) cmtLogger {
+	c.consensusFailure = f
+	return c
+}
+
+// kvValue returns the value of key in the pairs kv, or nil.
+func kvValue(kv []any, key string) any {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok && k == key {
+			return kv[i+1]
+		}
+	}
+	return nil
 }
 
 func (c cmtLogger) With(kv ...any) cmtlog.Logger {

@@ -54,6 +54,10 @@ type Node struct {
 	// stopping is set when Stop begins: CometBFT's closed-listener errors are debug then.
 	stopping atomic.Bool
 	stopped  chan struct{}
+	done     chan struct{} // closed when Stop has finished
+
+	failure  failure     // why the node stopped itself, if it did
+	starting atomic.Bool // Start runs: a failure meanwhile is Start's to return
 }
 
 // trackReadiness marks the API ready once CometBFT is no longer block- or state-syncing,
@@ -78,7 +82,7 @@ func Open(home string, logger *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: home, cmtCfg: cmtCfg, cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	n := &Node{home: home, cmtCfg: cmtCfg, cfg: cfg, logger: logger, registry: prometheus.NewRegistry(), done: make(chan struct{})}
 	if kf, _, err := crypto.ReadKeyFile(filepath.Join(home, "config", SequencerKeyFile)); err == nil {
 		n.seqID = kf.Member
 	}
@@ -86,20 +90,30 @@ func Open(home string, logger *slog.Logger) (*Node, error) {
 }
 
 // Start opens the databases and starts CometBFT, the gRPC API and the metrics server.
-// On error everything started so far is stopped again.
+// On error everything started so far is stopped again. A damaged application database
+// is refused with an error matching badgerx.ErrCorrupt that names it and says how to
+// rebuild it (abci.RecoverHint); CometBFT's own databases likewise (cmtbadger). Once
+// started, a node whose application fails, whose database turns out damaged while
+// serving, or whose CometBFT consensus fails stops itself (Done, Err).
 func (n *Node) Start() (err error) {
+	n.starting.Store(true)
 	defer func() {
+		n.starting.Store(false)
+		if ferr := n.Err(); ferr != nil {
+			err = ferr // failed while starting (fail leaves the stop to Start): the cause, not its echo
+		}
 		if err != nil {
 			n.Stop()
 		}
 	}()
-	if n.db, err = abci.OpenDB(filepath.Join(n.home, "data", "app"), n.logger); err != nil {
+	if n.db, err = abci.OpenDB(AppDBDir(n.home), n.logger); err != nil {
 		return err
 	}
 	if n.app, err = abci.NewApp(n.db, n.logger.With("module", "abci")); err != nil {
 		return err
 	}
 	n.app.SetObserver(NewMetrics(n.registry))
+	n.app.SetFailureHandler(n.appFailed)
 	n.app.SetRetainBlocks(n.cfg.MinRetainBlocks)
 	sc := abci.DefaultSnapshotConfig(filepath.Join(n.home, "data", "snapshots"))
 	sc.Interval, sc.KeepRecent = n.cfg.SnapshotInterval, n.cfg.SnapshotKeepRecent
@@ -125,7 +139,7 @@ func (n *Node) startCometBFT() error {
 	dbs := closingDBProvider(cmtbadger.Provider(n.logger.With("module", "cometbft-db")))
 	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(n.app),
 		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), dbs,
-		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), newCmtLogger(n.logger, &n.stopping))
+		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), newCmtLogger(n.logger, &n.stopping).onConsensusFailure(n.consensusFailed))
 	if err != nil {
 		return fmt.Errorf("create CometBFT node: %w", err)
 	}
@@ -208,6 +222,7 @@ func (n *Node) Stop() {
 				n.logger.Error("close application database", "err", err)
 			}
 		}
+		close(n.done)
 	})
 }
 
@@ -243,8 +258,12 @@ func (n *Node) Machine() *core.Machine { return n.app.Machine() }
 // Batches implements api.Backend: the application fills the cache at each commit.
 func (n *Node) Batches() *core.BatchCache { return n.app.Batches() }
 
-// Snapshot implements api.Backend.
-func (n *Node) Snapshot() (core.Reader, func()) { return n.app.Snapshot() }
+// Snapshot implements api.Backend. A panic inside a read (badger decoding a damaged
+// block) comes back as an error matching badgerx.ErrCorrupt.
+func (n *Node) Snapshot() (core.Reader, func()) {
+	r, release := n.app.Snapshot()
+	return guardedReader{r: r, dir: n.db.Opts().Dir}, release
+}
 
 // CommitNotify implements api.Backend.
 func (n *Node) CommitNotify() <-chan struct{} { return n.app.CommitNotify() }

@@ -39,6 +39,7 @@ type Server struct {
 	perMember map[string]int // open subscriptions by member, the members of subs
 	nextID    int64
 	closed    bool
+	failed    *NodeFailedError // set by Fail: why the node stopped serving
 }
 
 // batchCacheBytes bounds the decoded batches the subscriptions share when the backend

@@ -7,7 +7,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/proto/sequencersvc"
@@ -39,7 +38,7 @@ func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream sequencersv
 	s.logger.Debug("subscription opened", "member", member, "from", req.FromCounter, "per_response", perResponse)
 	err = s.follow(ctx, stream, sub, req.FromCounter, perResponse)
 	if cause := context.Cause(ctx); cause != nil && stream.Context().Err() == nil {
-		return status.Errorf(codes.Unavailable, "subscription closed: %v", cause)
+		return closedStatus(cause)
 	}
 	return err
 }
@@ -60,6 +59,9 @@ type subscription struct {
 func (s *Server) openSubscription(parent context.Context, cred authCredentials) (context.Context, *subscription, func(), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failed != nil {
+		return nil, nil, nil, s.failed.GRPCStatus().Err()
+	}
 	if s.closed {
 		return nil, nil, nil, status.Error(codes.Unavailable, ErrServerClosed.Error())
 	}
@@ -173,7 +175,7 @@ func (s *Server) sendAvailable(ctx context.Context, stream sequencersvc.Sequence
 		evs, err := s.readBatch(member, next)
 		if err != nil {
 			s.logger.Error("read events", "member", member, "from", next, "err", err)
-			return next, status.Errorf(codes.Unavailable, "read events of %s from %d: %v", member, next, err)
+			return next, s.readFailure(member, next, err)
 		}
 		more := len(evs) == s.cfg.SubscribeBatch
 		if n := sequencedUpTo(evs, limit); n < len(evs) {
@@ -252,5 +254,5 @@ func (s *Server) readBatch(member string, from int64) ([]*pb.SequencedEvent, err
 		return nil, errors.New("no committed state")
 	}
 	defer release()
-	return core.ReadEventsCached(r, s.batches, member, from, s.cfg.SubscribeBatch)
+	return readWhole(r, s.batches, member, from, s.cfg.SubscribeBatch)
 }

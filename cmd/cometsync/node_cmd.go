@@ -20,7 +20,7 @@ func init() { subcommands = append(subcommands, newNodeCmd) }
 
 func newNodeCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "node", Short: "Run a sequencer node (CometBFT validator + cometsync ABCI app + sequencer API)"}
-	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd(), newNodeShowValidatorCmd())
+	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd(), newNodeRecoverCmd(), newNodeShowValidatorCmd())
 	return cmd
 }
 
@@ -122,13 +122,43 @@ func newNodeStartCmd() *cobra.Command {
 			logger.Info("node started", "home", home, "synchronizer", n.SynchronizerID(), "api", n.APIAddress())
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			<-ctx.Done()
+			select {
+			case <-ctx.Done():
+			case <-n.Done():
+				return n.Err() // it stopped itself: a damaged database or a consensus failure
+			}
 			logger.Info("shutting down")
 			n.Stop()
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", defaultHome(), "node home directory")
+	return cmd
+}
+
+func newNodeRecoverCmd() *cobra.Command {
+	var home string
+	var wipe bool
+	cmd := &cobra.Command{
+		Use:   "recover",
+		Short: "Check the node's application database (data/app); with --wipe remove it so that the next start rebuilds it from the block store",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !wipe {
+				if err := app.CheckAppDB(home); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "application database %s: no damage found\n", app.AppDBDir(home))
+				return nil
+			}
+			if err := app.WipeAppDB(home); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %s\nstart the node (cometsync node start --home %s): it replays every block of its block store into a new application database; a node that prunes blocks (min_retain_blocks) must state-sync instead\n", app.AppDBDir(home), home)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", defaultHome(), "node home directory")
+	cmd.Flags().BoolVar(&wipe, "wipe", false, "remove the application database (refused while the node runs)")
 	return cmd
 }
 

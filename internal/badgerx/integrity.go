@@ -290,3 +290,19 @@ func Verify(db *badger.DB) error {
 	}
 	return nil
 }
+
+// Damaged returns err as what sees it: when err says a database is damaged (IsCorrupt),
+// "WHAT: ERR; REMEDY", still matching ErrCorrupt; any other error as "WHAT: ERR". what
+// names the database ("application database"), remedy says how to rebuild it.
+func Damaged(what, remedy string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if IsCorrupt(err) {
+		if !errors.Is(err, ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return fmt.Errorf("%s: %w; %s", what, err, remedy)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

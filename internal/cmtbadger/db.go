@@ -33,15 +33,22 @@ type DB struct {
 
 var _ dbm.DB = (*DB)(nil)
 
+// RecoverHint is what to do with a damaged CometBFT database (block store, state,
+// evidence, tx index): the node cannot rebuild it from itself.
+const RecoverHint = "the node cannot rebuild it from itself: stop the node, move its data directory away " +
+	"(keep config/ and data/priv_validator_state.json) and join again by state sync or from a copy of a healthy node's data " +
+	"(see docs/running-a-validator.md, When a database is damaged)"
+
 // Open opens (creating if needed) the database name in dir, at dir/name as cometbft-db's
-// badger backend does. Badger's messages go to logger (nil discards them).
+// badger backend does. Badger's messages go to logger (nil discards them). A damaged
+// database is refused with an error matching badgerx.ErrCorrupt (RecoverHint).
 func Open(name, dir string, logger *slog.Logger) (*DB, error) {
 	if name == "" || dir == "" {
 		return nil, fmt.Errorf("cmtbadger: open %q in %q: name and dir are required", name, dir)
 	}
 	db, err := badgerx.Open(filepath.Join(dir, name), logger)
 	if err != nil {
-		return nil, err
+		return nil, badgerx.Damaged("CometBFT database "+name, RecoverHint, err)
 	}
 	return &DB{db: db}, nil
 }

@@ -44,11 +44,17 @@ type Store struct {
 
 var _ member.Store[Verdict, Change] = (*Store)(nil)
 
-// Open opens (creating if needed) the database in dir, in memory when dir is empty.
+// RecoverHint is what to do with a damaged mediator database: the mediator's state is
+// rebuilt by replaying its stream from the chain.
+const RecoverHint = "rebuild it by replay: stop the mediator and run cometsync mediator recover --home HOME --wipe (see docs/recovering-from-the-chain.md)"
+
+// Open opens (creating if needed) the database in dir, in memory when dir is empty. A
+// damaged database (badgerx.Check) is refused with an error matching badgerx.ErrCorrupt
+// that says to rebuild it (RecoverHint).
 func Open(dir string, logger *slog.Logger) (*Store, error) {
 	db, err := badgerx.Open(dir, logger)
 	if err != nil {
-		return nil, fmt.Errorf("mediator database: %w", err)
+		return nil, badgerx.Damaged("mediator database", RecoverHint, err)
 	}
 	return &Store{db: db}, nil
 }

@@ -53,11 +53,17 @@ type Store struct {
 	db *badger.DB
 }
 
-// Open opens the database in dir (in memory when dir is empty).
+// RecoverHint is what to do with a damaged participant database: the participant's
+// whole state is rebuilt by replaying its stream from the chain.
+const RecoverHint = "rebuild it by replay: stop the participant and run cometsync participant recover --home HOME --wipe (see docs/recovering-from-the-chain.md)"
+
+// Open opens the database in dir (in memory when dir is empty). A damaged database
+// (badgerx.Check) is refused with an error matching badgerx.ErrCorrupt that says to
+// rebuild it (RecoverHint).
 func Open(dir string, logger *slog.Logger) (*Store, error) {
 	db, err := badgerx.Open(dir, logger)
 	if err != nil {
-		return nil, fmt.Errorf("participant database: %w", err)
+		return nil, badgerx.Damaged("participant database", RecoverHint, err)
 	}
 	return &Store{db: db}, nil
 }

@@ -103,3 +103,38 @@ func TruncateManifest(dir string, rng *rand.Rand) error {
 	}
 	return os.Truncate(path, 8+rng.Int64N(8))
 }
+
+// GarbleTables overwrites the first three quarters of every table file in dir (the data
+// blocks, not the index at the end) with random bytes: whatever is read from disk
+// afterwards fails its checksum.
+func GarbleTables(dir string, rng *rand.Rand) error {
+	ts, err := Tables(dir)
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		return fmt.Errorf("damage: no table file in %s", dir)
+	}
+	for _, path := range ts {
+		st, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, st.Size()*3/4)
+		for i := range buf {
+			buf[i] = byte(rng.Uint32())
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(buf, 0); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
