@@ -49,6 +49,10 @@ type Config struct {
 	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
 	// MinRetainBlocks prunes blocks older than this many (0 keeps all).
 	MinRetainBlocks int64 `mapstructure:"min_retain_blocks"`
+	// IntegrityCheckInterval verifies the application database against the disk (every
+	// table's block checksums, badgerx.Verify) this often while the node runs, and stops
+	// the node when it finds damage; 0 disables.
+	IntegrityCheckInterval time.Duration `mapstructure:"integrity_check_interval"`
 	// MaxSubscribers and MaxSubscribersPerMember bound the open Subscribe streams of the
 	// node and of one member; UnauthenticatedRate (calls/s) and UnauthenticatedBurst are
 	// each caller's token bucket for calls without a token. Zero keeps api's default.
@@ -68,6 +72,8 @@ func DefaultConfig() Config {
 		TokenTTL:             time.Hour,
 		SnapshotInterval:     1000,
 		SnapshotKeepRecent:   2,
+		// A pass reads the whole application database once.
+		IntegrityCheckInterval: 24 * time.Hour,
 	}
 }
 
@@ -96,6 +102,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"snapshot_interval", "must not be negative"}
 	case c.MinRetainBlocks < 0:
 		return &ConfigError{"min_retain_blocks", "must not be negative"}
+	case c.IntegrityCheckInterval < 0:
+		return &ConfigError{"integrity_check_interval", "must not be negative (0 disables)"}
 	case c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1:
 		return &ConfigError{"snapshot_keep_recent", "must be at least 1 when snapshots are on"}
 	case c.MaxSubscribers < 0:
@@ -163,6 +171,12 @@ snapshot_keep_recent = %d
 # cannot serve block sync from genesis to new nodes.
 min_retain_blocks = %d
 
+# Verify the application database (data/app) against the disk this often while the node
+# runs: every table's block checksums, one read of the whole database a pass. Damage
+# found stops the node (see docs/running-a-validator.md, When a database is damaged).
+# The databases are always verified whole at start. 0 disables the periodic check.
+integrity_check_interval = %q
+
 # Limits of the sequencer API (0: the built-in default). Open Subscribe streams of the
 # node and of one member (the member's cap is checked first and must stay below the
 # node's); each caller's token bucket for calls without a token (Challenge,
@@ -175,7 +189,7 @@ unauthenticated_burst = %d
 
 func writeConfig(path string, c Config) error {
 	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.LogFormat, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks,
-		c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst)
+		c.IntegrityCheckInterval.String(), c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst)
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 

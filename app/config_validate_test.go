@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestConfigValidateNamesField(t *testing.T) {
@@ -17,6 +18,7 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"token_ttl", func(c *Config) { c.TokenTTL = 0 }},
 		{"snapshot_interval", func(c *Config) { c.SnapshotInterval = -1 }},
 		{"min_retain_blocks", func(c *Config) { c.MinRetainBlocks = -1 }},
+		{"integrity_check_interval", func(c *Config) { c.IntegrityCheckInterval = -time.Second }},
 		{"snapshot_keep_recent", func(c *Config) { c.SnapshotKeepRecent = 0 }},
 		{"max_subscribers", func(c *Config) { c.MaxSubscribers = -1 }},
 		{"max_subscribers_per_member", func(c *Config) { c.MaxSubscribersPerMember = -1 }},

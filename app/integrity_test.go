@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +163,48 @@ func TestAppDBDamagedWhileServingStopsTheNode(t *testing.T) {
 		t.Fatalf("node error %v", err)
 	}
 	t.Logf("node stopped: %v", node.Err())
+}
+
+// TestPeriodicCheckFindsDamage runs a node with a short integrity_check_interval and
+// damages its application database under it, with nothing reading the damaged data:
+// the periodic check finds the damage and stops the node, naming the database.
+func TestPeriodicCheckFindsDamage(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob")})
+	alice, bob := net.Member("alice"), net.Member("bob")
+	c := dialRaw(t, net.APIAddress(0))
+	sendN(t, c, c.login(t, alice), alice, "to-bob", 3, bob.ID)
+	c.readEvents(t, c.login(t, bob), bob.ID, 0, 3)
+	net.Stop(0)
+	home := net.Homes[0].Home
+	cfgPath := filepath.Join(home, "config", "cometsync.toml")
+	toml, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = `integrity_check_interval = "24h0m0s"`
+	if !bytes.Contains(toml, []byte(line)) {
+		t.Fatalf("cometsync.toml has no %s:\n%s", line, toml)
+	}
+	if err := os.WriteFile(cfgPath, bytes.Replace(toml, []byte(line), []byte(`integrity_check_interval = "20ms"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Start(0); err != nil {
+		t.Fatal(err)
+	}
+	node := net.Node(0)
+	if err := damage.GarbleTables(app.AppDBDir(home), rng); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	select {
+	case <-node.Done():
+	case <-ctx.Done():
+		t.Fatal("the node did not stop")
+	}
+	if err := node.Err(); !errors.Is(err, badgerx.ErrCorrupt) || !strings.Contains(err.Error(), "integrity_check_interval") || !strings.Contains(err.Error(), "application database") {
+		t.Fatalf("node error %v", err)
+	}
 }

@@ -58,6 +58,9 @@ type Node struct {
 
 	failure  failure     // why the node stopped itself, if it did
 	starting atomic.Bool // Start runs: a failure meanwhile is Start's to return
+	// background counts the goroutines that read the application database on their own
+	// (checkIntegrity); Stop waits for them before closing it.
+	background sync.WaitGroup
 }
 
 // trackReadiness marks the API ready once CometBFT is no longer block- or state-syncing,
@@ -169,6 +172,10 @@ func (n *Node) startAPI() error {
 	n.api.SetReady(false)
 	n.stopped = make(chan struct{})
 	go n.trackReadiness()
+	if n.cfg.IntegrityCheckInterval > 0 {
+		n.background.Add(1)
+		go n.checkIntegrity(n.cfg.IntegrityCheckInterval)
+	}
 	go func() {
 		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.logger.Error("sequencer API stopped", "err", err)
@@ -217,6 +224,7 @@ func (n *Node) Stop() {
 			}
 			n.cmt.Wait()
 		}
+		n.background.Wait()
 		if n.db != nil {
 			if err := n.db.Close(); err != nil {
 				n.logger.Error("close application database", "err", err)
