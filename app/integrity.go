@@ -26,7 +26,17 @@ type failure struct {
 	mu    sync.Mutex
 	err   error
 	judge sync.Mutex // one database verification at a time
+	// healthyAt is when a verification on a read failure last found the database healthy
+	// (under judge): read failures within readJudgeInterval after it are not verified
+	// again. A read can come back short without damage, while a block too large for one
+	// badger transaction is applied in parts, and one verification reads the whole
+	// database.
+	healthyAt time.Time
 }
+
+// readJudgeInterval is how long a verification that found the database healthy answers
+// for later read failures.
+const readJudgeInterval = time.Minute
 
 // fail stops the node for cause, once: readiness and liveness NOT_SERVING, streams
 // ended with FailedPrecondition (drainAndStop lets them end before the server stops),
@@ -104,7 +114,18 @@ func (n *Node) judgeAppFailure(err error) error {
 // JudgeReadFailure implements api.FailureJudge: a subscription's failed read stops the
 // node when the application database is damaged.
 func (n *Node) JudgeReadFailure(err error) error {
+	n.failure.judge.Lock()
+	recent := !n.failure.healthyAt.IsZero() && time.Since(n.failure.healthyAt) < readJudgeInterval
+	n.failure.judge.Unlock()
+	if recent {
+		return nil
+	}
 	cause := n.judgeAppFailure(err)
+	if cause == nil {
+		n.failure.judge.Lock()
+		n.failure.healthyAt = time.Now()
+		n.failure.judge.Unlock()
+	}
 	if cause != nil {
 		n.fail(cause)
 	}

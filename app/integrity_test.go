@@ -119,7 +119,15 @@ func TestAppDBDamagedWhileServingStopsTheNode(t *testing.T) {
 	c := dialRaw(t, net.APIAddress(0))
 	sendN(t, c, c.login(t, alice), alice, "to-bob", 6, bob.ID)
 	c.readEvents(t, c.login(t, bob), bob.ID, 0, 6)
-	// A restart flushes the state into table files.
+	readFailure := errors.New("stream of bob holds 7 events but reading from 6 ends at 6")
+	if err := net.Node(0).JudgeReadFailure(readFailure); err != nil {
+		t.Fatalf("a healthy database judged failed: %v", err)
+	}
+	if err := net.Node(0).Err(); err != nil {
+		t.Fatalf("a read failure over a healthy database stopped the node: %v", err)
+	}
+	// A restart flushes the state into table files (and starts a new judge: the healthy
+	// verdict above answers for a minute).
 	net.Stop(0)
 	if err := net.Start(0); err != nil {
 		t.Fatal(err)
@@ -136,10 +144,6 @@ func TestAppDBDamagedWhileServingStopsTheNode(t *testing.T) {
 		if _, err := stream.Recv(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	readFailure := errors.New("stream of bob holds 7 events but reading from 6 ends at 6")
-	if err := node.JudgeReadFailure(readFailure); err != nil {
-		t.Fatalf("a healthy database judged failed: %v", err)
 	}
 	if err := damage.GarbleTables(app.AppDBDir(net.Homes[0].Home), rng); err != nil {
 		t.Fatal(err)
