@@ -13,6 +13,8 @@ import (
 
 	"github.com/cometsync/cometsync/app/api"
 	"github.com/cometsync/cometsync/internal/cmtbadger"
+	"github.com/cometsync/cometsync/internal/tlsconf"
+	"github.com/cometsync/cometsync/internal/tomlconf"
 )
 
 // ErrInvalidConfig is what a ConfigError wraps: Config.Validate, LoadConfig and InitHome
@@ -60,6 +62,20 @@ type Config struct {
 	MaxSubscribersPerMember int     `mapstructure:"max_subscribers_per_member"`
 	UnauthenticatedRate     float64 `mapstructure:"unauthenticated_rate"`
 	UnauthenticatedBurst    int     `mapstructure:"unauthenticated_burst"`
+	// APITLSCertFile and APITLSKeyFile make the sequencer API serve TLS (PEM files,
+	// relative to the home directory); APITLSClientCAFile, when set, requires every
+	// client to present a certificate that CA signed (mutual TLS).
+	APITLSCertFile     string `mapstructure:"api_tls_cert_file"`
+	APITLSKeyFile      string `mapstructure:"api_tls_key_file"`
+	APITLSClientCAFile string `mapstructure:"api_tls_client_ca_file"`
+	// APIAllowPlaintext allows a plaintext API on a non-loopback address (behind a
+	// TLS-terminating proxy, or a trusted network); without it Validate refuses one.
+	APIAllowPlaintext bool `mapstructure:"api_allow_plaintext"`
+}
+
+// APITLS is the sequencer API's TLS material, with paths relative to home resolved.
+func (c Config) APITLS(home string) tlsconf.Server {
+	return tlsconf.Server{CertFile: c.APITLSCertFile, KeyFile: c.APITLSKeyFile, ClientCAFile: c.APITLSClientCAFile}.Resolve(home)
 }
 
 // DefaultConfig returns the configuration of a new node.
@@ -115,6 +131,9 @@ func (c Config) Validate() error {
 	case c.UnauthenticatedBurst < 0:
 		return &ConfigError{"unauthenticated_burst", "must not be negative"}
 	}
+	if err := c.checkTLS(); err != nil {
+		return err
+	}
 	var ae *api.ConfigError
 	if err := c.apiConfig().Validate(); errors.As(err, &ae) {
 		return &ConfigError{ae.Field, ae.Reason + " (sequencer API limit)"}
@@ -122,6 +141,17 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// checkTLS checks the API's TLS settings: plaintext only on loopback unless
+// api_allow_plaintext.
+func (c Config) checkTLS() error {
+	err := tlsconf.CheckServer(tlsconf.ServerKeys("api"), c.APIListenAddress, c.APITLS(""), c.APIAllowPlaintext)
+	var fe *tomlconf.FieldError
+	if errors.As(err, &fe) {
+		return &ConfigError{fe.Field, fe.Reason}
+	}
+	return err
 }
 
 func (c Config) apiConfig() api.Config {
@@ -185,11 +215,22 @@ max_subscribers = %d
 max_subscribers_per_member = %d
 unauthenticated_rate = %g
 unauthenticated_burst = %d
+
+# TLS of the sequencer API (PEM files, relative to this node's home directory). With a
+# certificate and key the API serves TLS; with a client CA as well, every client must
+# present a certificate that CA signed (mutual TLS). Without TLS the API serves
+# plaintext, which is refused on a non-loopback api_listen_address unless
+# api_allow_plaintext = true (see docs/running-a-validator.md, "TLS").
+api_tls_cert_file = %q
+api_tls_key_file = %q
+api_tls_client_ca_file = %q
+api_allow_plaintext = %t
 `
 
 func writeConfig(path string, c Config) error {
 	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.LogFormat, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks,
-		c.IntegrityCheckInterval.String(), c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst)
+		c.IntegrityCheckInterval.String(), c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst,
+		c.APITLSCertFile, c.APITLSKeyFile, c.APITLSClientCAFile, c.APIAllowPlaintext)
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 

@@ -25,6 +25,11 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"unauthenticated_rate", func(c *Config) { c.UnauthenticatedRate = -1 }},
 		{"unauthenticated_burst", func(c *Config) { c.UnauthenticatedBurst = -1 }},
 		{"max_subscribers_per_member", func(c *Config) { c.MaxSubscribers, c.MaxSubscribersPerMember = 5, 5 }},
+		{"api_allow_plaintext", func(c *Config) { c.APIListenAddress = "0.0.0.0:26690" }},
+		{"api_allow_plaintext", func(c *Config) { c.APIListenAddress = "10.1.2.3:26690" }},
+		{"api_tls_key_file", func(c *Config) { c.APITLSCertFile = "config/tls/node.crt" }},
+		{"api_tls_cert_file", func(c *Config) { c.APITLSKeyFile = "config/tls/node.key" }},
+		{"api_tls_client_ca_file", func(c *Config) { c.APITLSClientCAFile = "config/tls/ca.crt" }},
 	} {
 		c := DefaultConfig()
 		tc.mutate(&c)
@@ -36,5 +41,17 @@ func TestConfigValidateNamesField(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)
+	}
+	// Off loopback: TLS, or plaintext explicitly allowed.
+	for _, mutate := range []func(*Config){
+		func(c *Config) { c.APIAllowPlaintext = true },
+		func(c *Config) { c.APITLSCertFile, c.APITLSKeyFile = "node.crt", "node.key" },
+	} {
+		c := DefaultConfig()
+		c.APIListenAddress = "0.0.0.0:26690"
+		mutate(&c)
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

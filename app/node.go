@@ -163,11 +163,15 @@ func (n *Node) startAPI() error {
 	if err != nil {
 		return err
 	}
+	tlsOpts, err := n.cfg.APITLS(n.home).ServerOptions()
+	if err != nil {
+		return fmt.Errorf("sequencer API (api_tls_* in config/cometsync.toml): %w", err)
+	}
 	n.apiLis, err = net.Listen("tcp", n.cfg.APIListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen for the sequencer API on %s: %w", n.cfg.APIListenAddress, err)
 	}
-	n.grpc = grpc.NewServer(n.api.ServerOptions()...)
+	n.grpc = grpc.NewServer(append(n.api.ServerOptions(), tlsOpts...)...)
 	n.api.Register(n.grpc)
 	n.api.SetReady(false)
 	n.stopped = make(chan struct{})
@@ -181,7 +185,7 @@ func (n *Node) startAPI() error {
 			n.logger.Error("sequencer API stopped", "err", err)
 		}
 	}()
-	n.logger.Info("sequencer API listening", "address", n.apiLis.Addr().String())
+	n.logger.Info("sequencer API listening", "address", n.apiLis.Addr().String(), "tls", len(tlsOpts) > 0, "client_certificates", n.cfg.APITLSClientCAFile != "")
 	return nil
 }
 

@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -55,8 +53,8 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if len(cfg.DialOptions) == 0 {
-		cfg.DialOptions = defaultDialOptions()
+	if _, err := cfg.transport(); err != nil { // the TLS files, read once to fail at start
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Client{
@@ -166,7 +164,7 @@ func (c *Client) establish(ctx context.Context, idx int) (*endpoint, error) {
 	e := c.endpoints[idx]
 	if e == nil {
 		var err error
-		if e, err = dialEndpoint(c.cfg.Endpoints[idx], c.cfg.DialOptions); err != nil {
+		if e, err = dialEndpoint(c.cfg.Endpoints[idx], c.cfg); err != nil {
 			c.mu.Unlock()
 			return nil, err
 		}
@@ -293,9 +291,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// defaultDialOptions are plaintext (loopback and tests).
-func defaultDialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 }

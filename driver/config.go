@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/internal/tlsconf"
+	"github.com/cometsync/cometsync/internal/tomlconf"
 )
 
 // ErrInvalidConfig is returned by Config.Validate and New for unusable settings.
@@ -49,8 +51,37 @@ type Config struct {
 	// reconnects (doubling from the first to the second).
 	ReconnectBackoff    time.Duration
 	MaxReconnectBackoff time.Duration
-	// DialOptions are passed to grpc.NewClient; empty means plaintext (loopback and tests).
+	// TLS secures the connections to the endpoints; the zero value dials plaintext
+	// (loopback and tests).
+	TLS TLS
+	// DialOptions are passed to grpc.NewClient after the gogoproto codec and the
+	// transport credentials of TLS, so that they may override them.
 	DialOptions []grpc.DialOption
+}
+
+// TLS is the client side of the sequencer API's TLS: the CA the nodes' certificates must
+// chain to (empty: plaintext), a server name to verify instead of each endpoint's host,
+// and a client certificate and key for nodes that require one (mutual TLS). Paths are
+// used as given.
+type TLS struct {
+	CAFile, ServerName, CertFile, KeyFile string
+}
+
+func (t TLS) conf() tlsconf.Client {
+	return tlsconf.Client{CAFile: t.CAFile, ServerName: t.ServerName, CertFile: t.CertFile, KeyFile: t.KeyFile}
+}
+
+// tlsKeys name the TLS fields in a ConfigError.
+var tlsKeys = tlsconf.Keys{CA: "tls_ca_file", ServerName: "tls_server_name", Cert: "tls_cert_file", Key: "tls_key_file"}
+
+// transport returns the dial option of c.TLS, reading its files: TLS credentials, or
+// plaintext ones for a zero TLS.
+func (c Config) transport() (grpc.DialOption, error) {
+	opt, err := c.TLS.conf().DialOption()
+	if err != nil {
+		return nil, &ConfigError{"tls", err.Error()}
+	}
+	return opt, nil
 }
 
 // DefaultConfig returns production defaults; Endpoints, Member and SigningKey must be set.
@@ -90,6 +121,10 @@ func (c Config) Validate() error {
 	}
 	if _, err := crypto.ParseMember(c.Member); err != nil {
 		return &ConfigError{"member", err.Error()}
+	}
+	var fe *tomlconf.FieldError
+	if err := tlsconf.CheckClient(tlsKeys, c.TLS.conf()); errors.As(err, &fe) {
+		return &ConfigError{fe.Field, fe.Reason}
 	}
 	if c.SynchronizerID != "" {
 		if _, err := crypto.ParseUID(c.SynchronizerID); err != nil {

@@ -315,6 +315,9 @@ func TestConfigValidate(t *testing.T) {
 		{"synchronizer_id", func(c *driver.Config) { c.SynchronizerID = "bad" }},
 		{"endpoints[1]", func(c *driver.Config) { c.Endpoints = append(c.Endpoints, "") }},
 		{"reconnect_backoff", func(c *driver.Config) { c.MaxReconnectBackoff = c.ReconnectBackoff - 1 }},
+		{"tls_server_name", func(c *driver.Config) { c.TLS.ServerName = "node0" }},
+		{"tls_key_file", func(c *driver.Config) { c.TLS = driver.TLS{CAFile: "ca.crt", CertFile: "member.crt"} }},
+		{"tls_cert_file", func(c *driver.Config) { c.TLS = driver.TLS{CAFile: "ca.crt", KeyFile: "member.key"} }},
 	} {
 		c := good
 		tc.mutate(&c)

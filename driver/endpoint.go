@@ -30,9 +30,16 @@ type endpoint struct {
 	renewAt time.Time
 }
 
-func dialEndpoint(addr string, opts []grpc.DialOption) (*endpoint, error) {
-	// The gogoproto codec first, so that options of the caller's may still override it.
-	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{gogocodec.DialOption()}, opts...)...)
+// dialEndpoint connects to addr with cfg's TLS (read from its files at each dial, so
+// that renewed certificates are picked up on reconnect) and DialOptions.
+func dialEndpoint(addr string, cfg Config) (*endpoint, error) {
+	creds, err := cfg.transport()
+	if err != nil {
+		return nil, err
+	}
+	// The gogoproto codec and the credentials first, so that options of the caller's may
+	// still override them.
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{gogocodec.DialOption(), creds}, cfg.DialOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

@@ -140,7 +140,7 @@ func retry(ctx context.Context, backoff time.Duration, logEvery int, try func() 
 func sendUnauthenticated(ctx context.Context, cfg Config, tx []byte) error {
 	var errs []error
 	for _, addr := range cfg.Endpoints {
-		e, err := dialEndpoint(addr, cfg.DialOptions)
+		e, err := dialEndpoint(addr, cfg)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -173,13 +173,10 @@ func WaitReachable(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if len(cfg.DialOptions) == 0 {
-		cfg.DialOptions = defaultDialOptions()
-	}
 	return retry(ctx, cfg.ReconnectBackoff, 10, func() (bool, error) {
 		var errs []error
 		for _, addr := range cfg.Endpoints {
-			e, err := dialEndpoint(addr, cfg.DialOptions)
+			e, err := dialEndpoint(addr, cfg)
 			if err != nil {
 				errs = append(errs, err)
 				continue

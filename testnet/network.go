@@ -59,7 +59,10 @@ type Options struct {
 	// Metrics, when set, gives node i's Prometheus metrics address (cometsync's and
 	// CometBFT's metrics on one endpoint); unset, the nodes serve no metrics.
 	Metrics func(i int) string
-	Logger  *slog.Logger
+	// NodeConfig, when set, adjusts node i's cometsync.toml settings (TLS, for example)
+	// before its home is written.
+	NodeConfig func(i int, c *app.Config)
+	Logger     *slog.Logger
 }
 
 // ErrInvalidOptions is what a ConfigError wraps: Options.Validate and New return it.
@@ -153,6 +156,9 @@ func initHome(home string, i int, o Options) (*app.HomeInfo, string, error) {
 	cfg.SnapshotInterval = o.SnapshotInterval
 	if o.SnapshotKeepRecent > 0 {
 		cfg.SnapshotKeepRecent = o.SnapshotKeepRecent
+	}
+	if o.NodeConfig != nil {
+		o.NodeConfig(i, &cfg)
 	}
 	info, err := app.InitHome(app.HomeOptions{
 		Home: home, Moniker: fmt.Sprintf("node%d", i), P2PAddress: "tcp://" + p2p, RPCAddress: rpc,

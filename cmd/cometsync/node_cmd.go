@@ -78,6 +78,10 @@ member and the synchronizer namespace key are created in <home>/config.`,
 	f.StringVar(&rpc, "rpc-laddr", "tcp://127.0.0.1:26657", "CometBFT RPC listen address (empty disables)")
 	f.StringVar(&cfg.APIListenAddress, "api-laddr", cfg.APIListenAddress, "gRPC sequencer API listen address")
 	f.StringVar(&cfg.MetricsListenAddress, "metrics-laddr", cfg.MetricsListenAddress, "Prometheus metrics listen address (empty disables)")
+	f.StringVar(&cfg.APITLSCertFile, "api-tls-cert", "", "PEM certificate the sequencer API serves TLS with (api_tls_cert_file; relative to --home)")
+	f.StringVar(&cfg.APITLSKeyFile, "api-tls-key", "", "PEM key of --api-tls-cert (api_tls_key_file)")
+	f.StringVar(&cfg.APITLSClientCAFile, "api-tls-client-ca", "", "PEM CA that must sign every client's certificate (mutual TLS; api_tls_client_ca_file)")
+	f.BoolVar(&cfg.APIAllowPlaintext, "api-allow-plaintext", false, "allow a plaintext API on a non-loopback --api-laddr (api_allow_plaintext)")
 	f.StringArrayVar(&members, "member", nil, "genesis member as ID=BASE64_PUBLIC_KEY (repeatable)")
 	f.StringVar(&policy, "onboarding", "permissioned", "onboarding policy for new participants: open or permissioned")
 	return cmd
