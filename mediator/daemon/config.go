@@ -8,7 +8,9 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/internal/badgerx"
+	"github.com/cometsync/cometsync/internal/tlsconf"
 	"github.com/cometsync/cometsync/internal/tomlconf"
 )
 
@@ -32,6 +34,23 @@ type Config struct {
 	// MetricsAddress, when set (host:port), serves Prometheus metrics at /metrics; empty
 	// (the default) serves none.
 	MetricsAddress string `mapstructure:"metrics_address"`
+	// SequencerTLS* are how the mediator dials the sequencers: the CA their certificates
+	// chain to (empty: plaintext), a server name to verify instead of each endpoint's
+	// host, and a client certificate and key for sequencers that require one.
+	SequencerTLSCAFile     string `mapstructure:"sequencer_tls_ca_file"`
+	SequencerTLSServerName string `mapstructure:"sequencer_tls_server_name"`
+	SequencerTLSCertFile   string `mapstructure:"sequencer_tls_cert_file"`
+	SequencerTLSKeyFile    string `mapstructure:"sequencer_tls_key_file"`
+}
+
+func (c Config) sequencerTLS() tlsconf.Client {
+	return tlsconf.Client{CAFile: c.SequencerTLSCAFile, ServerName: c.SequencerTLSServerName, CertFile: c.SequencerTLSCertFile, KeyFile: c.SequencerTLSKeyFile}
+}
+
+// SequencerTLS is the driver's TLS towards the sequencers, paths resolved against home.
+func (c Config) SequencerTLS(home string) driver.TLS {
+	t := c.sequencerTLS().Resolve(home)
+	return driver.TLS{CAFile: t.CAFile, ServerName: t.ServerName, CertFile: t.CertFile, KeyFile: t.KeyFile}
 }
 
 // ConfigFile is the configuration's name in the home directory.
@@ -60,6 +79,9 @@ func (c Config) Validate() error {
 		return &ConfigError{Field: "database", Reason: "must be set"}
 	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
 		return &ConfigError{Field: "log_format", Reason: fmt.Sprintf("%q: want text or json", c.LogFormat)}
+	}
+	if err := fieldError(tlsconf.CheckClient(tlsconf.ClientKeys("sequencer"), c.sequencerTLS())); err != nil {
+		return err
 	}
 	return fieldError(tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress))
 }
@@ -121,7 +143,17 @@ log_format = %q
 # Prometheus metrics at http://ADDRESS/metrics (cometsync_mediator_*, Go runtime),
 # for example "127.0.0.1:5021". Empty serves none.
 metrics_address = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress)
+
+# TLS towards the sequencers (PEM files, relative to this directory): the CA their
+# certificates chain to (empty: plaintext), the name to verify instead of each
+# endpoint's host (empty: the host), and the client certificate and key for sequencers
+# that require one (mutual TLS).
+sequencer_tls_ca_file = %q
+sequencer_tls_server_name = %q
+sequencer_tls_cert_file = %q
+sequencer_tls_key_file = %q
+`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress,
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile)
 	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(text), 0o644)
 }
 

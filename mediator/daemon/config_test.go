@@ -135,3 +135,35 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		}
 	}
 }
+
+// The sequencer_tls_* settings read back from mediator.toml (paths resolved against the
+// home), and inconsistent ones are refused naming the key.
+func TestHomeSequencerTLS(t *testing.T) {
+	dir := t.TempDir()
+	sig, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindMediator, "m", sig.Fingerprint())
+	c := daemon.DefaultConfig()
+	c.Member, c.Sequencers = m.String(), []string{"10.0.0.1:26690"}
+	c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile = "tls/ca.crt", "node0", "tls/m.crt", "tls/m.key"
+	if err := daemon.WriteHome(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := daemon.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tls := got.SequencerTLS(dir); tls.CAFile != filepath.Join(dir, "tls/ca.crt") || tls.ServerName != "node0" || tls.KeyFile != filepath.Join(dir, "tls/m.key") {
+		t.Fatalf("read back %+v", tls)
+	}
+	for field, mutate := range map[string]func(*daemon.Config){
+		"sequencer_tls_server_name": func(c *daemon.Config) { c.SequencerTLSCAFile = "" },
+		"sequencer_tls_key_file":    func(c *daemon.Config) { c.SequencerTLSKeyFile = "" },
+	} {
+		bad := got
+		mutate(&bad)
+		var ce *daemon.ConfigError
+		if err := bad.Validate(); !errors.As(err, &ce) || ce.Field != field {
+			t.Errorf("%s: got %v", field, err)
+		}
+	}
+}

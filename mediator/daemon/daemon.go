@@ -50,6 +50,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	c := o.Config
 	cfg.Driver = driver.DefaultConfig()
 	cfg.Driver.Endpoints, cfg.Driver.Member, cfg.Driver.SigningKey, cfg.Driver.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
+	cfg.Driver.TLS = c.SequencerTLS(o.Home)
 	cfg.EncryptionKey = enc
 	cfg.MetricsAddress = c.MetricsAddress
 	cfg.Decryption = func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {

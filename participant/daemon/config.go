@@ -14,7 +14,9 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/examples"
+	"github.com/cometsync/cometsync/internal/tlsconf"
 	"github.com/cometsync/cometsync/internal/tomlconf"
 	"github.com/cometsync/cometsync/ledger"
 )
@@ -89,6 +91,31 @@ type Config struct {
 	// ceremony: the topology transactions are submitted with the topology CLI and start
 	// waits until they are in force.
 	AutoInit bool `mapstructure:"auto_init"`
+	// LedgerAPITLSCertFile and LedgerAPITLSKeyFile make the Ledger API serve TLS;
+	// LedgerAPITLSClientCAFile, when set, requires client certificates that CA signed.
+	// LedgerAPIAllowPlaintext allows a plaintext Ledger API on a non-loopback address.
+	LedgerAPITLSCertFile     string `mapstructure:"ledger_api_tls_cert_file"`
+	LedgerAPITLSKeyFile      string `mapstructure:"ledger_api_tls_key_file"`
+	LedgerAPITLSClientCAFile string `mapstructure:"ledger_api_tls_client_ca_file"`
+	LedgerAPIAllowPlaintext  bool   `mapstructure:"ledger_api_allow_plaintext"`
+	// SequencerTLS* are how the participant dials the sequencers: the CA their
+	// certificates chain to (empty: plaintext), a server name to verify instead of each
+	// endpoint's host, and a client certificate and key for sequencers that require one.
+	SequencerTLSCAFile     string `mapstructure:"sequencer_tls_ca_file"`
+	SequencerTLSServerName string `mapstructure:"sequencer_tls_server_name"`
+	SequencerTLSCertFile   string `mapstructure:"sequencer_tls_cert_file"`
+	SequencerTLSKeyFile    string `mapstructure:"sequencer_tls_key_file"`
+}
+
+// LedgerAPITLS is the Ledger API's TLS material, paths resolved against home.
+func (c Config) LedgerAPITLS(home string) tlsconf.Server {
+	return tlsconf.Server{CertFile: c.LedgerAPITLSCertFile, KeyFile: c.LedgerAPITLSKeyFile, ClientCAFile: c.LedgerAPITLSClientCAFile}.Resolve(home)
+}
+
+// SequencerTLS is the driver's TLS towards the sequencers, paths resolved against home.
+func (c Config) SequencerTLS(home string) driver.TLS {
+	t := tlsconf.Client{CAFile: c.SequencerTLSCAFile, ServerName: c.SequencerTLSServerName, CertFile: c.SequencerTLSCertFile, KeyFile: c.SequencerTLSKeyFile}.Resolve(home)
+	return driver.TLS{CAFile: t.CAFile, ServerName: t.ServerName, CertFile: t.CertFile, KeyFile: t.KeyFile}
 }
 
 // ConfigFile is the configuration's name in the home directory.
@@ -120,6 +147,13 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.LedgerAPIAddress); err != nil {
 		return &ConfigError{"ledger_api_address", fmt.Sprintf("%q: %v", c.LedgerAPIAddress, err)}
+	}
+	if err := tlsconf.CheckServer(tlsconf.ServerKeys("ledger_api"), c.LedgerAPIAddress, c.LedgerAPITLS(""), c.LedgerAPIAllowPlaintext); err != nil {
+		return fieldError(err)
+	}
+	if err := tlsconf.CheckClient(tlsconf.ClientKeys("sequencer"), tlsconf.Client{CAFile: c.SequencerTLSCAFile,
+		ServerName: c.SequencerTLSServerName, CertFile: c.SequencerTLSCertFile, KeyFile: c.SequencerTLSKeyFile}); err != nil {
+		return fieldError(err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -242,10 +276,27 @@ mediators = %s
 packages = %s
 
 # Ledger API (gRPC). Tokens are HS256 JWTs signed with the secret in jwt_secret_file
-# (the file's text as it is, at least 32 bytes); see docs/ledger-api.md. Put TLS in front when it listens beyond loopback.
+# (the file's text as it is, at least 32 bytes); see docs/ledger-api.md. Beyond loopback serve it with TLS (ledger_api_tls_*).
 ledger_api_address = %q
 jwt_secret_file = %q
 jwt_audience = %q
+
+# TLS of the Ledger API (PEM files, relative to this directory): with a certificate and
+# key it serves TLS; with a client CA as well, clients must present a certificate that CA
+# signed. Plaintext is refused on a non-loopback ledger_api_address unless
+# ledger_api_allow_plaintext = true.
+ledger_api_tls_cert_file = %q
+ledger_api_tls_key_file = %q
+ledger_api_tls_client_ca_file = %q
+ledger_api_allow_plaintext = %t
+
+# TLS towards the sequencers: the CA their certificates chain to (empty: plaintext), the
+# name to verify instead of each endpoint's host (empty: the host), and the client
+# certificate and key for sequencers that require one (mutual TLS).
+sequencer_tls_ca_file = %q
+sequencer_tls_server_name = %q
+sequencer_tls_cert_file = %q
+sequencer_tls_key_file = %q
 
 # Encrypted key store; the ledger database (rebuilt from the chain by recovery); the
 # Ledger API users (local only: back them up with the keys).
@@ -266,7 +317,8 @@ metrics_address = %q
 # keys). false: an external key ceremony submits them (cometsync topology), start waits.
 auto_init = %t
 `, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
-		c.JWTSecretFile, c.JWTAudience, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit)
+		c.JWTSecretFile, c.JWTAudience, c.LedgerAPITLSCertFile, c.LedgerAPITLSKeyFile, c.LedgerAPITLSClientCAFile, c.LedgerAPIAllowPlaintext,
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit)
 }
 
 // Load reads HOME/participant.toml.

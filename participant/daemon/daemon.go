@@ -71,6 +71,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	}
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey, dcfg.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
+	dcfg.TLS = c.SequencerTLS(o.Home)
 	if err := driver.WaitReachable(ctx, dcfg, o.Logger); err != nil {
 		return nil, err
 	}
@@ -179,16 +180,21 @@ func (d *Daemon) serveLedgerAPI(o Options) (err error) {
 	if err := auth.Validate(); err != nil {
 		return err
 	}
+	tlsOpts, err := o.Config.LedgerAPITLS(o.Home).ServerOptions()
+	if err != nil {
+		return fmt.Errorf("ledger API (ledger_api_tls_* in %s): %w", ConfigFile, err)
+	}
 	lis, err := net.Listen("tcp", o.Config.LedgerAPIAddress)
 	if err != nil {
 		return fmt.Errorf("ledger API: %w", err)
 	}
 	d.LedgerAPI = lis.Addr()
 	srv := ledgerapi.New(participant.LedgerBackend{N: d.Node}, users, auth, o.Logger)
+	srv.SetServerOptions(tlsOpts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	go func() { d.served <- srv.Serve(ctx, lis) }()
-	o.Logger.Info("ledger API listening", "address", d.LedgerAPI.String())
+	o.Logger.Info("ledger API listening", "address", d.LedgerAPI.String(), "tls", len(tlsOpts) > 0, "client_certificates", o.Config.LedgerAPITLSClientCAFile != "")
 	return nil
 }
 

@@ -38,7 +38,12 @@ type Server struct {
 	health  *health.Server
 	streams *streamSlots // open streams, bounded by StreamLimits
 	version Version      // what GetLedgerApiVersion answers: BinaryVersion
+	extra   []grpc.ServerOption
 }
+
+// SetServerOptions adds opts (transport credentials, for TLS) to those ServerOptions
+// returns. Call it before Serve.
+func (s *Server) SetServerOptions(opts ...grpc.ServerOption) { s.extra = opts }
 
 // New returns a server over backend with DefaultStreamLimits (see SetStreamLimits). auth
 // should pass Auth.Validate (check it first to fail at start): with an invalid auth every
@@ -55,12 +60,12 @@ func New(backend Backend, users *Users, auth Auth, logger *slog.Logger) *Server 
 }
 
 // ServerOptions returns the interceptors (unary and stream) a grpc.Server needs for this
-// API. Pass them to grpc.NewServer before Register.
+// API, and the options of SetServerOptions. Pass them to grpc.NewServer before Register.
 func (s *Server) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
+	return append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(s.StreamInterceptor),
-	}
+	}, s.extra...)
 }
 
 // Register registers the Ledger API services, the gRPC health service (serving) and
