@@ -16,10 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/cometsync/cometsync/internal/tlsconf"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
@@ -35,6 +35,7 @@ const defaultLedgerAddr = "127.0.0.1:5011"
 type ledgerOpts struct {
 	addr, token, tokenFile, secretFile, user, audience string
 	timeout                                            time.Duration
+	tls                                                tlsconf.Client // --ca-file, --server-name, --cert, --key
 }
 
 // newLedgerCmd returns `cometsync ledger`, a client of a participant's Ledger API.
@@ -43,8 +44,10 @@ func newLedgerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ledger",
 		Short: "Use a participant's Ledger API: submit commands, read contracts and updates, manage parties and users",
-		Long: `Use a participant's Ledger API over gRPC (plaintext: for loopback and operator use; put a
-TLS-terminating proxy in front of a participant reachable from elsewhere).
+		Long: `Use a participant's Ledger API over gRPC: plaintext by default (loopback), TLS with
+--ca-file (the CA the participant's certificate chains to; --server-name to verify another
+name than --addr's host), and a client certificate with --cert and --key for a
+participant that requires one (ledger_api_tls_client_ca_file).
 
 Calls carry a JWT: --token, --token-file, or --secret-file with --user to mint a
 short-lived one from the participant's HS256 secret. The participant bootstraps the user
@@ -58,6 +61,7 @@ participant_admin with the ParticipantAdmin right.`,
 	pf.StringVar(&o.user, "user", "", "user id to mint a token for (with --secret-file)")
 	pf.StringVar(&o.audience, "audience", "", "audience of minted tokens (when the participant expects one)")
 	pf.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of each call (not of followed streams)")
+	addLedgerTLSFlags(cmd, &o.tls)
 	cmd.AddCommand(newLedgerTokenCmd(o), newLedgerEndCmd(o), newLedgerACSCmd(o), newLedgerUpdatesCmd(o),
 		newLedgerSubmitCmd(o), newLedgerPartiesCmd(o), newLedgerUsersCmd(o), newLedgerPackagesCmd(o), newLedgerVersionCmd(o), newLedgerCommitmentsCmd(o))
 	return cmd
@@ -117,7 +121,14 @@ func (o *ledgerOpts) connect() (*ledgerClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(o.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err := tlsconf.CheckClient(ledgerTLSFlags, o.tls); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	creds, err := o.tls.DialOption()
+	if err != nil {
+		return nil, fmt.Errorf("ledger api %s: %w", o.addr, err)
+	}
+	conn, err := grpc.NewClient(o.addr, creds)
 	if err != nil {
 		return nil, fmt.Errorf("ledger api %s: %w", o.addr, err)
 	}
@@ -125,6 +136,18 @@ func (o *ledgerOpts) connect() (*ledgerClient, error) {
 		cmd: pb.NewCommandServiceClient(conn), state: pb.NewStateServiceClient(conn), upd: pb.NewUpdateServiceClient(conn),
 		party: pb.NewPartyManagementServiceClient(conn), users: pb.NewUserManagementServiceClient(conn),
 		pkgs: pb.NewPackageServiceClient(conn), vers: pb.NewVersionServiceClient(conn), acs: pb.NewCommitmentServiceClient(conn)}, nil
+}
+
+// ledgerTLSFlags name the TLS flags in the errors of tlsconf.CheckClient.
+var ledgerTLSFlags = tlsconf.Keys{CA: "--ca-file", ServerName: "--server-name", Cert: "--cert", Key: "--key"}
+
+// addLedgerTLSFlags adds the connection's TLS flags to cmd's persistent flags.
+func addLedgerTLSFlags(cmd *cobra.Command, c *tlsconf.Client) {
+	fs := cmd.PersistentFlags()
+	fs.StringVar(&c.CAFile, "ca-file", "", "PEM CA to verify the Ledger API's certificate with (dials TLS; default: plaintext)")
+	fs.StringVar(&c.ServerName, "server-name", "", "name the Ledger API's certificate must hold (default: --addr's host)")
+	fs.StringVar(&c.CertFile, "cert", "", "PEM client certificate, for a participant that requires one (with --key)")
+	fs.StringVar(&c.KeyFile, "key", "", "PEM key of --cert")
 }
 
 // call returns a context with the token, bounded by --timeout when bounded is set, and

@@ -35,7 +35,13 @@ nodes are spread over those machines (validator i and member j on host i and j m
 the number of hosts), listening on all interfaces with fixed ports: 26656 p2p, 26657 RPC,
 26690 sequencer API, 26691 metrics, 5011 Ledger API (+10 for each further node on the same host).
 Copy DIR to every machine and start there the nodes it runs (see
-docs/consortium-testnet.md).`,
+docs/consortium-testnet.md). Without --tls the APIs of nodes spread over --hosts serve
+plaintext on every interface (api_allow_plaintext, ledger_api_allow_plaintext).
+
+With --tls, init makes a CA (DIR/tls/ca.crt) and a certificate for every validator and
+member, for its host and loopback: the sequencer APIs serve TLS and require the
+members' client certificates, the Ledger APIs serve TLS, and every member verifies its
+sequencers with the CA; ledger clients pass --ca-file DIR/tls/ca.crt.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if hosts != "" {
@@ -50,6 +56,12 @@ docs/consortium-testnet.md).`,
 			for _, mem := range m.Members {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-12s %s (%s)\n", mem.Kind, mem.ID, mem.Home)
 			}
+			switch {
+			case m.TLSCAFile != "":
+				fmt.Fprintf(cmd.OutOrStdout(), "  tls          CA %s (ledger --ca-file %s)\n", m.TLSCAFile, m.TLSCAFile)
+			case len(o.Hosts) > 0:
+				fmt.Fprintln(cmd.OutOrStdout(), "  tls          off: the APIs serve plaintext on every interface (use --tls across machines)")
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "start it with: cometsync testnet start %s\n", args[0])
 			return nil
 		},
@@ -58,6 +70,7 @@ docs/consortium-testnet.md).`,
 	initCmd.Flags().IntVar(&o.Participants, "participants", 3, "participants (genesis members, each with its home)")
 	initCmd.Flags().IntVar(&o.Mediators, "mediators", 1, "mediators (genesis members, each with its home)")
 	initCmd.Flags().StringVar(&hosts, "hosts", "", "comma-separated hosts to spread the nodes over (default: all on loopback)")
+	initCmd.Flags().BoolVar(&o.TLS, "tls", false, "make a CA and certificates: TLS (and client certificates) on every sequencer and Ledger API")
 	initCmd.Flags().BoolVar(&o.Permissioned, "permissioned", false, "permissioned onboarding of further participants (default: open)")
 	initCmd.Flags().IntVar(&o.Owners, "owners", 0, "synchronizer owners of the decentralized namespace (default: one per validator)")
 	initCmd.Flags().Uint32Var(&o.OwnerThreshold, "owner-threshold", 0, "owner signatures a synchronizer change needs (default: a majority)")

@@ -15,6 +15,7 @@ import (
 	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
+	"github.com/cometsync/cometsync/internal/tlsconf"
 	mediatord "github.com/cometsync/cometsync/mediator/daemon"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/testnet"
@@ -62,6 +63,9 @@ type Manifest struct {
 	Members        []MemberInfo `json:"members"`
 	Owners         []OwnerInfo  `json:"owners"`
 	OwnerThreshold uint32       `json:"owner_threshold"`
+	// TLSCAFile is the testnet's CA certificate when it was made with TLS: clients of
+	// the sequencer and Ledger APIs verify the servers with it (ledger --ca-file).
+	TLSCAFile string `json:"tls_ca_file,omitempty"`
 }
 
 // Options configure Init.
@@ -80,6 +84,12 @@ type Options struct {
 	// node<k>/owner-keys (DIR/owner<k>-keys beyond the validators).
 	Owners         int
 	OwnerThreshold uint32
+	// TLS makes a CA (DIR/tls/ca.crt) and a certificate for every validator and member
+	// (for its host's name or IP, 127.0.0.1 and localhost): the sequencer APIs serve TLS
+	// and require the members' client certificates, the Ledger APIs serve TLS, and every
+	// member verifies its sequencers with the CA. Without TLS, nodes spread over Hosts
+	// serve plaintext with api_allow_plaintext and ledger_api_allow_plaintext set.
+	TLS bool
 }
 
 // ErrInvalidOptions is what a ConfigError wraps: Options.Validate and Init return it.
@@ -179,6 +189,13 @@ func Init(dir string, o Options) (*Manifest, error) {
 	}
 	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned,
 		Owners: o.Owners, OwnerThreshold: o.OwnerThreshold}
+	topts.NodeConfig = func(_ int, c *app.Config) {
+		if o.TLS {
+			c.APITLSCertFile, c.APITLSKeyFile, c.APITLSClientCAFile = nodeCert, nodeKey, nodeCA
+		} else {
+			c.APIAllowPlaintext = len(o.Hosts) > 0
+		}
+	}
 	var portErr error
 	if len(o.Hosts) > 0 {
 		topts.Listen = func(i int) (string, string, string) {
@@ -218,6 +235,12 @@ func Init(dir string, o Options) (*Manifest, error) {
 	if err := m.storeOwnerKeys(dir, tn, kw); err != nil {
 		return nil, err
 	}
+	var ca *tlsconf.CA
+	if o.TLS {
+		if ca, err = m.newCA(dir); err != nil {
+			return nil, err
+		}
+	}
 	var apis []string
 	for i, h := range tn.Homes {
 		cmt, _, err := app.LoadConfig(h.Home)
@@ -233,6 +256,11 @@ func Init(dir string, o Options) (*Manifest, error) {
 		}
 		m.Nodes = append(m.Nodes, n)
 		apis = append(apis, n.API)
+		if ca != nil {
+			if err := issue(ca, fmt.Sprintf("node%d", i), n.Host, h.Home, nodeCert, nodeKey, nodeCA); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(o.Hosts) > 0 {
 		if err := peersAcrossHosts(tn, o.Hosts); err != nil {
@@ -251,10 +279,18 @@ func Init(dir string, o Options) (*Manifest, error) {
 		if len(o.Hosts) > 0 {
 			mem.Host = o.Hosts[j%len(o.Hosts)]
 		}
+		if ca != nil {
+			if err := issue(ca, filepath.Base(mem.Home), mem.Host, mem.Home, memberCert, memberKey, memberCA); err != nil {
+				return nil, err
+			}
+		}
 		switch crypto.MemberKind(mem.Kind) {
 		case crypto.KindMediator:
 			c := mediatord.DefaultConfig()
 			c.Member, c.Sequencers, c.SynchronizerID = mem.ID, apis, m.SynchronizerID
+			if ca != nil {
+				c.SequencerTLSCAFile, c.SequencerTLSCertFile, c.SequencerTLSKeyFile = memberCA, memberCert, memberKey
+			}
 			if err := mediatord.WriteHome(mem.Home, c); err != nil {
 				return nil, err
 			}
@@ -270,12 +306,49 @@ func Init(dir string, o Options) (*Manifest, error) {
 				}
 				mem.LedgerAPI = c.LedgerAPIAddress
 			}
+			if ca != nil {
+				c.SequencerTLSCAFile, c.SequencerTLSCertFile, c.SequencerTLSKeyFile = memberCA, memberCert, memberKey
+				c.LedgerAPITLSCertFile, c.LedgerAPITLSKeyFile = memberCert, memberKey
+			} else {
+				c.LedgerAPIAllowPlaintext = len(o.Hosts) > 0
+			}
 			if err := daemon.WriteHome(mem.Home, c); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return m, m.write(dir)
+}
+
+// Where Init puts the TLS files: in a validator's home (config/tls/) and in a member's
+// home (tls/), relative to the home as the configurations name them.
+const (
+	nodeCert, nodeKey, nodeCA       = "config/tls/node.crt", "config/tls/node.key", "config/tls/ca.crt"
+	memberCert, memberKey, memberCA = "tls/member.crt", "tls/member.key", "tls/ca.crt"
+)
+
+// newCA makes the testnet's CA and writes its certificate to DIR/tls/ca.crt. Its key
+// is not kept: certificates for further nodes come from the operators' own PKI.
+func (m *Manifest) newCA(dir string) (*tlsconf.CA, error) {
+	ca, err := tlsconf.NewCA("cometsync testnet CA")
+	if err != nil {
+		return nil, err
+	}
+	m.TLSCAFile = filepath.Join(dir, "tls", "ca.crt")
+	return ca, ca.WriteCert(m.TLSCAFile)
+}
+
+// issue writes a certificate for name, valid for host, 127.0.0.1 and localhost, its
+// key and the CA's certificate into home.
+func issue(ca *tlsconf.CA, name, host, home, cert, key, caFile string) error {
+	hosts := []string{"127.0.0.1", "localhost"}
+	if host != "127.0.0.1" && host != "localhost" {
+		hosts = append([]string{host}, hosts...)
+	}
+	if err := ca.IssueFiles(name, hosts, filepath.Join(home, cert), filepath.Join(home, key)); err != nil {
+		return err
+	}
+	return ca.WriteCert(filepath.Join(home, caFile))
 }
 
 // storeOwnerKeys moves the owners' keys from the key files testnet.New wrote into

@@ -2,6 +2,7 @@ package procnet
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/driver"
+	"github.com/cometsync/cometsync/internal/tlsconf"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -22,16 +25,20 @@ func cli(t *testing.T, args ...string) (string, error) {
 	return string(out), err
 }
 
-// TestTestnetWithMembers generates a consortium testnet with four validators (and four
-// owners of the synchronizer's decentralized namespace), a mediator and two participants, runs every node as its own process, and runs an IOU
-// between the participants through their Ledger APIs with the cometsync binary; status
-// then shows every member running and both participants at ledger end 2.
+// TestTestnetWithMembers generates a consortium testnet with TLS (testnet init --tls),
+// four validators (and four owners of the synchronizer's decentralized namespace), a
+// mediator and two participants, runs every node as its own process, and runs an IOU
+// between the participants through their Ledger APIs with the cometsync binary: every
+// member reaches its sequencers over mutual TLS and every ledger call is TLS. A ledger
+// client without the CA, or trusting another CA, is refused, and so is a member whose
+// client certificate another CA signed; status then shows every member running and both
+// participants at ledger end 2.
 func TestTestnetWithMembers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real processes")
 	}
 	dir := t.TempDir()
-	m, err := Init(dir, Options{Validators: 4, Mediators: 1, Participants: 2})
+	m, err := Init(dir, Options{Validators: 4, Mediators: 1, Participants: 2, TLS: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +71,7 @@ func TestTestnetWithMembers(t *testing.T) {
 	}
 	bank, trader := m.Members[1], m.Members[2]
 	ledger := func(p MemberInfo, user string, args ...string) []string {
-		return append([]string{"ledger", "--addr", p.LedgerAPI, "--secret-file", filepath.Join(p.Home, "jwt-secret"), "--user", user}, args...)
+		return append([]string{"ledger", "--addr", p.LedgerAPI, "--ca-file", m.TLSCAFile, "--secret-file", filepath.Join(p.Home, "jwt-secret"), "--user", user}, args...)
 	}
 	// Processes start asynchronously: poll until each Ledger API answers.
 	deadline := time.Now().Add(2 * time.Minute)
@@ -88,6 +95,7 @@ func TestTestnetWithMembers(t *testing.T) {
 		}
 		return strings.TrimSpace(out)
 	}
+	refusedTLS(t, m, dir, bank)
 	alice := must(ledger(trader, "participant_admin", "parties", "allocate", "Alice")...)
 	bankParty := must(ledger(bank, "participant_admin", "parties", "allocate", "Bank")...)
 	must(ledger(bank, "participant_admin", "users", "create", "ops", "--act-as", bankParty)...)
@@ -162,5 +170,53 @@ func TestTestnetWithMembers(t *testing.T) {
 				t.Fatalf("node %d serves no %s:\n%s", i, family, body)
 			}
 		}
+	}
+}
+
+// refusedTLS checks, on the running TLS testnet m, that the bank's Ledger API refuses a
+// plaintext client and one trusting another CA, and that a sequencer API refuses a
+// member presenting a certificate of another CA, while the member's own certificate is
+// accepted.
+func refusedTLS(t *testing.T, m *Manifest, dir string, bank MemberInfo) {
+	t.Helper()
+	other, err := tlsconf.NewCA("another CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA, otherCert, otherKey := filepath.Join(dir, "other-ca.crt"), filepath.Join(dir, "other.crt"), filepath.Join(dir, "other.key")
+	if err := errors.Join(other.WriteCert(otherCA), other.IssueFiles("intruder", []string{"127.0.0.1"}, otherCert, otherKey)); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"ledger", "--addr", bank.LedgerAPI, "--secret-file", filepath.Join(bank.Home, "jwt-secret"), "--user", "participant_admin", "--timeout", "5s"}
+	if out, err := cli(t, append(base, "end")...); err == nil {
+		t.Fatalf("a plaintext ledger client was served: %s", out)
+	}
+	if out, err := cli(t, append(base, "--ca-file", otherCA, "end")...); err == nil || !strings.Contains(out, "certificate signed by unknown authority") {
+		t.Fatalf("a ledger client trusting another CA: %v\n%s", err, out)
+	}
+	ks, err := m.Keys(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := ks.SigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := func(tls driver.TLS) error {
+		cfg := driver.DefaultConfig()
+		cfg.Endpoints, cfg.Member, cfg.SigningKey, cfg.TLS = []string{m.Nodes[0].API}, bank.ID, sig, tls
+		dc, err := driver.New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dc.Close()
+		return dc.Connect(t.Context())
+	}
+	if err := connect(driver.TLS{CAFile: m.TLSCAFile, CertFile: otherCert, KeyFile: otherKey}); !errors.Is(err, driver.ErrNoEndpoint) || !strings.Contains(err.Error(), "Unavailable") {
+		t.Fatalf("a member with another CA's certificate: %v", err)
+	}
+	own := driver.TLS{CAFile: m.TLSCAFile, CertFile: filepath.Join(bank.Home, "tls", "member.crt"), KeyFile: filepath.Join(bank.Home, "tls", "member.key")}
+	if err := connect(own); err != nil {
+		t.Fatalf("the member's own certificate: %v", err)
 	}
 }

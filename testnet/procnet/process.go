@@ -14,9 +14,9 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/cometsync/cometsync/internal/tlsconf"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	ledgerpb "github.com/cometsync/cometsync/proto/ledgerapipb"
 )
@@ -213,12 +213,13 @@ func MemberStatuses(ctx context.Context, m *Manifest) []MemberStatus {
 		if !out[j].Running || mem.LedgerAPI == "" {
 			continue
 		}
-		out[j].LedgerEnd, out[j].Err = ledgerEnd(ctx, mem)
+		out[j].LedgerEnd, out[j].Err = ledgerEnd(ctx, mem, m.TLSCAFile)
 	}
 	return out
 }
 
-func ledgerEnd(ctx context.Context, mem MemberInfo) (int64, error) {
+// ledgerEnd asks mem's Ledger API for its end, over TLS verified with caFile when set.
+func ledgerEnd(ctx context.Context, mem MemberInfo, caFile string) (int64, error) {
 	secret, err := ledgerapi.ReadSecretFile(filepath.Join(mem.Home, "jwt-secret"))
 	if err != nil {
 		return 0, err
@@ -227,7 +228,11 @@ func ledgerEnd(ctx context.Context, mem MemberInfo) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	conn, err := grpc.NewClient(mem.LedgerAPI, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds, err := tlsconf.Client{CAFile: caFile}.DialOption()
+	if err != nil {
+		return 0, err
+	}
+	conn, err := grpc.NewClient(mem.LedgerAPI, creds)
 	if err != nil {
 		return 0, err
 	}
