@@ -67,6 +67,7 @@
 //	srv := ledgerapi.New(node, users, auth, logger)
 //	go srv.Serve(ctx, lis) // or grpc.NewServer(srv.ServerOptions()...) and srv.Register
 //
-// The API speaks plaintext gRPC; put a TLS-terminating proxy in front of it when it is
-// reachable beyond the operator's host.
+// Serve speaks plaintext gRPC unless SetServerOptions gave it transport credentials:
+// participant/daemon serves TLS (and mTLS) from participant.toml's ledger_api_tls_*
+// settings, and refuses plaintext on a non-loopback address unless allowed.
 package ledgerapi
