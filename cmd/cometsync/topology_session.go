@@ -76,6 +76,7 @@ type connFlags struct {
 	member         string
 	memberKeystore string
 	timeout        time.Duration
+	tls            driver.TLS // --sequencer-ca-file, --sequencer-server-name, --sequencer-cert, --sequencer-key
 }
 
 func (c *connFlags) add(cmd *cobra.Command) {
@@ -84,6 +85,10 @@ func (c *connFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.member, "member", "", "member id (PAR::name::ns, ...) to connect as")
 	cmd.Flags().StringVar(&c.memberKeystore, "member-keystore", "", "key store of --member (default: --keystore; same wrapper flags)")
 	cmd.Flags().DurationVar(&c.timeout, "timeout", time.Minute, "how long to wait for the sequencer")
+	cmd.Flags().StringVar(&c.tls.CAFile, "sequencer-ca-file", "", "PEM CA to verify the sequencer's certificate with (dials TLS; default: plaintext)")
+	cmd.Flags().StringVar(&c.tls.ServerName, "sequencer-server-name", "", "name the sequencer's certificate must hold (default: --sequencer's host)")
+	cmd.Flags().StringVar(&c.tls.CertFile, "sequencer-cert", "", "PEM client certificate, for a sequencer that requires one (with --sequencer-key)")
+	cmd.Flags().StringVar(&c.tls.KeyFile, "sequencer-key", "", "PEM key of --sequencer-cert")
 }
 
 func (c *connFlags) given() bool { return len(c.endpoints) > 0 }
@@ -117,7 +122,7 @@ func (c *connFlags) dial(sf *signerFlags) (*session, error) {
 		return nil, err
 	}
 	cfg := driver.DefaultConfig()
-	cfg.Endpoints, cfg.SynchronizerID, cfg.Member, cfg.SigningKey = c.endpoints, c.syncID, c.member, k
+	cfg.Endpoints, cfg.SynchronizerID, cfg.Member, cfg.SigningKey, cfg.TLS = c.endpoints, c.syncID, c.member, k, c.tls
 	cfg.ResubmitInterval = 2 * time.Second
 	client, err := driver.New(cfg, nil)
 	if err != nil {
