@@ -146,6 +146,11 @@ func TestTestnetWithMembers(t *testing.T) {
 	}
 	out := must("testnet", "status", dir)
 	if strings.Count(out, "running") != len(m.Nodes)+len(m.Members) {
+		for _, n := range m.Nodes {
+			if log, err := os.ReadFile(filepath.Join(n.Home, "node.log")); err == nil {
+				t.Logf("%s/node.log (last 2000 bytes):\n%s", n.Home, log[max(0, len(log)-2000):])
+			}
+		}
 		t.Fatalf("status:\n%s", out)
 	}
 	// Every validator exports its metrics, cometsync's and CometBFT's, on its own port,
