@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/app"
@@ -56,6 +57,7 @@ func newMediatorInitCmd() *cobra.Command {
 	f.StringVar(&c.SynchronizerID, "synchronizer-id", "", "pin this synchronizer id (default: the first one connected to)")
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
 	f.StringVar(&c.MetricsAddress, "metrics-address", "", "serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:5021 (default: none)")
+	addSequencerTLSFlags(f, &c.SequencerTLSCAFile, &c.SequencerTLSServerName, &c.SequencerTLSCertFile, &c.SequencerTLSKeyFile)
 	for _, n := range []string{"home", "name", "sequencer"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
@@ -143,4 +145,13 @@ func newMediatorRecoverCmd() *cobra.Command {
 	f.DurationVar(&every, "progress", 5*time.Second, "print progress this often")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
+}
+
+// addSequencerTLSFlags adds the flags of a member home's sequencer_tls_* settings (how
+// it dials TLS sequencer endpoints) to an init command.
+func addSequencerTLSFlags(f *pflag.FlagSet, ca, serverName, cert, key *string) {
+	f.StringVar(ca, "sequencer-ca-file", "", "dial the sequencers with TLS, trusting this CA (sequencer_tls_ca_file)")
+	f.StringVar(serverName, "sequencer-server-name", "", "the name the sequencers' certificates must carry (sequencer_tls_server_name; default: the endpoint's host)")
+	f.StringVar(cert, "sequencer-cert", "", "client certificate for sequencers that require one (sequencer_tls_cert_file)")
+	f.StringVar(key, "sequencer-key", "", "the client certificate's key (sequencer_tls_key_file)")
 }

@@ -70,6 +70,11 @@ func newParticipantInitCmd() *cobra.Command {
 	f.StringArrayVar(&c.Packages, "package", nil, "package file (YAML) to run (repeatable; default: the built-in examples)")
 	f.StringVar(&c.LedgerAPIAddress, "ledger-api", c.LedgerAPIAddress, "Ledger API listen address")
 	f.StringVar(&c.MetricsAddress, "metrics-address", "", "serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:5012 (default: none)")
+	f.StringVar(&c.LedgerAPITLSCertFile, "ledger-api-tls-cert", "", "serve the Ledger API with TLS: certificate file (ledger_api_tls_cert_file)")
+	f.StringVar(&c.LedgerAPITLSKeyFile, "ledger-api-tls-key", "", "the certificate's key file (ledger_api_tls_key_file)")
+	f.StringVar(&c.LedgerAPITLSClientCAFile, "ledger-api-tls-client-ca", "", "require Ledger API client certificates signed by this CA (ledger_api_tls_client_ca_file)")
+	f.BoolVar(&c.LedgerAPIAllowPlaintext, "ledger-api-allow-plaintext", false, "allow a plaintext Ledger API on a non-loopback address (ledger_api_allow_plaintext)")
+	addSequencerTLSFlags(f, &c.SequencerTLSCAFile, &c.SequencerTLSServerName, &c.SequencerTLSCertFile, &c.SequencerTLSKeyFile)
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
 	f.BoolVar(&existing, "existing-keys", false, "use the key store already in HOME/keys (external key ceremony) and set auto_init = false")
 	for _, n := range []string{"home", "name", "sequencer"} {
