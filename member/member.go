@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -388,11 +387,14 @@ func (r *Runtime[M, S]) step(ctx context.Context, ev *pb.SequencedEvent, opened 
 // flush sends, in message id order, what the outbox holds and this process has not
 // sent yet.
 func (r *Runtime[M, S]) flush(ctx context.Context) {
-	ids := slices.Sorted(maps.Keys(r.outbox))
-	for _, id := range ids {
-		if r.sent[id] {
-			continue
+	var ids []string // what this process has not sent yet; usually nothing
+	for id := range r.outbox {
+		if !r.sent[id] {
+			ids = append(ids, id)
 		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
 		b, opts, drop, err := r.h.Seal(Message[M]{ID: id, Msg: r.outbox[id]})
 		switch {
 		case drop:

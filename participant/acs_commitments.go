@@ -21,10 +21,14 @@ const acsCommitmentTag = 5<<3 | 2
 const maxCommitmentOutcomes = 1024
 
 // tickCommitments asks the tracker for the commitments of a reconciliation tick that an
-// event at ts crosses, and returns them as outbox messages (called under n.mu, before the
-// event is applied).
-func (n *Node) tickCommitments(ts int64) ([]member.Message[engine.Send], []commitments.Outcome, bool, error) {
+// event at ts crosses, and returns them as outbox messages; changed reports that a period
+// was computed (the tracker's state is then to be stored). Called under n.mu, before the
+// event is applied.
+func (n *Node) tickCommitments(ts int64) (sends []member.Message[engine.Send], outcomes []commitments.Outcome, changed bool, err error) {
 	interval := n.topo.SnapshotAt(ts).ProtocolParameters().ReconciliationInterval.Microseconds()
+	if !n.acs.Due(ts, interval) {
+		return nil, nil, false, nil
+	}
 	tick := commitments.TickBefore(ts, interval)
 	snap := n.topo.SnapshotAt(tick)
 	cs, outcomes := n.acs.Tick(ts, interval, func(party string) []string {
@@ -38,10 +42,6 @@ func (n *Node) tickCommitments(ts int64) ([]member.Message[engine.Send], []commi
 		}
 		return hosts
 	})
-	if cs == nil && outcomes == nil {
-		return nil, nil, false, nil
-	}
-	var sends []member.Message[engine.Send]
 	for _, c := range cs {
 		content, err := commitments.Encode(n.cfg.Driver.SigningKey, n.client.SynchronizerID(), n.cfg.Driver.Member, c)
 		if err != nil {

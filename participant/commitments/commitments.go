@@ -222,6 +222,10 @@ func TickBefore(ts, interval int64) int64 {
 	return (ts - 1) / interval * interval
 }
 
+// Due reports whether an event at ts crosses a tick after the last one computed: Tick
+// then computes a period (callers skip looking up the hosts when it does not).
+func (t *Tracker) Due(ts, interval int64) bool { return TickBefore(ts, interval) > t.state.LastTick }
+
 // Hosts says which participants host a party at the tick.
 type Hosts func(party string) []string
 
@@ -231,10 +235,10 @@ type Hosts func(party string) []string
 // with, and compares the pending received commitments that the period covers. It returns
 // nothing when no tick was crossed.
 func (t *Tracker) Tick(ts, interval int64, hosts Hosts) ([]Commitment, []Outcome) {
-	end := TickBefore(ts, interval)
-	if end <= t.state.LastTick {
+	if !t.Due(ts, interval) {
 		return nil, nil
 	}
+	end := TickBefore(ts, interval)
 	if t.state.LastTick == 0 {
 		// The first period starts at the tick before the participant's history.
 		t.state.LastTick = TickBefore(end, interval)
