@@ -78,6 +78,10 @@ func (n *Node) receiveCommitments(ev *pb.SequencedEvent) (outcomes []commitments
 		if err != nil {
 			n.log.Warn("ACS commitment ignored", "sender", ev.Sender, "counter", ev.Counter, "err", err)
 			n.metrics.acs.WithLabelValues(acsIgnored).Inc()
+			n.acsIgnored = append(n.acsIgnored, IgnoredCommitment{Sender: ev.Sender, Counter: ev.Counter, Reason: err})
+			if over := len(n.acsIgnored) - maxCommitmentOutcomes; over > 0 {
+				n.acsIgnored = append([]IgnoredCommitment(nil), n.acsIgnored[over:]...)
+			}
 			ignored++
 			continue
 		}
@@ -128,6 +132,31 @@ func (n *Node) WaitCommitment(ctx context.Context, pred func(commitments.Outcome
 		for _, o := range n.acsOutcomes {
 			if pred(o) {
 				found = o
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
+
+// IgnoredCommitment is a received ACS commitment that did not count: Reason wraps one of
+// commitments.ErrWrongSender, ErrNotForUs, ErrBadSignature, ErrUndecodable or
+// ErrInvalidPeriod.
+type IgnoredCommitment struct {
+	Sender  string // as the sequencer attests
+	Counter int64  // of the event that delivered it
+	Reason  error
+}
+
+// WaitIgnoredCommitment waits, event by event, until a received commitment was ignored
+// for which pred holds, and returns it.
+func (n *Node) WaitIgnoredCommitment(ctx context.Context, pred func(IgnoredCommitment) bool) (IgnoredCommitment, error) {
+	var found IgnoredCommitment
+	err := n.await(ctx, func() bool {
+		for _, ic := range n.acsIgnored {
+			if pred(ic) {
+				found = ic
 				return true
 			}
 		}

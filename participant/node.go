@@ -115,6 +115,7 @@ type Node struct {
 	// acs tracks the ACS commitments; acsOutcomes are the recent comparisons (bounded).
 	acs         *commitments.Tracker
 	acsOutcomes []commitments.Outcome
+	acsIgnored  []IgnoredCommitment // recent received commitments that did not count
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
 	endLife  context.CancelFunc
