@@ -17,7 +17,7 @@
 //
 // A snapshot file is the 8 bytes "CSACSNAP", a version byte (1), the body and the
 // signature. The body is, in order: synchronizer id, participant id (strings), tick,
-// next counter, timestamp of the last event applied (int64 big-endian), the party filter
+// next counter, its timestamp, ledger offset (int64 big-endian), the party filter
 // (uint32 count, strings), the contracts (uint32 count, each a ledger.EncodeContract
 // encoding as bytes) in increasing id order. The signature part is the signing key's
 // fingerprint (string) and the ed25519 signature (bytes) of H(PurposeSnapshot, magic,
@@ -64,8 +64,10 @@ type Snapshot struct {
 	// NextCounter is the first event of the participant's stream not reflected (the first
 	// after the tick): a recovery replays from there.
 	NextCounter int64
-	// TimestampMicros is the sequencing time of the last event reflected (0 when none).
+	// TimestampMicros is the sequencing time of the event at NextCounter (after the tick).
 	TimestampMicros int64
+	// Offset is the signer's ledger end (offset of its last update) as of the tick.
+	Offset int64
 	// Parties, when not empty, is the filter the snapshot was taken with: only contracts
 	// with a stakeholder among them are in it. Sorted and distinct.
 	Parties []string
@@ -78,8 +80,8 @@ type Snapshot struct {
 
 // New returns the unsigned snapshot of acs (filtered to the contracts with a stakeholder
 // among parties when parties is not empty).
-func New(sync, participant string, tick, nextCounter, ts int64, acs ledger.ContractMap, parties []string) *Snapshot {
-	s := &Snapshot{SynchronizerID: sync, Participant: participant, Tick: tick, NextCounter: nextCounter, TimestampMicros: ts}
+func New(sync, participant string, tick, nextCounter, ts, offset int64, acs ledger.ContractMap, parties []string) *Snapshot {
+	s := &Snapshot{SynchronizerID: sync, Participant: participant, Tick: tick, NextCounter: nextCounter, TimestampMicros: ts, Offset: offset}
 	if len(parties) > 0 {
 		s.Parties = slices.Compact(slices.Sorted(slices.Values(parties)))
 	}
@@ -143,6 +145,7 @@ func (s *Snapshot) signedPart() []byte {
 	e.i64(s.Tick)
 	e.i64(s.NextCounter)
 	e.i64(s.TimestampMicros)
+	e.i64(s.Offset)
 	e.u32(uint32(len(s.Parties)))
 	for _, p := range s.Parties {
 		e.str(p)
@@ -172,7 +175,7 @@ func Decode(b []byte) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: format version %d, this build reads %d", ErrMalformed, v, Version)
 	}
 	d := &dec{b: b[len(magic)+1:]}
-	s := &Snapshot{SynchronizerID: d.str(), Participant: d.str(), Tick: d.i64(), NextCounter: d.i64(), TimestampMicros: d.i64()}
+	s := &Snapshot{SynchronizerID: d.str(), Participant: d.str(), Tick: d.i64(), NextCounter: d.i64(), TimestampMicros: d.i64(), Offset: d.i64()}
 	n := d.count()
 	for i := 0; i < n && d.err == nil; i++ {
 		p := d.str()
@@ -213,8 +216,8 @@ func Decode(b []byte) (*Snapshot, error) {
 	switch {
 	case s.SynchronizerID == "" || s.Participant == "":
 		return nil, fmt.Errorf("%w: no synchronizer or participant id", ErrMalformed)
-	case s.Tick < 0 || s.NextCounter < 0 || s.TimestampMicros < 0 || s.TimestampMicros > s.Tick:
-		return nil, fmt.Errorf("%w: tick %d, next counter %d, timestamp %d", ErrMalformed, s.Tick, s.NextCounter, s.TimestampMicros)
+	case s.Tick < 0 || s.NextCounter < 0 || s.Offset < 0 || s.TimestampMicros <= s.Tick:
+		return nil, fmt.Errorf("%w: tick %d, next counter %d at %d, offset %d", ErrMalformed, s.Tick, s.NextCounter, s.TimestampMicros, s.Offset)
 	}
 	return s, nil
 }

@@ -61,7 +61,7 @@ func TestSnapshotRoundTripVerifyAndCommitments(t *testing.T) {
 	ab, ab2, ac, a := contract(1, "Alice", "Bob"), contract(2, "Alice", "Bob"), contract(3, "Alice", "Carol"), contract(4, "Alice")
 	acs := ledger.ContractMap{ab.ID: ab, ab2.ID: ab2, ac.ID: ac, a.ID: a}
 	k := key(t, 1)
-	s := snapshot.New(sync, me, 5*second, 42, 5*second-3, acs, nil)
+	s := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, acs, nil)
 	s.Sign(k)
 	got, err := snapshot.Decode(s.Encode())
 	if err != nil {
@@ -94,7 +94,7 @@ func TestSnapshotRoundTripVerifyAndCommitments(t *testing.T) {
 	}
 
 	// One contract removed and re-signed: other's commitment disagrees, naming the period.
-	tampered := snapshot.New(sync, me, 5*second, 42, 5*second-3, ledger.ContractMap{ab.ID: ab, ac.ID: ac, a.ID: a}, nil)
+	tampered := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, ledger.ContractMap{ab.ID: ab, ac.ID: ac, a.ID: a}, nil)
 	tampered.Sign(k)
 	_, err = tampered.VerifyAgainstCommitments(topo{}, seq)
 	if !errors.Is(err, snapshot.ErrCommitmentMismatch) || !strings.Contains(err.Error(), other) || !strings.Contains(err.Error(), "(4000000, 5000000]") {
@@ -103,7 +103,7 @@ func TestSnapshotRoundTripVerifyAndCommitments(t *testing.T) {
 	// A changed contract body (the signature then fails, and re-signed the commitment).
 	changed := *ab2
 	changed.Arguments = ledger.Record{"n": ledger.IntValue(99)}
-	edited := snapshot.New(sync, me, 5*second, 42, 5*second-3, ledger.ContractMap{ab.ID: ab, ab2.ID: &changed, ac.ID: ac, a.ID: a}, nil)
+	edited := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, ledger.ContractMap{ab.ID: ab, ab2.ID: &changed, ac.ID: ac, a.ID: a}, nil)
 	edited.SigningKey, edited.Signature = s.SigningKey, s.Signature
 	if err := edited.Verify(v, sync); !errors.Is(err, snapshot.ErrBadSignature) {
 		t.Fatalf("changed contract, old signature: %v", err)
@@ -113,7 +113,7 @@ func TestSnapshotRoundTripVerifyAndCommitments(t *testing.T) {
 	}
 
 	// Filtered to Bob's contracts: compared with other only (Bob is all other hosts).
-	f := snapshot.New(sync, me, 5*second, 42, 5*second-3, acs, []string{"Bob"})
+	f := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, acs, []string{"Bob"})
 	if len(f.Contracts) != 2 {
 		t.Fatalf("filtered: %d contracts", len(f.Contracts))
 	}
@@ -130,7 +130,7 @@ func TestSnapshotRoundTripVerifyAndCommitments(t *testing.T) {
 
 func TestDecodeRejectsMalformed(t *testing.T) {
 	ab, ac := contract(1, "Alice", "Bob"), contract(3, "Alice", "Carol")
-	s := snapshot.New(sync, me, 5*second, 42, 5*second-3, ledger.ContractMap{ab.ID: ab, ac.ID: ac}, nil)
+	s := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, ledger.ContractMap{ab.ID: ab, ac.ID: ac}, nil)
 	s.Sign(key(t, 1))
 	good := s.Encode()
 	for name, b := range map[string][]byte{
@@ -154,7 +154,7 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	ab, ac := contract(1, "Alice", "Bob"), contract(3, "Alice", "Carol")
 	k, _ := crypto.SigningKeyFromSeed(bytes.Repeat([]byte{1}, 32))
-	s := snapshot.New(sync, me, 5*second, 42, 5*second-3, ledger.ContractMap{ab.ID: ab, ac.ID: ac}, []string{"Alice"})
+	s := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, ledger.ContractMap{ab.ID: ab, ac.ID: ac}, []string{"Alice"})
 	s.Sign(k)
 	f.Add(s.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -179,7 +179,7 @@ func TestWriteSeedCorpus(t *testing.T) {
 		t.Skip("set SNAPSHOT_WRITE_CORPUS=1 to rewrite the seed corpus")
 	}
 	ab := contract(1, "Alice", "Bob")
-	s := snapshot.New(sync, me, 5*second, 42, 5*second-3, ledger.ContractMap{ab.ID: ab}, nil)
+	s := snapshot.New(sync, me, 5*second, 42, 5*second+3, 7, ledger.ContractMap{ab.ID: ab}, nil)
 	s.Sign(key(t, 1))
 	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
