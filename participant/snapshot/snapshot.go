@@ -48,9 +48,9 @@ var magic = []byte("CSACSNAP")
 
 // Errors of a snapshot that is refused.
 var (
-	ErrMalformed         = errors.New("malformed ACS snapshot")
-	ErrBadSignature      = errors.New("ACS snapshot signature does not verify")
-	ErrWrongSynchronizer = errors.New("ACS snapshot is for another synchronizer")
+	ErrMalformed          = errors.New("malformed ACS snapshot")
+	ErrBadSignature       = errors.New("ACS snapshot signature does not verify")
+	ErrWrongSynchronizer  = errors.New("ACS snapshot is for another synchronizer")
 	ErrCommitmentMismatch = errors.New("ACS snapshot disagrees with a sequenced ACS commitment")
 )
 
