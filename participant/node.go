@@ -47,6 +47,9 @@ type Config struct {
 	// DeduplicationPeriod is how long, on sequencer time, a committed command's change id
 	// is remembered (SubmitCommand); 0 is DefaultDeduplicationPeriod.
 	DeduplicationPeriod time.Duration
+	// Imports are party ACS snapshots to import at their ticks (party replication; see
+	// party_replication.go).
+	Imports []PartyImport
 }
 
 // Validate checks the configuration; a *ConfigError names the bad field.
@@ -119,6 +122,7 @@ type Node struct {
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
 	endLife  context.CancelFunc
+	repl     replication // party replication (party_replication.go)
 }
 
 // Start connects, loads the topology and the node's database, and follows the stream
@@ -175,6 +179,9 @@ func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.St
 		if !c.Done && c.RequestID != 0 {
 			n.changeOf[c.RequestID] = id
 		}
+	}
+	if err := n.setupReplication(); err != nil {
+		return nil, nil, none, err
 	}
 	n.metrics.knowHeight(ts.Height)
 	pos := member.Position[engine.Send]{Next: st.NextCounter}
@@ -241,11 +248,14 @@ func (h handler) Seal(m member.Message[engine.Send]) (*pb.Batch, driver.SendOpti
 func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine.Send, store.Step], error) {
 	n := h.n
 	var none member.Applied[engine.Send, store.Step]
+	imported := n.applyImports(ev) // party imports at a tick before this event
+	imported = append(imported, n.offboard(ev.TimestampMicros)...)
 	// A reconciliation tick before this event: commit to the state as of the tick.
 	sends, outcomes, acsChanged, err := n.tickCommitments(ev.TimestampMicros)
 	if err != nil {
 		return none, err
 	}
+	n.captureExport(ev, acsChanged)
 	if err := n.eng.StepOpened(ev, opened.(engine.Opened)); err != nil {
 		return none, err
 	}
@@ -257,10 +267,10 @@ func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine
 	outcomes = append(outcomes, received...)
 	acsChanged = acsChanged || len(received) > 0 || ignored > 0
 	a := member.Applied[engine.Send, store.Step]{State: store.Step{
-		Updates: rd.Updates, PendingAdded: rd.PendingAdded, PendingRemoved: rd.PendingRemoved, RootsAdded: rd.RootsAdded,
+		Updates: append(imported, rd.Updates...), PendingAdded: rd.PendingAdded, PendingRemoved: rd.PendingRemoved, RootsAdded: rd.RootsAdded,
 		Changes: n.trackCommand(ev, rd.Completions), Completions: n.completionsOf(rd.Completions),
 	}}
-	if acsChanged {
+	if acsChanged || len(imported) > 0 {
 		st := n.acs.State()
 		a.State.Commitments = &st
 	}
