@@ -265,7 +265,9 @@ func TestPartyReplication(t *testing.T) {
 	if _, err := w.newNode.Submit(ctx, ledger.ExerciseCommand([]ledger.Party{w.alice}, w.tid(), last, "Accept", ledger.Record{})); err != nil {
 		t.Fatalf("Alice on newp alone: %v", err)
 	}
-	final := func(acs ledger.ContractMap) bool { return countTemplate(acs, "Iou") == 4 && countTemplate(acs, "IouProposal") == 0 }
+	final := func(acs ledger.ContractMap) bool {
+		return countTemplate(acs, "Iou") == 4 && countTemplate(acs, "IouProposal") == 0
+	}
 	waitACS(t, ctx, w.bankNode, final)
 	waitACS(t, ctx, w.newNode, final)
 	if got, want := w.aliceHash(w.newNode.ACS()), w.aliceHash(w.bankNode.ACS()); !bytes.Equal(got, want) {

@@ -131,7 +131,6 @@ func (e *Engine) rearmable(r *request, imported map[ledger.ContractID]bool) bool
 	return some
 }
 
-
 // Offboard removes, as one update at sequencing time at (RequestID at, RootHash root,
 // the removed contracts as Archived), every active contract none of whose stakeholders
 // this participant hosts at at: a participant that stops hosting a party (party
