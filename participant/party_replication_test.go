@@ -30,7 +30,7 @@ type replWorld struct {
 	serial  uint64 // of Alice's PartyToParticipant
 }
 
-func newReplWorld(t *testing.T, ctx context.Context) *replWorld {
+func newReplWorld(t *testing.T, ctx context.Context, adjust ...func(*topopb.SynchronizerParameters)) *replWorld {
 	w := &replWorld{chainWorld: newChainWorld(t, ctx, testnet.MemberSpec{Kind: crypto.KindParticipant, Name: "newp"},
 		testnet.MemberSpec{Kind: crypto.KindParticipant, Name: "pokerp"}), serial: 1}
 	poker, err := driver.New(driverConfig(w.net, w.net.Member("pokerp")), nil)
@@ -49,6 +49,9 @@ func newReplWorld(t *testing.T, ctx context.Context) *replWorld {
 	}
 	params, _ := ts.State.Head().Parameters()
 	params.ReconciliationIntervalMicros = time.Second.Microseconds()
+	for _, f := range adjust {
+		f(params)
+	}
 	syncKey, err := w.net.SynchronizerKey()
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,11 @@ type Config struct {
 	SequencerTLSServerName string `mapstructure:"sequencer_tls_server_name"`
 	SequencerTLSCertFile   string `mapstructure:"sequencer_tls_cert_file"`
 	SequencerTLSKeyFile    string `mapstructure:"sequencer_tls_key_file"`
+	// PruneRetention, when set (a duration such as "720h"), makes the running mediator
+	// prune its audit log every PruneInterval: the records of finished requests older
+	// than that (see prune.go). Empty (the default) never prunes by itself.
+	PruneRetention string `mapstructure:"prune_retention"`
+	PruneInterval  string `mapstructure:"prune_interval"`
 }
 
 func (c Config) sequencerTLS() tlsconf.Client {
@@ -79,6 +84,9 @@ func (c Config) Validate() error {
 		return &ConfigError{Field: "database", Reason: "must be set"}
 	case c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json":
 		return &ConfigError{Field: "log_format", Reason: fmt.Sprintf("%q: want text or json", c.LogFormat)}
+	}
+	if _, _, err := c.PruneSchedule(); err != nil {
+		return err
 	}
 	if err := fieldError(tlsconf.CheckClient(tlsconf.ClientKeys("sequencer"), c.sequencerTLS())); err != nil {
 		return err
@@ -152,8 +160,15 @@ sequencer_tls_ca_file = %q
 sequencer_tls_server_name = %q
 sequencer_tls_cert_file = %q
 sequencer_tls_key_file = %q
+
+# Pruning of the audit log (finished requests' records): every prune_interval (default
+# 1h) the running mediator removes those older than prune_retention, for example
+# "720h". Empty (the default) never prunes by itself; cometsync mediator prune does it
+# by hand.
+prune_retention = %q
+prune_interval = %q
 `, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress,
-		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile)
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.PruneRetention, c.PruneInterval)
 	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(text), 0o644)
 }
 

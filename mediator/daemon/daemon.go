@@ -29,6 +29,8 @@ type Options struct {
 type Daemon struct {
 	Node  *Node
 	store *store.Store
+	// stopPruning ends the automatic pruning (prune.go), when scheduled.
+	stopPruning func()
 }
 
 // Start opens the database, waits until a sequencer endpoint answers and starts the
@@ -77,11 +79,16 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{Node: n, store: st}, nil
+	d = &Daemon{Node: n, store: st}
+	d.schedulePruning(c, o.Logger)
+	return d, nil
 }
 
 // Stop stops the node and closes the database.
 func (d *Daemon) Stop() error {
+	if d.stopPruning != nil {
+		d.stopPruning()
+	}
 	d.Node.Stop()
 	return d.store.Close()
 }
