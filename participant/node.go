@@ -180,7 +180,7 @@ func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.St
 			n.changeOf[c.RequestID] = id
 		}
 	}
-	if err := n.setupReplication(); err != nil {
+	if err := n.setupReplication(st.NextCounter); err != nil {
 		return nil, nil, none, err
 	}
 	n.metrics.knowHeight(ts.Height)

@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/commitments"
@@ -107,8 +110,11 @@ type exportRequest struct {
 	done    chan *snapshot.Snapshot
 }
 
-// setupReplication keeps the imports the database has not applied yet (called by setup).
-func (n *Node) setupReplication() error {
+// setupReplication keeps the imports the database has not applied yet (called by setup
+// with the database's next counter). An import not applied by a database that already
+// applied events is refused: the database may be past the import point, and the import
+// must be applied there (recover the participant with --wipe: the replay applies it).
+func (n *Node) setupReplication(next int64) error {
 	n.repl = replication{}
 	for _, im := range n.cfg.Imports {
 		if im.Snapshot == nil {
@@ -117,6 +123,12 @@ func (n *Node) setupReplication() error {
 		if _, done, err := n.store.UpdateByRoot(importRoot(im.Snapshot)); err != nil {
 			return err
 		} else if done {
+			continue
+		}
+		if next > 0 {
+			err := fmt.Errorf("%w: the database already applied %d events and not this import: rebuild it by replay (cometsync participant recover --wipe) to apply the import at its tick", ErrImportRefused, next)
+			n.repl.reports = append(n.repl.reports, ImportOutcome{Party: im.Party, Tick: im.Snapshot.Tick, Err: err})
+			n.log.Error("party import refused", "party", im.Party, "tick", im.Snapshot.Tick, "err", err)
 			continue
 		}
 		n.repl.imports = append(n.repl.imports, im)
@@ -350,4 +362,62 @@ func (n *Node) offboard(ts int64) []engine.Update {
 	n.acs.Apply(nil, u.Archived)
 	n.log.Info("contracts of parties no longer hosted dropped", "tick", tick, "offset", u.Offset, "contracts", len(u.Archived))
 	return []engine.Update{u}
+}
+
+// ImportsDir is the directory of a participant home that keeps the party imports
+// (`cometsync parties replicate` writes them; the participant loads them at every start,
+// so a recovery by replay applies them again).
+const ImportsDir = "imports"
+
+// importExt is the file name extension of a party import in ImportsDir.
+const importExt = ".acs"
+
+// LoadImports reads the party imports in dir (none when dir does not exist), in file
+// name order. Each is a snapshot file filtered to exactly one party.
+func LoadImports(dir string) ([]PartyImport, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []PartyImport
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), importExt) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		im, err := DecodeImport(b)
+		if err != nil {
+			return nil, fmt.Errorf("party import %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// DecodeImport decodes a snapshot file as a party import: it must be filtered to exactly
+// one party.
+func DecodeImport(b []byte) (PartyImport, error) {
+	s, err := snapshot.Decode(b)
+	if err != nil {
+		return PartyImport{}, err
+	}
+	if len(s.Parties) != 1 {
+		return PartyImport{}, fmt.Errorf("%w: filtered to %d parties (%v), want exactly one", ErrNotForParty, len(s.Parties), s.Parties)
+	}
+	return PartyImport{Party: ledger.Party(s.Parties[0]), Snapshot: s}, nil
+}
+
+// WriteImport keeps im in dir (ImportsDir of a participant home) and returns the file.
+func WriteImport(dir string, im PartyImport) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	name := filepath.Join(dir, fmt.Sprintf("%020d-%s%s", im.Snapshot.Tick, importRoot(im.Snapshot).Short(), importExt))
+	return name, os.WriteFile(name, im.Snapshot.Encode(), 0o600)
 }

@@ -21,8 +21,8 @@ import (
 func init() { subcommands = append(subcommands, newMediatorCmd) }
 
 func newMediatorCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "mediator", Short: "Run a mediator node: init, start, recover from the chain"}
-	cmd.AddCommand(newMediatorInitCmd(), newMediatorStartCmd(), newMediatorRecoverCmd())
+	cmd := &cobra.Command{Use: "mediator", Short: "Run a mediator node: init, start, recover from the chain, prune its audit log"}
+	cmd.AddCommand(newMediatorInitCmd(), newMediatorStartCmd(), newMediatorRecoverCmd(), newMediatorPruneCmd())
 	return cmd
 }
 
@@ -154,4 +154,45 @@ func addSequencerTLSFlags(f *pflag.FlagSet, ca, serverName, cert, key *string) {
 	f.StringVar(serverName, "sequencer-server-name", "", "the name the sequencers' certificates must carry (sequencer_tls_server_name; default: the endpoint's host)")
 	f.StringVar(cert, "sequencer-cert", "", "client certificate for sequencers that require one (sequencer_tls_cert_file)")
 	f.StringVar(key, "sequencer-key", "", "the client certificate's key (sequencer_tls_key_file)")
+}
+
+func newMediatorPruneCmd() *cobra.Command {
+	var home, before string
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Remove the audit records of finished requests older than --before from a stopped mediator's database (never a request still held)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			at, err := parsePruneBefore(before, time.Now())
+			if err != nil {
+				return err
+			}
+			c, err := mediatord.Load(home)
+			if err != nil {
+				return err
+			}
+			r, err := mediatord.Prune(home, c, at)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%v (%s)\n", r, at.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&home, "home", "", "mediator home directory")
+	f.StringVar(&before, "before", "", "the pruning point: an RFC 3339 time (2026-01-31T00:00:00Z), or a duration ago (720h)")
+	_ = cmd.MarkFlagRequired("home")
+	_ = cmd.MarkFlagRequired("before")
+	return cmd
+}
+
+// parsePruneBefore reads a pruning point: an RFC 3339 time, or a duration before now.
+func parsePruneBefore(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("--before %q: want an RFC 3339 time (2026-01-31T00:00:00Z) or a duration ago (720h)", s)
 }

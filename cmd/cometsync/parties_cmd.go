@@ -14,7 +14,7 @@ func init() { subcommands = append(subcommands, newPartiesCmd) }
 
 func newPartiesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "parties", Short: "Host parties on participants (PartyToParticipant) and list them"}
-	cmd.AddCommand(newPartiesChangeCmd(false), newPartiesChangeCmd(true), newPartiesListCmd())
+	cmd.AddCommand(newPartiesChangeCmd(false), newPartiesChangeCmd(true), newPartiesListCmd(), newPartiesReplicateCmd())
 	return cmd
 }
 

@@ -96,9 +96,13 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 			st.Close()
 		}
 	}()
+	imports, err := participant.LoadImports(path(o.Home, participant.ImportsDir)) // party replication
+	if err != nil {
+		return nil, err
+	}
 	node, err := participant.Start(ctx, participant.Config{
 		Driver: dcfg, EncryptionKey: enc, Packages: pkgs, Mediators: c.Mediators, MediatorGroup: c.MediatorGroup,
-		Store: st, Logger: o.Logger,
+		Store: st, Logger: o.Logger, Imports: imports,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			k, err := o.Keys.EncryptionKeyByFingerprint(fp)
 			return k, err == nil
