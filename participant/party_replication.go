@@ -100,6 +100,7 @@ type replication struct {
 type ImportOutcome struct {
 	Party  ledger.Party
 	Tick   int64
+	Source string // the snapshot's signer
 	Offset int64 // of the import's update, when applied
 	Report engine.ImportReport
 	Err    error // why it was refused (wraps ErrImportRefused)
@@ -127,7 +128,7 @@ func (n *Node) setupReplication(next int64) error {
 		}
 		if next > 0 {
 			err := fmt.Errorf("%w: the database already applied %d events and not this import: rebuild it by replay (cometsync participant recover --wipe) to apply the import at its tick", ErrImportRefused, next)
-			n.repl.reports = append(n.repl.reports, ImportOutcome{Party: im.Party, Tick: im.Snapshot.Tick, Err: err})
+			n.repl.reports = append(n.repl.reports, ImportOutcome{Party: im.Party, Tick: im.Snapshot.Tick, Source: im.Snapshot.Participant, Err: err})
 			n.log.Error("party import refused", "party", im.Party, "tick", im.Snapshot.Tick, "err", err)
 			continue
 		}
@@ -156,7 +157,7 @@ func (n *Node) applyImports(ev *pb.SequencedEvent) []engine.Update {
 	for len(n.repl.imports) > 0 && n.repl.imports[0].Snapshot.Tick < ev.TimestampMicros {
 		im := n.repl.imports[0]
 		n.repl.imports = n.repl.imports[1:]
-		out := ImportOutcome{Party: im.Party, Tick: im.Snapshot.Tick}
+		out := ImportOutcome{Party: im.Party, Tick: im.Snapshot.Tick, Source: im.Snapshot.Participant}
 		err := n.verifyImport(im)
 		var u engine.Update
 		if err == nil {
@@ -268,12 +269,12 @@ func (n *Node) ImportOutcomes() []ImportOutcome {
 	return slices.Clone(n.repl.reports)
 }
 
-// WaitImport waits until the import of party's snapshot at tick was applied or refused.
-func (n *Node) WaitImport(ctx context.Context, party ledger.Party, tick int64) (ImportOutcome, error) {
+// WaitImport waits until im (one of Config.Imports) was applied or refused.
+func (n *Node) WaitImport(ctx context.Context, im PartyImport) (ImportOutcome, error) {
 	var found ImportOutcome
 	err := n.await(ctx, func() bool {
 		for _, o := range n.repl.reports {
-			if o.Party == party && o.Tick == tick {
+			if o.Party == im.Party && o.Tick == im.Snapshot.Tick && o.Source == im.Snapshot.Participant {
 				found = o
 				return true
 			}

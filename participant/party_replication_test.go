@@ -206,7 +206,8 @@ func TestPartyReplication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.newNode.CheckImport(ctx, participant.PartyImport{Party: w.alice, Snapshot: bankSnap}); !errors.Is(err, participant.ErrSignerNotHost) {
+	bankImport := participant.PartyImport{Party: w.alice, Snapshot: bankSnap}
+	if _, err := w.newNode.CheckImport(ctx, bankImport); !errors.Is(err, participant.ErrSignerNotHost) {
 		t.Fatalf("a snapshot signed by the bank: %v, want %v", err, participant.ErrSignerNotHost)
 	}
 	tampered, _ := snapshot.Decode(snap.Encode())
@@ -224,13 +225,18 @@ func TestPartyReplication(t *testing.T) {
 	startNew := func() *participant.Node {
 		return startParticipant(t, ctx, participant.Config{
 			Driver: driverConfig(w.net, w.net.Member("newp")), EncryptionKey: w.encs["newp"], Packages: w.pkgs,
-			Mediators: []string{w.net.Member("mediator").ID}, Imports: []participant.PartyImport{im},
+			Mediators: []string{w.net.Member("mediator").ID}, Imports: []participant.PartyImport{im, bankImport},
 		})
 	}
 	w.newNode = startNew()
-	out, err := w.newNode.WaitImport(ctx, w.alice, snap.Tick)
+	out, err := w.newNode.WaitImport(ctx, im)
 	if err != nil || out.Err != nil || out.Offset == 0 {
 		t.Fatalf("import: %+v, %v", out, err)
+	}
+	// The bank's snapshot, configured too, is refused when its tick comes, with its
+	// reason; the node goes on.
+	if out, err := w.newNode.WaitImport(ctx, bankImport); err != nil || !errors.Is(out.Err, participant.ErrImportRefused) || !errors.Is(out.Err, participant.ErrSignerNotHost) {
+		t.Fatalf("the bank's snapshot as an import: %+v, %v; want refused, %v", out, err, participant.ErrSignerNotHost)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("the transaction in flight during the move: %v", err)
