@@ -101,7 +101,7 @@ type ImportOutcome struct {
 	Party  ledger.Party
 	Tick   int64
 	Source string // the snapshot's signer
-	Offset int64 // of the import's update, when applied
+	Offset int64  // of the import's update, when applied
 	Report engine.ImportReport
 	Err    error // why it was refused (wraps ErrImportRefused)
 }
