@@ -163,7 +163,7 @@ func (w *replWorld) aliceHash(acs ledger.ContractMap) []byte {
 
 // TestPartyReplication: Alice, hosted on the trader's participant with contracts, is
 // replicated to a third participant (newp) with her active contracts; a transaction in
-// flight during the move is not lost; Alice then spends, from newp, a proposal created
+// flight across the import point (awaiting its verdict at the tick) is not lost; Alice then spends, from newp, a proposal created
 // before the move; the trader is removed as her host, and the bank and newp agree on
 // their shared contracts (ACS hashes and ACS commitments). A snapshot signed by a
 // participant that does not host Alice, one tampered with, and one re-signed without a
@@ -181,12 +181,18 @@ func TestPartyReplication(t *testing.T) {
 	obs, sub := topopb.ParticipantPermission_PARTICIPANT_PERMISSION_OBSERVATION, topopb.ParticipantPermission_PARTICIPANT_PERMISSION_SUBMISSION
 	w.hostAlice(map[string]topopb.ParticipantPermission{"traderp": sub, "newp": obs})
 
-	// A transaction during the move, and (b) the export at the trader's next tick.
+	// A transaction in flight across the move: sequenced while the mediator is down, so
+	// it awaits its verdict at the tick of (b) the export at the trader's next tick.
+	w.med.Stop()
 	done := w.acceptAsync(inFlight)
+	if err := w.traderNode.WaitProgress(ctx, func(p participant.Progress) bool { return p.Pending == 1 }); err != nil {
+		t.Fatal(err)
+	}
 	snap, err := w.traderNode.ExportParty(ctx, []ledger.Party{w.alice})
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.startMediator()
 	if len(snap.Contracts) < 2 {
 		t.Fatalf("the snapshot holds %d contracts, want Alice's IOU and proposals", len(snap.Contracts))
 	}
@@ -230,8 +236,8 @@ func TestPartyReplication(t *testing.T) {
 	}
 	w.newNode = startNew()
 	out, err := w.newNode.WaitImport(ctx, im)
-	if err != nil || out.Err != nil || out.Offset == 0 {
-		t.Fatalf("import: %+v, %v", out, err)
+	if err != nil || out.Err != nil || out.Offset == 0 || len(out.Report.Rearmed) != 1 {
+		t.Fatalf("import: %+v, %v; want applied, with the request in flight re-armed", out, err)
 	}
 	// The bank's snapshot, configured too, is refused when its tick comes, with its
 	// reason; the node goes on.
