@@ -239,6 +239,11 @@ func TestPartyReplication(t *testing.T) {
 	if err != nil || out.Err != nil || out.Offset == 0 || len(out.Report.Rearmed) != 1 {
 		t.Fatalf("import: %+v, %v; want applied, with the request in flight re-armed", out, err)
 	}
+	// Replayed with the import, newp's own commitment for the period ending at the tick
+	// covers the imported contracts: it now matches the trader's, sequenced on the chain.
+	if o, err := w.newNode.WaitCommitment(ctx, func(o commitments.Outcome) bool { return o.Counter == traderID && o.End == snap.Tick }); err != nil || !o.Match {
+		t.Fatalf("newp's commitment for the tick after the import: %v, %v; want a match", o, err)
+	}
 	// The bank's snapshot, configured too, is refused when its tick comes, with its
 	// reason; the node goes on.
 	if out, err := w.newNode.WaitImport(ctx, bankImport); err != nil || !errors.Is(out.Err, participant.ErrImportRefused) || !errors.Is(out.Err, participant.ErrSignerNotHost) {
