@@ -20,6 +20,7 @@ import (
 	"github.com/cometsync/cometsync/member"
 	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/snapshot"
 	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/topology"
@@ -47,6 +48,10 @@ type Config struct {
 	// DeduplicationPeriod is how long, on sequencer time, a committed command's change id
 	// is remembered (SubmitCommand); 0 is DefaultDeduplicationPeriod.
 	DeduplicationPeriod time.Duration
+	// VerifySnapshot, when set, is the ACS snapshot the database was rebuilt from: the
+	// node verifies it against the commitments on its stream (WaitSnapshotVerified) and
+	// stops on a mismatch.
+	VerifySnapshot *snapshot.Snapshot
 }
 
 // Validate checks the configuration; a *ConfigError names the bad field.
@@ -116,6 +121,7 @@ type Node struct {
 	acs         *commitments.Tracker
 	acsOutcomes []commitments.Outcome
 	acsIgnored  []IgnoredCommitment // recent received commitments that did not count
+	snapCheck   *snapshotCheck      // the verification of the snapshot rebuilt from
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
 	endLife  context.CancelFunc
@@ -140,9 +146,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 		n.ownsStore = true
 	}
+	node := n // n is nil when Start fails
 	defer func() {
-		if err != nil && n.ownsStore {
-			n.store.Close()
+		if err != nil && node.ownsStore {
+			node.store.Close()
 		}
 	}()
 	n.lifetime, n.endLife = context.WithCancel(context.Background())
@@ -174,6 +181,11 @@ func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.St
 	for id, c := range n.changes {
 		if !c.Done && c.RequestID != 0 {
 			n.changeOf[c.RequestID] = id
+		}
+	}
+	if n.cfg.VerifySnapshot != nil {
+		if err := n.startSnapshotCheck(n.cfg.VerifySnapshot, st.NextCounter); err != nil {
+			return nil, nil, none, err
 		}
 	}
 	n.metrics.knowHeight(ts.Height)
@@ -246,6 +258,10 @@ func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine
 	if err != nil {
 		return none, err
 	}
+	var mark *store.TickMark
+	if acsChanged {
+		mark = n.tickMark(ev)
+	}
 	if err := n.eng.StepOpened(ev, opened.(engine.Opened)); err != nil {
 		return none, err
 	}
@@ -256,9 +272,13 @@ func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine
 	received, ignored := n.receiveCommitments(ev)
 	outcomes = append(outcomes, received...)
 	acsChanged = acsChanged || len(received) > 0 || ignored > 0
+	if err := n.snapshotFailed(); err != nil {
+		return none, err
+	}
 	a := member.Applied[engine.Send, store.Step]{State: store.Step{
 		Updates: rd.Updates, PendingAdded: rd.PendingAdded, PendingRemoved: rd.PendingRemoved, RootsAdded: rd.RootsAdded,
 		Changes: n.trackCommand(ev, rd.Completions), Completions: n.completionsOf(rd.Completions),
+		Tick: mark, Outcomes: outcomes,
 	}}
 	if acsChanged {
 		st := n.acs.State()
