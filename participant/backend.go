@@ -104,6 +104,9 @@ const updatesPage = 1000
 // UpdatesFrom implements ledgerapi.Backend.
 func (b LedgerBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi.Update, error) {
 	from = max(from, 1)
+	if pruned := b.N.PrunedOffset(); from < pruned {
+		return nil, ledgerapi.PrunedError(from, pruned)
+	}
 	if err := b.N.WaitProgress(ctx, func(p Progress) bool { return p.LedgerEnd >= from }); err != nil {
 		return nil, err
 	}
@@ -122,6 +125,9 @@ func (b LedgerBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi
 func (b LedgerBackend) UpdateAt(offset int64) (ledgerapi.Update, bool, error) {
 	if offset < 1 {
 		return ledgerapi.Update{}, false, nil
+	}
+	if pruned := b.N.PrunedOffset(); offset < pruned {
+		return ledgerapi.Update{}, false, ledgerapi.PrunedError(offset, pruned)
 	}
 	us, err := b.N.store.Updates(offset, 1)
 	if err != nil || len(us) == 0 || us[0].Offset != offset {

@@ -214,3 +214,13 @@ func (s *Store) PrunedOffset() (int64, error) {
 	})
 	return off, err
 }
+
+// Identity returns who the database belongs to (zero before Bind).
+func (s *Store) Identity() (Identity, error) {
+	var id Identity
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, err := getJSON(txn, keyIdentity, &id)
+		return err
+	})
+	return id, err
+}
