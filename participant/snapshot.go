@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cometsync/cometsync/crypto"
@@ -57,7 +58,8 @@ type snapshotCheck struct {
 // against (called in setup, with the database already rebuilt from it).
 func (n *Node) startSnapshotCheck(s *snapshot.Snapshot, next int64) error {
 	me := n.cfg.Driver.Member
-	if err := s.Verify(onChain{n.topo}, n.client.SynchronizerID()); err != nil {
+	// Signed at export, with the key in force then: checked against the current topology.
+	if err := s.VerifyAt(onChain{n.topo}, n.client.SynchronizerID(), math.MaxInt64); err != nil {
 		return err
 	}
 	switch {
