@@ -89,6 +89,9 @@ func (b LedgerBackend) CreatedEventBlob(c *ledger.Contract) []byte {
 // LedgerEnd implements ledgerapi.Backend.
 func (b LedgerBackend) LedgerEnd() int64 { return b.N.Progress().LedgerEnd }
 
+// PrunedOffset implements ledgerapi.PrunedOffsetter.
+func (b LedgerBackend) PrunedOffset() int64 { return b.N.PrunedOffset() }
+
 // Contract implements ledgerapi.Backend.
 func (b LedgerBackend) Contract(id ledger.ContractID) (*ledger.Contract, bool) {
 	c, ok, err := b.N.store.Contract(id)

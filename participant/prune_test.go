@@ -50,6 +50,9 @@ func TestParticipantPruning(t *testing.T) {
 		t.Fatalf("pruned offset %d, want %d", got, end+1)
 	}
 	b := participant.LedgerBackend{N: trader}
+	if got := b.PrunedOffset(); got != end+1 {
+		t.Fatalf("Ledger API pruned offset %d, want %d", got, end+1)
+	}
 	_, _, err = b.UpdateAt(1)
 	if !errors.Is(err, ledgerapi.ErrPrunedDataAccessed) || !strings.Contains(err.Error(), "pruned offset") {
 		t.Fatalf("reading offset 1 after pruning: %v", err)

@@ -29,3 +29,16 @@ func PrunedError(offset, pruned int64) error {
 	return withMeta(fmt.Errorf("%w: offset %d is before the pruned offset %d (updates before it were pruned; read from %d on)",
 		ErrPrunedDataAccessed, offset, pruned, pruned), MetaPrunedOffset, strconv.FormatInt(pruned, 10), MetaOffset, strconv.FormatInt(offset, 10))
 }
+
+// PrunedOffsetter is what a Backend implements when it prunes: the first offset whose
+// update is still readable (0 when nothing was pruned). GetLedgerEnd reports it.
+type PrunedOffsetter interface {
+	PrunedOffset() int64
+}
+
+func prunedOffsetOf(b Backend) int64 {
+	if p, ok := b.(PrunedOffsetter); ok {
+		return p.PrunedOffset()
+	}
+	return 0
+}
