@@ -85,6 +85,7 @@ func (n *Node) receiveCommitments(ev *pb.SequencedEvent) (outcomes []commitments
 			ignored++
 			continue
 		}
+		n.snapshotCommitment(c)
 		got, tooOld := n.acs.Receive(c)
 		if tooOld {
 			n.log.Info("ACS commitment older than the periods kept: not compared", "sender", ev.Sender, "period_end", c.End)

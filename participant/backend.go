@@ -89,6 +89,9 @@ func (b LedgerBackend) CreatedEventBlob(c *ledger.Contract) []byte {
 // LedgerEnd implements ledgerapi.Backend.
 func (b LedgerBackend) LedgerEnd() int64 { return b.N.Progress().LedgerEnd }
 
+// PrunedOffset implements ledgerapi.PrunedOffsetter.
+func (b LedgerBackend) PrunedOffset() int64 { return b.N.PrunedOffset() }
+
 // Contract implements ledgerapi.Backend.
 func (b LedgerBackend) Contract(id ledger.ContractID) (*ledger.Contract, bool) {
 	c, ok, err := b.N.store.Contract(id)
@@ -104,6 +107,9 @@ const updatesPage = 1000
 // UpdatesFrom implements ledgerapi.Backend.
 func (b LedgerBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi.Update, error) {
 	from = max(from, 1)
+	if pruned := b.N.PrunedOffset(); from < pruned {
+		return nil, ledgerapi.PrunedError(from, pruned)
+	}
 	if err := b.N.WaitProgress(ctx, func(p Progress) bool { return p.LedgerEnd >= from }); err != nil {
 		return nil, err
 	}
@@ -122,6 +128,9 @@ func (b LedgerBackend) UpdatesFrom(ctx context.Context, from int64) ([]ledgerapi
 func (b LedgerBackend) UpdateAt(offset int64) (ledgerapi.Update, bool, error) {
 	if offset < 1 {
 		return ledgerapi.Update{}, false, nil
+	}
+	if pruned := b.N.PrunedOffset(); offset < pruned {
+		return ledgerapi.Update{}, false, ledgerapi.PrunedError(offset, pruned)
 	}
 	us, err := b.N.store.Updates(offset, 1)
 	if err != nil || len(us) == 0 || us[0].Offset != offset {

@@ -20,6 +20,7 @@ import (
 	"github.com/cometsync/cometsync/member"
 	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/snapshot"
 	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/topology"
@@ -50,6 +51,10 @@ type Config struct {
 	// Imports are party ACS snapshots to import at their ticks (party replication; see
 	// party_replication.go).
 	Imports []PartyImport
+	// VerifySnapshot, when set, is the ACS snapshot the database was rebuilt from: the
+	// node verifies it against the commitments on its stream (WaitSnapshotVerified) and
+	// stops on a mismatch.
+	VerifySnapshot *snapshot.Snapshot
 }
 
 // Validate checks the configuration; a *ConfigError names the bad field.
@@ -119,6 +124,7 @@ type Node struct {
 	acs         *commitments.Tracker
 	acsOutcomes []commitments.Outcome
 	acsIgnored  []IgnoredCommitment // recent received commitments that did not count
+	snapCheck   *snapshotCheck      // the verification of the snapshot rebuilt from
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
 	endLife  context.CancelFunc
@@ -144,9 +150,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 		n.ownsStore = true
 	}
+	node := n // n is nil when Start fails
 	defer func() {
-		if err != nil && n.ownsStore {
-			n.store.Close()
+		if err != nil && node.ownsStore {
+			node.store.Close()
 		}
 	}()
 	n.lifetime, n.endLife = context.WithCancel(context.Background())
@@ -182,6 +189,11 @@ func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.St
 	}
 	if err := n.setupReplication(st.NextCounter); err != nil {
 		return nil, nil, none, err
+	}
+	if n.cfg.VerifySnapshot != nil {
+		if err := n.startSnapshotCheck(n.cfg.VerifySnapshot, st.NextCounter); err != nil {
+			return nil, nil, none, err
+		}
 	}
 	n.metrics.knowHeight(ts.Height)
 	pos := member.Position[engine.Send]{Next: st.NextCounter}
@@ -256,6 +268,10 @@ func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine
 		return none, err
 	}
 	n.captureExport(ev, acsChanged)
+	var mark *store.TickMark
+	if acsChanged {
+		mark = n.tickMark(ev)
+	}
 	if err := n.eng.StepOpened(ev, opened.(engine.Opened)); err != nil {
 		return none, err
 	}
@@ -266,9 +282,13 @@ func (h handler) Apply(ev *pb.SequencedEvent, opened any) (member.Applied[engine
 	received, ignored := n.receiveCommitments(ev)
 	outcomes = append(outcomes, received...)
 	acsChanged = acsChanged || len(received) > 0 || ignored > 0
+	if err := n.snapshotFailed(); err != nil {
+		return none, err
+	}
 	a := member.Applied[engine.Send, store.Step]{State: store.Step{
 		Updates: append(imported, rd.Updates...), PendingAdded: rd.PendingAdded, PendingRemoved: rd.PendingRemoved, RootsAdded: rd.RootsAdded,
 		Changes: n.trackCommand(ev, rd.Completions), Completions: n.completionsOf(rd.Completions),
+		Tick: mark, Outcomes: outcomes,
 	}}
 	if acsChanged || len(imported) > 0 {
 		st := n.acs.State()

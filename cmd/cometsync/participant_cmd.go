@@ -20,7 +20,8 @@ func init() { subcommands = append(subcommands, newParticipantCmd) }
 
 func newParticipantCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "participant", Short: "Run a participant node: init, start, recover from the chain"}
-	cmd.AddCommand(newParticipantInitCmd(), newParticipantStartCmd(), newParticipantRecoverCmd(), newParticipantCommitmentsCmd())
+	cmd.AddCommand(newParticipantInitCmd(), newParticipantStartCmd(), newParticipantRecoverCmd(), newParticipantCommitmentsCmd(),
+		newParticipantSnapshotCmd(), newParticipantPruneCmd())
 	return cmd
 }
 
@@ -133,7 +134,8 @@ func newParticipantRecoverCmd() *cobra.Command {
 	var w wrapperFlags
 	var home string
 	var wipe bool
-	var every time.Duration
+	var every, verify time.Duration
+	var fromSnapshot string
 	cmd := &cobra.Command{
 		Use:   "recover",
 		Short: "Rebuild the participant's database from its event stream on the chain (keys and config stay), then print the ACS hash",
@@ -149,6 +151,14 @@ func newParticipantRecoverCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			if fromSnapshot != "" {
+				r, err := daemon.RecoverFromSnapshot(ctx, o, fromSnapshot, verify)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), r)
+				return nil
+			}
 			r, err := daemon.Recover(ctx, o, cmd.OutOrStdout(), every)
 			if err != nil {
 				return err
@@ -161,6 +171,8 @@ func newParticipantRecoverCmd() *cobra.Command {
 	cmd.Flags().StringVar(&home, "home", "", "participant home directory")
 	cmd.Flags().BoolVar(&wipe, "wipe", false, "remove the existing database first")
 	cmd.Flags().DurationVar(&every, "progress", 2*time.Second, "progress line interval")
+	cmd.Flags().StringVar(&fromSnapshot, "from-snapshot", "", "rebuild from this signed ACS snapshot (participant snapshot export) and the stream after it")
+	cmd.Flags().DurationVar(&verify, "verify-timeout", 2*time.Minute, "with --from-snapshot: how long to wait for each counter-participant's commitment for the snapshot's tick")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }

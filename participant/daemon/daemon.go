@@ -16,6 +16,7 @@ import (
 	"github.com/cometsync/cometsync/internal/metricshttp"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
+	"github.com/cometsync/cometsync/participant/snapshot"
 	"github.com/cometsync/cometsync/participant/store"
 )
 
@@ -42,6 +43,8 @@ type Options struct {
 	Logger *slog.Logger
 	// NoLedgerAPI runs the node without serving the Ledger API (recovery does).
 	NoLedgerAPI bool
+	// VerifySnapshot is the snapshot the database was rebuilt from (RecoverFromSnapshot).
+	VerifySnapshot *snapshot.Snapshot
 }
 
 // Start opens the database, gets the participant admitted when it is not yet (it sends
@@ -102,7 +105,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	}
 	node, err := participant.Start(ctx, participant.Config{
 		Driver: dcfg, EncryptionKey: enc, Packages: pkgs, Mediators: c.Mediators, MediatorGroup: c.MediatorGroup,
-		Store: st, Logger: o.Logger, Imports: imports,
+		Store: st, Logger: o.Logger, Imports: imports, VerifySnapshot: o.VerifySnapshot,
 		Decryption: func(fp crypto.Fingerprint) (crypto.EncryptionPrivateKey, bool) {
 			k, err := o.Keys.EncryptionKeyByFingerprint(fp)
 			return k, err == nil

@@ -72,10 +72,11 @@ func templateMatcher(pkgs *ledger.PackageSet, ref string) (func(ledger.TemplateI
 	return func(t ledger.TemplateID) bool { return t == want }, nil
 }
 
-// GetLedgerEnd returns the offset of the last committed update; any user may call it.
+// GetLedgerEnd returns the offset of the last committed update and the pruned offset;
+// any user may call it.
 func (st stateService) GetLedgerEnd(ctx context.Context, _ *pb.GetLedgerEndRequest) (*pb.GetLedgerEndResponse, error) {
 	if _, err := callerOf(ctx); err != nil {
 		return nil, statusOf(err)
 	}
-	return &pb.GetLedgerEndResponse{Offset: st.s.backend.LedgerEnd()}, nil
+	return &pb.GetLedgerEndResponse{Offset: st.s.backend.LedgerEnd(), PrunedOffset: prunedOffsetOf(st.s.backend)}, nil
 }

@@ -223,12 +223,20 @@ func Decode(b []byte) (*Snapshot, error) {
 }
 
 // Verify checks the snapshot is for synchronizer sync and signed by its participant with
-// a key valid at the tick.
+// a key valid at the first event after the tick (TimestampMicros). VerifyAt takes
+// another time: a snapshot is signed when it is exported, possibly long after the tick
+// (and the participant may have joined within the tick's period), so a verifier holding
+// the current topology checks against it.
 func (s *Snapshot) Verify(v protocol.Verifier, sync string) error {
+	return s.VerifyAt(v, sync, s.TimestampMicros)
+}
+
+// VerifyAt is Verify with the signer's key valid at time at (microseconds).
+func (s *Snapshot) VerifyAt(v protocol.Verifier, sync string, at int64) error {
 	if s.SynchronizerID != sync {
 		return fmt.Errorf("%w: %s, this participant is on %s", ErrWrongSynchronizer, s.SynchronizerID, sync)
 	}
-	if err := v.Verify(s.Participant, s.SigningKey, s.Tick, s.digest(), s.Signature); err != nil {
+	if err := v.Verify(s.Participant, s.SigningKey, at, s.digest(), s.Signature); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	return nil

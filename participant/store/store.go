@@ -200,6 +200,10 @@ type Step struct {
 	Completions []CommandCompletion
 	// Commitments, when set, is the ACS commitment tracker's new state.
 	Commitments *commitments.State
+	// Tick, when set, marks a reconciliation tick before this event (snapshots).
+	Tick *TickMark
+	// Outcomes are the comparisons of received ACS commitments this event made (pruning).
+	Outcomes []commitments.Outcome
 }
 
 // CommandCompletion is the outcome of a command submitted here with a command id, at its
@@ -309,6 +313,9 @@ func (s *Store) Apply(st Step) error {
 			if err := setJSON(txn, keyACSCommit, st.Commitments); err != nil {
 				return err
 			}
+		}
+		if err := applySnapshotRecords(txn, st); err != nil {
+			return err
 		}
 		return setJSON(txn, keyNext, st.Counter+1)
 	})
