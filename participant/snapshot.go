@@ -225,6 +225,9 @@ func (n *Node) importForeignSnapshot(ctx context.Context) error {
 	if s == nil || s.Participant == me {
 		return nil
 	}
+	if err := s.VerifyAt(onChain{n.topo}, n.client.SynchronizerID(), math.MaxInt64); err != nil {
+		return err
+	}
 	marks, err := n.store.TickMarks()
 	if err != nil {
 		return err
