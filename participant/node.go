@@ -125,6 +125,10 @@ type Node struct {
 	acsOutcomes []commitments.Outcome
 	acsIgnored  []IgnoredCommitment // recent received commitments that did not count
 	snapCheck   *snapshotCheck      // the verification of the snapshot rebuilt from
+	imported    struct {
+		contracts int
+		next      int64
+	}
 	// lifetime ends when the node stops: asynchronous submissions wait under it.
 	lifetime context.Context
 	endLife  context.CancelFunc
@@ -167,10 +171,13 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 }
 
 // setup binds and loads the database and restores the engine from it (member.Setup).
-func (n *Node) setup(_ context.Context, rt *member.Runtime[engine.Send, store.Step], ts *driver.TopologyState) (member.Handler[engine.Send, store.Step], member.Store[engine.Send, store.Step], member.Position[engine.Send], error) {
+func (n *Node) setup(ctx context.Context, rt *member.Runtime[engine.Send, store.Step], ts *driver.TopologyState) (member.Handler[engine.Send, store.Step], member.Store[engine.Send, store.Step], member.Position[engine.Send], error) {
 	var none member.Position[engine.Send]
 	n.rt, n.client, n.topo = rt, rt.Client(), ts.State
 	if err := n.store.Bind(store.Identity{Participant: n.cfg.Driver.Member, SynchronizerID: n.client.SynchronizerID()}); err != nil {
+		return nil, nil, none, err
+	}
+	if err := n.importForeignSnapshot(ctx); err != nil {
 		return nil, nil, none, err
 	}
 	st, err := n.store.Load()

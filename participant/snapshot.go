@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/snapshot"
 	"github.com/cometsync/cometsync/participant/store"
@@ -57,18 +58,29 @@ type snapshotCheck struct {
 // startSnapshotCheck checks the snapshot's signature and form and what it is checked
 // against (called in setup, with the database already rebuilt from it).
 func (n *Node) startSnapshotCheck(s *snapshot.Snapshot, next int64) error {
+	if s.Participant == n.cfg.Driver.Member {
+		n.imported.contracts, n.imported.next = len(s.Contracts), s.NextCounter
+	}
 	me := n.cfg.Driver.Member
 	// Signed at export, with the key in force then: checked against the current topology.
 	if err := s.VerifyAt(onChain{n.topo}, n.client.SynchronizerID(), math.MaxInt64); err != nil {
 		return err
 	}
-	switch {
-	case s.Participant != me:
-		return fmt.Errorf("the snapshot is %s's: recovery from another participant's snapshot is not supported yet", s.Participant)
-	case s.NextCounter != next:
+	if s.Participant == me && s.NextCounter != next {
 		return fmt.Errorf("the database stands at counter %d, the snapshot at %d", next, s.NextCounter)
 	}
 	c := &snapshotCheck{snap: s, topo: topoAt{n.topo.SnapshotAt(s.Tick)}}
+	if s.Participant != me {
+		// A counter-participant's snapshot is checked against its own commitment to this
+		// participant, over the contracts they share (those imported).
+		if st, err := n.store.Load(); err == nil && len(st.ACS) > 0 {
+			c.expected = []string{s.Participant}
+		}
+		n.snapCheck = c
+		n.log.Info("rebuilt from a counter-participant's ACS snapshot: verifying it against its commitment at the tick",
+			"tick", s.Tick, "signer", s.Participant)
+		return nil
+	}
 	for _, k := range s.Contracts {
 		for _, p := range k.Stakeholders() {
 			for _, q := range c.topo.Hosts(string(p)) {
@@ -98,11 +110,12 @@ func (n *Node) snapshotCommitment(c commitments.Commitment) {
 		n.log.Error("ACS snapshot refused", "err", err)
 		return
 	}
-	for _, q := range r.Checked {
-		if !slices.Contains(sc.verified, q) {
-			sc.verified = append(sc.verified, q)
-			n.log.Info("ACS snapshot matches the counter-participant's commitment", "counter_participant", q, "period_start_micros", c.Start, "period_end_micros", c.End)
-		}
+	// Compared (with this participant's own snapshot, or with the signer's own commitment
+	// to this participant): the sender verified it.
+	if q := c.Counter; len(r.Checked) > 0 && !slices.Contains(sc.verified, q) {
+		sc.verified = append(sc.verified, q)
+		slices.Sort(sc.verified)
+		n.log.Info("ACS snapshot matches the counter-participant's commitment", "counter_participant", q, "period_start_micros", c.Start, "period_end_micros", c.End)
 	}
 }
 
@@ -198,11 +211,76 @@ func ExportSnapshot(st *store.Store, sync, me string, key crypto.SigningPrivateK
 	return s, nil
 }
 
-// ImportSnapshot rebuilds an empty database from snapshot s (decoded, not yet verified):
+// errPositionFound ends the scan of importForeignSnapshot.
+var errPositionFound = errors.New("stream position found")
+
+// importForeignSnapshot rebuilds an empty database from a counter-participant's snapshot
+// (Config.VerifySnapshot signed by another participant): the contracts with a
+// stakeholder this participant hosts at the tick are imported, and the database is
+// positioned at the first event of this participant's stream after the tick, found by
+// reading the stream's timestamps from counter 0 (nothing is applied). Ledger offsets
+// start again from 1.
+func (n *Node) importForeignSnapshot(ctx context.Context) error {
+	s, me := n.cfg.VerifySnapshot, n.cfg.Driver.Member
+	if s == nil || s.Participant == me {
+		return nil
+	}
+	if err := s.VerifyAt(onChain{n.topo}, n.client.SynchronizerID(), math.MaxInt64); err != nil {
+		return err
+	}
+	marks, err := n.store.TickMarks()
+	if err != nil {
+		return err
+	}
+	if st, err := n.store.Load(); err != nil || st.NextCounter != 0 || len(marks) > 0 || len(st.ACS) > 0 {
+		return errors.Join(err, errors.New("a counter-participant's snapshot is imported into an empty database"))
+	}
+	var pos, ts int64
+	err = n.client.Subscribe(ctx, 0, func(_ context.Context, ev *pb.SequencedEvent) error {
+		if ev.TimestampMicros > s.Tick {
+			pos, ts = ev.Counter, ev.TimestampMicros
+			return errPositionFound
+		}
+		return nil
+	})
+	if !errors.Is(err, errPositionFound) {
+		return fmt.Errorf("finding this participant's stream position at tick %d: %w", s.Tick, err)
+	}
+	topo := topoAt{n.topo.SnapshotAt(s.Tick)}
+	var mine []*ledger.Contract
+	for _, c := range s.Contracts {
+		if slices.ContainsFunc(c.Stakeholders(), func(p ledger.Party) bool { return slices.Contains(topo.Hosts(string(p)), me) }) {
+			mine = append(mine, c)
+		}
+	}
+	n.log.Info("importing the shared part of a counter-participant's ACS snapshot", "signer", s.Participant, "tick", s.Tick,
+		"contracts", len(mine), "of", len(s.Contracts), "next_counter", pos)
+	n.imported.contracts, n.imported.next = len(mine), pos
+	return n.store.Import(store.Import{Contracts: mine, Mark: store.TickMark{Tick: s.Tick, NextCounter: pos, TimestampMicros: ts}})
+}
+
+// ImportSnapshot rebuilds an empty database from the participant's own snapshot s
+// (decoded, not yet verified; a counter-participant's is imported by the node itself,
+// started over an empty database with Config.VerifySnapshot):
 // its contracts become the ACS and the database stands at the first event after the
 // tick. A node started over it with Config.VerifySnapshot = s checks the signature and
 // the commitments, then replays from there.
 func ImportSnapshot(st *store.Store, s *snapshot.Snapshot) error {
 	return st.Import(store.Import{Contracts: s.Contracts, Mark: store.TickMark{
 		Tick: s.Tick, NextCounter: s.NextCounter, TimestampMicros: s.TimestampMicros, Offset: s.Offset}})
+}
+
+// ImportedContracts returns how many contracts the node's database was rebuilt with from
+// a snapshot (Config.VerifySnapshot; 0 without one).
+func (n *Node) ImportedContracts() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.imported.contracts
+}
+
+// ImportedAt returns the stream counter the snapshot's import positioned the database at.
+func (n *Node) ImportedAt() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.imported.next
 }

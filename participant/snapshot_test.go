@@ -236,6 +236,51 @@ func TestRecoverFromSnapshot(t *testing.T) {
 		t.Fatalf("changed contract: %v, want a bad signature", err)
 	}
 
+	// The bank's snapshot, for the part the trader shares with it: the trader's own
+	// stream position at the bank's tick is found on the chain, the bank's commitment to
+	// the trader verifies it, and (all the trader's contracts being shared with the
+	// bank) the ACS hash is the one before the wipe.
+	// The bank also holds a contract of its own, which the trader must not import.
+	if _, err := e.bankNode.Submit(ctx, ledger.CreateCommand([]ledger.Party{e.bank}, ledger.TemplateID{Package: e.pkg.ID, Name: "IouProposal"}, ledger.Record{
+		"issuer": ledger.PartyValue(e.bank), "owner": ledger.PartyValue(e.bank),
+		"amount": ledger.DecimalValue{Decimal: ledger.MustParseDecimal("1")}, "currency": ledger.TextValue("EUR"),
+	})); err != nil {
+		t.Fatal(err)
+	}
+	var bankSnap *snapshot.Snapshot
+	if err := e.bankNode.WaitProgress(ctx, func(participant.Progress) bool {
+		bankSnap, err = e.bankNode.ExportSnapshot(0, nil)
+		return err == nil && len(bankSnap.Contracts) == 2
+	}); err != nil {
+		t.Fatalf("no bank snapshot with its own contract: %v", err)
+	}
+	foreign, err := snapshot.Decode(bankSnap.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcfg := e.traderCfg(openClosedStore(t, filepath.Join(t.TempDir(), "trader-from-bank")))
+	fcfg.VerifySnapshot = foreign
+	fromBank, err := participant.Start(ctx, fcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified, err := fromBank.WaitSnapshotVerified(ctx)
+	if err != nil || !slices.Contains(verified, e.bankID) {
+		t.Fatalf("recovery from the bank's snapshot: verified by %v: %v", verified, err)
+	}
+	if err := fromBank.WaitACS(ctx, func(acs ledger.ContractMap) bool { return acs[e.iou] != nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fromBank.ImportedContracts() != 1 {
+		t.Fatalf("imported %d of the bank's contracts, want the shared IOU only", fromBank.ImportedContracts())
+	}
+	if got := fromBank.ACSHash(); !bytes.Equal(got, before) {
+		t.Fatalf("ACS hash %x after recovery from the bank's snapshot, %x before the wipe", got, before)
+	}
+	t.Logf("recovered from the bank's snapshot at tick %d: %d of its %d contracts imported, stream position %d",
+		foreign.Tick, fromBank.ImportedContracts(), len(foreign.Contracts), fromBank.ImportedAt())
+	fromBank.Stop()
+
 	// The real one.
 	st := openClosedStore(t, filepath.Join(t.TempDir(), "trader-recovered"))
 	start := time.Now()
@@ -249,7 +294,7 @@ func TestRecoverFromSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer recovered.Stop()
-	verified, err := recovered.WaitSnapshotVerified(ctx)
+	verified, err = recovered.WaitSnapshotVerified(ctx)
 	if err != nil || !slices.Contains(verified, e.bankID) {
 		t.Fatalf("verification: %v %v", verified, err)
 	}

@@ -66,7 +66,9 @@ func RecoverFromSnapshot(ctx context.Context, o Options, file string, verify tim
 	if err != nil {
 		return r, err
 	}
-	err = participant.ImportSnapshot(st, s)
+	if s.Participant == o.Config.Member { // a counter-participant's: the node imports the shared part
+		err = participant.ImportSnapshot(st, s)
+	}
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
@@ -92,6 +94,9 @@ func RecoverFromSnapshot(ctx context.Context, o Options, file string, verify tim
 	p := d.Node.Progress()
 	r = SnapshotReport{Tick: s.Tick, Contracts: len(s.Contracts), Events: p.NextCounter - s.NextCounter, VerifiedBy: verified,
 		LedgerEnd: p.LedgerEnd, ACSHash: d.Node.ACSHash()}
+	if s.Participant != o.Config.Member {
+		r.Contracts, r.Events = d.Node.ImportedContracts(), p.NextCounter-d.Node.ImportedAt()
+	}
 	if serr := d.Stop(); err == nil {
 		err = serr
 	}
