@@ -54,6 +54,9 @@ type Config struct {
 	// TLS secures the connections to the endpoints; the zero value dials plaintext
 	// (loopback and tests).
 	TLS TLS
+	// Verify turns on verified reads (see VerifyConfig); off, the client believes the
+	// node it reads from.
+	Verify VerifyConfig
 	// DialOptions are passed to grpc.NewClient after the gogoproto codec and the
 	// transport credentials of TLS, so that they may override them.
 	DialOptions []grpc.DialOption
@@ -93,6 +96,7 @@ func DefaultConfig() Config {
 		TokenRenewMargin:    5 * time.Minute,
 		ReconnectBackoff:    100 * time.Millisecond,
 		MaxReconnectBackoff: 5 * time.Second,
+		Verify:              DefaultVerifyConfig(),
 	}
 }
 
@@ -131,5 +135,5 @@ func (c Config) Validate() error {
 			return &ConfigError{"synchronizer_id", err.Error()}
 		}
 	}
-	return nil
+	return c.Verify.validate()
 }
