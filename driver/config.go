@@ -57,6 +57,10 @@ type Config struct {
 	// Verify turns on verified reads (see VerifyConfig); off, the client believes the
 	// node it reads from.
 	Verify VerifyConfig
+	// SubscribeAgreed, when positive, makes Subscribe run SubscribeAgreed with this
+	// threshold over every endpoint: for several endpoints without verification (an
+	// alternative to Verify, not an addition).
+	SubscribeAgreed int
 	// DialOptions are passed to grpc.NewClient after the gogoproto codec and the
 	// transport credentials of TLS, so that they may override them.
 	DialOptions []grpc.DialOption
@@ -134,6 +138,12 @@ func (c Config) Validate() error {
 		if _, err := crypto.ParseUID(c.SynchronizerID); err != nil {
 			return &ConfigError{"synchronizer_id", err.Error()}
 		}
+	}
+	switch {
+	case c.SubscribeAgreed < 0 || c.SubscribeAgreed > len(c.Endpoints):
+		return &ConfigError{"subscribe_agreed", fmt.Sprintf("%d: want 0 (off) up to the %d endpoints", c.SubscribeAgreed, len(c.Endpoints))}
+	case c.SubscribeAgreed > 0 && c.Verify.Enabled:
+		return &ConfigError{"subscribe_agreed", "set with verification on: use one or the other (verify_reads = false for agreement)"}
 	}
 	return c.Verify.validate()
 }

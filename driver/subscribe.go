@@ -46,7 +46,14 @@ func (e *handlerError) Unwrap() error { return e.err }
 // subscription for good (InvalidArgument, PermissionDenied), the client closes
 // (ErrClosed), or every endpoint in turn shows a gap or disorder (ErrGap, ErrOutOfOrder).
 // One Subscribe may run per Client at a time; it also resolves Send handles.
+//
+// With Config.Verify on, every event is checked against the chain before h sees it, and a
+// node that fails a check is left for another (see VerifyConfig); with
+// Config.SubscribeAgreed set, Subscribe is SubscribeAgreed with that threshold.
 func (c *Client) Subscribe(ctx context.Context, from int64, h Handler) error {
+	if c.cfg.SubscribeAgreed > 0 {
+		return c.SubscribeAgreed(ctx, from, c.cfg.SubscribeAgreed, h)
+	}
 	if err := c.startSubscription(); err != nil {
 		return err
 	}
@@ -140,10 +147,12 @@ func (c *Client) endSubscription() {
 
 // subscription is the position of a running Subscribe.
 type subscription struct {
-	c       *Client
-	next    int64 // counter of the next event to deliver
-	lastTS  int64 // timestamp of the last delivered event
-	handler Handler
+	c      *Client
+	next   int64 // counter of the next event to deliver
+	lastTS int64 // timestamp of the last delivered event
+	// lastHeight is the height of the last delivered event (verified subscriptions).
+	lastHeight int64
+	handler    Handler
 }
 
 // stream opens one Subscribe stream on e at s.next and delivers until it fails. It

@@ -66,7 +66,7 @@ func (s *subscription) streamVerified(ctx context.Context, e *endpoint) (int, er
 			}
 			if !checking {
 				checking = true
-				go func() { heads <- s.checkHead(sctx, e) }()
+				go func(next, lastHeight int64) { heads <- s.checkHead(sctx, e, next, lastHeight) }(s.next, s.lastHeight)
 			}
 		case h := <-heads:
 			checking = false
@@ -125,6 +125,7 @@ func (s *subscription) deliverVerified(ctx context.Context, e *endpoint, resp *p
 		}
 		if ok {
 			delivered++
+			s.lastHeight = ev.Height
 		}
 	}
 	return delivered, nil
@@ -150,7 +151,8 @@ func (s *subscription) checkEvent(ctx context.Context, e *endpoint, ev *pb.Seque
 }
 
 // checkHead asks e for the head of the stream and checks its proof.
-func (s *subscription) checkHead(ctx context.Context, e *endpoint) headResult {
+// next and lastHeight are the subscription's position when the check began.
+func (s *subscription) checkHead(ctx context.Context, e *endpoint, next, lastHeight int64) headResult {
 	cctx, cancel := context.WithTimeout(ctx, s.c.cfg.CallTimeout)
 	head, err := e.proofs.GetStreamHead(cctx, &pb.GetStreamHeadRequest{Member: s.c.cfg.Member})
 	cancel()
@@ -163,6 +165,9 @@ func (s *subscription) checkHead(ctx context.Context, e *endpoint) headResult {
 	}
 	if err := checkHead(s.c.cfg.Member, head, hdr.AppHash); err != nil {
 		return headResult{err: s.verifyError(ErrOmittedEvents, e, head.NextCounter, head.Height, fmt.Errorf("stream head proof: %w", err))}
+	}
+	if head.Absent && next > 0 && head.Height >= lastHeight {
+		return headResult{err: s.verifyError(ErrOmittedEvents, e, next, head.Height, fmt.Errorf("stream head at height %d says the member has no event; it received %d, the last at height %d", head.Height, next, lastHeight))}
 	}
 	return headResult{height: head.Height, next: head.NextCounter}
 }

@@ -48,24 +48,24 @@ func (c *Client) downloadTopologyState(ctx context.Context) (*TopologyState, err
 	if err != nil {
 		return nil, err
 	}
-	if c.verify != nil {
-		if err := c.checkTopology(ctx, from, res); err != nil {
-			return nil, err
-		}
-	}
 	st, err := topology.Unmarshal(res.State)
 	if err != nil {
 		return nil, fmt.Errorf("topology state from the sequencer: %w", err)
+	}
+	if c.verify != nil {
+		if err := c.checkTopology(ctx, from, res, st.Hash()); err != nil {
+			return nil, err
+		}
 	}
 	return &TopologyState{State: st, Height: res.Height, AppHash: res.AppHash}, nil
 }
 
 // checkTopology checks res, served by e, against the verified header after its block; on
 // a mismatch e is quarantined and left.
-func (c *Client) checkTopology(ctx context.Context, e *endpoint, res *pb.DownloadTopologyStateForInitResponse) error {
+func (c *Client) checkTopology(ctx context.Context, e *endpoint, res *pb.DownloadTopologyStateForInitResponse, stateHash []byte) error {
 	hdr, err := c.verify.header(ctx, e, res.Height+1)
 	if err == nil {
-		if perr := checkTopology(res, hdr.AppHash); perr != nil {
+		if perr := checkTopology(res, stateHash, hdr.AppHash); perr != nil {
 			err = &VerifyError{Kind: ErrEventProof, Endpoint: e.addr, Member: c.cfg.Member, Height: res.Height, Err: fmt.Errorf("topology state: %w", perr)}
 		}
 	}

@@ -23,6 +23,6 @@ func checkHead(member string, head *pb.GetStreamHeadResponse, appHash []byte) er
 
 // checkTopology checks a topology download against appHash, the app hash after block
 // res.Height.
-func checkTopology(res *pb.DownloadTopologyStateForInitResponse, appHash []byte) error {
+func checkTopology(res *pb.DownloadTopologyStateForInitResponse, stateHash, appHash []byte) error {
 	return errNoSeqproof
 }
