@@ -1,0 +1,115 @@
+package seqproof
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/cometbft/cometbft/crypto/merkle"
+
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+)
+
+// Sentinels of the verify functions; errors wrap one of them with what was being proved.
+var (
+	// ErrMissingProof: the response carries no proof (or no app-hash inputs).
+	ErrMissingProof = errors.New("no proof")
+	// ErrAppHashMismatch: the app-hash inputs do not hash to the verified app hash.
+	ErrAppHashMismatch = errors.New("app hash inputs do not match the app hash")
+	// ErrHeightMismatch: the proof is for another height than the event or response.
+	ErrHeightMismatch = errors.New("proof height differs")
+	// ErrLeafMismatch: the leaf recomputed from what was served is not in the tree at the
+	// proof's position (altered bytes, wrong index or aunts).
+	ErrLeafMismatch = errors.New("leaf not in the committed tree")
+	// ErrBadHead: a stream head response contradicts itself (absent with a counter, or a
+	// negative counter).
+	ErrBadHead = errors.New("inconsistent stream head")
+	// ErrMembershipRootMismatch: the topology state is not the one the app hash commits to.
+	ErrMembershipRootMismatch = errors.New("topology state does not match the membership root")
+)
+
+// VerifyEvent checks that ev is event ev.Counter of member's stream as sequenced in block
+// ev.Height, whose app hash (carried by the header of ev.Height + 1) is appHash.
+func VerifyEvent(member string, ev *pb.SequencedEvent, p *pb.EventProof, appHash []byte) error {
+	if ev == nil {
+		return fmt.Errorf("%s: no event: %w", member, ErrMissingProof)
+	}
+	if p == nil || p.Block == nil {
+		return fmt.Errorf("event %d of %s: %w", ev.Counter, member, ErrMissingProof)
+	}
+	if p.Block.Height != ev.Height {
+		return fmt.Errorf("event %d of %s at height %d: proof for height %d: %w", ev.Counter, member, ev.Height, p.Block.Height, ErrHeightMismatch)
+	}
+	if err := checkAppHash(p.Block, appHash); err != nil {
+		return fmt.Errorf("event %d of %s: %w", ev.Counter, member, err)
+	}
+	if err := checkLeaf(p.Block.EventsRoot, EventLeaf(member, ev), p.LeafIndex, p.LeafTotal, p.Aunts); err != nil {
+		return fmt.Errorf("event %d of %s at height %d: %w", ev.Counter, member, ev.Height, err)
+	}
+	return nil
+}
+
+// VerifyStreamHead checks that member's stream held r.NextCounter events after block
+// r.Height, whose app hash is appHash. An absent member (no event yet) has no proof: the
+// caller rejects such a response when it has received an event.
+func VerifyStreamHead(member string, r *pb.GetStreamHeadResponse, appHash []byte) error {
+	if r == nil || r.Block == nil {
+		return fmt.Errorf("stream head of %s: %w", member, ErrMissingProof)
+	}
+	if r.Block.Height != r.Height {
+		return fmt.Errorf("stream head of %s at height %d: proof for height %d: %w", member, r.Height, r.Block.Height, ErrHeightMismatch)
+	}
+	if err := checkAppHash(r.Block, appHash); err != nil {
+		return fmt.Errorf("stream head of %s: %w", member, err)
+	}
+	if r.Absent {
+		if r.NextCounter != 0 || len(r.Aunts) > 0 || r.LeafTotal != 0 {
+			return fmt.Errorf("stream head of %s at height %d: absent with counter %d: %w", member, r.Height, r.NextCounter, ErrBadHead)
+		}
+		return nil
+	}
+	if r.NextCounter <= 0 {
+		return fmt.Errorf("stream head of %s at height %d: present with counter %d: %w", member, r.Height, r.NextCounter, ErrBadHead)
+	}
+	if err := checkLeaf(r.Block.CountersRoot, CounterLeaf(member, r.NextCounter), r.LeafIndex, r.LeafTotal, r.Aunts); err != nil {
+		return fmt.Errorf("stream head %d of %s at height %d: %w", r.NextCounter, member, r.Height, err)
+	}
+	return nil
+}
+
+// VerifyTopology checks that a downloaded topology state, whose topology.State hash is
+// stateHash, is the state of block r.Height, whose app hash is appHash.
+func VerifyTopology(r *pb.DownloadTopologyStateForInitResponse, stateHash []byte, appHash []byte) error {
+	if r == nil || r.Block == nil {
+		return fmt.Errorf("topology state: %w", ErrMissingProof)
+	}
+	if r.Block.Height != r.Height {
+		return fmt.Errorf("topology state at height %d: proof for height %d: %w", r.Height, r.Block.Height, ErrHeightMismatch)
+	}
+	if err := checkAppHash(r.Block, appHash); err != nil {
+		return fmt.Errorf("topology state at height %d: %w", r.Height, err)
+	}
+	if !bytes.Equal(MembershipRoot(r.GenesisMembersRoot, stateHash), r.Block.MembershipRoot) {
+		return fmt.Errorf("topology state at height %d: %w", r.Height, ErrMembershipRootMismatch)
+	}
+	return nil
+}
+
+func checkAppHash(in *pb.AppHashInputs, appHash []byte) error {
+	if got := AppHash(in); !bytes.Equal(got, appHash) {
+		return fmt.Errorf("height %d: inputs hash to %X, header says %X: %w", in.Height, got, appHash, ErrAppHashMismatch)
+	}
+	return nil
+}
+
+// checkLeaf checks that leaf is leaf index of total under root with aunts.
+func checkLeaf(root, leaf []byte, index, total uint32, aunts [][]byte) error {
+	if len(leaf) == 0 || total == 0 || index >= total || len(aunts) > merkle.MaxAunts {
+		return fmt.Errorf("leaf %d of %d with %d aunts: %w", index, total, len(aunts), ErrLeafMismatch)
+	}
+	p := merkle.Proof{Total: int64(total), Index: int64(index), LeafHash: leafHash(leaf), Aunts: aunts}
+	if err := p.Verify(root, leaf); err != nil {
+		return fmt.Errorf("leaf %d of %d: %w (%v)", index, total, ErrLeafMismatch, err)
+	}
+	return nil
+}
