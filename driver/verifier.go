@@ -146,10 +146,9 @@ func (v *verifier) sessionLocked(ctx context.Context, e *endpoint) (*light.Clien
 	if err != nil {
 		return nil, err
 	}
-	witnesses := v.witnesses(e)
-	if len(witnesses) == 0 {
-		witnesses = []provider.Provider{primary} // one endpoint: nothing to compare with
-	}
+	// The primary is a witness of its own as well: the light client needs one, and
+	// removing a lying witness must not leave it with none (which fails the header).
+	witnesses := append(v.witnesses(e), v.provider(e))
 	opts := []light.Option{light.SkippingVerification(light.DefaultTrustLevel), light.Logger(cmtlog.NewNopLogger())}
 	last, err := v.store.LastLightBlockHeight()
 	if err != nil {
@@ -216,6 +215,18 @@ func (v *verifier) trustOptions(ctx context.Context, primary *lightProvider) (li
 		return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: v.cfg.TrustHeight, Hash: v.cfg.trustHash()}, nil
 	}
 	g := v.cfg.Genesis
+	if g == nil { // trust on first use
+		lb, err := primary.LightBlock(ctx, 1)
+		if err != nil {
+			return light.TrustOptions{}, err
+		}
+		if err := lb.ValidatorSet.VerifyCommitLight(v.chainID, lb.Commit.BlockID, 1, lb.Commit); err != nil {
+			return light.TrustOptions{}, fmt.Errorf("header 1 is not signed by its validators: %w", err)
+		}
+		v.c.logger.Warn("verified reads: trusting header 1 on first use (configure a genesis file or a trusted header to trust no node)",
+			"endpoint", primary.addr, "hash", fmt.Sprintf("%X", lb.Hash()), "validators", fmt.Sprintf("%X", lb.ValidatorsHash))
+		return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: 1, Hash: lb.Hash()}, nil
+	}
 	h := max(g.InitialHeight, 1)
 	lb, err := primary.LightBlock(ctx, h)
 	if err != nil {

@@ -27,6 +27,11 @@ type VerifyConfig struct {
 	// genesis.
 	TrustHeight int64
 	TrustHash   string
+	// TrustOnFirstUse, with neither Genesis nor TrustHeight, trusts the first header 1 a
+	// node serves, once its own validators signed it and the other endpoints serve the
+	// same (the light client compares them). It suits a Store that persists: the header
+	// is trusted once, later starts trust the stored headers.
+	TrustOnFirstUse bool
 	// TrustPeriod is the light client's trusting period: a trusted header older than this
 	// no longer vouches for the validators (a restart from the genesis of an older chain
 	// needs a recent TrustHeight and TrustHash).
@@ -89,7 +94,7 @@ func (v VerifyConfig) validate() error {
 		return &ConfigError{"trust_height", "must not be negative"}
 	case v.TrustHeight == 0 && v.TrustHash != "":
 		return &ConfigError{"trust_height", "not set, but trust_hash is"}
-	case v.TrustHeight == 0 && v.Genesis == nil:
+	case v.TrustHeight == 0 && v.Genesis == nil && !v.TrustOnFirstUse:
 		return &ConfigError{"trust_height", "verification needs a trust root: the genesis or trust_height and trust_hash"}
 	}
 	if v.TrustHeight > 0 {

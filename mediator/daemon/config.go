@@ -41,6 +41,8 @@ type Config struct {
 	SequencerTLSServerName string `mapstructure:"sequencer_tls_server_name"`
 	SequencerTLSCertFile   string `mapstructure:"sequencer_tls_cert_file"`
 	SequencerTLSKeyFile    string `mapstructure:"sequencer_tls_key_file"`
+	// Reads are verify_reads and the settings of its trust root, or subscribe_agreed.
+	Reads driver.ReadSettings `mapstructure:",squash"`
 }
 
 func (c Config) sequencerTLS() tlsconf.Client {
@@ -58,7 +60,7 @@ const ConfigFile = "mediator.toml"
 
 // DefaultConfig returns the configuration init writes, before the member is known.
 func DefaultConfig() Config {
-	return Config{KeyStore: "keys", Database: "data", LogLevel: "info", LogFormat: "text"}
+	return Config{KeyStore: "keys", Database: "data", LogLevel: "info", LogFormat: "text", Reads: driver.DefaultReadSettings()}
 }
 
 // Validate names the first bad field (a *ConfigError whose Field is the TOML key).
@@ -83,6 +85,9 @@ func (c Config) Validate() error {
 	if err := fieldError(tlsconf.CheckClient(tlsconf.ClientKeys("sequencer"), c.sequencerTLS())); err != nil {
 		return err
 	}
+	if err := readsError(c.Reads.Validate()); err != nil {
+		return err
+	}
 	return fieldError(tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress))
 }
 
@@ -91,6 +96,15 @@ func fieldError(err error) error {
 	var fe *tomlconf.FieldError
 	if errors.As(err, &fe) {
 		return &ConfigError{Field: fe.Field, Reason: fe.Reason}
+	}
+	return err
+}
+
+// readsError turns the driver's ConfigError about the read settings into ours.
+func readsError(err error) error {
+	var ce *driver.ConfigError
+	if errors.As(err, &ce) {
+		return &ConfigError{Field: ce.Field, Reason: ce.Reason}
 	}
 	return err
 }
@@ -152,8 +166,9 @@ sequencer_tls_ca_file = %q
 sequencer_tls_server_name = %q
 sequencer_tls_cert_file = %q
 sequencer_tls_key_file = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress,
-		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile)
+
+%s`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress,
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.Reads.TOML())
 	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(text), 0o644)
 }
 

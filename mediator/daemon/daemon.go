@@ -27,8 +27,9 @@ type Options struct {
 
 // Daemon is a running mediator with its database.
 type Daemon struct {
-	Node  *Node
-	store *store.Store
+	Node       *Node
+	store      *store.Store
+	closeLight func() // closes the light store of verified reads
 }
 
 // Start opens the database, waits until a sequencer endpoint answers and starts the
@@ -70,6 +71,15 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 		}
 	}()
 	cfg.Store = st
+	closeLight, err := applyReads(o.Home, c, &cfg.Driver, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeLight()
+		}
+	}()
 	if err = driver.WaitReachable(ctx, cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -77,12 +87,15 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{Node: n, store: st}, nil
+	return &Daemon{Node: n, store: st, closeLight: closeLight}, nil
 }
 
 // Stop stops the node and closes the database.
 func (d *Daemon) Stop() error {
 	d.Node.Stop()
+	if d.closeLight != nil {
+		d.closeLight()
+	}
 	return d.store.Close()
 }
 

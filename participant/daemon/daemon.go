@@ -32,6 +32,7 @@ type Daemon struct {
 	metrics    *metricshttp.Server
 	cancel     context.CancelFunc
 	served     chan error
+	closeLight func() // closes the light store of verified reads
 }
 
 // Options are what a participant runs with besides its configuration.
@@ -42,6 +43,9 @@ type Options struct {
 	Logger *slog.Logger
 	// NoLedgerAPI runs the node without serving the Ledger API (recovery does).
 	NoLedgerAPI bool
+	// giveUpOnLies ends the stream once every endpoint failed verification (recovery
+	// fails loudly instead of waiting for an honest node).
+	giveUpOnLies bool
 }
 
 // Start opens the database, gets the participant admitted when it is not yet (it sends
@@ -72,6 +76,18 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey, dcfg.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
 	dcfg.TLS = c.SequencerTLS(o.Home)
+	closeLight, err := applyReads(o.Home, c, &dcfg, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeLight()
+		}
+	}()
+	if o.giveUpOnLies {
+		dcfg.Verify.GiveUpAfter = len(dcfg.Endpoints)
+	}
 	if err := driver.WaitReachable(ctx, dcfg, o.Logger); err != nil {
 		return nil, err
 	}
@@ -107,7 +123,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &Daemon{Node: node, store: st, served: make(chan error, 1)}
+	d = &Daemon{Node: node, store: st, served: make(chan error, 1), closeLight: closeLight}
 	if c.MetricsAddress != "" {
 		if d.metrics, err = metricshttp.Listen(c.MetricsAddress, metricshttp.WithRuntime(node.Metrics()), o.Logger); err != nil {
 			node.Stop()
@@ -206,6 +222,9 @@ func (d *Daemon) Stop() error {
 	err := <-d.served
 	d.Node.Stop()
 	d.stopMetrics()
+	if d.closeLight != nil {
+		d.closeLight()
+	}
 	if d.users != nil {
 		err = errors.Join(err, d.users.Close())
 	}
