@@ -115,3 +115,15 @@ func (v VerifyConfig) validate() error {
 	}
 	return nil
 }
+
+// GenesisVerifyConfig returns the default verification, enabled, with the CometBFT
+// genesis in file path (a validator's config/genesis.json) as the trust root.
+func GenesisVerifyConfig(path string) (VerifyConfig, error) {
+	g, err := cmttypes.GenesisDocFromFile(path)
+	if err != nil {
+		return VerifyConfig{}, &ConfigError{"genesis_file", err.Error()}
+	}
+	v := DefaultVerifyConfig()
+	v.Enabled, v.Genesis = true, g
+	return v, nil
+}
