@@ -148,7 +148,7 @@ func (v *verifier) sessionLocked(ctx context.Context, e *endpoint) (*light.Clien
 	}
 	// The primary is a witness of its own as well: the light client needs one, and
 	// removing a lying witness must not leave it with none (which fails the header).
-	witnesses := append(v.witnesses(e), v.provider(e))
+	witnesses := append(v.witnesses(e), selfWitness{primary})
 	opts := []light.Option{light.SkippingVerification(light.DefaultTrustLevel), light.Logger(cmtlog.NewNopLogger())}
 	last, err := v.store.LastLightBlockHeight()
 	if err != nil {
