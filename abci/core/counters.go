@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -22,6 +23,15 @@ type counterSet struct {
 	next    []int64
 	leaves  [][]byte
 	root    []byte
+
+	treeOnce sync.Once
+	tree     *seqproof.Tree // the proofs of leaves, built at the first stream head asked for
+}
+
+// proofTree returns the tree over the set's leaves with every leaf's proof.
+func (cs *counterSet) proofTree() *seqproof.Tree {
+	cs.treeOnce.Do(func() { cs.tree = seqproof.NewTree(cs.leaves) })
+	return cs.tree
 }
 
 // recentCounterSets is how many committed heights' counter sets the machine keeps, so

@@ -88,6 +88,10 @@ func (m *Machine) MembershipAt(t int64) Membership {
 // TopologyHash is the hash of the committed topology state (equal on every replica).
 func (m *Machine) TopologyHash() []byte { return m.topology().Hash() }
 
+// GenesisMembersRoot is the root of the genesis members, which the membership root of the
+// app hash hashes with the topology state's hash.
+func (m *Machine) GenesisMembersRoot() []byte { return m.membership.Root() }
+
 // StateRoot is the membership part of the app hash for the committed state.
 func (m *Machine) StateRoot() []byte {
 	m.mu.RLock()

@@ -154,8 +154,7 @@ func proveHead(r Reader, cs *counterSet, member string) (*pb.GetStreamHeadRespon
 		res.Absent = true
 		return res, nil
 	}
-	tree := seqproof.NewTree(cs.leaves)
 	res.NextCounter = next
-	res.LeafIndex, res.LeafTotal, res.Aunts = tree.Prove(i)
+	res.LeafIndex, res.LeafTotal, res.Aunts = cs.proofTree().Prove(i)
 	return res, nil
 }
