@@ -42,6 +42,11 @@ func EnvelopeHash(marshalled []byte) []byte {
 	return crypto.NewHasher(crypto.PurposeStreamProof).AddUint32(tagEnvelope).AddBytes(marshalled).Sum()
 }
 
+// EnvelopeHashTo is EnvelopeHash reusing h.
+func EnvelopeHashTo(h *crypto.Hasher, marshalled []byte) []byte {
+	return h.Reset(crypto.PurposeStreamProof).AddUint32(tagEnvelope).AddBytes(marshalled).Sum()
+}
+
 // EventLeaf is the leaf of ev in its block's events tree, for member's stream. It is nil
 // (a leaf no proof matches) only when an envelope of ev cannot be marshalled.
 func EventLeaf(member string, ev *pb.SequencedEvent) []byte {
