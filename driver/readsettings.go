@@ -38,7 +38,7 @@ type ReadSettings struct {
 // DefaultReadSettings verify reads, trusting on first use until a genesis file or a
 // trusted header is configured.
 func DefaultReadSettings() ReadSettings {
-	return ReadSettings{VerifyReads: false, TrustPeriod: DefaultVerifyConfig().TrustPeriod, LightStore: "light"}
+	return ReadSettings{VerifyReads: true, TrustPeriod: DefaultVerifyConfig().TrustPeriod, LightStore: "light"}
 }
 
 // Validate returns a *ConfigError naming the first bad setting (by its TOML key).

@@ -182,9 +182,10 @@ func Start[M any, S any](ctx context.Context, cfg Config, setup Setup[M, S]) (r 
 	if r.client, err = driver.New(cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
+	client := r.client // r is nil when Start fails
 	defer func() {
 		if err != nil {
-			r.client.Close()
+			client.Close()
 		}
 	}()
 	if err = r.client.Connect(ctx); err != nil {

@@ -76,15 +76,6 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey, dcfg.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
 	dcfg.TLS = c.SequencerTLS(o.Home)
-	closeLight, err := applyReads(o.Home, c, &dcfg, o.Logger)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			closeLight()
-		}
-	}()
 	if o.giveUpOnLies {
 		dcfg.Verify.GiveUpAfter = len(dcfg.Endpoints)
 	}
@@ -110,6 +101,16 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	defer func() {
 		if err != nil {
 			st.Close()
+		}
+	}()
+	// The light store after the database, whose lock says best that the participant runs.
+	closeLight, err := applyReads(o.Home, c, &dcfg, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeLight()
 		}
 	}()
 	node, err := participant.Start(ctx, participant.Config{

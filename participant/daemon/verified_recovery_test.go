@@ -78,4 +78,3 @@ func TestRecoveryThroughALyingNode(t *testing.T) {
 		t.Fatalf("report %q does not say which heights were verified", r)
 	}
 }
-
