@@ -26,8 +26,55 @@ type lightProvider struct {
 	proofs  sequencersvc.SequencerProofServiceClient
 	timeout time.Duration
 
-	mu   sync.Mutex
-	last *cmttypes.LightBlock // the last block served, for its selfWitness
+	mu      sync.Mutex
+	last    *cmttypes.LightBlock // the last block served, for its selfWitness
+	fetched map[int64]*cmttypes.LightBlock
+	pending map[int64]bool
+}
+
+// maxPrefetched bounds the light blocks fetched ahead of the light client, and
+// maxPrefetching the calls in flight for them.
+const maxPrefetched, maxPrefetching = 512, 16
+
+// prefetch fetches the light blocks of heights in the background, several at a time, so
+// that the light client's next requests find them (a replay verifies many headers in a
+// row, each a round trip otherwise).
+func (p *lightProvider) prefetch(ctx context.Context, heights []int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fetched == nil {
+		p.fetched, p.pending = make(map[int64]*cmttypes.LightBlock), make(map[int64]bool)
+	}
+	for _, h := range heights {
+		if len(p.pending) >= maxPrefetching || len(p.fetched)+len(p.pending) >= maxPrefetched {
+			return
+		}
+		if h <= 0 || p.pending[h] || p.fetched[h] != nil {
+			continue
+		}
+		p.pending[h] = true
+		go func() {
+			lb, err := p.fetch(ctx, h)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			delete(p.pending, h)
+			if err == nil {
+				p.fetched[h] = lb
+			}
+		}()
+	}
+}
+
+// takePrefetched returns and forgets the prefetched block of height, if any.
+func (p *lightProvider) takePrefetched(height int64) *cmttypes.LightBlock {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lb := p.fetched[height]
+	if lb != nil {
+		delete(p.fetched, height)
+		p.last = lb
+	}
+	return lb
 }
 
 var _ provider.Provider = (*lightProvider)(nil)
@@ -41,6 +88,21 @@ func (p *lightProvider) ChainID() string { return p.chainID }
 // block yet answers NotFound or OutOfRange (ErrHeightTooHigh), one that cannot be reached
 // ErrNoResponse; a malformed or foreign block is an ErrBadLightBlock.
 func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
+	if lb := p.takePrefetched(height); lb != nil {
+		return lb, nil
+	}
+	lb, err := p.fetch(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.last = lb
+	p.mu.Unlock()
+	return lb, nil
+}
+
+// fetch asks the node for the light block at height and checks its form.
+func (p *lightProvider) fetch(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	res, err := p.proofs.GetLightBlock(cctx, &pb.GetLightBlockRequest{Height: height})
@@ -60,9 +122,6 @@ func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*cmttypes
 	if err := lb.ValidateBasic(p.chainID); err != nil {
 		return nil, provider.ErrBadLightBlock{Reason: fmt.Errorf("from %s: %w", p.addr, err)}
 	}
-	p.mu.Lock()
-	p.last = lb
-	p.mu.Unlock()
 	return lb, nil
 }
 

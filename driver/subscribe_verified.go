@@ -105,6 +105,7 @@ func receive(ctx context.Context, st interface {
 func (s *subscription) deliverVerified(ctx context.Context, e *endpoint, resp *pb.SubscribeResponse) (int, error) {
 	evs := responseEvents(resp)
 	proofs := resp.GetProofs()
+	s.c.verify.prefetch(ctx, e, headerHeights(evs))
 	delivered := 0
 	for i, ev := range evs {
 		if ev == nil || ev.Counter < s.next {
@@ -129,6 +130,17 @@ func (s *subscription) deliverVerified(ctx context.Context, e *endpoint, resp *p
 		}
 	}
 	return delivered, nil
+}
+
+// headerHeights returns the heights of the headers that prove evs, in order, once each.
+func headerHeights(evs []*pb.SequencedEvent) []int64 {
+	var hs []int64
+	for _, ev := range evs {
+		if h := ev.GetHeight() + 1; ev != nil && (len(hs) == 0 || hs[len(hs)-1] != h) {
+			hs = append(hs, h)
+		}
+	}
+	return hs
 }
 
 // checkEvent checks ev against the verified header after its proof's block.

@@ -37,6 +37,7 @@ type verifier struct {
 	chainID string
 	lc      *light.Client
 	lcFor   *endpoint
+	primary *lightProvider // lc's primary when it was made, for prefetching
 	headers map[int64]*cmttypes.Header
 	first   int64 // lowest and highest height verified for this client (0: none)
 	last    int64
@@ -60,6 +61,25 @@ func (c *Client) VerifiedHeights() (first, last int64) {
 	c.verify.mu.Lock()
 	defer c.verify.mu.Unlock()
 	return c.verify.first, c.verify.last
+}
+
+// prefetch has e's provider fetch the light blocks of heights ahead of their
+// verification (only once the light client for e exists and none of them is verified).
+func (v *verifier) prefetch(ctx context.Context, e *endpoint, heights []int64) {
+	v.mu.Lock()
+	p := v.primary
+	if v.lcFor != e || p == nil {
+		v.mu.Unlock()
+		return
+	}
+	todo := heights[:0:0]
+	for _, h := range heights {
+		if _, ok := v.headers[h]; !ok {
+			todo = append(todo, h)
+		}
+	}
+	v.mu.Unlock()
+	p.prefetch(ctx, todo)
 }
 
 // header returns the verified header at height h, served by e. While no node has the
@@ -166,7 +186,7 @@ func (v *verifier) sessionLocked(ctx context.Context, e *endpoint) (*light.Clien
 	if err != nil {
 		return nil, err
 	}
-	v.lc, v.lcFor = lc, e
+	v.lc, v.lcFor, v.primary = lc, e, primary
 	return lc, nil
 }
 
