@@ -22,6 +22,7 @@ type counterSet struct {
 	members []string
 	next    []int64
 	leaves  [][]byte
+	hashes  levels // the tree's cached hashes, for the next block's root
 	root    []byte
 
 	treeOnce sync.Once
@@ -57,17 +58,22 @@ func loadCounterSet(r Reader, meta *pb.AppMeta) (*counterSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs.root = seqproof.Root(cs.leaves)
+	cs.hashes = updateLevels(nil, cs.leaves, nil, 0)
+	cs.root = cs.hashes.root(len(cs.leaves))
 	return cs, nil
 }
 
 // with returns the set after a block that moved the counters of the members of next
 // (sorted: members) to their values; height and appHash are set by the caller once known.
+// It rehashes the changed members' leaves and their subtrees (all subtrees right of a
+// member's first event, which shifts the leaves after it).
 func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]int64) *counterSet {
 	out := &counterSet{
 		members: slices.Clip(cs.members), next: slices.Clip(cs.next), leaves: slices.Clip(cs.leaves),
 	}
 	copied := false
+	from := -1      // the first inserted member's position: leaves from there on moved
+	var dirty []int // the positions before from whose leaf changed, ascending
 	for _, m := range members {
 		n := next[m]
 		i, found := sort.Find(len(out.members), func(i int) int { return cmpString(m, out.members[i]) })
@@ -77,7 +83,13 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 				copied = true
 			}
 			out.next[i], out.leaves[i] = n, seqproof.CounterLeafTo(h, m, n)
+			if from < 0 {
+				dirty = append(dirty, i)
+			}
 			continue
+		}
+		if from < 0 {
+			from = i // members come in order, so later inserts land after it
 		}
 		// Insert allocates new backing arrays (the slices are clipped), so cs stays intact.
 		out.members = slices.Insert(out.members, i, m)
@@ -85,7 +97,11 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 		out.leaves = slices.Insert(out.leaves, i, seqproof.CounterLeafTo(h, m, n))
 		copied = true
 	}
-	out.root = seqproof.Root(out.leaves)
+	if from < 0 {
+		from = len(out.leaves)
+	}
+	out.hashes = updateLevels(cs.hashes, out.leaves, dirty, from)
+	out.root = out.hashes.root(len(out.leaves))
 	return out
 }
 
