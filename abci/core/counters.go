@@ -59,7 +59,7 @@ func loadCounterSet(r Reader, meta *pb.AppMeta) (*counterSet, error) {
 		return nil, err
 	}
 	cs.hashes = updateLevels(nil, cs.leaves, nil, 0)
-	cs.root = cs.hashes.root(len(cs.leaves))
+	cs.root = seqproof.CountersRoot(cs.hashes.root(len(cs.leaves)), len(cs.leaves))
 	return cs, nil
 }
 
@@ -101,7 +101,7 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 		from = len(out.leaves)
 	}
 	out.hashes = updateLevels(cs.hashes, out.leaves, dirty, from)
-	out.root = out.hashes.root(len(out.leaves))
+	out.root = seqproof.CountersRoot(out.hashes.root(len(out.leaves)), len(out.leaves))
 	return out
 }
 
@@ -115,14 +115,20 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// head returns member's next counter and its leaf index, found false when the member has
-// no event.
+// head returns member's next counter and its leaf index, or, found false when the member
+// has no event, the index where it would sort.
 func (cs *counterSet) head(member string) (next int64, index int, found bool) {
 	i, found := sort.Find(len(cs.members), func(i int) int { return cmpString(member, cs.members[i]) })
 	if !found {
-		return 0, 0, false
+		return 0, i, false
 	}
 	return cs.next[i], i, true
+}
+
+// leafProof returns leaf i with its path.
+func (cs *counterSet) leafProof(i int) *pb.CounterLeafProof {
+	idx, _, aunts := cs.proofTree().Prove(i)
+	return &pb.CounterLeafProof{Member: cs.members[i], NextCounter: cs.next[i], LeafIndex: idx, Aunts: aunts}
 }
 
 // counterSetFor returns the counter set of the state r whose head is meta: the machine's

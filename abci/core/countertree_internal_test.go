@@ -65,13 +65,13 @@ func TestCounterSetMatchesReference(t *testing.T) {
 		if !slices.Equal(cs.members, all) {
 			t.Fatalf("seed %d block %d: members differ", seed, block)
 		}
-		if want := merkle.HashFromByteSlices(leaves); !bytes.Equal(cs.root, want) {
+		if want := seqproof.CountersRoot(merkle.HashFromByteSlices(leaves), len(leaves)); !bytes.Equal(cs.root, want) {
 			t.Fatalf("seed %d block %d (%d members): root %x, want %x", seed, block, len(all), cs.root, want)
 		}
 		history, roots = append(history, cs), append(roots, cs.root)
 	}
 	for i, c := range history {
-		if !bytes.Equal(merkle.HashFromByteSlices(c.leaves), roots[i]) || !bytes.Equal(c.hashes.root(len(c.leaves)), roots[i]) {
+		if !bytes.Equal(seqproof.CountersRootOf(c.leaves), roots[i]) || !bytes.Equal(seqproof.CountersRoot(c.hashes.root(len(c.leaves)), len(c.leaves)), roots[i]) {
 			t.Fatalf("seed %d: the set of block %d changed after later blocks", seed, i)
 		}
 	}
