@@ -150,3 +150,28 @@ func BenchmarkExecuteBlockStreams(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProveBlockEvents is what a subscription with proofs adds per block of 100
+// submissions to 4 recipients: loading the block's proof records and building its tree
+// (once per block, shared by the subscribers), then proving each of one recipient's
+// events (recomputing its leaf from the event as served).
+func BenchmarkProveBlockEvents(b *testing.B) {
+	f := benchFixture(b)
+	x := f.newReplica(b)
+	out := x.exec(t0, benchBlock(f, 100, 256, 4)...)
+	member := f.id("PAR::bob")
+	evs := x.events(member)
+	b.ReportAllocs()
+	for b.Loop() {
+		bp, err := core.LoadBlockProof(x.r, out.Meta.Height)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ev := range evs {
+			if _, err := bp.Prove(member, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(evs)), "events/block")
+}
