@@ -78,8 +78,8 @@ func (v *lightVerifier) appHashAfter(ctx context.Context, h int64) []byte {
 // validators would, every event a subscription with proofs delivers, the stream heads and
 // the topology download; a tampered event, head or state fails with its reason.
 func TestVerifiedReads(t *testing.T) {
-	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob", "carol")})
-	alice, bob, carol := net.Member("alice"), net.Member("bob"), net.Member("carol")
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob", "carol", "dave")})
+	alice, bob, carol, dave := net.Member("alice"), net.Member("bob"), net.Member("carol"), net.Member("dave")
 	c := dialRaw(t, net.APIAddress(0))
 	v := newLightVerifier(t, net, c)
 	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
@@ -125,6 +125,23 @@ func TestVerifiedReads(t *testing.T) {
 			}
 		}
 		checkStreamHead(t, ctx, v, sub.member, int64(sub.n))
+	}
+	checkStreamHead(t, ctx, v, carol.ID, 1)
+	// dave got nothing: the node proves his stream absent from the counters tree, and a
+	// node that claims so for bob is refused.
+	res, err := v.proofs.GetStreamHead(ctx, &pb.GetStreamHeadRequest{Member: dave.ID})
+	if err != nil || !res.Absent || res.NextCounter != 0 {
+		t.Fatalf("dave's stream head: %+v, %v", res, err)
+	}
+	if err := seqproof.VerifyStreamHead(dave.ID, res, v.appHashAfter(ctx, res.Height)); err != nil {
+		t.Fatalf("dave's absent stream head: %v", err)
+	}
+	if res, err = v.proofs.GetStreamHead(ctx, &pb.GetStreamHeadRequest{Member: bob.ID}); err != nil {
+		t.Fatal(err)
+	}
+	res.Absent, res.NextCounter, res.Aunts, res.LeafIndex = true, 0, nil, 0
+	if err := seqproof.VerifyStreamHead(bob.ID, res, v.appHashAfter(ctx, res.Height)); !errors.Is(err, seqproof.ErrNotAbsent) {
+		t.Fatalf("bob's stream claimed absent: %v, want ErrNotAbsent", err)
 	}
 	checkTopologyDownload(t, ctx, v, c, bctx, bob.ID)
 	if _, err := v.proofs.GetLightBlock(ctx, &pb.GetLightBlockRequest{Height: 1 << 40}); status.Code(err) != codes.NotFound {
@@ -187,8 +204,12 @@ func checkStreamHead(t *testing.T, ctx context.Context, v *lightVerifier, member
 		}
 		if res.NextCounter == want {
 			res.NextCounter--
-			if err := seqproof.VerifyStreamHead(member, res, appHash); !errors.Is(err, seqproof.ErrLeafMismatch) {
-				t.Fatalf("shortened stream head: %v, want ErrLeafMismatch", err)
+			wantErr := seqproof.ErrLeafMismatch
+			if want == 1 {
+				wantErr = seqproof.ErrBadHead // present with no event
+			}
+			if err := seqproof.VerifyStreamHead(member, res, appHash); !errors.Is(err, wantErr) {
+				t.Fatalf("shortened stream head: %v, want %v", err, wantErr)
 			}
 			return
 		}

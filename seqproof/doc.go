@@ -17,16 +17,19 @@
 //     sender, error code and reason, and the hash of each envelope delivered to it
 //     (EnvelopeHash over the marshalled Envelope) in order. So a member recomputes it
 //     from the event alone, without other recipients' envelopes.
-//   - countersRoot is the Merkle root of a CounterLeaf(member, next counter) for every
-//     member with at least one event, members in byte order: it proves how long a
-//     member's stream was after block h, so a node cannot hide the tail of a stream.
+//   - countersRoot is CountersRoot(Merkle root, n) over a CounterLeaf(member, next
+//     counter) for each of the n members with at least one event, members in byte
+//     order: it proves how long a member's stream was after block h, so a node cannot
+//     hide the tail of a stream. Binding n fixes every leaf's index, so a member with no
+//     event is proved absent by the two adjacent leaves around its place (or by n = 0).
 //   - membershipRoot is H(PurposeMembershipRoot || genesis members root || topology
 //     state hash), which proves a downloaded topology state.
 //
 // All stream hashes use crypto.PurposeStreamProof followed by a one-word tag
-// (tagEnvelope, tagEvent, tagCounter), so that none can be taken for another.
+// (tagEnvelope, tagEvent, tagCounter, tagCounters), so that none can be taken for another.
 //
 // VerifyEvent, VerifyStreamHead and VerifyTopology check a proof against an app hash;
-// their errors wrap ErrLeafMismatch, ErrAppHashMismatch, ErrHeightMismatch and the other
+// their errors wrap ErrLeafMismatch, ErrAppHashMismatch, ErrHeightMismatch, ErrNotAbsent
+// and the other
 // sentinels with the member, counter and height concerned.
 package seqproof

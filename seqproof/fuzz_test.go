@@ -18,6 +18,7 @@ func fuzzSeeds(t testing.TB) [][3][]byte {
 	for i, ev := range c.events {
 		seeds = append(seeds, [3][]byte{mustMarshal(ev), mustMarshal(c.proof(i)), mustMarshal(c.head(c.owners[i]))})
 	}
+	seeds = append(seeds, [3][]byte{nil, nil, mustMarshal(c.head("PAR::carol"))}) // an absence proof
 	return seeds
 }
 
@@ -51,7 +52,7 @@ func FuzzVerify(f *testing.F) {
 					t.Fatalf("accepted an event of %s that is not leaf %d", member, p.LeafIndex)
 				}
 			}
-			if seqproof.VerifyStreamHead(member, &head, c.appHash) == nil && head.NextCounter != c.next[member] {
+			if seqproof.VerifyStreamHead(member, &head, c.appHash) == nil && (head.NextCounter != c.next[member] || head.Absent != (c.next[member] == 0)) {
 				t.Fatalf("accepted head %d of %s, true head %d", head.NextCounter, member, c.next[member])
 			}
 			var topo pb.DownloadTopologyStateForInitResponse

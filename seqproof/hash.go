@@ -2,6 +2,7 @@ package seqproof
 
 import (
 	"crypto/sha256"
+	"math/bits"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 
@@ -14,6 +15,7 @@ const (
 	tagEnvelope uint32 = 1
 	tagEvent    uint32 = 2
 	tagCounter  uint32 = 3
+	tagCounters uint32 = 4
 )
 
 // EventHeader is what an event leaf commits to besides the envelopes: the fields of a
@@ -96,6 +98,16 @@ func CounterLeafTo(h *crypto.Hasher, member string, next int64) []byte {
 // Root is the Merkle root over leaves (CometBFT's crypto/merkle tree).
 func Root(leaves [][]byte) []byte { return merkle.HashFromByteSlices(leaves) }
 
+// CountersRoot is AppHashInputs.counters_root for a counters tree of total leaves whose
+// Merkle root is merkleRoot. It binds the tree's size, so that a proof's leaf index and
+// total are the leaf's true position (what an absence proof relies on).
+func CountersRoot(merkleRoot []byte, total int) []byte {
+	return crypto.NewHasher(crypto.PurposeStreamProof).AddUint32(tagCounters).AddUint64(uint64(total)).AddBytes(merkleRoot).Sum()
+}
+
+// CountersRootOf is CountersRoot over the counter leaves, members in byte order.
+func CountersRootOf(leaves [][]byte) []byte { return CountersRoot(Root(leaves), len(leaves)) }
+
 // AppHash is the app hash the inputs give.
 func AppHash(in *pb.AppHashInputs) []byte {
 	h := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(in.Height).AddBytes(in.PrevAppHash).
@@ -112,10 +124,46 @@ func MembershipRoot(genesisMembersRoot, stateHash []byte) []byte {
 	return crypto.NewHasher(crypto.PurposeMembershipRoot).AddBytes(genesisMembersRoot).AddBytes(stateHash).Sum()
 }
 
-// leafHash is CometBFT's RFC 6962 leaf hash, which merkle.Proof carries.
+// leafHash is CometBFT's RFC 6962 leaf hash.
 func leafHash(leaf []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte{0})
 	h.Write(leaf)
 	return h.Sum(nil)
+}
+
+func innerHash(left, right []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte{1})
+	h.Write(left)
+	h.Write(right)
+	return h.Sum(nil)
+}
+
+// rootFromAunts is the root of a CometBFT Merkle tree of total leaves whose leaf index
+// has hash leaf and the given aunts (from the leaf up), nil when they do not fit.
+func rootFromAunts(index, total uint64, leaf []byte, aunts [][]byte) []byte {
+	switch {
+	case index >= total:
+		return nil
+	case total == 1:
+		if len(aunts) != 0 {
+			return nil
+		}
+		return leaf
+	case len(aunts) == 0:
+		return nil
+	}
+	k := uint64(1) << (bits.Len64(total-1) - 1) // the largest power of two below total
+	up, rest := aunts[len(aunts)-1], aunts[:len(aunts)-1]
+	if index < k {
+		if l := rootFromAunts(index, k, leaf, rest); l != nil {
+			return innerHash(l, up)
+		}
+		return nil
+	}
+	if r := rootFromAunts(index-k, total-k, leaf, rest); r != nil {
+		return innerHash(up, r)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"testing"
 
 	"github.com/cometsync/cometsync/crypto"
@@ -57,7 +58,7 @@ func buildChain(t testing.TB) *chain {
 	}
 	c.heads = seqproof.NewTree(heads)
 	c.inputs = &pb.AppHashInputs{Height: height, PrevAppHash: bytes.Repeat([]byte{1}, 32), EventsRoot: c.tree.Root,
-		MembershipRoot: seqproof.MembershipRoot([]byte("genesis"), []byte("state")), CountersRoot: c.heads.Root}
+		MembershipRoot: seqproof.MembershipRoot([]byte("genesis"), []byte("state")), CountersRoot: seqproof.CountersRoot(c.heads.Root, c.heads.Len())}
 	c.appHash = seqproof.AppHash(c.inputs)
 	return c
 }
@@ -74,7 +75,20 @@ func (c *chain) head(member string) *pb.GetStreamHeadResponse {
 			return &pb.GetStreamHeadResponse{Height: height, NextCounter: c.next[m], Block: clone(c.inputs), LeafIndex: idx, LeafTotal: total, Aunts: aunts}
 		}
 	}
-	return &pb.GetStreamHeadResponse{Height: height, Block: clone(c.inputs), Absent: true}
+	r := &pb.GetStreamHeadResponse{Height: height, Block: clone(c.inputs), Absent: true, LeafTotal: uint32(len(c.order))}
+	i := sort.SearchStrings(c.order, member)
+	if i > 0 {
+		r.AbsentLeft = c.leafProof(i - 1)
+	}
+	if i < len(c.order) {
+		r.AbsentRight = c.leafProof(i)
+	}
+	return r
+}
+
+func (c *chain) leafProof(i int) *pb.CounterLeafProof {
+	idx, _, aunts := c.heads.Prove(i)
+	return &pb.CounterLeafProof{Member: c.order[i], NextCounter: c.next[c.order[i]], LeafIndex: idx, Aunts: aunts}
 }
 
 func clone[T interface{ Marshal() ([]byte, error) }](m T) T {
@@ -191,8 +205,10 @@ func TestVerifyStreamHead(t *testing.T) {
 			t.Errorf("%s: %v", m, err)
 		}
 	}
-	if err := seqproof.VerifyStreamHead("PAR::carol", c.head("PAR::carol"), c.appHash); err != nil {
-		t.Errorf("absent member: %v", err)
+	for _, m := range []string{"PAR::carol", "PAR::b", "A", "z"} { // between, at both ends
+		if err := seqproof.VerifyStreamHead(m, c.head(m), c.appHash); err != nil {
+			t.Errorf("absent member %s: %v", m, err)
+		}
 	}
 	cases := []struct {
 		name   string
@@ -203,10 +219,32 @@ func TestVerifyStreamHead(t *testing.T) {
 		{"shorter stream", "PAR::alice", func(r *pb.GetStreamHeadResponse) { r.NextCounter-- }, seqproof.ErrLeafMismatch},
 		{"longer stream", "PAR::alice", func(r *pb.GetStreamHeadResponse) { r.NextCounter++ }, seqproof.ErrLeafMismatch},
 		{"another member's head", "PAR::bob", func(r *pb.GetStreamHeadResponse) { *r = *c.head("PAR::alice") }, seqproof.ErrLeafMismatch},
-		{"claimed absent", "PAR::alice", func(r *pb.GetStreamHeadResponse) {
-			r.Absent = true
-		}, seqproof.ErrBadHead},
+		{"claimed absent with its own proof", "PAR::alice", func(r *pb.GetStreamHeadResponse) {
+			r.Absent, r.NextCounter, r.Aunts = true, 0, nil
+		}, seqproof.ErrNotAbsent},
+		{"claimed absent between its neighbours", "PAR::alice", func(r *pb.GetStreamHeadResponse) {
+			*r = *c.head("PAR::alice0") // neighbours MED::m and PAR::bob: not adjacent
+			r.AbsentLeft = c.leafProof(0)
+		}, seqproof.ErrNotAbsent},
+		{"claimed absent at the end", "PAR::bob", func(r *pb.GetStreamHeadResponse) {
+			*r = *c.head("z")
+			r.AbsentLeft = c.leafProof(1)
+		}, seqproof.ErrNotAbsent},
+		{"claimed absent, neighbours dropped", "PAR::bob", func(r *pb.GetStreamHeadResponse) {
+			*r = *c.head("PAR::carol")
+			r.AbsentLeft = nil
+		}, seqproof.ErrNotAbsent},
+		{"claimed absent from an empty tree", "PAR::bob", func(r *pb.GetStreamHeadResponse) {
+			*r = *c.head("PAR::carol")
+			r.AbsentLeft, r.LeafTotal = nil, 0
+		}, seqproof.ErrNotAbsent},
+		{"claimed absent, smaller tree", "PAR::carol", func(r *pb.GetStreamHeadResponse) {
+			r.AbsentLeft, r.LeafTotal = c.leafProof(1), 2 // alice as the last leaf
+		}, seqproof.ErrLeafMismatch},
+		{"absent neighbour tampered", "PAR::carol", func(r *pb.GetStreamHeadResponse) { r.AbsentLeft.NextCounter++ }, seqproof.ErrLeafMismatch},
+		{"absent with a counter", "PAR::carol", func(r *pb.GetStreamHeadResponse) { r.NextCounter = 1 }, seqproof.ErrBadHead},
 		{"zero counter present", "PAR::carol", func(r *pb.GetStreamHeadResponse) { r.Absent = false }, seqproof.ErrBadHead},
+		{"total", "PAR::alice", func(r *pb.GetStreamHeadResponse) { r.LeafTotal = 4 }, seqproof.ErrLeafMismatch},
 		{"height", "PAR::alice", func(r *pb.GetStreamHeadResponse) { r.Height-- }, seqproof.ErrHeightMismatch},
 		{"inputs", "PAR::alice", func(r *pb.GetStreamHeadResponse) { r.Block.CountersRoot = flip(r.Block.CountersRoot) }, seqproof.ErrAppHashMismatch},
 		{"aunt", "PAR::alice", func(r *pb.GetStreamHeadResponse) { r.Aunts[0] = flip(r.Aunts[0]) }, seqproof.ErrLeafMismatch},

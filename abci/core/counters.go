@@ -22,6 +22,7 @@ type counterSet struct {
 	members []string
 	next    []int64
 	leaves  [][]byte
+	hashes  levels // the tree's cached hashes, for the next block's root
 	root    []byte
 
 	treeOnce sync.Once
@@ -57,17 +58,22 @@ func loadCounterSet(r Reader, meta *pb.AppMeta) (*counterSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs.root = seqproof.Root(cs.leaves)
+	cs.hashes = updateLevels(nil, cs.leaves, nil, 0)
+	cs.root = seqproof.CountersRoot(cs.hashes.root(len(cs.leaves)), len(cs.leaves))
 	return cs, nil
 }
 
 // with returns the set after a block that moved the counters of the members of next
 // (sorted: members) to their values; height and appHash are set by the caller once known.
+// It rehashes the changed members' leaves and their subtrees (all subtrees right of a
+// member's first event, which shifts the leaves after it).
 func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]int64) *counterSet {
 	out := &counterSet{
 		members: slices.Clip(cs.members), next: slices.Clip(cs.next), leaves: slices.Clip(cs.leaves),
 	}
 	copied := false
+	from := -1      // the first inserted member's position: leaves from there on moved
+	var dirty []int // the positions before from whose leaf changed, ascending
 	for _, m := range members {
 		n := next[m]
 		i, found := sort.Find(len(out.members), func(i int) int { return cmpString(m, out.members[i]) })
@@ -77,7 +83,13 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 				copied = true
 			}
 			out.next[i], out.leaves[i] = n, seqproof.CounterLeafTo(h, m, n)
+			if from < 0 {
+				dirty = append(dirty, i)
+			}
 			continue
+		}
+		if from < 0 {
+			from = i // members come in order, so later inserts land after it
 		}
 		// Insert allocates new backing arrays (the slices are clipped), so cs stays intact.
 		out.members = slices.Insert(out.members, i, m)
@@ -85,7 +97,11 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 		out.leaves = slices.Insert(out.leaves, i, seqproof.CounterLeafTo(h, m, n))
 		copied = true
 	}
-	out.root = seqproof.Root(out.leaves)
+	if from < 0 {
+		from = len(out.leaves)
+	}
+	out.hashes = updateLevels(cs.hashes, out.leaves, dirty, from)
+	out.root = seqproof.CountersRoot(out.hashes.root(len(out.leaves)), len(out.leaves))
 	return out
 }
 
@@ -99,14 +115,20 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// head returns member's next counter and its leaf index, found false when the member has
-// no event.
+// head returns member's next counter and its leaf index, or, found false when the member
+// has no event, the index where it would sort.
 func (cs *counterSet) head(member string) (next int64, index int, found bool) {
 	i, found := sort.Find(len(cs.members), func(i int) int { return cmpString(member, cs.members[i]) })
 	if !found {
-		return 0, 0, false
+		return 0, i, false
 	}
 	return cs.next[i], i, true
+}
+
+// leafProof returns leaf i with its path.
+func (cs *counterSet) leafProof(i int) *pb.CounterLeafProof {
+	idx, _, aunts := cs.proofTree().Prove(i)
+	return &pb.CounterLeafProof{Member: cs.members[i], NextCounter: cs.next[i], LeafIndex: idx, Aunts: aunts}
 }
 
 // counterSetFor returns the counter set of the state r whose head is meta: the machine's

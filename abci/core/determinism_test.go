@@ -90,7 +90,7 @@ func countersRoot(x *replica) []byte {
 			leaves = append(leaves, seqproof.CounterLeaf(m, int64(n)))
 		}
 	}
-	return seqproof.Root(leaves)
+	return seqproof.CountersRootOf(leaves)
 }
 
 func TestAppHashChain(t *testing.T) {

@@ -47,12 +47,15 @@
 //     sender, error, and the hash of each envelope delivered to the member. A batch's
 //     envelopes are hashed once, then each recipient's leaf over its envelopes' hashes,
 //     so a member recomputes its leaf without seeing other recipients' envelopes.
-//   - countersRoot: the Merkle root over seqproof.CounterLeaf(member, next counter) of
-//     every member with at least one event, in byte order: it proves a stream's length
-//     at h, so a node cannot withhold its tail. The machine keeps these leaves sorted
+//   - countersRoot: seqproof.CountersRoot of the number n of members with at least one
+//     event and the Merkle root over their seqproof.CounterLeaf(member, next counter),
+//     in byte order: it proves a stream's length at h, so a node cannot withhold its
+//     tail, and (n fixing each leaf's index) a member without events is proved absent by
+//     the adjacent leaves around its place. The machine keeps these leaves sorted
 //     (counters.go) for the committed state and a few heights before it, derived from
-//     state by LoadMachine (a restart or a state-sync restore gives the same set); a
-//     block rehashes the leaves of the members it changed and the tree.
+//     state by LoadMachine (a restart or a state-sync restore gives the same set), with
+//     the tree's subtree hashes (countertree.go): a block rehashes the paths of the
+//     members it changed, and the leaves right of a member's first event.
 //   - membershipRoot: H(PurposeMembershipRoot || genesis members root || topology state
 //     hash), which proves a downloaded topology state.
 //   - trafficRoot: the root of the traffic accounts the block changed, only when it
@@ -63,7 +66,8 @@
 // Merkle path later and ProveStreamHead / Machine.ProveStreamHeadAt a stream's head.
 // Cost per block: one hash per delivered envelope plus one per event (replacing the
 // former hash of the whole batch per event), two small writes, and the counters tree:
-// about two hashes per member with a stream (BenchmarkExecuteBlockStreams). The
+// about log2(members) hashes per changed member plus copying the cached hashes
+// (BenchmarkExecuteBlockStreams). The
 // commitment changed the app hash: the blocks of a chain created by an earlier version
 // no longer replay from genesis (app hash mismatch), and its heights before the upgrade
 // have no proof records (ErrNotProvable). Such chains are not a compatibility target.

@@ -77,6 +77,7 @@ type execution struct {
 	maxExpiry int64
 	hasher    *crypto.Hasher // reused for the envelope and leaf hashes
 	counters  *counterSet    // of the committed state
+	scratch   []byte         // reused for marshalling envelopes to hash them
 	// snap is the committed topology in force at the block's first sequencing time (as
 	// mem); traffic the traffic accounts the block changed, terms each sender's
 	// traffic terms under snap.
@@ -180,7 +181,7 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	envs := req.Batch.GetEnvelopes()
 	envHashes := make([][]byte, len(envs))
 	for i, e := range envs {
-		envHashes[i] = seqproof.EnvelopeHashTo(x.hasher, mustMarshal(e))
+		envHashes[i] = seqproof.EnvelopeHashTo(x.hasher, x.marshalEnvelope(e))
 	}
 	if _, ok := routes[req.Sender]; !ok {
 		routes[req.Sender] = nil
@@ -210,6 +211,20 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	x.expiring = append(x.expiring, dk)
 	x.maxExpiry = max(x.maxExpiry, req.MaxSequencingTimeMicros)
 	return nil
+}
+
+// marshalEnvelope returns e marshalled into the execution's scratch buffer, valid until
+// the next call.
+func (x *execution) marshalEnvelope(e *pb.Envelope) []byte {
+	n := e.Size()
+	if cap(x.scratch) < n {
+		x.scratch = make([]byte, n)
+	}
+	b := x.scratch[:n]
+	if _, err := e.MarshalToSizedBuffer(b); err != nil {
+		panic(fmt.Sprintf("marshal of an envelope failed: %v", err))
+	}
+	return b
 }
 
 func (x *execution) deliverError(req *pb.SubmissionRequest, rej *SubmissionError, ts, height int64) error {

@@ -40,7 +40,7 @@ func NewMachine(g *Genesis) *Machine {
 	}
 	m := &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache()}
 	m.setTopology(st)
-	m.counters = []*counterSet{{root: seqproof.Root(nil)}} // the empty state of InitGenesis
+	m.counters = []*counterSet{{root: seqproof.CountersRootOf(nil), hashes: updateLevels(nil, nil, nil, 0)}} // the empty state of InitGenesis
 	return m
 }
 

@@ -148,10 +148,16 @@ func proveHead(r Reader, cs *counterSet, member string) (*pb.GetStreamHeadRespon
 	if string(in.CountersRoot) != string(cs.root) {
 		return nil, fmt.Errorf("counters at height %d do not hash to the stored counters root", cs.height)
 	}
-	res := &pb.GetStreamHeadResponse{Height: cs.height, Block: in}
+	res := &pb.GetStreamHeadResponse{Height: cs.height, Block: in, LeafTotal: uint32(len(cs.leaves))}
 	next, i, found := cs.head(member)
-	if !found {
+	if !found { // the neighbours prove the member is not in the tree
 		res.Absent = true
+		if i > 0 {
+			res.AbsentLeft = cs.leafProof(i - 1)
+		}
+		if i < len(cs.leaves) {
+			res.AbsentRight = cs.leafProof(i)
+		}
 		return res, nil
 	}
 	res.NextCounter = next

@@ -3,6 +3,7 @@ package core_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/cometsync/cometsync/abci/core"
@@ -86,8 +87,11 @@ func TestStreamHeadProofs(t *testing.T) {
 		}
 		states[o.Meta.Height] = st
 	}
+	absent := 0
+	// Streams that have no event: before, between and after the members.
+	others := []string{"A", memberID("PAR::alice") + "0", "ZZZ"}
 	for h, st := range states {
-		for _, m := range f.members {
+		for _, m := range append(slices.Clone(f.members), others...) {
 			r, err := f.m.ProveStreamHeadAt(x.r, m, h)
 			if err != nil {
 				t.Fatalf("ProveStreamHeadAt(%s, %d): %v", short(m), h, err)
@@ -98,7 +102,13 @@ func TestStreamHeadProofs(t *testing.T) {
 			if r.NextCounter != st.next[m] || r.Absent != (st.next[m] == 0) {
 				t.Fatalf("head of %s at %d: %d (absent %v), stream has %d", short(m), h, r.NextCounter, r.Absent, st.next[m])
 			}
+			if r.Absent {
+				absent++
+			}
 		}
+	}
+	if absent == 0 {
+		t.Fatal("no absent member was proved absent")
 	}
 	last := int64(len(states))
 	alice := f.id("PAR::alice")
