@@ -61,6 +61,7 @@ type Node struct {
 	// background counts the goroutines that read the application database on their own
 	// (checkIntegrity); Stop waits for them before closing it.
 	background sync.WaitGroup
+	light      lightStateStore // for the light blocks the proof service serves
 }
 
 // trackReadiness marks the API ready once CometBFT is no longer block- or state-syncing,

@@ -41,6 +41,8 @@ type Client struct {
 	timeProofID   int64
 	lastTimeProof time.Time
 
+	verify *verifier // nil when Config.Verify is off
+
 	sendq    chan *queued // submissions for the sender goroutines (batch.go)
 	sendOnce sync.Once
 }
@@ -57,13 +59,17 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Client{
+	c := &Client{
 		cfg: cfg, logger: logger.With("member", cfg.Member), ctx: ctx, cancel: cancel,
 		endpoints: make([]*endpoint, len(cfg.Endpoints)),
 		syncID:    cfg.SynchronizerID,
 		pending:   make(map[string]*Handle),
 		sendq:     make(chan *queued, sendWorkers*maxSendBatch),
-	}, nil
+	}
+	if cfg.Verify.Enabled {
+		c.verify = newVerifier(c)
+	}
+	return c, nil
 }
 
 // SynchronizerID returns the pinned synchronizer id (empty before the first Connect when
@@ -131,11 +137,10 @@ func (c *Client) current(ctx context.Context) (*endpoint, error) {
 		c.mu.Unlock()
 		return e, nil
 	}
-	start := c.idx
+	order := c.tryOrderLocked(time.Now())
 	c.mu.Unlock()
 	var errs []error
-	for i := range len(c.cfg.Endpoints) {
-		idx := (start + i) % len(c.cfg.Endpoints)
+	for _, idx := range order {
 		e, err := c.establish(ctx, idx)
 		if err == nil {
 			c.mu.Lock()
@@ -157,20 +162,38 @@ func (c *Client) current(ctx context.Context) (*endpoint, error) {
 	return nil, fmt.Errorf("%w: %w", ErrNoEndpoint, errors.Join(errs...))
 }
 
+// tryOrderLocked returns the endpoints in the order to try them: from the current one
+// on, those quarantined after a failed verification last.
+func (c *Client) tryOrderLocked(now time.Time) []int {
+	n := len(c.cfg.Endpoints)
+	order := make([]int, 0, n)
+	var bad []int
+	for i := range n {
+		idx := (c.idx + i) % n
+		if e := c.endpoints[idx]; e != nil && now.Before(e.badUntil) {
+			bad = append(bad, idx)
+			continue
+		}
+		order = append(order, idx)
+	}
+	return append(order, bad...)
+}
+
+// quarantine keeps e from being tried first for the configured time, after it failed
+// verification.
+func (c *Client) quarantine(e *endpoint) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.badUntil = time.Now().Add(c.cfg.Verify.Quarantine)
+}
+
 // establish dials endpoint idx (once), handshakes, checks the synchronizer and
 // authenticates.
 func (c *Client) establish(ctx context.Context, idx int) (*endpoint, error) {
-	c.mu.Lock()
-	e := c.endpoints[idx]
-	if e == nil {
-		var err error
-		if e, err = dialEndpoint(c.cfg.Endpoints[idx], c.cfg); err != nil {
-			c.mu.Unlock()
-			return nil, err
-		}
-		c.endpoints[idx] = e
+	e, err := c.dialed(idx)
+	if err != nil {
+		return nil, err
 	}
-	c.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	if _, err := e.connect.Handshake(cctx, &pb.HandshakeRequest{ClientProtocolVersions: []string{seqapi.ProtocolVersion}}); err != nil {
@@ -187,6 +210,24 @@ func (c *Client) establish(ctx context.Context, idx int) (*endpoint, error) {
 	if _, err := e.credentials(ctx, c); err != nil {
 		return nil, err
 	}
+	return e, nil
+}
+
+// dialed returns endpoint idx, dialing it (without a call) the first time.
+func (c *Client) dialed(idx int) (*endpoint, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if e := c.endpoints[idx]; e != nil {
+		return e, nil
+	}
+	e, err := dialEndpoint(c.cfg.Endpoints[idx], c.cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.endpoints[idx] = e
 	return e, nil
 }
 

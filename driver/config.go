@@ -54,6 +54,13 @@ type Config struct {
 	// TLS secures the connections to the endpoints; the zero value dials plaintext
 	// (loopback and tests).
 	TLS TLS
+	// Verify turns on verified reads (see VerifyConfig); off, the client believes the
+	// node it reads from.
+	Verify VerifyConfig
+	// SubscribeAgreed, when positive, makes Subscribe run SubscribeAgreed with this
+	// threshold over every endpoint: for several endpoints without verification (an
+	// alternative to Verify, not an addition).
+	SubscribeAgreed int
 	// DialOptions are passed to grpc.NewClient after the gogoproto codec and the
 	// transport credentials of TLS, so that they may override them.
 	DialOptions []grpc.DialOption
@@ -93,6 +100,7 @@ func DefaultConfig() Config {
 		TokenRenewMargin:    5 * time.Minute,
 		ReconnectBackoff:    100 * time.Millisecond,
 		MaxReconnectBackoff: 5 * time.Second,
+		Verify:              DefaultVerifyConfig(),
 	}
 }
 
@@ -131,5 +139,11 @@ func (c Config) Validate() error {
 			return &ConfigError{"synchronizer_id", err.Error()}
 		}
 	}
-	return nil
+	switch {
+	case c.SubscribeAgreed < 0 || c.SubscribeAgreed > len(c.Endpoints):
+		return &ConfigError{"subscribe_agreed", fmt.Sprintf("%d: want 0 (off) up to the %d endpoints", c.SubscribeAgreed, len(c.Endpoints))}
+	case c.SubscribeAgreed > 0 && c.Verify.Enabled:
+		return &ConfigError{"subscribe_agreed", "set with verification on: use one or the other (verify_reads = false for agreement)"}
+	}
+	return c.Verify.validate()
 }

@@ -18,6 +18,25 @@
 // that does not increase (ErrOutOfOrder) makes it move to the next endpoint. When every
 // endpoint in turn shows a gap, Subscribe returns ErrGap.
 //
+// Verified reads (Config.Verify): the client then trusts no single node. It runs
+// CometBFT's light client (light.NewClient, skipping verification with the default trust
+// level, verified light blocks in a light/store/db over Verify.Store or memory) over the
+// nodes' SequencerProofService.GetLightBlock: the endpoint in use is the primary, the
+// other endpoints are witnesses. The trust root is the CometBFT genesis (header 1 must be
+// signed by its validators), a trusted height and hash, or trust on first use kept in a
+// persistent store. Subscribe asks for an EventProof with every event and delivers an
+// event only once seqproof.VerifyEvent accepts it against the app hash of the verified
+// header after its block (waiting for that header: a delay, not a failure); every
+// Verify.HeadInterval it checks the proven head of the stream (seqproof.VerifyStreamHead)
+// and holds events the head shows but the node did not deliver within Verify.OmissionWait
+// to be withheld. DownloadTopologyState checks the state with seqproof.VerifyTopology. A
+// failure is a *VerifyError of ErrEventProof, ErrOmittedEvents or ErrHeaderVerification
+// with the endpoint, member, counter and height; the client quarantines the endpoint and
+// resumes from the next unverified counter on another one (with one endpoint it retries
+// with backoff, logging at ERROR), and Subscribe gives up after Verify.GiveUpAfter
+// failures in a row when that is set. Config.SubscribeAgreed is the alternative without
+// proofs: Subscribe becomes SubscribeAgreed over every endpoint.
+//
 // Send signs and submits a batch and returns a Handle that resolves from the client's own
 // subscription: with the receipt (the DELIVER event carrying the message id), with a
 // *DeliverError (a DELIVER_ERROR event for it) or with ErrExpired when an event sequenced

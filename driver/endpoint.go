@@ -24,10 +24,14 @@ type endpoint struct {
 	connect sequencersvc.SequencerConnectServiceClient
 	auth    sequencersvc.SequencerAuthenticationServiceClient
 	seq     sequencersvc.SequencerServiceClient
+	proofs  sequencersvc.SequencerProofServiceClient
 
 	mu      sync.Mutex // serializes authentication and guards the token
 	token   string
 	renewAt time.Time
+	// badUntil: the endpoint failed verification; it is not tried before this time
+	// while another endpoint is usable. Guarded by Client.mu.
+	badUntil time.Time
 }
 
 // dialEndpoint connects to addr with cfg's TLS (read from its files at each dial, so
@@ -48,6 +52,7 @@ func dialEndpoint(addr string, cfg Config) (*endpoint, error) {
 		connect: sequencersvc.NewSequencerConnectServiceClient(conn),
 		auth:    sequencersvc.NewSequencerAuthenticationServiceClient(conn),
 		seq:     sequencersvc.NewSequencerServiceClient(conn),
+		proofs:  sequencersvc.NewSequencerProofServiceClient(conn),
 	}, nil
 }
 

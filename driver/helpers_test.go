@@ -116,6 +116,11 @@ func (s *sub) next(t *testing.T) *pb.SequencedEvent {
 		return ev
 	case err := <-s.done:
 		s.done <- err
+		select { // an event delivered before the end is still to be read
+		case ev := <-s.events:
+			return ev
+		default:
+		}
 		t.Fatalf("subscription ended: %v", err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("no event within 15s")

@@ -46,23 +46,34 @@ func (e *handlerError) Unwrap() error { return e.err }
 // subscription for good (InvalidArgument, PermissionDenied), the client closes
 // (ErrClosed), or every endpoint in turn shows a gap or disorder (ErrGap, ErrOutOfOrder).
 // One Subscribe may run per Client at a time; it also resolves Send handles.
+//
+// With Config.Verify on, every event is checked against the chain before h sees it, and a
+// node that fails a check is left for another (see VerifyConfig); with
+// Config.SubscribeAgreed set, Subscribe is SubscribeAgreed with that threshold.
 func (c *Client) Subscribe(ctx context.Context, from int64, h Handler) error {
+	if c.cfg.SubscribeAgreed > 0 {
+		return c.SubscribeAgreed(ctx, from, c.cfg.SubscribeAgreed, h)
+	}
 	if err := c.startSubscription(); err != nil {
 		return err
 	}
 	defer c.endSubscription()
 	s := &subscription{c: c, next: from, handler: h}
 	backoff := c.cfg.ReconnectBackoff
-	faults := 0
+	faults, lies := 0, 0
 	for {
 		e, err := c.current(ctx)
 		if err == nil {
 			var delivered int
 			delivered, err = s.stream(ctx, e)
 			if delivered > 0 {
-				backoff = c.cfg.ReconnectBackoff
+				backoff, lies = c.cfg.ReconnectBackoff, 0
 			}
-			if stop, final := s.classify(ctx, err, &faults); stop {
+			if isVerifyError(err) {
+				if s.verificationFailed(e, err, &lies) {
+					return err
+				}
+			} else if stop, final := s.classify(ctx, err, &faults); stop {
 				return final
 			}
 			if status.Code(err) == codes.Unauthenticated {
@@ -78,6 +89,18 @@ func (c *Client) Subscribe(ctx context.Context, from int64, h Handler) error {
 		}
 		backoff = min(2*backoff, c.cfg.MaxReconnectBackoff)
 	}
+}
+
+// verificationFailed reports a verification failure of e (at ERROR, and to OnFault),
+// quarantines e, and tells whether Subscribe gives up (Verify.GiveUpAfter).
+func (s *subscription) verificationFailed(e *endpoint, err error, lies *int) bool {
+	s.c.logger.Error("sequencer endpoint failed verification", "endpoint", e.addr, "next", s.next, "err", err)
+	if f := s.c.cfg.Verify.OnFault; f != nil {
+		f(err)
+	}
+	s.c.quarantine(e)
+	*lies++
+	return s.c.cfg.Verify.GiveUpAfter > 0 && *lies >= s.c.cfg.Verify.GiveUpAfter
 }
 
 // classify decides whether a stream error ends the subscription.
@@ -124,15 +147,20 @@ func (c *Client) endSubscription() {
 
 // subscription is the position of a running Subscribe.
 type subscription struct {
-	c       *Client
-	next    int64 // counter of the next event to deliver
-	lastTS  int64 // timestamp of the last delivered event
-	handler Handler
+	c      *Client
+	next   int64 // counter of the next event to deliver
+	lastTS int64 // timestamp of the last delivered event
+	// lastHeight is the height of the last delivered event (verified subscriptions).
+	lastHeight int64
+	handler    Handler
 }
 
 // stream opens one Subscribe stream on e at s.next and delivers until it fails. It
 // returns how many events it delivered and why it stopped.
 func (s *subscription) stream(ctx context.Context, e *endpoint) (int, error) {
+	if s.c.verify != nil {
+		return s.streamVerified(ctx, e)
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	authed, err := e.credentials(sctx, s.c)

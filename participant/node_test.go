@@ -70,10 +70,17 @@ func iouPackage(t *testing.T) (*ledger.Package, *ledger.PackageSet) {
 	return pkg, pkgs
 }
 
+// driverConfig is member m's driver configuration, verifying reads against the chain's
+// genesis as members do by default.
 func driverConfig(net *testnet.Network, m testnet.Member) driver.Config {
 	cfg := driver.DefaultConfig()
 	cfg.Endpoints, cfg.Member, cfg.SigningKey = net.APIAddresses(), m.ID, m.Key
 	cfg.ResubmitInterval = time.Second
+	v, err := driver.GenesisVerifyConfig(filepath.Join(net.Homes[0].Home, "config", "genesis.json"))
+	if err != nil {
+		panic(err) // the test network writes the genesis
+	}
+	cfg.Verify = v
 	return cfg
 }
 

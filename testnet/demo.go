@@ -96,6 +96,10 @@ func connectDemoMembers(ctx context.Context, net *Network, names []string, out i
 		cfg.Endpoints = []string{net.APIAddress(0)}
 		cfg.SynchronizerID = net.SynchronizerID
 		cfg.Member, cfg.SigningKey = m.ID, m.Key
+		var err error
+		if cfg.Verify, err = net.VerifyConfig(); err != nil {
+			return nil, err
+		}
 		c, err := driver.New(cfg, nil)
 		if err != nil {
 			return nil, err

@@ -98,6 +98,9 @@ func (s *showcase) driverConfig(m Member) driver.Config {
 	cfg := driver.DefaultConfig()
 	cfg.Endpoints, cfg.SynchronizerID, cfg.Member, cfg.SigningKey = s.net.APIAddresses(), s.net.SynchronizerID, m.ID, m.Key
 	cfg.ResubmitInterval = time.Second
+	if v, err := s.net.VerifyConfig(); err == nil { // the network wrote its genesis
+		cfg.Verify = v
+	}
 	return cfg
 }
 

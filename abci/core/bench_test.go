@@ -104,3 +104,74 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExecuteBlockStreams is BenchmarkExecuteBlock (100 submissions of 256 bytes to 4
+// recipients, signatures warm) over a state that already holds the streams of `streams`
+// other members: the counters root of the app hash covers every stream, so this shows
+// what it costs per block as the chain grows. The machine keeps the counter leaves and
+// the tree's hashes, so a block rehashes the paths of the members it changed (all leaves
+// right of a member's first event, which moves them: with streams > 0 the block's members
+// have streams already). Compare with the same benchmark on a version without the
+// counters root for the commitment's cost.
+func BenchmarkExecuteBlockStreams(b *testing.B) {
+	f := benchFixture(b)
+	for _, streams := range []int{0, 1000, 10000} {
+		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
+			x := f.newReplica(b)
+			var ws []core.Write
+			for i := range streams {
+				ws = append(ws, core.Write{Key: core.KeyCounter(fmt.Sprintf("PAR::other%05d::1220", i)), Value: mustMarshal(&pb.MemberCounter{Next: int64(i + 1)})})
+			}
+			if streams > 0 { // the block's members have streams too: the steady state, no member's first event
+				for _, m := range f.members {
+					ws = append(ws, core.Write{Key: core.KeyCounter(m), Value: mustMarshal(&pb.MemberCounter{Next: 1})})
+				}
+			}
+			x.r.Apply(ws)
+			m, err := core.LoadMachine(x.r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			txs := benchBlock(f, 100, 256, 4)
+			blk := core.Block{Height: 1, TimeMicros: t0, Txs: txs}
+			if _, err := m.Execute(x.r, blk); err != nil { // warms the signature cache
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := m.Execute(x.r, blk)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if out.TxResults[99].Code != seqapi.CodeOK {
+					b.Fatalf("tx refused: %+v", out.TxResults[99])
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkProveBlockEvents is what a subscription with proofs adds per block of 100
+// submissions to 4 recipients: loading the block's proof records and building its tree
+// (once per block, shared by the subscribers), then proving each of one recipient's
+// events (recomputing its leaf from the event as served).
+func BenchmarkProveBlockEvents(b *testing.B) {
+	f := benchFixture(b)
+	x := f.newReplica(b)
+	out := x.exec(t0, benchBlock(f, 100, 256, 4)...)
+	member := f.id("PAR::bob")
+	evs := x.events(member)
+	b.ReportAllocs()
+	for b.Loop() {
+		bp, err := core.LoadBlockProof(x.r, out.Meta.Height)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ev := range evs {
+			if _, err := bp.Prove(member, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(evs)), "events/block")
+}

@@ -3,10 +3,13 @@ package core_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/cometsync/cometsync/abci/core"
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/seqproof"
 )
 
 // sameOutcome fails unless two outcomes are byte-identical.
@@ -75,6 +78,21 @@ func TestReplicasAgree(t *testing.T) {
 	}
 }
 
+// countersRoot is the counters root the replica's streams give, computed from what the
+// members are served: a counter leaf of the stream length of each member with an event,
+// members sorted.
+func countersRoot(x *replica) []byte {
+	members := slices.Clone(x.f.members)
+	sort.Strings(members)
+	var leaves [][]byte
+	for _, m := range members {
+		if n := len(x.events(m)); n > 0 {
+			leaves = append(leaves, seqproof.CounterLeaf(m, int64(n)))
+		}
+	}
+	return seqproof.CountersRootOf(leaves)
+}
+
 func TestAppHashChain(t *testing.T) {
 	f := stdFixture(t)
 	alice, bob := f.id("PAR::alice"), f.id("PAR::bob")
@@ -88,9 +106,15 @@ func TestAppHashChain(t *testing.T) {
 		var prev []byte
 		for i, txs := range blocks {
 			o := x.exec(t0+int64(i), txs...)
-			want := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(o.Meta.Height).AddBytes(prev).AddBytes(o.EventsRoot).AddBytes(f.m.StateRoot()).Sum()
+			in := o.Inputs
+			if in.Height != o.Meta.Height || !bytes.Equal(in.PrevAppHash, prev) || !bytes.Equal(in.EventsRoot, o.EventsRoot) ||
+				!bytes.Equal(in.MembershipRoot, f.m.StateRoot()) || !bytes.Equal(in.CountersRoot, countersRoot(x)) {
+				t.Fatalf("block %d app hash inputs %+v, want its height, the previous app hash, its events root, the membership root and the counters root", i+1, in)
+			}
+			want := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(o.Meta.Height).AddBytes(prev).AddBytes(o.EventsRoot).
+				AddBytes(f.m.StateRoot()).AddBytes(in.CountersRoot).Sum()
 			if !bytes.Equal(o.Meta.AppHash, want) {
-				t.Fatalf("block %d app hash %x, want H(height || prev || events root || membership root) = %x", i+1, o.Meta.AppHash, want)
+				t.Fatalf("block %d app hash %x, want H(height || prev || events root || membership root || counters root) = %x", i+1, o.Meta.AppHash, want)
 			}
 			prev = o.Meta.AppHash
 			out = append(out, prev)

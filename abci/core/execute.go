@@ -11,6 +11,7 @@ import (
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/seqapi"
+	"github.com/cometsync/cometsync/seqproof"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -42,6 +43,10 @@ type Outcome struct {
 	TxResults  []TxResult
 	Deliveries []Delivery
 	EventsRoot []byte
+	// Inputs are what the block's app hash (Meta.AppHash) hashes.
+	Inputs *pb.AppHashInputs
+	// counters is the counter set after the block, which Adopt keeps.
+	counters *counterSet
 	// Topology is the new topology state when the block changed it (nil otherwise); the
 	// adapter hands it to Machine.Adopt at Commit.
 	Topology *topology.State
@@ -70,7 +75,9 @@ type execution struct {
 	// sequencing times; they are recorded once, at finish.
 	expiring  [][]byte
 	maxExpiry int64
-	hasher    *crypto.Hasher // reused for the batch and leaf hashes
+	hasher    *crypto.Hasher // reused for the envelope and leaf hashes
+	counters  *counterSet    // of the committed state
+	scratch   []byte         // reused for marshalling envelopes to hash them
 	// snap is the committed topology in force at the block's first sequencing time (as
 	// mem); traffic the traffic accounts the block changed, terms each sender's
 	// traffic terms under snap.
@@ -90,7 +97,11 @@ func (m *Machine) Execute(r Reader, b Block) (*Outcome, error) {
 	if b.Height != meta.Height+1 {
 		return nil, fmt.Errorf("block height %d does not follow committed height %d", b.Height, meta.Height)
 	}
-	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64), events: make(map[string][][]byte), hasher: crypto.NewHasher(crypto.PurposeSequencedEvent)}
+	counters, err := m.counterSetFor(r, meta)
+	if err != nil {
+		return nil, err
+	}
+	x := &execution{m: m, ov: newOverlay(r), meta: meta, out: &Outcome{}, topo: m.topology(), next: make(map[string]int64), events: make(map[string][][]byte), hasher: crypto.NewHasher(crypto.PurposeStreamProof), counters: counters}
 	first := x.nextTimestamp(b.TimeMicros)
 	x.mem = m.MembershipAt(first)
 	x.snap, x.traffic, x.terms = m.TopologyAt(first), make(map[string]*pb.MemberTrafficState), make(map[string]memberTraffic)
@@ -167,7 +178,11 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	batchBytes := mustMarshal(stored)
 	x.ov.set(KeyBatch(ts), batchBytes)
 	x.out.Batches = append(x.out.Batches, SequencedBatch{Stored: stored, Size: len(batchBytes)})
-	batchHash := x.hasher.Reset(crypto.PurposeSequencedEvent).AddBytes(batchBytes).Sum()
+	envs := req.Batch.GetEnvelopes()
+	envHashes := make([][]byte, len(envs))
+	for i, e := range envs {
+		envHashes[i] = seqproof.EnvelopeHashTo(x.hasher, x.marshalEnvelope(e))
+	}
 	if _, ok := routes[req.Sender]; !ok {
 		routes[req.Sender] = nil
 	}
@@ -181,7 +196,11 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 		if mem == req.Sender {
 			ref.MessageId = req.MessageId
 		}
-		if err := x.appendEvent(mem, ref, batchHash); err != nil {
+		hashes := make([][]byte, len(routes[mem]))
+		for i, e := range routes[mem] {
+			hashes[i] = envHashes[e]
+		}
+		if err := x.appendEvent(mem, ref, req.Sender, hashes); err != nil {
 			return err
 		}
 	}
@@ -194,15 +213,31 @@ func (x *execution) deliver(req *pb.SubmissionRequest, r *routing, ts, height in
 	return nil
 }
 
+// marshalEnvelope returns e marshalled into the execution's scratch buffer, valid until
+// the next call.
+func (x *execution) marshalEnvelope(e *pb.Envelope) []byte {
+	n := e.Size()
+	if cap(x.scratch) < n {
+		x.scratch = make([]byte, n)
+	}
+	b := x.scratch[:n]
+	if _, err := e.MarshalToSizedBuffer(b); err != nil {
+		panic(fmt.Sprintf("marshal of an envelope failed: %v", err))
+	}
+	return b
+}
+
 func (x *execution) deliverError(req *pb.SubmissionRequest, rej *SubmissionError, ts, height int64) error {
 	ref := &pb.EventRef{
 		TimestampMicros: ts, Height: height, Kind: pb.EventKind_EVENT_KIND_DELIVER_ERROR,
 		MessageId: req.MessageId, ErrorCode: rej.Code.ErrorCode(), ErrorReason: rej.Reason,
 	}
-	return x.appendEvent(req.Sender, ref, nil)
+	return x.appendEvent(req.Sender, ref, "", nil)
 }
 
-func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byte) error {
+// appendEvent appends ref to member's stream; sender and envelopeHashes are the event's
+// as served (ReadEvents), for its leaf.
+func (x *execution) appendEvent(member string, ref *pb.EventRef, sender string, envelopeHashes [][]byte) error {
 	counter, err := x.nextCounter(member)
 	if err != nil {
 		return err
@@ -210,9 +245,11 @@ func (x *execution) appendEvent(member string, ref *pb.EventRef, batchHash []byt
 	refBytes := mustMarshal(ref)
 	x.events[member] = append(x.events[member], refBytes)
 	x.next[member] = counter + 1
-	leaf := x.hasher.Reset(crypto.PurposeSequencedEvent).
-		AddString(member).AddInt64(counter).AddBytes(refBytes).AddBytes(batchHash).Sum()
-	x.leaves = append(x.leaves, leaf)
+	hdr := seqproof.EventHeader{
+		Counter: counter, TimestampMicros: ref.TimestampMicros, Height: ref.Height, Kind: ref.Kind,
+		MessageID: ref.MessageId, Sender: sender, ErrorCode: ref.ErrorCode, ErrorReason: ref.ErrorReason,
+	}
+	x.leaves = append(x.leaves, seqproof.EventLeafFromHashes(x.hasher, member, hdr, envelopeHashes))
 	x.out.Deliveries = append(x.out.Deliveries, Delivery{Member: member, Counter: counter})
 	return nil
 }
@@ -352,14 +389,16 @@ func (x *execution) finish(b Block) {
 		x.ov.set(KeyCounter(m), mustMarshal(&pb.MemberCounter{Next: x.next[m]}))
 	}
 	x.writeExpiring(b.Height)
-	x.meta.Height = b.Height
-	root := merkle.HashFromByteSlices(x.leaves)
-	h := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(b.Height).
-		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.stateRoot())
-	if traffic := x.writeTraffic(); traffic != nil {
-		h.AddBytes(traffic) // only blocks that charged traffic: older chains replay unchanged
+	counters := x.counters.with(x.hasher, members, x.next)
+	in := &pb.AppHashInputs{
+		Height: b.Height, PrevAppHash: x.meta.AppHash, EventsRoot: merkle.HashFromByteSlices(x.leaves),
+		MembershipRoot: x.stateRoot(), CountersRoot: counters.root, TrafficRoot: x.writeTraffic(),
 	}
-	x.meta.AppHash = h.Sum()
+	x.meta.Height, x.meta.AppHash = b.Height, seqproof.AppHash(in)
+	counters.height, counters.appHash = b.Height, x.meta.AppHash
+	x.writeProofRecords(in)
+	x.out.Inputs, x.out.counters = in, counters
+	root := in.EventsRoot
 	if x.out.Topology != nil {
 		x.ov.set(KeyTopology(), x.out.Topology.Marshal())
 	}

@@ -13,6 +13,8 @@ import "encoding/binary"
 //	'X' expiry ts(8) height(8)           -> dedupe keys a block set (each uvarint length + key); expiry is the latest of their max sequencing times
 //	'T'                                  -> topology state (topology.State.Marshal)
 //	'F' member                           -> MemberTrafficState (traffic control account)
+//	'H' height(8)                        -> AppHashInputs of the block (what its app hash hashes)
+//	'L' height(8)                        -> the block's event leaves, 32 bytes each, in order (absent: none)
 const (
 	tagMeta    = 'M'
 	tagGenesis = 'G'
@@ -23,7 +25,19 @@ const (
 	tagExpiry  = 'X'
 	tagTopo    = 'T'
 	tagTraffic = 'F'
+	tagInputs  = 'H'
+	tagLeaves  = 'L'
 )
+
+// KeyAppHashInputs is the key of the app-hash inputs of the block at height.
+func KeyAppHashInputs(height int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{tagInputs}, uint64(height))
+}
+
+// KeyBlockLeaves is the key of the event leaves of the block at height.
+func KeyBlockLeaves(height int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{tagLeaves}, uint64(height))
+}
 
 // KeyTraffic is the key of member's traffic account.
 func KeyTraffic(member string) []byte { return append([]byte{tagTraffic}, member...) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqproof"
 	"github.com/cometsync/cometsync/topology"
 )
 
@@ -24,6 +25,10 @@ type Machine struct {
 	topoRoot []byte          // membershipRoot of topo, computed once per change
 	head     Membership      // membership at the head of topo, computed once per change
 	headSnap *topology.Snapshot
+	// counters are the counter sets of the last committed heights, oldest first (the
+	// last is the committed state's); derived values, never read for a block whose state
+	// they do not belong to (counterSetFor).
+	counters []*counterSet
 }
 
 // NewMachine returns the machine for a validated genesis, with the topology state its
@@ -35,6 +40,7 @@ func NewMachine(g *Genesis) *Machine {
 	}
 	m := &Machine{genesis: g, membership: MembershipFromGenesis(g), sigs: newSigCache()}
 	m.setTopology(st)
+	m.counters = []*counterSet{{root: seqproof.CountersRootOf(nil), hashes: updateLevels(nil, nil, nil, 0)}} // the empty state of InitGenesis
 	return m
 }
 
@@ -64,6 +70,9 @@ func (m *Machine) topology() *topology.State {
 // Adopt makes the topology state an Outcome produced the committed one. The ABCI
 // adapter calls it in Commit, after writing the outcome.
 func (m *Machine) Adopt(o *Outcome) {
+	if o.counters != nil {
+		m.adoptCounters(o.counters)
+	}
 	if o.Topology == nil {
 		return
 	}
@@ -78,6 +87,10 @@ func (m *Machine) MembershipAt(t int64) Membership {
 
 // TopologyHash is the hash of the committed topology state (equal on every replica).
 func (m *Machine) TopologyHash() []byte { return m.topology().Hash() }
+
+// GenesisMembersRoot is the root of the genesis members, which the membership root of the
+// app hash hashes with the topology state's hash.
+func (m *Machine) GenesisMembersRoot() []byte { return m.membership.Root() }
 
 // StateRoot is the membership part of the app hash for the committed state.
 func (m *Machine) StateRoot() []byte {
@@ -107,6 +120,15 @@ func LoadMachine(r Reader) (*Machine, error) {
 		return nil, fmt.Errorf("stored genesis: %w", err)
 	}
 	m := NewMachine(g)
+	meta, err := ReadMeta(r)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := loadCounterSet(r, meta)
+	if err != nil {
+		return nil, err
+	}
+	m.counters = []*counterSet{cs}
 	tb, err := r.Get(KeyTopology())
 	if errors.Is(err, ErrNotFound) {
 		return m, nil

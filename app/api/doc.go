@@ -1,7 +1,7 @@
 // Package api is the gRPC sequencer API that every sequencer node serves to participants
 // and mediators.
 //
-// A Server serves three services over a Backend (the node it runs in):
+// A Server serves four services over a Backend (the node it runs in):
 //
 //   - SequencerConnectService (open): Handshake on the protocol version,
 //     GetSynchronizerId and GetSynchronizerParameters.
@@ -18,8 +18,15 @@
 //     per submission, what Send would have answered for it; Subscribe streams a member's
 //     own events from a counter and follows new commits, several events per response
 //     when the subscriber asks for it (max_events_per_response), with the decoded
-//     batches shared between subscriptions; Acknowledge records how far a member has
-//     processed its stream.
+//     batches shared between subscriptions, and with with_proofs one EventProof per
+//     event (core.BlockProof, cached per block); Acknowledge records how far a member
+//     has processed its stream.
+//   - SequencerProofService (open): GetLightBlock serves CometBFT light blocks (signed
+//     header with the block's commit, validator set) from a Backend that is a
+//     LightBlockSource, GetStreamHead proves a member's stream length at the latest
+//     height a header with a commit carries (core.Machine.ProveStreamHeadAt). With
+//     DownloadTopologyStateForInit's app-hash inputs, a member checks everything a node
+//     tells it with package seqproof against headers its light client verified.
 //
 // Tokens travel in gRPC metadata: "authorization: Bearer <token>" and "member: <id>"
 // (see MetadataAuthorization and MetadataMember). The interceptors installed by

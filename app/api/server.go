@@ -32,6 +32,7 @@ type Server struct {
 	acks       *ackStore
 	health     *health.Server
 	batches    *core.BatchCache // decoded batches shared by the subscriptions
+	proofs     *proofCache      // event proofs of recent blocks, for subscriptions with proofs
 	rev        revocations      // membership changes on sequencer time; locked before mu
 
 	mu        sync.Mutex
@@ -78,6 +79,7 @@ func NewServer(backend Backend, cfg Config, logger *slog.Logger) (*Server, error
 		acks:       newAckStore(),
 		health:     health.NewServer(),
 		batches:    batches,
+		proofs:     newProofCache(),
 		subs:       make(map[int64]*subscription),
 		perMember:  make(map[string]int),
 	}, nil
@@ -102,12 +104,14 @@ func (s *Server) Register(gs *grpc.Server) {
 	sequencersvc.RegisterSequencerConnectServiceServer(gs, connectService{s})
 	sequencersvc.RegisterSequencerAuthenticationServiceServer(gs, authService{s})
 	sequencersvc.RegisterSequencerServiceServer(gs, sequencerService{s})
+	sequencersvc.RegisterSequencerProofServiceServer(gs, proofService{s})
 	healthpb.RegisterHealthServer(gs, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range []string{
 		"cometsync.sequencer.v1.SequencerConnectService",
 		"cometsync.sequencer.v1.SequencerAuthenticationService",
 		"cometsync.sequencer.v1.SequencerService",
+		"cometsync.sequencer.v1.SequencerProofService",
 	} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}

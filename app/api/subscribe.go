@@ -34,6 +34,7 @@ func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream sequencersv
 		return err
 	}
 	defer done()
+	sub.withProofs = req.WithProofs
 	perResponse := s.eventsPerResponse(req.GetMaxEventsPerResponse())
 	s.logger.Debug("subscription opened", "member", member, "from", req.FromCounter, "per_response", perResponse)
 	err = s.follow(ctx, stream, sub, req.FromCounter, perResponse)
@@ -51,6 +52,8 @@ type subscription struct {
 	cancel context.CancelCauseFunc
 	cut    *RevokedError
 	cutCh  chan struct{} // closed when cut is set
+	// withProofs: each event goes with its EventProof (SubscribeRequest.with_proofs).
+	withProofs bool
 }
 
 // openSubscription registers a subscription that CloseSubscriptions can cancel and that
@@ -149,7 +152,7 @@ func (s *Server) follow(ctx context.Context, stream sequencersvc.SequencerServic
 			limit = cut.EffectiveMicros
 		}
 		var err error
-		if next, err = s.sendAvailable(ctx, stream, sub.member, next, perResponse, limit); err != nil {
+		if next, err = s.sendAvailable(ctx, stream, sub, next, perResponse, limit); err != nil {
 			return err
 		}
 		if cut != nil {
@@ -167,7 +170,8 @@ func (s *Server) follow(ctx context.Context, stream sequencersvc.SequencerServic
 
 // sendAvailable sends the committed events from next on that were sequenced up to limit,
 // batch by batch, and returns the counter after the last one sent.
-func (s *Server) sendAvailable(ctx context.Context, stream sequencersvc.SequencerService_SubscribeServer, member string, next int64, perResponse int, limit int64) (int64, error) {
+func (s *Server) sendAvailable(ctx context.Context, stream sequencersvc.SequencerService_SubscribeServer, sub *subscription, next int64, perResponse int, limit int64) (int64, error) {
+	member := sub.member
 	for {
 		if ctx.Err() != nil {
 			return next, status.FromContextError(ctx.Err()).Err()
@@ -181,7 +185,14 @@ func (s *Server) sendAvailable(ctx context.Context, stream sequencersvc.Sequence
 		if n := sequencedUpTo(evs, limit); n < len(evs) {
 			evs, more = evs[:n], false
 		}
-		sent, err := sendEvents(stream, evs, perResponse)
+		var proofs []*pb.EventProof
+		if sub.withProofs {
+			if proofs, err = s.proveEvents(member, evs); err != nil {
+				s.logger.Error("prove events", "member", member, "from", next, "err", err)
+				return next, status.Errorf(codes.Unavailable, "prove events of %s from %d: %v", member, next, err)
+			}
+		}
+		sent, err := sendEvents(stream, evs, proofs, perResponse)
 		if sent > 0 {
 			next = evs[sent-1].Counter + 1
 		}
@@ -207,20 +218,29 @@ func sequencedUpTo(evs []*pb.SequencedEvent, limit int64) int {
 }
 
 // sendEvents sends evs in counter order: each in its own response's event field when
-// perResponse is 0, otherwise in the events field of responses made by packEvents. It
-// returns how many events were sent before any error.
-func sendEvents(stream sequencersvc.SequencerService_SubscribeServer, evs []*pb.SequencedEvent, perResponse int) (int, error) {
+// perResponse is 0, otherwise in the events field of responses made by packEvents; with
+// proofs (one per event, or nil) each response carries its events' proofs. It returns
+// how many events were sent before any error.
+func sendEvents(stream sequencersvc.SequencerService_SubscribeServer, evs []*pb.SequencedEvent, proofs []*pb.EventProof, perResponse int) (int, error) {
 	if perResponse == 0 {
 		for i, ev := range evs {
-			if err := stream.Send(&pb.SubscribeResponse{Event: ev}); err != nil {
+			res := &pb.SubscribeResponse{Event: ev}
+			if proofs != nil {
+				res.Proofs = proofs[i : i+1]
+			}
+			if err := stream.Send(res); err != nil {
 				return i, err
 			}
 		}
 		return len(evs), nil
 	}
 	sent := 0
-	for _, group := range packEvents(evs, perResponse, maxResponseBytes) {
-		if err := stream.Send(&pb.SubscribeResponse{Events: group}); err != nil {
+	for _, group := range packEvents(evs, proofs, perResponse, maxResponseBytes) {
+		res := &pb.SubscribeResponse{Events: group}
+		if proofs != nil {
+			res.Proofs = proofs[sent : sent+len(group)]
+		}
+		if err := stream.Send(res); err != nil {
 			return sent, err
 		}
 		sent += len(group)
@@ -229,13 +249,16 @@ func sendEvents(stream sequencersvc.SequencerService_SubscribeServer, evs []*pb.
 }
 
 // packEvents splits evs, in order, into consecutive groups of at most perResponse
-// (positive) events whose encoded sizes add up to at most maxBytes; an event larger than
-// maxBytes forms a group of its own.
-func packEvents(evs []*pb.SequencedEvent, perResponse, maxBytes int) [][]*pb.SequencedEvent {
+// (positive) events whose encoded sizes (with their proofs, when proofs is not nil) add
+// up to at most maxBytes; an event larger than maxBytes forms a group of its own.
+func packEvents(evs []*pb.SequencedEvent, proofs []*pb.EventProof, perResponse, maxBytes int) [][]*pb.SequencedEvent {
 	var groups [][]*pb.SequencedEvent
 	start, size := 0, 0
 	for i, ev := range evs {
 		n := ev.Size()
+		if proofs != nil {
+			n += proofs[i].Size()
+		}
 		if i > start && (i-start == perResponse || size+n > maxBytes) {
 			groups = append(groups, evs[start:i])
 			start, size = i, 0

@@ -11,7 +11,8 @@ import (
 )
 
 // DownloadTopologyStateForInit returns the committed topology state, read in one
-// snapshot with the height and app hash it belongs to.
+// snapshot with the height and app hash it belongs to and, once a block is committed, the
+// block's app-hash inputs and the genesis members root that prove it.
 func (q sequencerService) DownloadTopologyStateForInit(ctx context.Context, req *pb.DownloadTopologyStateForInitRequest) (*pb.DownloadTopologyStateForInitResponse, error) {
 	member, _ := AuthenticatedMember(ctx)
 	if req.Member != member {
@@ -31,5 +32,11 @@ func (q sequencerService) DownloadTopologyStateForInit(ctx context.Context, req 
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "read topology state: %v", err)
 	}
-	return &pb.DownloadTopologyStateForInitResponse{State: st, Height: meta.Height, AppHash: meta.AppHash}, nil
+	res := &pb.DownloadTopologyStateForInitResponse{State: st, Height: meta.Height, AppHash: meta.AppHash, GenesisMembersRoot: m.GenesisMembersRoot()}
+	if meta.Height > 0 { // what proves the state against the app hash (seqproof.VerifyTopology)
+		if res.Block, err = core.ReadAppHashInputs(r, meta.Height); err != nil {
+			return nil, status.Errorf(codes.Internal, "read app hash inputs of height %d: %v", meta.Height, err)
+		}
+	}
+	return res, nil
 }

@@ -29,12 +29,16 @@ func newMediatorCmd() *cobra.Command {
 func newMediatorInitCmd() *cobra.Command {
 	var w wrapperFlags
 	var home, name, scheme string
+	var reads readFlags
 	c := mediatord.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a mediator home: encrypted key store (signing and encryption keys) and mediator.toml",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := os.MkdirAll(home, 0o700); err != nil {
+				return err
+			}
+			if err := reads.apply(home, &c.Reads); err != nil {
 				return err
 			}
 			ks, err := w.create(filepath.Join(home, c.KeyStore))
@@ -58,6 +62,7 @@ func newMediatorInitCmd() *cobra.Command {
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
 	f.StringVar(&c.MetricsAddress, "metrics-address", "", "serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:5021 (default: none)")
 	addSequencerTLSFlags(f, &c.SequencerTLSCAFile, &c.SequencerTLSServerName, &c.SequencerTLSCertFile, &c.SequencerTLSKeyFile)
+	reads.add(f, &c.Reads)
 	for _, n := range []string{"home", "name", "sequencer"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -29,12 +29,16 @@ func newParticipantInitCmd() *cobra.Command {
 	var w wrapperFlags
 	var home, name, scheme string
 	var existing bool
+	var reads readFlags
 	c := daemon.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a participant home: encrypted key store (namespace/signing and encryption keys), Ledger API secret, participant.toml",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := os.MkdirAll(home, 0o700); err != nil {
+				return err
+			}
+			if err := reads.apply(home, &c.Reads); err != nil {
 				return err
 			}
 			var out daemon.Config
@@ -78,6 +82,7 @@ func newParticipantInitCmd() *cobra.Command {
 	addSequencerTLSFlags(f, &c.SequencerTLSCAFile, &c.SequencerTLSServerName, &c.SequencerTLSCertFile, &c.SequencerTLSKeyFile)
 	f.StringVar(&scheme, "scheme", string(crypto.DefaultScheme), "encryption key scheme")
 	f.BoolVar(&existing, "existing-keys", false, "use the key store already in HOME/keys (external key ceremony) and set auto_init = false")
+	reads.add(f, &c.Reads)
 	for _, n := range []string{"home", "name", "sequencer"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -26,7 +26,7 @@ var forbidden = []string{
 // cores are the packages that must stay pure: the participant's engine, the mediator's
 // core, the shared confirmation protocol, the sequencer API's shared definitions (which
 // may use gRPC's status types, being the client's and server's common contract), and
-// topology.
+// topology and the stream proofs (seqproof).
 var cores = map[string][]string{
 	"participant/engine":      nil,
 	"participant/commitments": nil,
@@ -35,6 +35,7 @@ var cores = map[string][]string{
 	"topology":                nil,
 	"ledger":                  nil,
 	"seqapi":                  {"google.golang.org/grpc"},
+	"seqproof":                nil,
 }
 
 func TestCoresDependOnNoIOPackage(t *testing.T) {

@@ -46,6 +46,8 @@ type Config struct {
 	// than that (see prune.go). Empty (the default) never prunes by itself.
 	PruneRetention string `mapstructure:"prune_retention"`
 	PruneInterval  string `mapstructure:"prune_interval"`
+	// Reads are verify_reads and the settings of its trust root, or subscribe_agreed.
+	Reads driver.ReadSettings `mapstructure:",squash"`
 }
 
 func (c Config) sequencerTLS() tlsconf.Client {
@@ -63,7 +65,7 @@ const ConfigFile = "mediator.toml"
 
 // DefaultConfig returns the configuration init writes, before the member is known.
 func DefaultConfig() Config {
-	return Config{KeyStore: "keys", Database: "data", LogLevel: "info", LogFormat: "text"}
+	return Config{KeyStore: "keys", Database: "data", LogLevel: "info", LogFormat: "text", Reads: driver.DefaultReadSettings()}
 }
 
 // Validate names the first bad field (a *ConfigError whose Field is the TOML key).
@@ -91,6 +93,9 @@ func (c Config) Validate() error {
 	if err := fieldError(tlsconf.CheckClient(tlsconf.ClientKeys("sequencer"), c.sequencerTLS())); err != nil {
 		return err
 	}
+	if err := readsError(c.Reads.Validate()); err != nil {
+		return err
+	}
 	return fieldError(tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress))
 }
 
@@ -99,6 +104,15 @@ func fieldError(err error) error {
 	var fe *tomlconf.FieldError
 	if errors.As(err, &fe) {
 		return &ConfigError{Field: fe.Field, Reason: fe.Reason}
+	}
+	return err
+}
+
+// readsError turns the driver's ConfigError about the read settings into ours.
+func readsError(err error) error {
+	var ce *driver.ConfigError
+	if errors.As(err, &ce) {
+		return &ConfigError{Field: ce.Field, Reason: ce.Reason}
 	}
 	return err
 }
@@ -167,8 +181,8 @@ sequencer_tls_key_file = %q
 # by hand.
 prune_retention = %q
 prune_interval = %q
-`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress,
-		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.PruneRetention, c.PruneInterval)
+%s`, c.Member, tomlconf.List(c.Sequencers), c.SynchronizerID, c.KeyStore, c.Database, c.LogLevel, c.LogFormat, c.MetricsAddress,
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.PruneRetention, c.PruneInterval, c.Reads.TOML())
 	return os.WriteFile(filepath.Join(home, ConfigFile), []byte(text), 0o644)
 }
 

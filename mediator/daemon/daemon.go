@@ -27,8 +27,9 @@ type Options struct {
 
 // Daemon is a running mediator with its database.
 type Daemon struct {
-	Node  *Node
-	store *store.Store
+	Node       *Node
+	store      *store.Store
+	closeLight func() // closes the light store of verified reads
 	// stopPruning ends the automatic pruning (prune.go), when scheduled.
 	stopPruning func()
 }
@@ -72,6 +73,15 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 		}
 	}()
 	cfg.Store = st
+	closeLight, err := applyReads(o.Home, c, &cfg.Driver, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeLight()
+		}
+	}()
 	if err = driver.WaitReachable(ctx, cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -79,7 +89,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &Daemon{Node: n, store: st}
+	d = &Daemon{Node: n, store: st, closeLight: closeLight}
 	d.schedulePruning(c, o.Logger)
 	return d, nil
 }
@@ -90,6 +100,9 @@ func (d *Daemon) Stop() error {
 		d.stopPruning()
 	}
 	d.Node.Stop()
+	if d.closeLight != nil {
+		d.closeLight()
+	}
 	return d.store.Close()
 }
 

@@ -105,6 +105,8 @@ type Config struct {
 	SequencerTLSServerName string `mapstructure:"sequencer_tls_server_name"`
 	SequencerTLSCertFile   string `mapstructure:"sequencer_tls_cert_file"`
 	SequencerTLSKeyFile    string `mapstructure:"sequencer_tls_key_file"`
+	// Reads are verify_reads and the settings of its trust root, or subscribe_agreed.
+	Reads driver.ReadSettings `mapstructure:",squash"`
 }
 
 // LedgerAPITLS is the Ledger API's TLS material, paths resolved against home.
@@ -126,6 +128,7 @@ func DefaultConfig() Config {
 	return Config{
 		LedgerAPIAddress: "127.0.0.1:5011", JWTSecretFile: "jwt-secret",
 		KeyStore: "keys", Database: "db", UsersDatabase: "users", LogLevel: "info", LogFormat: "text", AutoInit: true,
+		Reads: driver.DefaultReadSettings(),
 	}
 }
 
@@ -155,6 +158,9 @@ func (c Config) Validate() error {
 		ServerName: c.SequencerTLSServerName, CertFile: c.SequencerTLSCertFile, KeyFile: c.SequencerTLSKeyFile}); err != nil {
 		return fieldError(err)
 	}
+	if err := c.Reads.Validate(); err != nil {
+		return readsError(err)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -166,6 +172,15 @@ func (c Config) Validate() error {
 		return &ConfigError{"log_format", fmt.Sprintf("%q: want text or json", c.LogFormat)}
 	}
 	return fieldError(tomlconf.CheckOptionalAddress("metrics_address", c.MetricsAddress))
+}
+
+// readsError turns the driver's ConfigError about the read settings into ours.
+func readsError(err error) error {
+	var ce *driver.ConfigError
+	if errors.As(err, &ce) {
+		return &ConfigError{ce.Field, ce.Reason}
+	}
+	return err
 }
 
 // checkPaths checks the retired setting and the directories and files.
@@ -316,9 +331,10 @@ metrics_address = %q
 # Put the root certificate and keys on-chain at start (onboarding, rotated encryption
 # keys). false: an external key ceremony submits them (cometsync topology), start waits.
 auto_init = %t
-`, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
+
+%s`, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
 		c.JWTSecretFile, c.JWTAudience, c.LedgerAPITLSCertFile, c.LedgerAPITLSKeyFile, c.LedgerAPITLSClientCAFile, c.LedgerAPIAllowPlaintext,
-		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit)
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit, c.Reads.TOML())
 }
 
 // Load reads HOME/participant.toml.

@@ -33,6 +33,7 @@ type Daemon struct {
 	metrics    *metricshttp.Server
 	cancel     context.CancelFunc
 	served     chan error
+	closeLight func() // closes the light store of verified reads
 }
 
 // Options are what a participant runs with besides its configuration.
@@ -45,6 +46,9 @@ type Options struct {
 	NoLedgerAPI bool
 	// VerifySnapshot is the snapshot the database was rebuilt from (RecoverFromSnapshot).
 	VerifySnapshot *snapshot.Snapshot
+	// giveUpOnLies ends the stream once every endpoint failed verification (recovery
+	// fails loudly instead of waiting for an honest node).
+	giveUpOnLies bool
 }
 
 // Start opens the database, gets the participant admitted when it is not yet (it sends
@@ -75,6 +79,9 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	dcfg := driver.DefaultConfig()
 	dcfg.Endpoints, dcfg.Member, dcfg.SigningKey, dcfg.SynchronizerID = c.Sequencers, c.Member, sig, c.SynchronizerID
 	dcfg.TLS = c.SequencerTLS(o.Home)
+	if o.giveUpOnLies {
+		dcfg.Verify.GiveUpAfter = len(dcfg.Endpoints)
+	}
 	if err := driver.WaitReachable(ctx, dcfg, o.Logger); err != nil {
 		return nil, err
 	}
@@ -103,6 +110,16 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The light store after the database, whose lock says best that the participant runs.
+	closeLight, err := applyReads(o.Home, c, &dcfg, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeLight()
+		}
+	}()
 	node, err := participant.Start(ctx, participant.Config{
 		Driver: dcfg, EncryptionKey: enc, Packages: pkgs, Mediators: c.Mediators, MediatorGroup: c.MediatorGroup,
 		Store: st, Logger: o.Logger, Imports: imports, VerifySnapshot: o.VerifySnapshot,
@@ -114,7 +131,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &Daemon{Node: node, store: st, served: make(chan error, 1)}
+	d = &Daemon{Node: node, store: st, served: make(chan error, 1), closeLight: closeLight}
 	if c.MetricsAddress != "" {
 		if d.metrics, err = metricshttp.Listen(c.MetricsAddress, metricshttp.WithRuntime(node.Metrics()), o.Logger); err != nil {
 			node.Stop()
@@ -213,6 +230,9 @@ func (d *Daemon) Stop() error {
 	err := <-d.served
 	d.Node.Stop()
 	d.stopMetrics()
+	if d.closeLight != nil {
+		d.closeLight()
+	}
 	if d.users != nil {
 		err = errors.Join(err, d.users.Close())
 	}

@@ -19,6 +19,9 @@ type Report struct {
 	LedgerEnd int64
 	Contracts int
 	ACSHash   []byte
+	// VerifiedFirst and VerifiedLast are the lowest and highest height whose header the
+	// light client verified to check the replayed events (0 when reads are not verified).
+	VerifiedFirst, VerifiedLast int64
 }
 
 // EventsPerSecond is the replay rate.
@@ -30,8 +33,12 @@ func (r Report) EventsPerSecond() float64 {
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("recovered %d events up to height %d in %s (%.0f events/s): ledger end %d, %d active contracts, ACS hash %s",
-		r.Events, r.Height, r.Duration.Round(time.Millisecond), r.EventsPerSecond(), r.LedgerEnd, r.Contracts, hex.EncodeToString(r.ACSHash))
+	verified := "reads not verified"
+	if r.VerifiedLast > 0 {
+		verified = fmt.Sprintf("verified heights %d..%d", r.VerifiedFirst, r.VerifiedLast)
+	}
+	return fmt.Sprintf("recovered %d events up to height %d in %s (%.0f events/s): ledger end %d, %d active contracts, ACS hash %s, %s",
+		r.Events, r.Height, r.Duration.Round(time.Millisecond), r.EventsPerSecond(), r.LedgerEnd, r.Contracts, hex.EncodeToString(r.ACSHash), verified)
 }
 
 // Recover rebuilds the participant's database, which must be empty, from its event
@@ -49,7 +56,7 @@ func Recover(ctx context.Context, o Options, w io.Writer, every time.Duration) (
 	if !empty {
 		return Report{}, fmt.Errorf("database %s is not empty: recovery rebuilds it from the chain (remove it first, or use --wipe)", path(o.Home, o.Config.Database))
 	}
-	o.NoLedgerAPI = true
+	o.NoLedgerAPI, o.giveUpOnLies = true, true
 	start := time.Now()
 	d, err := Start(ctx, o)
 	if err != nil {
@@ -70,8 +77,9 @@ func Recover(ctx context.Context, o Options, w io.Writer, every time.Duration) (
 				return Report{}, err
 			}
 			p := d.Node.Progress()
+			first, last := d.Node.VerifiedHeights()
 			return Report{Events: p.NextCounter, Height: p.Height, Duration: time.Since(start), LedgerEnd: p.LedgerEnd,
-				Contracts: len(d.Node.ACS()), ACSHash: d.Node.ACSHash()}, nil
+				Contracts: len(d.Node.ACS()), ACSHash: d.Node.ACSHash(), VerifiedFirst: first, VerifiedLast: last}, nil
 		case now := <-t.C:
 			p := d.Node.Progress()
 			rate := float64(p.NextCounter-last) / now.Sub(lastAt).Seconds()

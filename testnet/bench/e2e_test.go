@@ -44,6 +44,9 @@ func testE2EBenchCounts(t *testing.T, o E2EOptions) {
 	if !bytes.Equal(rp.ACSHash, rp.LiveACSHash) || rp.Contracts != o.IOUs || rp.Updates != rp.LiveUpdates {
 		t.Errorf("replay: hash %x vs live %x, %d contracts (want %d), %d updates vs %d live", rp.ACSHash, rp.LiveACSHash, rp.Contracts, o.IOUs, rp.Updates, rp.LiveUpdates)
 	}
+	if v := rp.Verified; !bytes.Equal(v.ACSHash, rp.LiveACSHash) || v.FirstHeight < 2 || v.LastHeight < v.FirstHeight {
+		t.Errorf("verified replay: hash %x vs live %x, headers %d..%d verified", v.ACSHash, rp.LiveACSHash, v.FirstHeight, v.LastHeight)
+	}
 	if rp.Events < int64(o.ReplayEvents) || rep.LiveEvents <= 0 {
 		t.Errorf("replayed stream of %d events (want >= %d), %d live events", rp.Events, o.ReplayEvents, rep.LiveEvents)
 	}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/engine"
 )
@@ -31,6 +33,18 @@ type ReplayResult struct {
 	// LiveUpdates and Updates count the committed updates of the original and of the
 	// replayed node.
 	LiveUpdates, Updates int
+	// Verified is the same replay again with verified reads (every event checked against
+	// light-client-verified headers), by another fresh node.
+	Verified VerifiedReplay
+}
+
+// VerifiedReplay is the replay with verified reads.
+type VerifiedReplay struct {
+	Elapsed      time.Duration
+	EventsPerSec float64
+	ACSHash      []byte
+	// FirstHeight and LastHeight are the heights whose headers were verified.
+	FirstHeight, LastHeight int64
 }
 
 // counter returns the length of the stream of participant name on node 0.
@@ -77,7 +91,33 @@ func (w *e2eWorld) replay(ctx context.Context) (ReplayResult, error) {
 	res.Elapsed = time.Since(t0)
 	res.EventsPerSec = float64(res.Events) / res.Elapsed.Seconds()
 	res.ACSHash, res.Updates = engine.ACSHash(n.ACS()), len(n.Updates())
-	return res, nil
+	res.Verified, err = w.verifiedReplay(ctx, res.Events)
+	return res, err
+}
+
+// verifiedReplay replaces the replayed node by another fresh one with verified reads
+// (the chain's genesis as the trust root) and times its replay of the first events.
+func (w *e2eWorld) verifiedReplay(ctx context.Context, events int64) (VerifiedReplay, error) {
+	w.nodes[replayNode].Stop()
+	delete(w.nodes, replayNode)
+	cfg := w.nodeConfig(replayNode)
+	var err error
+	if cfg.Driver.Verify, err = driver.GenesisVerifyConfig(filepath.Join(w.net.Homes[0].Home, "config", "genesis.json")); err != nil {
+		return VerifiedReplay{}, err
+	}
+	t0 := time.Now()
+	n, err := participant.Start(ctx, cfg)
+	if err != nil {
+		return VerifiedReplay{}, fmt.Errorf("verified replay %s: %w", replayNode, err)
+	}
+	w.nodes[replayNode] = n
+	if err := n.WaitProgress(ctx, func(p participant.Progress) bool { return p.NextCounter >= events }); err != nil {
+		return VerifiedReplay{}, fmt.Errorf("verified replay %s never reached the end of its stream: %w", replayNode, err)
+	}
+	v := VerifiedReplay{Elapsed: time.Since(t0), ACSHash: engine.ACSHash(n.ACS())}
+	v.EventsPerSec = float64(events) / v.Elapsed.Seconds()
+	v.FirstHeight, v.LastHeight = n.VerifiedHeights()
+	return v, nil
 }
 
 func printReplay(out io.Writer, rep *E2EReport) {
@@ -94,4 +134,13 @@ func printReplay(out io.Writer, rep *E2EReport) {
 		r.Participant, r.Events, r.Elapsed.Round(time.Millisecond), r.EventsPerSec, rep.LiveEventRate, ratio)
 	fmt.Fprintf(out, "  ACS hash %s %s (%d contracts; %d updates replayed, %d live)\n",
 		hex.EncodeToString(r.ACSHash)[:min(16, 2*len(r.ACSHash))], verdict, r.Contracts, r.Updates, r.LiveUpdates)
+	v := r.Verified
+	if v.Elapsed > 0 {
+		verdict = "equal"
+		if !bytes.Equal(v.ACSHash, r.LiveACSHash) {
+			verdict = "DIFFERENT"
+		}
+		fmt.Fprintf(out, "verified replay: %d events in %v = %.0f events/s (%.2f of unverified), headers %d..%d verified, ACS hash %s\n",
+			r.Events, v.Elapsed.Round(time.Millisecond), v.EventsPerSec, v.EventsPerSec/r.EventsPerSec, v.FirstHeight, v.LastHeight, verdict)
+	}
 }

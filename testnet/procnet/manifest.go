@@ -273,9 +273,17 @@ func Init(dir string, o Options) (*Manifest, error) {
 			mediators = append(mediators, mem.ID)
 		}
 	}
+	genesis, err := os.ReadFile(filepath.Join(tn.Homes[0].Home, "config", "genesis.json"))
+	if err != nil {
+		return nil, err
+	}
 	for j := range m.Members {
 		mem := &m.Members[j]
 		mem.Host = "127.0.0.1"
+		// The chain's genesis is the members' trust root of verified reads.
+		if err := os.WriteFile(filepath.Join(mem.Home, memberGenesis), genesis, 0o644); err != nil {
+			return nil, err
+		}
 		if len(o.Hosts) > 0 {
 			mem.Host = o.Hosts[j%len(o.Hosts)]
 		}
@@ -288,6 +296,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 		case crypto.KindMediator:
 			c := mediatord.DefaultConfig()
 			c.Member, c.Sequencers, c.SynchronizerID = mem.ID, apis, m.SynchronizerID
+			c.Reads.GenesisFile = memberGenesis
 			if ca != nil {
 				c.SequencerTLSCAFile, c.SequencerTLSCertFile, c.SequencerTLSKeyFile = memberCA, memberCert, memberKey
 			}
@@ -297,6 +306,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 		case crypto.KindParticipant:
 			c := daemon.DefaultConfig()
 			c.Member, c.Sequencers, c.SynchronizerID, c.Mediators = mem.ID, apis, m.SynchronizerID, mediators
+			c.Reads.GenesisFile = memberGenesis
 			if len(o.Hosts) > 0 {
 				c.LedgerAPIAddress = "0.0.0.0:" + strconv.Itoa(5011+10*(j/len(o.Hosts)))
 				mem.LedgerAPI = net.JoinHostPort(mem.Host, strconv.Itoa(5011+10*(j/len(o.Hosts))))
@@ -325,6 +335,8 @@ func Init(dir string, o Options) (*Manifest, error) {
 const (
 	nodeCert, nodeKey, nodeCA       = "config/tls/node.crt", "config/tls/node.key", "config/tls/ca.crt"
 	memberCert, memberKey, memberCA = "tls/member.crt", "tls/member.key", "tls/ca.crt"
+	// memberGenesis is the copy of the chain's CometBFT genesis in a member's home.
+	memberGenesis = "genesis.json"
 )
 
 // newCA makes the testnet's CA and writes its certificate to DIR/tls/ca.crt. Its key
