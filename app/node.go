@@ -292,10 +292,12 @@ func (n *Node) Submit(ctx context.Context, tx []byte, sub *core.Submission) erro
 	}
 	// Verified here, on the API's goroutine, rather than in CheckTx, which CometBFT runs
 	// one at a time (a batch from SendBatch is already in the signature cache).
-	if err := m.AuthenticateDecoded(sub); err != nil {
-		return err
+	if sub != nil { // nil: an acknowledgement, which CheckTx verifies
+		if err := m.AuthenticateDecoded(sub); err != nil {
+			return err
+		}
+		defer n.app.Decoded(tx, sub)()
 	}
-	defer n.app.Decoded(tx, sub)()
 	resCh := make(chan *abcitypes.ResponseCheckTx, 1)
 	err := n.cmt.Mempool().CheckTx(tx, func(res *abcitypes.ResponseCheckTx) {
 		select {

@@ -77,6 +77,8 @@ type execution struct {
 	snap    *topology.Snapshot
 	traffic map[string]*pb.MemberTrafficState
 	terms   map[string]memberTraffic
+	// acks are the acknowledgements the block accepted (see acks.go).
+	acks map[string]*pb.StoredAcknowledgement
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -120,6 +122,9 @@ func (x *execution) nextTimestamp(blockTime int64) int64 {
 }
 
 func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
+	if IsAckTx(tx) {
+		return x.applyAck(tx, b.Height)
+	}
 	s, rej := DecodeSubmission(tx)
 	if rej != nil {
 		return TxResult{Code: rej.Code, Log: rej.Reason}, nil
@@ -358,6 +363,9 @@ func (x *execution) finish(b Block) {
 		AddBytes(x.meta.AppHash).AddBytes(root).AddBytes(x.stateRoot())
 	if traffic := x.writeTraffic(); traffic != nil {
 		h.AddBytes(traffic) // only blocks that charged traffic: older chains replay unchanged
+	}
+	if acks := x.writeAcks(); acks != nil {
+		h.AddBytes(acks) // only blocks that accepted acknowledgements
 	}
 	x.meta.AppHash = h.Sum()
 	if x.out.Topology != nil {

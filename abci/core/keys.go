@@ -13,6 +13,8 @@ import "encoding/binary"
 //	'X' expiry ts(8) height(8)           -> dedupe keys a block set (each uvarint length + key); expiry is the latest of their max sequencing times
 //	'T'                                  -> topology state (topology.State.Marshal)
 //	'F' member                           -> MemberTrafficState (traffic control account)
+//	'K' member                           -> StoredAcknowledgement (latest accepted acknowledgement)
+//	'Q'                                  -> PruningPoint (this node's own, not consensus: see prune.go)
 const (
 	tagMeta    = 'M'
 	tagGenesis = 'G'
@@ -23,6 +25,8 @@ const (
 	tagExpiry  = 'X'
 	tagTopo    = 'T'
 	tagTraffic = 'F'
+	tagAck     = 'K'
+	tagPruning = 'Q'
 )
 
 // KeyTraffic is the key of member's traffic account.

@@ -1,8 +1,15 @@
 package api
 
 import (
+	"context"
 	"maps"
 	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cometsync/cometsync/abci/core"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 )
 
 // ackStore keeps the highest acknowledged timestamp of each member (for pruning).
@@ -36,4 +43,33 @@ func (s *Server) Acknowledgements() map[string]int64 {
 	s.acks.mu.Lock()
 	defer s.acks.mu.Unlock()
 	return maps.Clone(s.acks.acks)
+}
+
+// submitAck submits member's signed acknowledgement to the chain as an acknowledgement
+// transaction. CheckTx refuses a bad one (forged, another member's, backwards, beyond
+// the stream) with its reason, which the caller gets as the status.
+func (s *Server) submitAck(ctx context.Context, member string, signed []byte) error {
+	var sa pb.SignedAcknowledgement
+	if err := sa.Unmarshal(signed); err != nil {
+		return status.Errorf(codes.InvalidArgument, "signed acknowledgement: %v", err)
+	}
+	var a pb.Acknowledgement
+	if err := a.Unmarshal(sa.Acknowledgement); err != nil {
+		return status.Errorf(codes.InvalidArgument, "acknowledgement: %v", err)
+	}
+	if a.Member != member {
+		return status.Errorf(codes.PermissionDenied, "member %s may not acknowledge for %s", member, a.Member)
+	}
+	tx := core.EncodeAckTx(&sa)
+	err := s.backend.Submit(ctx, tx, nil)
+	if err == nil {
+		return nil
+	}
+	if se, ok := asSubmissionError(err); ok {
+		return submissionStatus(se)
+	}
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	return status.Errorf(codes.Unavailable, "submit acknowledgement: %v", err)
 }
