@@ -118,6 +118,7 @@ func (n *Node) Start() (err error) {
 	n.app.SetObserver(NewMetrics(n.registry))
 	n.app.SetFailureHandler(n.appFailed)
 	n.app.SetRetainBlocks(n.cfg.MinRetainBlocks)
+	n.app.SetPruneSchedule(abci.PruneSchedule{Interval: n.cfg.PruningInterval, Retention: n.cfg.PruningRetention})
 	sc := abci.DefaultSnapshotConfig(filepath.Join(n.home, "data", "snapshots"))
 	sc.Interval, sc.KeepRecent = n.cfg.SnapshotInterval, n.cfg.SnapshotKeepRecent
 	if err = n.app.EnableSnapshots(sc); err != nil {

@@ -2,14 +2,18 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // ackStore keeps the highest acknowledged timestamp of each member (for pruning).
@@ -72,4 +76,28 @@ func (s *Server) submitAck(ctx context.Context, member string, signed []byte) er
 		return status.FromContextError(ctx.Err()).Err()
 	}
 	return status.Errorf(codes.Unavailable, "submit acknowledgement: %v", err)
+}
+
+// checkPruned refuses a subscription of member from a counter below the earliest one
+// this node still has: FailedPrecondition with ErrorInfo reason EVENTS_PRUNED and the
+// earliest counter in its metadata.
+func (s *Server) checkPruned(member string, from int64) error {
+	r, release := s.backend.Snapshot()
+	defer release()
+	earliest, err := core.EarliestCounter(r, member)
+	if err != nil {
+		return status.Errorf(codes.Internal, "read the pruning point: %v", err)
+	}
+	if from >= earliest {
+		return nil
+	}
+	st := status.New(codes.FailedPrecondition, fmt.Sprintf(
+		"events of %s before counter %d were pruned by this node (asked from %d): the earliest available counter is %d; "+
+			"recover the member from a snapshot taken at or after counter %d, or read the earlier events from an archive node that did not prune",
+		member, earliest, from, earliest, earliest))
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Domain: seqapi.Codespace, Reason: seqapi.ReasonEventsPruned,
+		Metadata: map[string]string{seqapi.MetadataEarliestCounter: strconv.FormatInt(earliest, 10)}}); err == nil {
+		st = d
+	}
+	return st.Err()
 }
