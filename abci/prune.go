@@ -37,6 +37,7 @@ func (a *App) Prune(opt core.PruneOptions) (*core.PrunePlan, error) {
 	a.mu.Lock()
 	a.pruneHeight = plan.Point.Height
 	a.mu.Unlock()
+	_ = a.db.RunValueLogGC(0.5) // reclaim value-log space now; compaction drops the keys
 	a.logPrune(plan, opt)
 	return plan, nil
 }
