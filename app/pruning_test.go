@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -264,5 +265,76 @@ func TestAcknowledgePruneOnChain(t *testing.T) {
 		if got := net.AppHashAt(i, h); string(got) != string(want) {
 			t.Fatalf("node %d app hash at %d %x, node 2 %x", i, h, got, want)
 		}
+	}
+}
+
+// TestStateSyncAfterPrune: a node joins by state sync from a snapshot of a pruned
+// validator; it serves the pruning point it restored (EVENTS_PRUNED below it) and the
+// events after it, and follows the chain.
+func TestStateSyncAfterPrune(t *testing.T) {
+	if testing.Short() {
+		t.Skip("state sync")
+	}
+	net := chaintest.Start(t, testnet.Options{Validators: 1, Members: participants("alice", "bob"), RPC: true, SnapshotInterval: 5, SnapshotKeepRecent: 1000})
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	alice, bob := net.Member("alice"), net.Member("bob")
+	c0 := dialRaw(t, net.APIAddress(0))
+	actx, bctx := c0.login(t, alice), c0.login(t, bob)
+	const n = 4
+	sendN(t, c0, actx, alice, "early", n, bob.ID)
+	aev, bev := mustStream(t, actx, c0, alice.ID, 0, n), mustStream(t, bctx, c0, bob.ID, 0, n)
+	ad, bd := memberDriver(t, net, alice, net.APIAddress(0)), memberDriver(t, net, bob, net.APIAddress(0))
+	for _, x := range []struct {
+		d  *driver.Client
+		ts int64
+	}{{ad, aev[n-1].TimestampMicros}, {bd, bev[n-1].TimestampMicros}} {
+		if err := x.d.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.d.AcknowledgeEvent(ctx, n-1, x.ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	awaitAcks(t, ctx, net, []int{0}, map[string]int64{alice.ID: n - 1, bob.ID: n - 1})
+	if _, err := net.Node(0).App().Prune(core.PruneOptions{BeforeMicros: aev[n-1].TimestampMicros + 1}); err != nil {
+		t.Fatal(err)
+	}
+	pruned := net.Node(0).App().Meta().Height
+	for { // a snapshot of the pruned state
+		notify := net.Node(0).CommitNotify()
+		res, err := net.Node(0).App().ListSnapshots(ctx, &abcitypes.RequestListSnapshots{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Snapshots) > 0 && int64(res.Snapshots[0].Height) > pruned+1 {
+			if err := net.WaitHeight(ctx, 0, int64(res.Snapshots[0].Height)+2); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		select {
+		case <-notify:
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
+	idx, err := net.AddNode(testnet.AddNodeOptions{StateSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Start(idx); err != nil {
+		t.Fatal(err)
+	}
+	sendN(t, c0, actx, alice, "late", 2, bob.ID)
+	if err := net.WaitHeight(ctx, idx, net.Node(0).App().Meta().Height); err != nil {
+		t.Fatal(err)
+	}
+	c1 := dialRaw(t, net.APIAddress(idx))
+	a1, b1 := c1.login(t, alice), c1.login(t, bob)
+	_, err = readStream(t, a1, c1, alice.ID, 0, 1)
+	wantRefused(t, "subscribe from a pruned counter on the state-synced node", err, codes.FailedPrecondition, fmt.Sprintf("earliest available counter is %d", n))
+	if evs := mustStream(t, b1, c1, bob.ID, n, 2); string(evs[1].Batch.Envelopes[0].Content) != string(mustStream(t, bctx, c0, bob.ID, n, 2)[1].Batch.Envelopes[0].Content) {
+		t.Fatalf("bob's events after the pruning point differ on the state-synced node")
 	}
 }
