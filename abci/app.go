@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -49,7 +50,8 @@ type App struct {
 	commitMu        sync.Mutex
 	pruneHeight     int64
 	pruneSchedule   PruneSchedule
-	lastPruneMicros int64 // consensus goroutine only
+	lastPruneMicros int64       // consensus goroutine only
+	compacting      atomic.Bool // compactAfterPrune runs
 
 	decoded decodedTxs       // submissions decoded by the node's API, for CheckTx
 	batches *core.BatchCache // the batches of recent blocks, decoded

@@ -37,8 +37,8 @@ func (a *App) Prune(opt core.PruneOptions) (*core.PrunePlan, error) {
 	a.mu.Lock()
 	a.pruneHeight = plan.Point.Height
 	a.mu.Unlock()
-	_ = a.db.RunValueLogGC(0.5) // reclaim value-log space now; compaction drops the keys
 	a.logPrune(plan, opt)
+	a.compactAfterPrune()
 	return plan, nil
 }
 
@@ -55,6 +55,23 @@ func PruneDB(db *badger.DB, opt core.PruneOptions) (*core.PrunePlan, error) {
 		return nil, fmt.Errorf("apply the prune: %w", err)
 	}
 	return plan, nil
+}
+
+// compactAfterPrune compacts the database on a goroutine of its own (one at a time), so
+// that the deleted keys' space is freed now rather than when badger's compactions reach
+// them: deletions alone only add tombstones.
+func (a *App) compactAfterPrune() {
+	if !a.compacting.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer a.compacting.Store(false)
+		if err := a.db.Flatten(1); err != nil {
+			a.logger.Warn("compaction after the prune failed", "err", err)
+		}
+		for a.db.RunValueLogGC(0.5) == nil {
+		}
+	}()
 }
 
 func (a *App) logPrune(plan *core.PrunePlan, opt core.PruneOptions) {

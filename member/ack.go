@@ -35,7 +35,7 @@ func (r *Runtime[M, S]) acknowledge(ctx context.Context, interval time.Duration)
 				acked = counter
 			case ctx.Err() != nil:
 				return
-			case status.Code(err) == codes.InvalidArgument || status.Code(err) == codes.AlreadyExists:
+			case status.Code(err) == codes.InvalidArgument || status.Code(err) == codes.AlreadyExists || status.Code(err) == codes.PermissionDenied:
 				// Refused by the chain (its reason says why, e.g. another node already
 				// recorded a later one): the next event acknowledges again.
 				r.log.Debug("acknowledgement refused", "counter", counter, "err", err)

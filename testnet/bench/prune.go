@@ -48,6 +48,8 @@ type PruneRow struct {
 	// (what badger keeps once compaction has dropped the deleted ones); EarliestSum the
 	// sum over members of their earliest available counter (0: nothing pruned).
 	LiveBytes, EarliestSum int64
+	// BlockBase is the lowest height in validator 0's block store.
+	BlockBase int64
 }
 
 // RunPrune runs the prune bench and prints a table.
@@ -70,10 +72,10 @@ func RunPrune(ctx context.Context, out io.Writer, o PruneOptions) ([]PruneRow, e
 		}
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "| pruning | transfers | height | app state live bytes | data/app on disk | CometBFT data on disk | disk per validator |")
+	fmt.Fprintln(out, "| pruning | transfers | blocks kept | app state live bytes | data/app on disk | CometBFT data on disk | disk per validator |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Fprintf(out, "| %s | %d | %d | %d | %d | %d | %d |\n", r.Mode, r.Transfers, r.Height, r.LiveBytes, r.AppBytes, r.ChainBytes, r.AppBytes+r.ChainBytes)
+		fmt.Fprintf(out, "| %s | %d | %d..%d | %d | %d | %d | %d |\n", r.Mode, r.Transfers, r.BlockBase, r.Height, r.LiveBytes, r.AppBytes, r.ChainBytes, r.AppBytes+r.ChainBytes)
 	}
 	return rows, nil
 }
@@ -110,8 +112,9 @@ func runPruneMode(ctx context.Context, out io.Writer, o PruneOptions, on bool) (
 		if r.LiveBytes, r.EarliestSum, err = liveState(w); err != nil {
 			return rows, err
 		}
-		fmt.Fprintf(out, "  %d transfers after %v: data/app %d bytes on disk (%d live), CometBFT data %d bytes (height %d, earliest counters sum %d)\n",
-			cp, r.Elapsed.Round(time.Second), r.AppBytes, r.LiveBytes, r.ChainBytes, h, r.EarliestSum)
+		r.BlockBase = w.net.Node(0).CometBFT().BlockStore().Base()
+		fmt.Fprintf(out, "  %d transfers after %v: data/app %d bytes on disk (%d live), CometBFT data %d bytes (heights %d..%d, earliest counters sum %d)\n",
+			cp, r.Elapsed.Round(time.Second), r.AppBytes, r.LiveBytes, r.ChainBytes, r.BlockBase, h, r.EarliestSum)
 		rows = append(rows, r)
 	}
 	return rows, nil
