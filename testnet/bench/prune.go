@@ -115,9 +115,27 @@ func runPruneMode(ctx context.Context, out io.Writer, o PruneOptions, on bool) (
 		r.BlockBase = w.net.Node(0).CometBFT().BlockStore().Base()
 		fmt.Fprintf(out, "  %d transfers after %v: data/app %d bytes on disk (%d live), CometBFT data %d bytes (heights %d..%d, earliest counters sum %d)\n",
 			cp, r.Elapsed.Round(time.Second), r.AppBytes, r.LiveBytes, r.ChainBytes, r.BlockBase, h, r.EarliestSum)
+		if on {
+			printHeld(out, w)
+		}
 		rows = append(rows, r)
 	}
 	return rows, nil
+}
+
+// printHeld prints the members that hold validator 0's pruning back (a dry run).
+func printHeld(out io.Writer, w *e2eWorld) {
+	r, release := w.net.Node(0).App().Snapshot()
+	defer release()
+	_, ts := w.head()
+	plan, err := core.PlanPrune(r, core.PruneOptions{BeforeMicros: ts})
+	if err != nil {
+		fmt.Fprintf(out, "    dry run: %v\n", err)
+		return
+	}
+	for _, h := range plan.Held {
+		fmt.Fprintf(out, "    held back by %s (acknowledged %d, keeps %d events)\n", h.Member, h.Acknowledged, h.Kept)
+	}
 }
 
 // treeSize is the disk space the regular files under dir take (allocated blocks, as du
