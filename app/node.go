@@ -181,6 +181,10 @@ func (n *Node) startAPI() error {
 		n.background.Add(1)
 		go n.checkIntegrity(n.cfg.IntegrityCheckInterval)
 	}
+	if n.cfg.PruningInterval > 0 {
+		n.background.Add(1)
+		go n.acknowledgeOwnStream(n.cfg.PruningInterval)
+	}
 	go func() {
 		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.logger.Error("sequencer API stopped", "err", err)
