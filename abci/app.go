@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -43,6 +44,14 @@ type App struct {
 	failed   func(error) // told when executing or committing a block fails
 
 	retainBlocks int64 // 0: keep every block
+
+	// Pruning (see prune.go): commitMu orders a prune between two commits; pruneHeight
+	// (under mu) is the recorded pruning height.
+	commitMu        sync.Mutex
+	pruneHeight     int64
+	pruneSchedule   PruneSchedule
+	lastPruneMicros int64       // consensus goroutine only
+	compacting      atomic.Bool // compactAfterPrune runs
 
 	decoded decodedTxs       // submissions decoded by the node's API, for CheckTx
 	batches *core.BatchCache // the batches of recent blocks, decoded
@@ -87,6 +96,9 @@ func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.meta = meta
+	if err := a.loadPruneHeight(); err != nil {
+		return nil, err
+	}
 	m, err := core.LoadMachine(r)
 	switch {
 	case errors.Is(err, core.ErrNotFound):
@@ -102,13 +114,6 @@ func NewApp(db *badger.DB, logger *slog.Logger) (*App, error) {
 // that prunes can no longer rebuild a wiped application database from its own block
 // store; it must state-sync instead. Call before the node starts.
 func (a *App) SetRetainBlocks(n int64) { a.retainBlocks = n }
-
-func (a *App) retainHeight(height int64) int64 {
-	if a.retainBlocks <= 0 || height <= a.retainBlocks {
-		return 0
-	}
-	return height - a.retainBlocks + 1
-}
 
 // SetFailureHandler installs f, told of an error of FinalizeBlock or Commit (the block
 // cannot be executed or its outcome stored, so CometBFT's consensus halts): the node
@@ -255,7 +260,10 @@ func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.
 	if out == nil {
 		return nil, a.failure(errors.New("commit without a finalized block"))
 	}
-	if err := applyWrites(a.db, out.Writes); err != nil {
+	a.commitMu.Lock()
+	err := applyWrites(a.db, out.Writes)
+	a.commitMu.Unlock()
+	if err != nil {
 		return nil, a.failure(fmt.Errorf("commit block %d: %w", out.Meta.Height, err))
 	}
 	a.pending = nil
@@ -270,5 +278,6 @@ func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.
 		a.observer.Committed(out)
 	}
 	a.maybeSnapshot(out.Meta.Height, out.Meta.AppHash)
+	a.maybePrune(out.Meta.LastTimestampMicros)
 	return &abcitypes.ResponseCommit{RetainHeight: a.retainHeight(out.Meta.Height)}, nil
 }

@@ -51,6 +51,12 @@ type Config struct {
 	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
 	// MinRetainBlocks prunes blocks older than this many (0 keeps all).
 	MinRetainBlocks int64 `mapstructure:"min_retain_blocks"`
+	// PruningInterval prunes the application state this often (on sequencer time; 0:
+	// never automatically), of what is older than PruningRetention and every owner
+	// acknowledged (docs/pruning.md); CometBFT then drops the blocks below the pruning
+	// height, keeping the last MinRetainBlocks and those the local snapshots need.
+	PruningInterval  time.Duration `mapstructure:"pruning_interval"`
+	PruningRetention time.Duration `mapstructure:"pruning_retention"`
 	// IntegrityCheckInterval verifies the application database against the disk (every
 	// table's block checksums, badgerx.Verify) this often while the node runs, and stops
 	// the node when it finds damage; 0 disables.
@@ -118,6 +124,10 @@ func (c Config) Validate() error {
 		return &ConfigError{"snapshot_interval", "must not be negative"}
 	case c.MinRetainBlocks < 0:
 		return &ConfigError{"min_retain_blocks", "must not be negative"}
+	case c.PruningInterval < 0:
+		return &ConfigError{"pruning_interval", "must not be negative (0 disables)"}
+	case c.PruningRetention < 0:
+		return &ConfigError{"pruning_retention", "must not be negative"}
 	case c.IntegrityCheckInterval < 0:
 		return &ConfigError{"integrity_check_interval", "must not be negative (0 disables)"}
 	case c.SnapshotInterval > 0 && c.SnapshotKeepRecent < 1:
@@ -201,6 +211,14 @@ snapshot_keep_recent = %d
 # cannot serve block sync from genesis to new nodes.
 min_retain_blocks = %d
 
+# Prune the application state every pruning_interval (sequencer time; 0 disables the
+# schedule; "cometsync node prune" prunes by hand): the events every owner acknowledged
+# and older than pruning_retention, the batches all of whose recipients did, expired
+# dedupe records; CometBFT then drops its blocks below the pruning height, never the
+# last min_retain_blocks nor those the local snapshots need (see docs/pruning.md).
+pruning_interval = %q
+pruning_retention = %q
+
 # Verify the application database (data/app) against the disk this often while the node
 # runs: every table's block checksums, one read of the whole database a pass. Damage
 # found stops the node (see docs/running-a-validator.md, When a database is damaged).
@@ -229,7 +247,7 @@ api_allow_plaintext = %t
 
 func writeConfig(path string, c Config) error {
 	s := fmt.Sprintf(configTemplate, c.APIListenAddress, c.MetricsListenAddress, c.LogLevel, c.LogFormat, c.TokenTTL.String(), c.SnapshotInterval, c.SnapshotKeepRecent, c.MinRetainBlocks,
-		c.IntegrityCheckInterval.String(), c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst,
+		c.PruningInterval.String(), c.PruningRetention.String(), c.IntegrityCheckInterval.String(), c.MaxSubscribers, c.MaxSubscribersPerMember, c.UnauthenticatedRate, c.UnauthenticatedBurst,
 		c.APITLSCertFile, c.APITLSKeyFile, c.APITLSClientCAFile, c.APIAllowPlaintext)
 	return os.WriteFile(path, []byte(s), 0o644)
 }

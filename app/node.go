@@ -119,6 +119,7 @@ func (n *Node) Start() (err error) {
 	n.app.SetObserver(NewMetrics(n.registry))
 	n.app.SetFailureHandler(n.appFailed)
 	n.app.SetRetainBlocks(n.cfg.MinRetainBlocks)
+	n.app.SetPruneSchedule(abci.PruneSchedule{Interval: n.cfg.PruningInterval, Retention: n.cfg.PruningRetention})
 	sc := abci.DefaultSnapshotConfig(filepath.Join(n.home, "data", "snapshots"))
 	sc.Interval, sc.KeepRecent = n.cfg.SnapshotInterval, n.cfg.SnapshotKeepRecent
 	if err = n.app.EnableSnapshots(sc); err != nil {
@@ -180,6 +181,10 @@ func (n *Node) startAPI() error {
 	if n.cfg.IntegrityCheckInterval > 0 {
 		n.background.Add(1)
 		go n.checkIntegrity(n.cfg.IntegrityCheckInterval)
+	}
+	if n.cfg.PruningInterval > 0 {
+		n.background.Add(1)
+		go n.acknowledgeOwnStream(n.cfg.PruningInterval)
 	}
 	go func() {
 		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
@@ -293,10 +298,12 @@ func (n *Node) Submit(ctx context.Context, tx []byte, sub *core.Submission) erro
 	}
 	// Verified here, on the API's goroutine, rather than in CheckTx, which CometBFT runs
 	// one at a time (a batch from SendBatch is already in the signature cache).
-	if err := m.AuthenticateDecoded(sub); err != nil {
-		return err
+	if sub != nil { // nil: an acknowledgement, which CheckTx verifies
+		if err := m.AuthenticateDecoded(sub); err != nil {
+			return err
+		}
+		defer n.app.Decoded(tx, sub)()
 	}
-	defer n.app.Decoded(tx, sub)()
 	resCh := make(chan *abcitypes.ResponseCheckTx, 1)
 	err := n.cmt.Mempool().CheckTx(tx, func(res *abcitypes.ResponseCheckTx) {
 		select {

@@ -118,6 +118,9 @@ func (s *subscription) classify(ctx context.Context, err error, faults *int) (bo
 		}
 		return false, nil
 	}
+	if handled, stop, final := s.classifyPruned(err, faults); handled {
+		return stop, final
+	}
 	*faults = 0
 	switch status.Code(err) {
 	case codes.InvalidArgument, codes.PermissionDenied:

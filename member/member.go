@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/cometsync/cometsync/driver"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -101,6 +102,10 @@ type Config struct {
 	// Received, when set, is called with each event as it arrives, before it is applied
 	// and without the lock (to track the chain height the member knows of).
 	Received func(ev *pb.SequencedEvent)
+	// AckInterval is how often at most the runtime acknowledges (signed, on-chain) the
+	// last event committed to the store, which lets the sequencer nodes prune (0: 1s;
+	// negative: never).
+	AckInterval time.Duration
 }
 
 // Validate checks the configuration.
@@ -164,6 +169,7 @@ type Runtime[M any, S any] struct {
 	live    bool
 	failed  error         // why the stream stopped, if it did
 	changed chan struct{} // closed and replaced after every event
+	ackDue  chan struct{} // an event was committed: acknowledge (see ack.go)
 }
 
 // Start connects, downloads the topology state, sets the member up, sends the catch-up
@@ -178,7 +184,7 @@ func Start[M any, S any](ctx context.Context, cfg Config, setup Setup[M, S]) (r 
 	if cfg.Lock == nil {
 		cfg.Lock = &sync.Mutex{}
 	}
-	r = &Runtime[M, S]{cfg: cfg, log: cfg.Logger, mu: cfg.Lock, done: make(chan struct{}), changed: make(chan struct{}), sent: map[string]bool{}}
+	r = &Runtime[M, S]{cfg: cfg, log: cfg.Logger, mu: cfg.Lock, done: make(chan struct{}), changed: make(chan struct{}), sent: map[string]bool{}, ackDue: make(chan struct{}, 1)}
 	if r.client, err = driver.New(cfg.Driver, cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -211,6 +217,9 @@ func Start[M any, S any](ctx context.Context, cfg Config, setup Setup[M, S]) (r 
 	lctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go r.follow(lctx, pos.Next)
+	if cfg.AckInterval >= 0 {
+		go r.acknowledge(lctx, cmp.Or(cfg.AckInterval, defaultAckInterval))
+	}
 	go r.client.WatchDeadlines(lctx, func() driver.Deadline {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -374,6 +383,7 @@ func (r *Runtime[M, S]) step(ctx context.Context, ev *pb.SequencedEvent, opened 
 		r.outbox[m.ID] = m.Msg
 	}
 	r.next, r.height, r.lastTS = ev.Counter+1, ev.Height, ev.TimestampMicros
+	r.ackDueLocked()
 	r.live = r.live || ev.Height >= r.start
 	if a.Then != nil {
 		a.Then()

@@ -112,8 +112,14 @@ func CountersRootOf(leaves [][]byte) []byte { return CountersRoot(Root(leaves), 
 func AppHash(in *pb.AppHashInputs) []byte {
 	h := crypto.NewHasher(crypto.PurposeAppHash).AddInt64(in.Height).AddBytes(in.PrevAppHash).
 		AddBytes(in.EventsRoot).AddBytes(in.MembershipRoot).AddBytes(in.CountersRoot)
-	if len(in.TrafficRoot) > 0 {
+	// The optional roots are appended only when set, traffic first, and the traffic root
+	// (possibly empty, length-prefixed) whenever the acknowledgements root follows, so that
+	// no two sets of inputs hash alike.
+	if len(in.TrafficRoot) > 0 || len(in.AcksRoot) > 0 {
 		h.AddBytes(in.TrafficRoot)
+	}
+	if len(in.AcksRoot) > 0 {
+		h.AddBytes(in.AcksRoot)
 	}
 	return h.Sum()
 }

@@ -37,7 +37,7 @@
 // hash of block h is
 //
 //	SHA-256(PurposeAppHash || h || appHash(h-1) || eventsRoot(h) || membershipRoot ||
-//	        countersRoot(h) [|| trafficRoot(h)])
+//	        countersRoot(h) [|| trafficRoot(h) [|| acksRoot(h)]])
 //
 // with pb.AppHashInputs holding the fields:
 //
@@ -59,7 +59,9 @@
 //   - membershipRoot: H(PurposeMembershipRoot || genesis members root || topology state
 //     hash), which proves a downloaded topology state.
 //   - trafficRoot: the root of the traffic accounts the block changed, only when it
-//     changed any.
+//     changed any (and, empty, when acksRoot follows).
+//   - acksRoot: the root of the signed acknowledgements the block accepted (acks.go),
+//     only when it accepted any.
 //
 // Each block stores its AppHashInputs ('H' height) and its event leaves ('L' height, the
 // 32-byte leaves concatenated), so that ProveEvent and BlockProof.Prove give an event's

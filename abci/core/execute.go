@@ -84,6 +84,8 @@ type execution struct {
 	snap    *topology.Snapshot
 	traffic map[string]*pb.MemberTrafficState
 	terms   map[string]memberTraffic
+	// acks are the acknowledgements the block accepted (see acks.go).
+	acks map[string]*pb.StoredAcknowledgement
 }
 
 // Execute runs a block over committed state r. It fails only when the state cannot be
@@ -131,6 +133,9 @@ func (x *execution) nextTimestamp(blockTime int64) int64 {
 }
 
 func (x *execution) apply(tx []byte, b Block) (TxResult, error) {
+	if IsAckTx(tx) {
+		return x.applyAck(tx, b.Height)
+	}
 	s, rej := DecodeSubmission(tx)
 	if rej != nil {
 		return TxResult{Code: rej.Code, Log: rej.Reason}, nil
@@ -393,6 +398,7 @@ func (x *execution) finish(b Block) {
 	in := &pb.AppHashInputs{
 		Height: b.Height, PrevAppHash: x.meta.AppHash, EventsRoot: merkle.HashFromByteSlices(x.leaves),
 		MembershipRoot: x.stateRoot(), CountersRoot: counters.root, TrafficRoot: x.writeTraffic(),
+		AcksRoot: x.writeAcks(),
 	}
 	x.meta.Height, x.meta.AppHash = b.Height, seqproof.AppHash(in)
 	counters.height, counters.appHash = b.Height, x.meta.AppHash

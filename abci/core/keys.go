@@ -15,6 +15,8 @@ import "encoding/binary"
 //	'F' member                           -> MemberTrafficState (traffic control account)
 //	'H' height(8)                        -> AppHashInputs of the block (what its app hash hashes)
 //	'L' height(8)                        -> the block's event leaves, 32 bytes each, in order (absent: none)
+//	'K' member                           -> StoredAcknowledgement (latest accepted acknowledgement)
+//	'Q'                                  -> PruningPoint (this node's own, not consensus: see prune.go)
 const (
 	tagMeta    = 'M'
 	tagGenesis = 'G'
@@ -27,6 +29,8 @@ const (
 	tagTraffic = 'F'
 	tagInputs  = 'H'
 	tagLeaves  = 'L'
+	tagAck     = 'K'
+	tagPruning = 'Q'
 )
 
 // KeyAppHashInputs is the key of the app-hash inputs of the block at height.

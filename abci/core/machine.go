@@ -187,6 +187,9 @@ func ReadMeta(r Reader) (*pb.AppMeta, error) {
 // It returns a *SubmissionError for a refused submission and a plain error only when the
 // state cannot be read.
 func (m *Machine) Check(r Reader, tx []byte, nowMicros int64) (*Submission, error) {
+	if IsAckTx(tx) {
+		return nil, m.CheckAck(r, tx)
+	}
 	s, rej := DecodeSubmission(tx)
 	if rej != nil {
 		return nil, rej

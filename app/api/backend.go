@@ -16,8 +16,8 @@ type Backend interface {
 	// Machine returns the sequencer state machine (genesis, membership, parameters).
 	Machine() *core.Machine
 	// Submit offers a SignedSubmission to the mempool. sub is tx decoded by
-	// core.DecodeSubmission, never nil (the backend need not decode it again and must
-	// not modify it). A refusal by the application's CheckTx comes back as a *core.SubmissionError;
+	// core.DecodeSubmission (the backend need not decode it again and must not modify
+	// it), or nil for an acknowledgement transaction (core.IsAckTx). A refusal by the application's CheckTx comes back as a *core.SubmissionError;
 	// other errors are node failures (mempool full, node stopping).
 	Submit(ctx context.Context, tx []byte, sub *core.Submission) error
 	// SubmitFailure says what an error of Submit that is not a *core.SubmissionError

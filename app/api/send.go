@@ -131,7 +131,9 @@ func (q sequencerService) onboarding(sub *core.Submission) bool {
 	return true
 }
 
-// Acknowledge records that the caller has processed its stream up to a timestamp.
+// Acknowledge records that the caller has processed its stream up to a point. A
+// request with a signed acknowledgement is submitted to the chain (see
+// acknowledgements.go); one without is only remembered by this node.
 func (q sequencerService) Acknowledge(ctx context.Context, req *pb.AcknowledgeRequest) (*pb.AcknowledgeResponse, error) {
 	member, _ := AuthenticatedMember(ctx)
 	if req.Member != member {
@@ -139,6 +141,11 @@ func (q sequencerService) Acknowledge(ctx context.Context, req *pb.AcknowledgeRe
 	}
 	if req.TimestampMicros < 0 {
 		return nil, status.Errorf(codes.InvalidArgument, "timestamp %d is negative", req.TimestampMicros)
+	}
+	if len(req.SignedAcknowledgement) > 0 {
+		if err := q.s.submitAck(ctx, member, req.SignedAcknowledgement); err != nil {
+			return nil, err
+		}
 	}
 	q.s.acks.record(member, req.TimestampMicros)
 	return &pb.AcknowledgeResponse{}, nil

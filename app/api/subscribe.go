@@ -29,6 +29,9 @@ func (q sequencerService) Subscribe(req *pb.SubscribeRequest, stream sequencersv
 	if req.FromCounter < 0 {
 		return status.Errorf(codes.InvalidArgument, "from_counter %d is negative", req.FromCounter)
 	}
+	if err := s.checkPruned(member, req.FromCounter); err != nil {
+		return err
+	}
 	ctx, sub, done, err := s.openSubscription(stream.Context(), cred)
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ func newBenchCmd() *cobra.Command {
 	seq.Flags().IntVar(&o.Repeat, "repeat", o.Repeat, "runs per system and workload, each on a fresh chain; the table shows the median run")
 	seq.Flags().IntVar(&o.Workers, "workers", o.Workers, "submitting goroutines (each waits for its submission's admission)")
 	seq.Flags().StringSliceVar(&o.Systems, "systems", o.Systems, "systems to measure: kvstore (in-process mempool), kvstore-rpc (CometBFT RPC), sequencer, sequencer-traffic (traffic control on)")
-	cmd.AddCommand(seq, newBenchE2ECmd())
+	cmd.AddCommand(seq, newBenchE2ECmd(), newBenchPruneCmd())
 	return cmd
 }
 

@@ -49,3 +49,28 @@ stream, and a fresh node with its keys replays that stream from counter 0.`,
 	f.BoolVar(&o.Across, "across", o.Across, "transfer between parties of different participants (Offer, then Accept on the new owner's participant)")
 	return cmd
 }
+
+// newBenchPruneCmd is `cometsync bench prune`: disk use per validator with and without
+// pruning under a constant load of IOU transfers.
+func newBenchPruneCmd() *cobra.Command {
+	o := bench.DefaultPruneOptions()
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "IOU transfers with pruning off and on: bytes per validator (data/app + CometBFT data) at each checkpoint",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			_, err := bench.RunPrune(ctx, cmd.OutOrStdout(), o)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.E2E.Validators, "validators", o.E2E.Validators, "validators of the chain")
+	f.IntVar(&o.E2E.IOUs, "ious", o.E2E.IOUs, "IOUs created before the runs")
+	f.IntVar(&o.E2E.Concurrency, "concurrency", o.E2E.Concurrency, "transfers in flight")
+	f.IntSliceVar(&o.Checkpoints, "transfers", o.Checkpoints, "transfer counts at which disk use is measured")
+	f.DurationVar(&o.Interval, "pruning-interval", o.Interval, "pruning_interval of the pruning run")
+	f.DurationVar(&o.Retention, "pruning-retention", o.Retention, "pruning_retention of the pruning run")
+	f.StringSliceVar(&o.Modes, "modes", o.Modes, "runs: off, on")
+	return cmd
+}

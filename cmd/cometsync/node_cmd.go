@@ -20,7 +20,7 @@ func init() { subcommands = append(subcommands, newNodeCmd) }
 
 func newNodeCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "node", Short: "Run a sequencer node (CometBFT validator + cometsync ABCI app + sequencer API)"}
-	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd(), newNodeRecoverCmd(), newNodeShowValidatorCmd())
+	cmd.AddCommand(newNodeInitCmd(), newNodeStartCmd(), newNodeRecoverCmd(), newNodeShowValidatorCmd(), newNodePruneCmd())
 	return cmd
 }
 

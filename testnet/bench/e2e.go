@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cometsync/cometsync/app"
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/examples"
@@ -297,6 +298,8 @@ type e2eWorld struct {
 	bank   ledger.Party
 	owners map[string][2]ledger.Party // trader participant -> its two parties
 	pool   chan *iou
+	// nodeConfig adjusts the validators' cometsync.toml (the prune bench turns pruning on).
+	validatorConfig func(i int, c *app.Config)
 }
 
 // iou is one IOU of the pool; a transfer takes it out and puts it back moved.
@@ -307,9 +310,12 @@ type iou struct {
 	cid   ledger.ContractID
 }
 
-func startE2E(ctx context.Context, dir string, o E2EOptions) (*e2eWorld, error) {
+func startE2E(ctx context.Context, dir string, o E2EOptions, nodeConfig ...func(int, *app.Config)) (*e2eWorld, error) {
 	w := &e2eWorld{o: o, nodes: map[string]*participant.Node{}, enc: map[string]crypto.EncryptionPrivateKey{},
 		owners: map[string][2]ledger.Party{}, pool: make(chan *iou, o.IOUs)}
+	if len(nodeConfig) > 0 {
+		w.validatorConfig = nodeConfig[0]
+	}
 	steps := []func(context.Context) error{w.loadPackage, func(context.Context) error { return w.startChain(dir) },
 		w.startMediator, w.startParticipants, w.allocateParties, w.createIOUs}
 	for _, step := range steps {
@@ -338,7 +344,7 @@ func (w *e2eWorld) startChain(dir string) error {
 	for _, n := range traderNodes {
 		specs = append(specs, testnet.MemberSpec{Kind: crypto.KindParticipant, Name: n})
 	}
-	net, err := testnet.New(testnet.Options{Dir: dir, Validators: w.o.Validators, Members: specs, Slow: !w.o.Fast})
+	net, err := testnet.New(testnet.Options{Dir: dir, Validators: w.o.Validators, Members: specs, Slow: !w.o.Fast, NodeConfig: w.validatorConfig})
 	if err != nil {
 		return err
 	}
