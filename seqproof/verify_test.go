@@ -15,7 +15,6 @@ import (
 // chain is a block built the way the core builds one: events of several members, their
 // leaves, and the app-hash inputs over them.
 type chain struct {
-	members []string
 	events  []*pb.SequencedEvent
 	owners  []string
 	tree    *seqproof.Tree
@@ -96,7 +95,7 @@ func clone[T interface{ Marshal() ([]byte, error) }](m T) T {
 	if err != nil {
 		panic(err)
 	}
-	out := any(m)
+	var out any
 	switch any(m).(type) {
 	case *pb.AppHashInputs:
 		var x pb.AppHashInputs

@@ -247,9 +247,7 @@ func PlanPrune(r Reader, opt PruneOptions) (*PrunePlan, error) {
 	for _, m := range sortedKeys(held) {
 		plan.Held = append(plan.Held, *held[m])
 	}
-	for _, m := range sortedKeys(lost) {
-		plan.Lost = append(plan.Lost, m)
-	}
+	plan.Lost = append(plan.Lost, sortedKeys(lost)...)
 	return plan, nil
 }
 
@@ -266,7 +264,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // records ('H' app-hash inputs, 'L' event leaves: the verified-reads records of the
 // v15-server branch). Listed here so that pruning drops them below the pruning height
 // whether or not this build writes them.
-var heightRecordTags = []byte{'H', 'L'}
+var heightRecordTags = []byte{tagInputs, tagLeaves}
 
 // pruneHeightRecords deletes the per-height records below height and returns how many.
 func pruneHeightRecords(r Reader, height int64, del func(key []byte, size int)) (int, error) {
