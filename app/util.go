@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 func trimScheme(addr string) string {
@@ -30,6 +31,9 @@ func FreeAddress() (string, error) { return FreeAddressIn(10000, 30000) }
 func FreeAddressIn(lo, hi int) (string, error) {
 	for range 200 {
 		port := lo + rand.IntN(hi-lo)
+		if !handOut(port) {
+			continue // this process handed it out already: its owner may not have bound it yet
+		}
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			continue
@@ -41,4 +45,25 @@ func FreeAddressIn(lo, hi int) (string, error) {
 		return addr, nil
 	}
 	return "", fmt.Errorf("no free loopback port found in %d-%d", lo, hi-1)
+}
+
+// handedOut are the ports FreeAddressIn returned in this process: a testnet init picks
+// many ports before any process binds them, and two picks must not return the same one.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// handOut records port as handed out; false when it was already.
+func handOut(port int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports[port] {
+		return false
+	}
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
+	}
+	handedOut.ports[port] = true
+	return true
 }

@@ -65,6 +65,28 @@ func (p *lightProvider) prefetch(ctx context.Context, heights []int64) {
 	}
 }
 
+// stage fetches the light block of height now unless it is prefetched, and keeps it for
+// the light client's next request of it; a node without it yet answers ErrHeightTooHigh.
+func (p *lightProvider) stage(ctx context.Context, height int64) error {
+	p.mu.Lock()
+	if p.fetched == nil {
+		p.fetched, p.pending = make(map[int64]*cmttypes.LightBlock), make(map[int64]bool)
+	}
+	staged := p.fetched[height] != nil
+	p.mu.Unlock()
+	if staged {
+		return nil
+	}
+	lb, err := p.fetch(ctx, height)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.fetched[height] = lb
+	p.mu.Unlock()
+	return nil
+}
+
 // takePrefetched returns and forgets the prefetched block of height, if any.
 func (p *lightProvider) takePrefetched(height int64) *cmttypes.LightBlock {
 	p.mu.Lock()
@@ -140,7 +162,9 @@ func (w selfWitness) LightBlock(ctx context.Context, height int64) (*cmttypes.Li
 	if lb != nil && lb.Height == height && height != 0 {
 		return lb, nil
 	}
-	return w.p.LightBlock(ctx, height)
+	// The light client may have made another endpoint its primary (this one did not have
+	// a header yet): this one is then a witness like the others, and may lag.
+	return laggingWitness(w).LightBlock(ctx, height)
 }
 
 func (w selfWitness) ReportEvidence(context.Context, cmttypes.Evidence) error { return nil }
@@ -182,3 +206,39 @@ func providerError(ctx context.Context, err error) error {
 func transientHeaderError(err error) bool {
 	return errors.Is(err, provider.ErrHeightTooHigh) || errors.Is(err, provider.ErrLightBlockNotFound) || errors.Is(err, provider.ErrNoResponse)
 }
+
+// witnessWait is how long a witness that does not have a header yet is given to get it.
+const witnessWait = 2 * time.Second
+
+// laggingWitness is another endpoint as a witness of the light client. A witness that
+// does not have the header being checked yet (it is a block behind the primary, the
+// common case when a member verifies a block as soon as it is committed) is asked again
+// for up to witnessWait; after that it counts as not responding for this header. The
+// light client would otherwise sleep 2 × max clock drift + max block lag (30 s by
+// default, not cancellable) before asking it again, stalling the member. A lagging
+// witness skips one comparison: the header is still verified against the trusted
+// validator set, and compared with every witness that has it.
+type laggingWitness struct{ p *lightProvider }
+
+func (w laggingWitness) String() string  { return w.p.String() }
+func (w laggingWitness) ChainID() string { return w.p.chainID }
+
+func (w laggingWitness) LightBlock(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
+	deadline := time.Now().Add(witnessWait)
+	backoff := 20 * time.Millisecond
+	for {
+		lb, err := w.p.LightBlock(ctx, height)
+		if height == 0 || !errors.Is(err, provider.ErrHeightTooHigh) {
+			return lb, err
+		}
+		if time.Now().After(deadline) {
+			return nil, provider.ErrNoResponse
+		}
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return nil, err
+		}
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+}
+
+func (w laggingWitness) ReportEvidence(context.Context, cmttypes.Evidence) error { return nil }

@@ -110,7 +110,21 @@ func (v *verifier) tryHeader(ctx context.Context, e *endpoint, h int64) (*cmttyp
 		return nil, v.headerError(ctx, e, h, err)
 	}
 	primary := lc.Primary()
-	lb, err := lc.VerifyLightBlockAtHeight(ctx, h, time.Now())
+	// Ask e for the block first, so that the light client never sees e without it: it
+	// would make a witness its primary and e a witness, which it then waits for.
+	if v.lcFor == e && v.primary != nil {
+		if err := v.primary.stage(ctx, h); err != nil {
+			return nil, v.headerError(ctx, e, h, err)
+		}
+	}
+	// Bounded: the light client waits for every witness while it holds its providers, and
+	// a slow witness must delay the member, not stall it.
+	vctx, cancel := context.WithTimeout(ctx, 2*v.c.cfg.CallTimeout)
+	lb, err := lc.VerifyLightBlockAtHeight(vctx, h, time.Now())
+	cancel()
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("verify header %d: %w (%w)", h, provider.ErrNoResponse, err)
+	}
 	if err == nil && droppedPrimary(lc, primary) {
 		// The light client replaced e for a bad light block and verified through a
 		// witness: e lied about a header.
@@ -223,7 +237,7 @@ func (v *verifier) witnesses(e *endpoint) []provider.Provider {
 		if err != nil || w == e {
 			continue
 		}
-		out = append(out, v.provider(w))
+		out = append(out, laggingWitness{v.provider(w)})
 	}
 	return out
 }

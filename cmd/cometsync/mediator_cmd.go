@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -100,6 +102,10 @@ func newMediatorStartCmd() *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			d, err := mediatord.Start(ctx, o)
+			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				o.Logger.Info("shutting down before the start completed") // SIGINT or SIGTERM while starting
+				return nil
+			}
 			if err != nil {
 				return err
 			}

@@ -90,14 +90,16 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 		}
 		n.ownsStore = true
 	}
+	// The returns below set n to nil on failure: clean up through this copy.
+	self := n
 	defer func() {
 		if err != nil {
-			n.closeMetrics()
-			if n.rt != nil {
-				n.rt.Stop()
+			self.closeMetrics()
+			if self.rt != nil {
+				self.rt.Stop()
 			}
-			if n.ownsStore {
-				n.store.Close()
+			if self.ownsStore {
+				self.store.Close()
 			}
 		}
 	}()

@@ -69,6 +69,16 @@ func TestTestnetWithMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, mem := range m.Members {
+			if log, err := os.ReadFile(filepath.Join(mem.Home, "member.log")); err == nil {
+				t.Logf("%s/member.log (last 3000 bytes):\n%s", mem.Home, log[max(0, len(log)-3000):])
+			}
+		}
+	})
 	bank, trader := m.Members[1], m.Members[2]
 	ledger := func(p MemberInfo, user string, args ...string) []string {
 		return append([]string{"ledger", "--addr", p.LedgerAPI, "--ca-file", m.TLSCAFile, "--secret-file", filepath.Join(p.Home, "jwt-secret"), "--user", user}, args...)
@@ -106,7 +116,18 @@ func TestTestnetWithMembers(t *testing.T) {
 	if err := os.WriteFile(propose, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	must(ledger(bank, "ops", "submit", "--command", propose)...)
+	// The mediator's keys come into force a block after it registers them: until then a
+	// submission is refused before anything is sent ("has no encryption key").
+	for {
+		out, err := cli(t, ledger(bank, "ops", "submit", "--command", propose)...)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(out, "has no encryption key") || time.Now().After(deadline) {
+			t.Fatalf("submit the proposal: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond) // the mediator's key registration is being sequenced
+	}
 	var acs struct {
 		Contracts []struct {
 			ContractID string `json:"contractId"`
