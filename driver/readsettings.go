@@ -2,11 +2,14 @@ package driver
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/cometsync/cometsync/internal/cmtbadger"
 )
 
 // ReadSettings are how a daemon reads the sequencers, as its TOML file has them
@@ -118,4 +121,22 @@ light_store = %q
 # (0: off; needs verify_reads = false).
 subscribe_agreed = %d
 `, r.VerifyReads, r.GenesisFile, r.TrustHeight, r.TrustHash, r.TrustPeriod.String(), r.LightStore, r.SubscribeAgreed)
+}
+
+// Open applies the settings to cfg (Apply) and, with verification on, opens the light
+// store in home, which the returned function closes.
+func (r ReadSettings) Open(home string, cfg *Config, log *slog.Logger) (closeStore func(), err error) {
+	if err := r.Apply(home, cfg); err != nil {
+		return nil, err
+	}
+	if !cfg.Verify.Enabled {
+		return func() {}, nil
+	}
+	p := r.LightStorePath(home)
+	db, err := cmtbadger.Open(filepath.Base(p), filepath.Dir(p), log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Verify.Store = db
+	return func() { _ = db.Close() }, nil
 }

@@ -1,6 +1,7 @@
 package participant
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -134,18 +135,8 @@ func (n *Node) setupReplication(next int64) error {
 		}
 		n.repl.imports = append(n.repl.imports, im)
 	}
-	slices.SortStableFunc(n.repl.imports, func(a, b PartyImport) int { return compareInt(a.Snapshot.Tick, b.Snapshot.Tick) })
+	slices.SortStableFunc(n.repl.imports, func(a, b PartyImport) int { return cmp.Compare(a.Snapshot.Tick, b.Snapshot.Tick) })
 	return nil
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // applyImports imports, before the event ev, every party import whose tick is before

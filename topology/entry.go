@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"cmp"
 	"math"
 
 	pb "github.com/cometsync/cometsync/proto/topologypb"
@@ -30,22 +31,12 @@ func (e *entry) activeAt(t int64) bool { return !e.removed() && e.from < t && t 
 func compareEntries(a, b *entry) int {
 	switch {
 	case a.seq != b.seq:
-		return cmpInt64(a.seq, b.seq)
+		return cmp.Compare(a.seq, b.seq)
 	case a.key() != b.key():
 		if a.key().Less(b.key()) {
 			return -1
 		}
 		return 1
 	}
-	return cmpInt64(int64(a.tx().Serial()), int64(b.tx().Serial()))
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(int64(a.tx().Serial()), int64(b.tx().Serial()))
 }

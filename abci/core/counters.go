@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cometsync/cometsync/crypto"
@@ -76,7 +77,7 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 	var dirty []int // the positions before from whose leaf changed, ascending
 	for _, m := range members {
 		n := next[m]
-		i, found := sort.Find(len(out.members), func(i int) int { return cmpString(m, out.members[i]) })
+		i, found := sort.Find(len(out.members), func(i int) int { return strings.Compare(m, out.members[i]) })
 		if found {
 			if !copied {
 				out.next, out.leaves = slices.Clone(out.next), slices.Clone(out.leaves)
@@ -105,20 +106,10 @@ func (cs *counterSet) with(h *crypto.Hasher, members []string, next map[string]i
 	return out
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // head returns member's next counter and its leaf index, or, found false when the member
 // has no event, the index where it would sort.
 func (cs *counterSet) head(member string) (next int64, index int, found bool) {
-	i, found := sort.Find(len(cs.members), func(i int) int { return cmpString(member, cs.members[i]) })
+	i, found := sort.Find(len(cs.members), func(i int) int { return strings.Compare(member, cs.members[i]) })
 	if !found {
 		return 0, i, false
 	}

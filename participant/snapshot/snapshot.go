@@ -26,6 +26,7 @@ package snapshot
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -90,18 +91,8 @@ func New(sync, participant string, tick, nextCounter, ts, offset int64, acs ledg
 			s.Contracts = append(s.Contracts, c)
 		}
 	}
-	slices.SortFunc(s.Contracts, func(a, b *ledger.Contract) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(s.Contracts, func(a, b *ledger.Contract) int { return cmp.Compare(a.ID, b.ID) })
 	return s
-}
-
-func compareIDs(a, b ledger.ContractID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Includes reports whether the filter admits c (a stakeholder among Parties, or no filter).
