@@ -82,6 +82,9 @@ func (p *lightProvider) stage(ctx context.Context, height int64) error {
 		return err
 	}
 	p.mu.Lock()
+	if len(p.fetched) >= maxPrefetched {
+		clear(p.fetched) // blocks the light client did not ask for (it had them already)
+	}
 	p.fetched[height] = lb
 	p.mu.Unlock()
 	return nil

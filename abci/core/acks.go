@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
-
-	"github.com/cometbft/cometbft/crypto/merkle"
 
 	"github.com/cometsync/cometsync/crypto"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -204,20 +201,4 @@ func (x *execution) applyAck(tx []byte, height int64) (TxResult, error) {
 
 // writeAcks stores the acknowledgements the block accepted and returns the root
 // committing to them (nil when none).
-func (x *execution) writeAcks() []byte {
-	if len(x.acks) == 0 {
-		return nil
-	}
-	members := make([]string, 0, len(x.acks))
-	for m := range x.acks {
-		members = append(members, m)
-	}
-	sort.Strings(members)
-	leaves := make([][]byte, len(members))
-	for i, m := range members {
-		b := mustMarshal(x.acks[m])
-		x.ov.set(KeyAck(m), b)
-		leaves[i] = x.hasher.Reset(crypto.PurposeAppHash).AddString("ack").AddString(m).AddBytes(b).Sum()
-	}
-	return merkle.HashFromByteSlices(leaves)
-}
+func (x *execution) writeAcks() []byte { return writeMemberRecords(x, "ack", x.acks, KeyAck) }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
@@ -244,20 +246,11 @@ func PlanPrune(r Reader, opt PruneOptions) (*PrunePlan, error) {
 	}
 	plan.Point = point
 	plan.Writes = append(plan.Writes, Write{Key: KeyPruningPoint(), Value: mustMarshal(point)})
-	for _, m := range sortedKeys(held) {
+	for _, m := range slices.Sorted(maps.Keys(held)) {
 		plan.Held = append(plan.Held, *held[m])
 	}
-	plan.Lost = append(plan.Lost, sortedKeys(lost)...)
+	plan.Lost = append(plan.Lost, slices.Sorted(maps.Keys(lost))...)
 	return plan, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // heightRecordTags are the tables keyed by tag height(8) that hold per-height proof

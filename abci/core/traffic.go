@@ -3,7 +3,8 @@ package core
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 
@@ -183,19 +184,22 @@ func recipientCount(r *routing, sender string) int {
 // writeTraffic stores the accounts the block changed and returns the root committing to
 // them (nil when none changed).
 func (x *execution) writeTraffic() []byte {
-	if len(x.traffic) == 0 {
+	return writeMemberRecords(x, "traffic", x.traffic, KeyTraffic)
+}
+
+// writeMemberRecords stores each member's record of records under key(member) and
+// returns the Merkle root over H(label, member, record) in member order, for the app
+// hash (nil when there is none).
+func writeMemberRecords[R interface{ Marshal() ([]byte, error) }](x *execution, label string, records map[string]R, key func(string) []byte) []byte {
+	if len(records) == 0 {
 		return nil
 	}
-	members := make([]string, 0, len(x.traffic))
-	for m := range x.traffic {
-		members = append(members, m)
-	}
-	sort.Strings(members)
+	members := slices.Sorted(maps.Keys(records))
 	leaves := make([][]byte, len(members))
 	for i, m := range members {
-		b := mustMarshal(x.traffic[m])
-		x.ov.set(KeyTraffic(m), b)
-		leaves[i] = x.hasher.Reset(crypto.PurposeAppHash).AddString("traffic").AddString(m).AddBytes(b).Sum()
+		b := mustMarshal(records[m])
+		x.ov.set(key(m), b)
+		leaves[i] = x.hasher.Reset(crypto.PurposeAppHash).AddString(label).AddString(m).AddBytes(b).Sum()
 	}
 	return merkle.HashFromByteSlices(leaves)
 }
