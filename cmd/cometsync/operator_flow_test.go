@@ -184,7 +184,7 @@ func TestOperatorFlowThroughTheCLI(t *testing.T) {
 	}
 	stopMed()
 	out = c.must(medRecover...)
-	if m := regexp.MustCompile(`recovered (\d+) events up to height \d+ .*: 0 pending requests, (\d+) audit records`).FindStringSubmatch(out); m == nil || m[1] == "0" || m[2] == "0" {
+	if m := regexp.MustCompile(`recovered (\d+) events up to height \d+ .*: 0 pending requests, (\d+) audit records, verified heights \d+\.\.\d+\n`).FindStringSubmatch(out); m == nil || m[1] == "0" || m[2] == "0" {
 		t.Fatalf("mediator recover printed:\n%s", out)
 	}
 	c.background(append([]string{"mediator", "start", "--home", filepath.Join(dir, "med")}, wrap...)...)

@@ -3,16 +3,13 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"time"
 
 	"github.com/cometsync/cometsync/crypto"
 	"github.com/cometsync/cometsync/crypto/keystore"
 	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/internal/badgerx"
 	"github.com/cometsync/cometsync/mediator/store"
-	"github.com/cometsync/cometsync/member"
 )
 
 // Options are what a mediator runs with besides its configuration.
@@ -104,67 +101,4 @@ func (d *Daemon) Stop() error {
 		d.closeLight()
 	}
 	return d.store.Close()
-}
-
-// Report is the outcome of a recovery.
-type Report struct {
-	Events   int64 // events of the mediator's stream replayed
-	Height   int64 // chain height reached
-	Duration time.Duration
-	Pending  int    // requests awaiting their decision time
-	Records  uint64 // audit records rebuilt
-}
-
-func (r Report) String() string {
-	rate := 0.0
-	if r.Duration > 0 {
-		rate = float64(r.Events) / r.Duration.Seconds()
-	}
-	return fmt.Sprintf("recovered %d events up to height %d in %s (%.0f events/s): %d pending requests, %d audit records",
-		r.Events, r.Height, r.Duration.Round(time.Millisecond), rate, r.Pending, r.Records)
-}
-
-// Recover rebuilds the mediator's database, which must be empty, from its stream on the
-// chain: it replays from counter 0 until it is live and its outbox is empty (verdicts
-// the replay finds unsent are sent), printing progress to w every interval, and stops.
-func Recover(ctx context.Context, o Options, w io.Writer, every time.Duration) (Report, error) {
-	if err := badgerx.NotInUse(path(o.Home, o.Config.Database), "mediator", "cometsync mediator start"); err != nil {
-		return Report{}, err
-	}
-	empty, err := DatabaseEmpty(o.Home, o.Config)
-	if err != nil {
-		return Report{}, err
-	}
-	if !empty {
-		return Report{}, fmt.Errorf("database %s is not empty: recovery rebuilds it from the chain (remove it first, or use --wipe)", path(o.Home, o.Config.Database))
-	}
-	start := time.Now()
-	d, err := Start(ctx, o)
-	if err != nil {
-		return Report{}, err
-	}
-	defer d.Stop()
-	done := make(chan error, 1)
-	go func() {
-		done <- d.Node.WaitProgress(ctx, func(p member.Progress) bool { return p.Live && p.Outbox == 0 })
-	}()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				return Report{}, err
-			}
-			p := d.Node.Progress()
-			records, err := d.store.RecordCount()
-			if err != nil {
-				return Report{}, err
-			}
-			return Report{Events: p.Next, Height: p.Height, Duration: time.Since(start), Pending: d.Node.Pending(), Records: records}, nil
-		case <-t.C:
-			p := d.Node.Progress()
-			fmt.Fprintf(w, "replayed %d events, height %d of %d\n", p.Next, p.Height, p.StartHeight)
-		}
-	}
 }
