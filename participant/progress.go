@@ -10,6 +10,7 @@ import (
 type Progress struct {
 	NextCounter int64 // the next event of the stream to apply
 	Height      int64 // block height of the last event applied
+	Timestamp   int64 // sequencing time (µs) of the last event applied
 	StartHeight int64 // chain height when the node started; it is live from there
 	Live        bool  // caught up with the chain as of the start; sends are made
 	Pending     int   // confirmation requests awaiting a verdict
@@ -26,7 +27,7 @@ func (n *Node) Progress() Progress {
 
 func (n *Node) progress() Progress {
 	p := n.rt.ProgressLocked()
-	return Progress{NextCounter: p.Next, Height: p.Height, StartHeight: p.StartHeight, Live: p.Live, Pending: n.eng.PendingCount(),
+	return Progress{NextCounter: p.Next, Height: p.Height, Timestamp: p.Timestamp, StartHeight: p.StartHeight, Live: p.Live, Pending: n.eng.PendingCount(),
 		Outbox: p.Outbox, LedgerEnd: n.eng.LastOffset()}
 }
 

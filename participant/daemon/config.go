@@ -105,6 +105,13 @@ type Config struct {
 	SequencerTLSServerName string `mapstructure:"sequencer_tls_server_name"`
 	SequencerTLSCertFile   string `mapstructure:"sequencer_tls_cert_file"`
 	SequencerTLSKeyFile    string `mapstructure:"sequencer_tls_key_file"`
+	// PruneRetention, when set (a duration such as "720h"), makes the running participant
+	// prune its ledger every PruneInterval (default 1h) of sequencer time: the updates
+	// and archived contracts older than that, up to a safe point (see autoprune.go).
+	// Empty (the default) never prunes by itself; cometsync participant prune does it by
+	// hand.
+	PruneRetention string `mapstructure:"prune_retention"`
+	PruneInterval  string `mapstructure:"prune_interval"`
 	// Reads are verify_reads and the settings of its trust root, or subscribe_agreed.
 	Reads driver.ReadSettings `mapstructure:",squash"`
 }
@@ -160,6 +167,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Reads.Validate(); err != nil {
 		return readsError(err)
+	}
+	if _, _, err := c.PruneSchedule(); err != nil {
+		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -332,9 +342,17 @@ metrics_address = %q
 # keys). false: an external key ceremony submits them (cometsync topology), start waits.
 auto_init = %t
 
+# Pruning of the ledger: every prune_interval (default 1h) of sequencer time the running
+# participant removes the updates and archived contracts older than prune_retention, for
+# example "720h", up to the latest safe point (no request in flight, ACS commitments
+# matched); before one exists it tries again the next interval. Empty (the default)
+# never prunes by itself; cometsync participant prune does it by hand.
+prune_retention = %q
+prune_interval = %q
+
 %s`, c.Member, q(c.Sequencers), c.SynchronizerID, c.MediatorGroup, q(c.Mediators), q(c.Packages), c.LedgerAPIAddress,
 		c.JWTSecretFile, c.JWTAudience, c.LedgerAPITLSCertFile, c.LedgerAPITLSKeyFile, c.LedgerAPITLSClientCAFile, c.LedgerAPIAllowPlaintext,
-		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit, c.Reads.TOML())
+		c.SequencerTLSCAFile, c.SequencerTLSServerName, c.SequencerTLSCertFile, c.SequencerTLSKeyFile, c.KeyStore, c.Database, c.UsersDatabase, c.LogLevel, c.LogFormat, c.MetricsAddress, c.AutoInit, c.PruneRetention, c.PruneInterval, c.Reads.TOML())
 }
 
 // Load reads HOME/participant.toml.

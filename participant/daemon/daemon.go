@@ -34,6 +34,8 @@ type Daemon struct {
 	cancel     context.CancelFunc
 	served     chan error
 	closeLight func() // closes the light store of verified reads
+	// stopPruning ends the automatic pruning (autoprune.go), when scheduled.
+	stopPruning func()
 }
 
 // Options are what a participant runs with besides its configuration.
@@ -158,6 +160,7 @@ func Start(ctx context.Context, o Options) (d *Daemon, err error) {
 		}
 		return nil, err
 	}
+	d.schedulePruning(c, o.Logger)
 	return d, nil
 }
 
@@ -222,8 +225,12 @@ func (d *Daemon) serveLedgerAPI(o Options) (err error) {
 	return nil
 }
 
-// Stop stops the Ledger API, the node and the metrics, and closes the database.
+// Stop stops the automatic pruning, the Ledger API, the node and the metrics, and closes
+// the database.
 func (d *Daemon) Stop() error {
+	if d.stopPruning != nil {
+		d.stopPruning()
+	}
 	if d.cancel != nil {
 		d.cancel()
 	}

@@ -1,0 +1,167 @@
+package daemon_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/participant/daemon"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
+	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
+)
+
+// TestPruneScheduleSetting: prune_retention and prune_interval read back from
+// participant.toml (the interval defaults to an hour, no retention is no schedule), and
+// a bad value is a ConfigError naming its key.
+func TestPruneScheduleSetting(t *testing.T) {
+	sig, _ := crypto.GenerateSigningKey(nil)
+	m, _ := crypto.NewMember(crypto.KindParticipant, "p", sig.Fingerprint())
+	for _, tc := range []struct {
+		retention, interval string
+		want                [2]time.Duration
+		badField            string
+	}{
+		{"", "", [2]time.Duration{0, time.Hour}, ""},
+		{"720h", "", [2]time.Duration{720 * time.Hour, time.Hour}, ""},
+		{"24h", "10m", [2]time.Duration{24 * time.Hour, 10 * time.Minute}, ""},
+		{"-1h", "", [2]time.Duration{}, "prune_retention"},
+		{"a week", "", [2]time.Duration{}, "prune_retention"},
+		{"24h", "0s", [2]time.Duration{}, "prune_interval"},
+	} {
+		c := daemon.DefaultConfig()
+		c.Member, c.Sequencers, c.PruneRetention, c.PruneInterval = m.String(), []string{"127.0.0.1:1"}, tc.retention, tc.interval
+		if tc.badField != "" {
+			var ce *daemon.ConfigError
+			if err := c.Validate(); !errors.As(err, &ce) || ce.Field != tc.badField {
+				t.Errorf("retention %q interval %q: %v, want a ConfigError on %s", tc.retention, tc.interval, err, tc.badField)
+			}
+			continue
+		}
+		home := t.TempDir()
+		if err := daemon.WriteHome(home, c); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := daemon.Load(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		retention, interval, err := loaded.PruneSchedule()
+		if err != nil || [2]time.Duration{retention, interval} != tc.want {
+			t.Errorf("retention %q interval %q read back as %v, %v (%v), want %v", tc.retention, tc.interval, retention, interval, err, tc.want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(home, daemon.ConfigFile)); !bytes.Contains(b, []byte(fmt.Sprintf("prune_retention = %q", tc.retention))) {
+			t.Errorf("participant.toml does not name the retention:\n%s", b)
+		}
+	}
+}
+
+// syncBuffer is a log sink the daemon's goroutines write to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAutomaticPruningOnSequencerTime: a participant daemon with prune_retention = 2s
+// and prune_interval = 1s on a real chain (a reconciliation tick every second) prunes
+// its ledger by itself while its parties transact: the Ledger API reports a pruned
+// offset that advances past the first proposals, reading before it is
+// PARTICIPANT_PRUNED_DATA_ACCESSED, every IOU accepted stays active, and the schedule
+// never logs an error (a point not yet safe is an info line, tried again).
+func TestAutomaticPruningOnSequencerTime(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	net := startChain(t)
+	setReconciliationInterval(t, ctx, net, time.Second)
+	startMediator(t, ctx, net, "")
+	h := newHome(t, net, "bankp")
+	var logs syncBuffer
+	h.o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.o.Config.PruneRetention, h.o.Config.PruneInterval = "2s", "1s"
+	d, err := daemon.Start(ctx, h.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Stop()
+		if t.Failed() {
+			t.Logf("participant log:\n%s", logs.String())
+		}
+	})
+	admin := h.client(t, ctx, d, "participant_admin")
+	bank := admin.allocate("Bank")
+	admin.createUser("bank-ops", bank)
+	ops := h.client(t, ctx, d, "bank-ops")
+	state := pb.NewStateServiceClient(ops.conn)
+	// Each round proposes an IOU to the bank itself and accepts it (the proposal is
+	// archived): there is always something older than the retention to prune.
+	var end *pb.GetLedgerEndResponse
+	accepted := 0
+	for ; ; accepted++ {
+		if _, err := ops.submit(fmt.Sprintf(`{"actAs": [%q], "create": {"template": "iou:IouProposal", "arguments": {"issuer": %q, "owner": %q, "amount": "%d", "currency": "CHF"}}}`, bank, bank, bank, accepted+1)); err != nil {
+			t.Fatal(err)
+		}
+		props := ops.acs("iou:IouProposal")
+		if len(props) != 1 {
+			t.Fatalf("%d proposals active, want 1", len(props))
+		}
+		if _, err := ops.submit(fmt.Sprintf(`{"actAs": [%q], "exercise": {"template": "iou:IouProposal", "contractId": %q, "choice": "Accept", "arguments": {}}}`, bank, props[0].ContractId)); err != nil {
+			t.Fatalf("accept after %d rounds: %v", accepted, err)
+		}
+		if end, err = state.GetLedgerEnd(ops.ctx, &pb.GetLedgerEndRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		if end.PrunedOffset > 3 {
+			accepted++
+			break
+		}
+		if accepted == 200 {
+			t.Fatalf("never pruned past offset 3 (ledger end %d, pruned offset %d)", end.Offset, end.PrunedOffset)
+		}
+	}
+	t.Logf("after %d rounds: ledger end %d, pruned offset %d", accepted, end.Offset, end.PrunedOffset)
+	if end.PrunedOffset > end.Offset+1 {
+		t.Fatalf("pruned offset %d beyond the ledger end %d", end.PrunedOffset, end.Offset)
+	}
+	_, err = pb.NewUpdateServiceClient(ops.conn).GetUpdateByOffset(ops.ctx, &pb.GetUpdateByOffsetRequest{Offset: 1})
+	if status.Code(err) != codes.FailedPrecondition || ledgerapi.ReasonOf(err) != ledgerapi.ReasonPrunedDataAccessed {
+		t.Fatalf("update at offset 1 after the automatic pruning: %v", err)
+	}
+	if got := ops.acs("iou:Iou"); len(got) != accepted {
+		t.Fatalf("%d IOUs active after pruning, want the %d accepted", len(got), accepted)
+	}
+	out := logs.String()
+	if !regexp.MustCompile(`msg="ledger pruned" before_time=\S+ before_offset=\d+ tick=\d+`).MatchString(out) {
+		t.Fatalf("no pruning logged:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "level=ERROR") && strings.Contains(line, "prun") {
+			t.Fatalf("the schedule logged an error: %s", line)
+		}
+	}
+}
