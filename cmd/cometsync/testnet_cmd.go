@@ -41,7 +41,15 @@ plaintext on every interface (api_allow_plaintext, ledger_api_allow_plaintext).
 With --tls, init makes a CA (DIR/tls/ca.crt) and a certificate for every validator and
 member, for its host and loopback: the sequencer APIs serve TLS and require the
 members' client certificates, the Ledger APIs serve TLS, and every member verifies its
-sequencers with the CA; ledger clients pass --ca-file DIR/tls/ca.crt.`,
+sequencers with the CA; ledger clients pass --ca-file DIR/tls/ca.crt.
+
+Pruning is on by default: every validator prunes its application state every
+--pruning-interval of sequencer time (pruning_interval in cometsync.toml), keeping
+--pruning-retention of history (pruning_retention) and what a member has not
+acknowledged; every participant prunes its ledger on the same schedule (prune_interval,
+prune_retention in participant.toml, on sequencer time, up to a safe point) and every
+mediator its audit log (on its own clock). --pruning-interval 0 leaves pruning off;
+testnet status shows each validator's earliest block.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if hosts != "" {
@@ -55,6 +63,11 @@ sequencers with the CA; ledger clients pass --ca-file DIR/tls/ca.crt.`,
 				args[0], m.SynchronizerID, len(m.Nodes), len(m.Owners), m.OwnerThreshold)
 			for _, mem := range m.Members {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-12s %s (%s)\n", mem.Kind, mem.ID, mem.Home)
+			}
+			if m.PruningInterval != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "  pruning      every %s, keeping %s (validators, mediators, participants)\n", m.PruningInterval, m.PruningRetention)
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "  pruning      off")
 			}
 			switch {
 			case m.TLSCAFile != "":
@@ -74,6 +87,8 @@ sequencers with the CA; ledger clients pass --ca-file DIR/tls/ca.crt.`,
 	initCmd.Flags().BoolVar(&o.Permissioned, "permissioned", false, "permissioned onboarding of further participants (default: open)")
 	initCmd.Flags().IntVar(&o.Owners, "owners", 0, "synchronizer owners of the decentralized namespace (default: one per validator)")
 	initCmd.Flags().Uint32Var(&o.OwnerThreshold, "owner-threshold", 0, "owner signatures a synchronizer change needs (default: a majority)")
+	initCmd.Flags().DurationVar(&o.PruningInterval, "pruning-interval", time.Hour, "prune every validator, mediator and participant this often, on sequencer time (0: no pruning)")
+	initCmd.Flags().DurationVar(&o.PruningRetention, "pruning-retention", 24*time.Hour, "the history pruning keeps (what is older and acknowledged goes)")
 
 	var only string
 	startCmd := &cobra.Command{
@@ -164,7 +179,7 @@ sequencers with the CA; ledger clients pass --ca-file DIR/tls/ca.crt.`,
 
 func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\tprocess\theight\tapp hash\tpeers\tapi\tmetrics")
+	fmt.Fprintln(tw, "node\tprocess\theight\tearliest\tapp hash\tpeers\tapi\tmetrics")
 	for i, s := range procnet.Status(cmd.Context(), m) {
 		hash := s.AppHash
 		if len(hash) > 12 {
@@ -177,10 +192,10 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 		if m.Nodes[i].Metrics != "" {
 			metrics = "http://" + m.Nodes[i].Metrics + "/metrics"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", i, running(s.Running), s.Height, hash, s.Peers, m.Nodes[i].API, metrics)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%d\t%s\t%s\n", i, running(s.Running), s.Height, s.EarliestHeight, hash, s.Peers, m.Nodes[i].API, metrics)
 	}
 	if len(m.Members) > 0 {
-		fmt.Fprintln(tw, "\nmember\tprocess\tledger end\tledger api\t\t\t")
+		fmt.Fprintln(tw, "\nmember\tprocess\tledger end\tledger api\t\t\t\t")
 		for j, s := range procnet.MemberStatuses(cmd.Context(), m) {
 			end := "-"
 			switch {
@@ -191,7 +206,7 @@ func printStatus(cmd *cobra.Command, m *procnet.Manifest) error {
 			case m.Members[j].LedgerAPI != "" && s.Running:
 				end = fmt.Sprint(s.LedgerEnd)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t\n", m.Members[j].ID, running(s.Running), end, m.Members[j].LedgerAPI)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t\t\n", m.Members[j].ID, running(s.Running), end, m.Members[j].LedgerAPI)
 		}
 	}
 	return tw.Flush()

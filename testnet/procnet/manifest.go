@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 
@@ -66,6 +67,10 @@ type Manifest struct {
 	// TLSCAFile is the testnet's CA certificate when it was made with TLS: clients of
 	// the sequencer and Ledger APIs verify the servers with it (ledger --ca-file).
 	TLSCAFile string `json:"tls_ca_file,omitempty"`
+	// PruningInterval and PruningRetention are the pruning schedule of every node and
+	// member (Options.PruningInterval), absent when pruning is off.
+	PruningInterval  string `json:"pruning_interval,omitempty"`
+	PruningRetention string `json:"pruning_retention,omitempty"`
 }
 
 // Options configure Init.
@@ -90,6 +95,12 @@ type Options struct {
 	// member verifies its sequencers with the CA. Without TLS, nodes spread over Hosts
 	// serve plaintext with api_allow_plaintext and ledger_api_allow_plaintext set.
 	TLS bool
+	// PruningInterval, when positive, turns pruning on everywhere: every validator prunes
+	// its application state every PruningInterval of sequencer time (pruning_interval,
+	// keeping PruningRetention: pruning_retention), and every mediator and participant
+	// prunes its database on the same schedule (prune_interval, prune_retention). Zero
+	// leaves pruning off.
+	PruningInterval, PruningRetention time.Duration
 }
 
 // ErrInvalidOptions is what a ConfigError wraps: Options.Validate and Init return it.
@@ -118,8 +129,20 @@ func (o Options) Validate() error {
 		return &ConfigError{"Mediators", "must not be negative"}
 	case o.Owners < 0:
 		return &ConfigError{"Owners", "must not be negative"}
+	case o.PruningInterval < 0:
+		return &ConfigError{"PruningInterval", "must not be negative (0 leaves pruning off)"}
+	case o.PruningRetention < 0 || o.PruningInterval > 0 && o.PruningRetention == 0:
+		return &ConfigError{"PruningRetention", "must be positive when pruning is on (the history every node keeps)"}
 	}
 	return nil
+}
+
+// pruneSettings are a member's prune_retention and prune_interval for o (empty: off).
+func (o Options) pruneSettings() (retention, interval string) {
+	if o.PruningInterval <= 0 {
+		return "", ""
+	}
+	return o.PruningRetention.String(), o.PruningInterval.String()
 }
 
 // Init generates a network in dir, which must not hold one already: every validator's
@@ -190,6 +213,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned,
 		Owners: o.Owners, OwnerThreshold: o.OwnerThreshold}
 	topts.NodeConfig = func(_ int, c *app.Config) {
+		c.PruningInterval, c.PruningRetention = o.PruningInterval, o.PruningRetention
 		if o.TLS {
 			c.APITLSCertFile, c.APITLSKeyFile, c.APITLSClientCAFile = nodeCert, nodeKey, nodeCA
 		} else {
@@ -232,6 +256,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 		return nil, err
 	}
 	m.SynchronizerID, m.OwnerThreshold = tn.SynchronizerID, o.OwnerThreshold
+	m.PruningRetention, m.PruningInterval = o.pruneSettings()
 	if err := m.storeOwnerKeys(dir, tn, kw); err != nil {
 		return nil, err
 	}
@@ -297,6 +322,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 			c := mediatord.DefaultConfig()
 			c.Member, c.Sequencers, c.SynchronizerID = mem.ID, apis, m.SynchronizerID
 			c.Reads.GenesisFile = memberGenesis
+			c.PruneRetention, c.PruneInterval = o.pruneSettings()
 			if ca != nil {
 				c.SequencerTLSCAFile, c.SequencerTLSCertFile, c.SequencerTLSKeyFile = memberCA, memberCert, memberKey
 			}
@@ -307,6 +333,7 @@ func Init(dir string, o Options) (*Manifest, error) {
 			c := daemon.DefaultConfig()
 			c.Member, c.Sequencers, c.SynchronizerID, c.Mediators = mem.ID, apis, m.SynchronizerID, mediators
 			c.Reads.GenesisFile = memberGenesis
+			c.PruneRetention, c.PruneInterval = o.pruneSettings()
 			if len(o.Hosts) > 0 {
 				c.LedgerAPIAddress = "0.0.0.0:" + strconv.Itoa(5011+10*(j/len(o.Hosts)))
 				mem.LedgerAPI = net.JoinHostPort(mem.Host, strconv.Itoa(5011+10*(j/len(o.Hosts))))

@@ -126,12 +126,15 @@ func alive(pid int) bool {
 
 // NodeStatus is what Status reports for one node.
 type NodeStatus struct {
-	Running    bool
-	Height     int64
-	AppHash    string
-	Peers      int
-	CatchingUp bool
-	Err        error
+	Running bool
+	Height  int64
+	// EarliestHeight is the lowest block the node still stores: it rises as the node
+	// prunes (CometBFT drops the blocks below the application's pruning height).
+	EarliestHeight int64
+	AppHash        string
+	Peers          int
+	CatchingUp     bool
+	Err            error
 }
 
 // Status queries every node's RPC.
@@ -151,6 +154,7 @@ func Status(ctx context.Context, m *Manifest) []NodeStatus {
 		st, err := c.Status(cctx)
 		if err == nil {
 			out[i].Height, out[i].AppHash, out[i].CatchingUp = st.SyncInfo.LatestBlockHeight, st.SyncInfo.LatestAppHash.String(), st.SyncInfo.CatchingUp
+			out[i].EarliestHeight = st.SyncInfo.EarliestBlockHeight
 			if ni, err := c.NetInfo(cctx); err == nil {
 				out[i].Peers = ni.NPeers
 			}
