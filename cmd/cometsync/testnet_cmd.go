@@ -87,7 +87,7 @@ testnet status shows each validator's earliest block.`,
 	initCmd.Flags().BoolVar(&o.Permissioned, "permissioned", false, "permissioned onboarding of further participants (default: open)")
 	initCmd.Flags().IntVar(&o.Owners, "owners", 0, "synchronizer owners of the decentralized namespace (default: one per validator)")
 	initCmd.Flags().Uint32Var(&o.OwnerThreshold, "owner-threshold", 0, "owner signatures a synchronizer change needs (default: a majority)")
-	initCmd.Flags().DurationVar(&o.PruningInterval, "pruning-interval", time.Hour, "prune every validator, mediator and participant this often, on sequencer time (0: no pruning)")
+	initCmd.Flags().DurationVar(&o.PruningInterval, "pruning-interval", time.Hour, "prune every validator and participant this often on sequencer time, and every mediator on its clock (0: no pruning)")
 	initCmd.Flags().DurationVar(&o.PruningRetention, "pruning-retention", 24*time.Hour, "the history pruning keeps (what is older and acknowledged goes)")
 
 	var only string

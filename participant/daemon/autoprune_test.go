@@ -159,9 +159,17 @@ func TestAutomaticPruningOnSequencerTime(t *testing.T) {
 	if !regexp.MustCompile(`msg="ledger pruned" before_time=\S+ before_offset=\d+ tick=\d+`).MatchString(out) {
 		t.Fatalf("no pruning logged:\n%s", out)
 	}
+	refused := 0
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "level=ERROR") && strings.Contains(line, "prun") {
 			t.Fatalf("the schedule logged an error: %s", line)
 		}
+		if strings.Contains(line, "not a safe point yet") {
+			if !strings.Contains(line, "level=INFO") {
+				t.Fatalf("a refusal not logged at info: %s", line)
+			}
+			refused++
+		}
 	}
+	t.Logf("%d prunes, %d attempts refused (not a safe point yet)", strings.Count(out, `msg="ledger pruned"`), refused)
 }

@@ -213,7 +213,9 @@ func Init(dir string, o Options) (*Manifest, error) {
 	topts := testnet.Options{Dir: dir, Validators: o.Validators, Members: specs, RPC: true, Permissioned: o.Permissioned,
 		Owners: o.Owners, OwnerThreshold: o.OwnerThreshold}
 	topts.NodeConfig = func(_ int, c *app.Config) {
-		c.PruningInterval, c.PruningRetention = o.PruningInterval, o.PruningRetention
+		if o.PruningInterval > 0 {
+			c.PruningInterval, c.PruningRetention = o.PruningInterval, o.PruningRetention
+		}
 		if o.TLS {
 			c.APITLSCertFile, c.APITLSKeyFile, c.APITLSClientCAFile = nodeCert, nodeKey, nodeCA
 		} else {

@@ -35,7 +35,11 @@ func TestTestnetPruning(t *testing.T) {
 		t.Skip("real processes")
 	}
 	dir := t.TempDir()
-	m, err := Init(dir, Options{Validators: 4, Mediators: 1, Participants: 2, PruningInterval: time.Second, PruningRetention: time.Second})
+	out, err := cli(t, "testnet", "init", dir, "--validators", "4", "--mediators", "1", "--participants", "2", "--pruning-interval", "1s", "--pruning-retention", "1s")
+	if err != nil || !strings.Contains(out, "pruning      every 1s, keeping 1s (validators, mediators, participants)") {
+		t.Fatalf("testnet init: %v\n%s", err, out)
+	}
+	m, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +97,43 @@ func TestTestnetPruning(t *testing.T) {
 	t.Logf("subscription from counter 0: %v", err)
 }
 
-// checkPruningConfigs checks that init wrote the pruning schedule into every home.
+// TestInitPruningDefaults: testnet init prunes every hour keeping a day unless told
+// otherwise, and --pruning-interval 0 writes no schedule anywhere.
+func TestInitPruningDefaults(t *testing.T) {
+	dir := t.TempDir()
+	def, off := filepath.Join(dir, "default"), filepath.Join(dir, "off")
+	out, err := cli(t, "testnet", "init", def, "--validators", "1", "--mediators", "1", "--participants", "1")
+	if err != nil || !strings.Contains(out, "pruning      every 1h0m0s, keeping 24h0m0s") {
+		t.Fatalf("testnet init: %v\n%s", err, out)
+	}
+	m, err := Load(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := app.LoadConfig(m.Nodes[0].Home)
+	if err != nil || c.PruningInterval != time.Hour || c.PruningRetention != 24*time.Hour {
+		t.Fatalf("node 0 prunes every %s keeping %s (%v)", c.PruningInterval, c.PruningRetention, err)
+	}
+	if out, err = cli(t, "testnet", "init", off, "--validators", "1", "--mediators", "1", "--participants", "1", "--pruning-interval", "0"); err != nil || !strings.Contains(out, "pruning      off") {
+		t.Fatalf("testnet init --pruning-interval 0: %v\n%s", err, out)
+	}
+	if m, err = Load(off); err != nil {
+		t.Fatal(err)
+	}
+	checkPruningConfigs(t, m, "")
+	if out, err = cli(t, "testnet", "init", filepath.Join(dir, "bad"), "--pruning-interval", "1h", "--pruning-retention", "0"); err == nil || !strings.Contains(out, "PruningRetention: must be positive") {
+		t.Fatalf("testnet init without a retention: %v\n%s", err, out)
+	}
+}
+
+// checkPruningConfigs checks that init wrote the pruning schedule (every: interval and
+// retention alike; "": off) into every home and the manifest.
 func checkPruningConfigs(t *testing.T, m *Manifest, every string) {
 	t.Helper()
-	d, _ := time.ParseDuration(every)
+	var d time.Duration
+	if every != "" {
+		d, _ = time.ParseDuration(every)
+	}
 	for i, n := range m.Nodes {
 		_, c, err := app.LoadConfig(n.Home)
 		if err != nil {
