@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/crypto"
+	"github.com/cometsync/cometsync/ledger"
+	"github.com/cometsync/cometsync/participant"
 	"github.com/cometsync/cometsync/participant/daemon"
 	"github.com/cometsync/cometsync/participant/ledgerapi"
 	pb "github.com/cometsync/cometsync/proto/ledgerapipb"
@@ -172,4 +174,131 @@ func TestAutomaticPruningOnSequencerTime(t *testing.T) {
 		}
 	}
 	t.Logf("%d prunes, %d attempts refused (not a safe point yet)", strings.Count(out, `msg="ledger pruned"`), refused)
+}
+
+// TestAutomaticPruningWaitsForCounterParticipant: the bank's participant prunes on a
+// one-second schedule, but shares an IOU with Alice's participant, which is stopped: no
+// commitment of hers matches the bank's later ticks, so every attempt is refused at info
+// level naming her participant and tried again the next interval, the pruned offset stays
+// where it was and nothing is logged as an error. Once her participant runs again and its
+// commitments arrive, the bank prunes past it.
+func TestAutomaticPruningWaitsForCounterParticipant(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	net := startChain(t)
+	setReconciliationInterval(t, ctx, net, time.Second)
+	startMediator(t, ctx, net, "")
+	bankHome, traderHome := newHome(t, net, "bankp"), newHome(t, net, "traderp")
+	var logs syncBuffer
+	bankHome.o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	bankHome.o.Config.PruneRetention, bankHome.o.Config.PruneInterval = "1s", "1s"
+	bankD, err := daemon.Start(ctx, bankHome.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		bankD.Stop()
+		if t.Failed() {
+			t.Logf("bank participant log:\n%s", logs.String())
+		}
+	})
+	traderD, err := daemon.Start(ctx, traderHome.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	traderRunning := true
+	t.Cleanup(func() {
+		if traderRunning {
+			traderD.Stop()
+		}
+	})
+	bankAdmin, traderAdmin := bankHome.client(t, ctx, bankD, "participant_admin"), traderHome.client(t, ctx, traderD, "participant_admin")
+	bank, alice := bankAdmin.allocate("Bank"), traderAdmin.allocate("Alice")
+	for _, d := range []*daemon.Daemon{bankD, traderD} {
+		for _, p := range []string{bank, alice} {
+			if err := d.Node.WaitHosted(ctx, ledger.Party(p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bankAdmin.createUser("bank-ops", bank)
+	traderAdmin.createUser("alice", alice)
+	ops, aliceC := bankHome.client(t, ctx, bankD, "bank-ops"), traderHome.client(t, ctx, traderD, "alice")
+	if _, err := ops.submit(fmt.Sprintf(`{"actAs": [%q], "create": {"template": "iou:IouProposal", "arguments": {"issuer": %q, "owner": %q, "amount": "5", "currency": "CHF"}}}`, bank, bank, alice)); err != nil {
+		t.Fatal(err)
+	}
+	if err := traderD.Node.WaitProgress(ctx, func(p participant.Progress) bool { return p.LedgerEnd >= 1 }); err != nil {
+		t.Fatal(err)
+	}
+	props := aliceC.acs("iou:IouProposal")
+	if len(props) != 1 {
+		t.Fatalf("alice sees %d proposals", len(props))
+	}
+	if _, err := aliceC.submit(fmt.Sprintf(`{"actAs": [%q], "exercise": {"template": "iou:IouProposal", "contractId": %q, "choice": "Accept", "arguments": {}}}`, alice, props[0].ContractId)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bankD.Node.WaitProgress(ctx, func(p participant.Progress) bool { return p.LedgerEnd >= 2 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := traderD.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	traderRunning = false
+	trader := traderHome.o.Config.Member
+
+	// The bank goes on alone (IOU proposals to itself): its schedule runs, and refuses.
+	state := pb.NewStateServiceClient(ops.conn)
+	selfIOU := func(i int) {
+		t.Helper()
+		if _, err := ops.submit(fmt.Sprintf(`{"actAs": [%q], "create": {"template": "iou:IouProposal", "arguments": {"issuer": %q, "owner": %q, "amount": "%d", "currency": "CHF"}}}`, bank, bank, bank, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waiting := regexp.MustCompile(`level=INFO msg="automatic pruning: not a safe point yet, trying again next interval" .*reason=".*no matching ACS commitment from ` + regexp.QuoteMeta(trader))
+	refusals := func() int { return len(waiting.FindAllString(logs.String(), -1)) }
+	prunedOffset := func() int64 {
+		t.Helper()
+		end, err := state.GetLedgerEnd(ops.ctx, &pb.GetLedgerEndRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return end.PrunedOffset
+	}
+	// Until two attempts were refused for want of her commitments (what was matched
+	// before she stopped may still be pruned meanwhile), then two more: the pruned offset
+	// stays where it was.
+	i := 1
+	for ; refusals() < 2; i++ {
+		selfIOU(i)
+		if i == 200 {
+			t.Fatalf("no two refusals naming %s after %d proposals", trader, i)
+		}
+	}
+	held := prunedOffset()
+	for ; refusals() < 4; i++ {
+		selfIOU(i)
+		if i == 400 {
+			t.Fatalf("no four refusals naming %s after %d proposals", trader, i)
+		}
+	}
+	if got := prunedOffset(); got != held {
+		t.Fatalf("pruned before offset %d (was %d) while %s's commitments are missing", got, held, trader)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("an error was logged:\n%s", logs.String())
+	}
+
+	// Alice's participant comes back: its commitments for the ticks arrive and the next
+	// attempt prunes.
+	if traderD, err = daemon.Start(ctx, traderHome.o); err != nil {
+		t.Fatal(err)
+	}
+	traderRunning = true
+	for start := i; prunedOffset() == held; i++ {
+		selfIOU(i)
+		if i == start+200 {
+			t.Fatalf("never pruned past offset %d after %s came back", held, trader)
+		}
+	}
+	t.Logf("held at offset %d through %d refusals naming %s, then pruned before offset %d", held, refusals(), trader, prunedOffset())
 }
