@@ -52,7 +52,9 @@ func TestPrunedDiskBounded(t *testing.T) {
 		valSize  = 4 << 10 // 4 MiB a round, 64 MiB written in all
 		keep     = 2       // rounds kept: 8 MiB live
 	)
-	key := func(round, i int) []byte { return binary.BigEndian.AppendUint32([]byte("block:"), uint32(round*perRound+i)) }
+	key := func(round, i int) []byte {
+		return binary.BigEndian.AppendUint32([]byte("block:"), uint32(round*perRound+i))
+	}
 	val := make([]byte, valSize)
 	for r := range rounds {
 		b := d.NewBatch()
