@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -180,7 +181,7 @@ func hasEndHeightAtMost(path string, h int64) bool {
 		return false
 	}
 	defer f.Close()
-	dec := cmtcons.NewWALDecoder(bufio.NewReader(f))
+	dec := cmtcons.NewWALDecoder(fullReader{bufio.NewReader(f)})
 	for {
 		m, err := dec.Decode()
 		if err != nil {
@@ -191,3 +192,10 @@ func hasEndHeightAtMost(path string, h int64) bool {
 		}
 	}
 }
+
+// fullReader reads len(p) bytes at every Read (short only at the end of the input):
+// CometBFT's WALDecoder reads each part of a record with a single Read, which a
+// buffered reader may answer short.
+type fullReader struct{ r io.Reader }
+
+func (f fullReader) Read(p []byte) (int, error) { return io.ReadFull(f.r, p) }

@@ -21,7 +21,7 @@ func writeWAL(t *testing.T, walFile string, heights int64) {
 	if err := wal.Start(); err != nil {
 		t.Fatal(err)
 	}
-	filler := strings.Repeat("x", 1000)
+	filler := strings.Repeat("x", 10_000) // records longer than a read buffer
 	for h := int64(1); h <= heights; h++ {
 		for r := range 3 {
 			if err := wal.Write(cmttypes.EventDataRoundState{Height: h, Round: int32(r), Step: filler}); err != nil {
