@@ -7,6 +7,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/cometsync/cometsync/abci/core"
+	"github.com/cometsync/cometsync/internal/badgerx"
 )
 
 // PruneSchedule is the automatic pruning of a running node: every Interval of sequencer
@@ -69,7 +70,8 @@ func (a *App) compactAfterPrune() {
 		if err := a.db.Flatten(1); err != nil {
 			a.logger.Warn("compaction after the prune failed", "err", err)
 		}
-		for a.db.RunValueLogGC(0.5) == nil {
+		if err := badgerx.ValueLogGC(a.db); err != nil {
+			a.logger.Warn("value-log GC after the prune failed", "err", err)
 		}
 	}()
 }

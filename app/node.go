@@ -185,6 +185,8 @@ func (n *Node) startAPI() error {
 	if n.cfg.PruningInterval > 0 {
 		n.background.Add(1)
 		go n.acknowledgeOwnStream(n.cfg.PruningInterval)
+		n.background.Add(1)
+		go n.trimWALEvery(n.cfg.PruningInterval)
 	}
 	go func() {
 		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {

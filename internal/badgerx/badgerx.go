@@ -3,6 +3,7 @@
 package badgerx
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -25,6 +26,24 @@ func OpenSingleWriter(dir string, logger *slog.Logger) (*badger.DB, error) {
 	return OpenWith(dir, logger, func(o badger.Options) badger.Options { return o.WithDetectConflicts(false) })
 }
 
+// Sizes that keep a database's disk use bounded under a steady load of writes and
+// deletions (a pruned node's). Badger frees a deleted key's space only when a compaction
+// merges its tombstone with the table holding the value, and it compacts level 0 only
+// once NumLevelZeroTables memtables have been flushed there. With badger's defaults (64
+// MiB memtables, 5 level-0 tables) a database below about 320 MiB is never compacted at
+// all, so deleting (pruning) frees nothing; with these it is compacted after every 24
+// MiB of writes, and Flatten (which merges every level into one but leaves a lone level
+// 0 alone) has levels to merge. MemTableSize also bounds a transaction (to 15 %, 1.2
+// MiB: bigger blocks are applied in parts, see abci's applyWrites) and must stay above
+// the value threshold (1 MiB) by that share. Values of 1 MiB and more go to the value
+// log, whose files are ValueLogFileSize so that value-log GC can drop a whole old one.
+// These are runtime settings: a database written with other sizes opens unchanged.
+const (
+	MemTableSize       = 8 << 20
+	NumLevelZeroTables = 3
+	ValueLogFileSize   = 64 << 20
+)
+
 // OpenWith is Open with tune applied to the options.
 //
 // Integrity: a database on disk is first checked whole (Check: the MANIFEST against the
@@ -38,7 +57,9 @@ func OpenWith(dir string, logger *slog.Logger, tune func(badger.Options) badger.
 		logger = slog.New(slog.DiscardHandler)
 	}
 	opts := tune(badger.DefaultOptions(dir).WithLogger(Logger{logger}).WithNumVersionsToKeep(1).
-		WithChecksumVerificationMode(options.OnBlockRead).WithVerifyValueChecksum(true))
+		WithChecksumVerificationMode(options.OnBlockRead).WithVerifyValueChecksum(true).
+		WithMemTableSize(MemTableSize).WithNumLevelZeroTables(NumLevelZeroTables).
+		WithValueLogFileSize(ValueLogFileSize))
 	if dir == "" {
 		opts = opts.WithInMemory(true)
 	} else if inUse, _ := held(dir); !inUse {
@@ -84,3 +105,18 @@ func (b Logger) Infof(f string, a ...any) { b.L.Debug(fmt.Sprintf(f, a...), "com
 
 // Debugf implements badger.Logger.
 func (b Logger) Debugf(f string, a ...any) { b.L.Debug(fmt.Sprintf(f, a...), "component", "badger") }
+
+// ValueLogGC rewrites the value-log files of db whose entries are mostly (half or
+// more) deleted or overwritten, one file after another until none is left. badger's
+// "nothing to collect" answers are no error.
+func ValueLogGC(db *badger.DB) error {
+	for {
+		err := db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) || errors.Is(err, badger.ErrGCInMemoryMode) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("value-log GC: %w", err)
+		}
+	}
+}

@@ -1,13 +1,16 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cometsync/cometsync/abci/core"
@@ -115,6 +118,7 @@ func runPruneMode(ctx context.Context, out io.Writer, o PruneOptions, on bool) (
 		r.BlockBase = w.net.Node(0).CometBFT().BlockStore().Base()
 		fmt.Fprintf(out, "  %d transfers after %v: data/app %d bytes on disk (%d live), CometBFT data %d bytes (heights %d..%d, earliest counters sum %d)\n",
 			cp, r.Elapsed.Round(time.Second), r.AppBytes, r.LiveBytes, r.ChainBytes, r.BlockBase, h, r.EarliestSum)
+		fmt.Fprintf(out, "    where the bytes go (allocated/apparent): %s\n", breakdown(filepath.Join(home, "data")))
 		if on {
 			printHeld(out, w)
 		}
@@ -151,6 +155,44 @@ func treeSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// breakdown sums the files under dir (a node's data directory) by database (the entry
+// of dir they are under: app, blockstore.db, state.db, cs.wal...) and by badger file kind
+// (vlog, sst, mem, MANIFEST, other), as allocated/apparent bytes, largest first.
+func breakdown(dir string) string {
+	type size struct{ alloc, apparent int64 }
+	sizes := map[string]size{}
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		db, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+		kind := strings.TrimPrefix(filepath.Ext(path), ".")
+		switch {
+		case strings.HasPrefix(d.Name(), "MANIFEST"):
+			kind = "MANIFEST"
+		case kind != "vlog" && kind != "sst" && kind != "mem":
+			kind = "other"
+		}
+		k := db + "/" + kind
+		s := sizes[k]
+		s.alloc += allocated(info)
+		s.apparent += info.Size()
+		sizes[k] = s
+		return nil
+	})
+	keys := slices.SortedFunc(maps.Keys(sizes), func(a, b string) int { return cmp.Compare(sizes[b].alloc, sizes[a].alloc) })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.1f/%.1f MB", k, float64(sizes[k].alloc)/1e6, float64(sizes[k].apparent)/1e6))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // liveState sums the keys and values of validator 0's committed application state and
