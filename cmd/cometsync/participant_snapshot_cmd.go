@@ -114,6 +114,9 @@ func newParticipantSnapshotExportCmd() *cobra.Command {
 				return err
 			}
 			ps := parseParties(parties)
+			if next && len(ps) == 0 {
+				return errors.New("--at next takes the snapshot of parties: name them with --parties")
+			}
 			var s *snapshot.Snapshot
 			var b []byte
 			if lo.addr != "" {

@@ -142,6 +142,10 @@ func (f *replicateFlags) source(cmd *cobra.Command, newHost string) (participant
 	if err != nil {
 		return participant.PartyImport{}, from, err
 	}
+	if len(s.Contracts) == 0 {
+		return participant.PartyImport{}, from, fmt.Errorf("%s: the snapshot of %s at tick %d holds no contract: %s does not host the party there, or the party has no active contract (then `parties enable` alone moves it)",
+			from, f.party, s.Tick, s.Participant)
+	}
 	return participant.PartyImport{Party: ledger.Party(f.party), Snapshot: s}, from, nil
 }
 

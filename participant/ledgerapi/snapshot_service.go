@@ -61,23 +61,28 @@ type snapshotService struct{ s *Server }
 
 // ExportAcsSnapshot returns the participant's signed ACS snapshot file (ParticipantAdmin).
 func (c snapshotService) ExportAcsSnapshot(ctx context.Context, req *pb.ExportAcsSnapshotRequest) (*pb.ExportAcsSnapshotResponse, error) {
-	src, err := c.backend(ctx, "exporting an ACS snapshot")
-	if err != nil {
+	if err := admin(ctx, "exporting an ACS snapshot"); err != nil {
 		return nil, err
 	}
-	r := SnapshotRequest{Tick: req.Tick, NextTick: req.NextTick, Parties: req.Parties, NewHost: req.NewHost}
+	var err error
 	switch {
 	case req.Tick < 0:
 		err = fmt.Errorf("%w: tick %d: a reconciliation tick (sequencer microseconds) or 0 for the latest", ErrInvalidArgument, req.Tick)
 	case req.NextTick && req.Tick != 0:
 		err = fmt.Errorf("%w: next_tick with tick %d: ask for one or the other", ErrInvalidArgument, req.Tick)
+	case req.NextTick && len(req.Parties) == 0:
+		err = fmt.Errorf("%w: next_tick takes the snapshot of parties: name them", ErrInvalidArgument)
 	case req.NewHost != "" && (!req.NextTick || len(req.Parties) != 1):
 		err = fmt.Errorf("%w: new_host is for party replication: with next_tick and exactly one party", ErrInvalidArgument)
 	}
 	if err != nil {
 		return nil, statusOf(err)
 	}
-	s, err := src.ExportACSSnapshot(ctx, r)
+	src, err := c.snapshots()
+	if err != nil {
+		return nil, err
+	}
+	s, err := src.ExportACSSnapshot(ctx, SnapshotRequest{Tick: req.Tick, NextTick: req.NextTick, Parties: req.Parties, NewHost: req.NewHost})
 	if err != nil {
 		return nil, statusOf(err)
 	}
@@ -87,7 +92,10 @@ func (c snapshotService) ExportAcsSnapshot(ctx context.Context, req *pb.ExportAc
 
 // ListPartyImports lists the outcomes of this process's party imports (ParticipantAdmin).
 func (c snapshotService) ListPartyImports(ctx context.Context, _ *pb.ListPartyImportsRequest) (*pb.ListPartyImportsResponse, error) {
-	src, err := c.backend(ctx, "listing party imports")
+	if err := admin(ctx, "listing party imports"); err != nil {
+		return nil, err
+	}
+	src, err := c.snapshots()
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +111,17 @@ func (c snapshotService) ListPartyImports(ctx context.Context, _ *pb.ListPartyIm
 	return out, nil
 }
 
-// backend authorizes a ParticipantAdmin call and returns the SnapshotBackend.
-func (c snapshotService) backend(ctx context.Context, what string) (SnapshotBackend, error) {
+// admin refuses a caller without the ParticipantAdmin right.
+func admin(ctx context.Context, what string) error {
 	who, err := callerOf(ctx)
 	if err != nil {
-		return nil, statusOf(err)
+		return statusOf(err)
 	}
-	if err := who.requireAdmin(what); err != nil {
-		return nil, statusOf(err)
-	}
+	return statusOf(who.requireAdmin(what))
+}
+
+// snapshots returns the backend as a SnapshotBackend.
+func (c snapshotService) snapshots() (SnapshotBackend, error) {
 	src, ok := c.s.backend.(SnapshotBackend)
 	if !ok {
 		return nil, statusOf(fmt.Errorf("%w: this participant does not export ACS snapshots", ErrSnapshotUnavailable))
