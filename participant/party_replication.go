@@ -294,7 +294,7 @@ func (n *Node) ExportParty(ctx context.Context, parties []ledger.Party) (*snapsh
 	n.mu.Lock()
 	if n.repl.export != nil {
 		n.mu.Unlock()
-		return nil, errors.New("an export is already waiting for its tick")
+		return nil, fmt.Errorf("%w: another export is already waiting for its tick: try again once it is done", ledgerapi.ErrSnapshotUnavailable)
 	}
 	n.repl.export = req
 	n.mu.Unlock()
