@@ -10,11 +10,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/cometsync/cometsync/driver"
 	"github.com/cometsync/cometsync/ledger"
 	"github.com/cometsync/cometsync/participant/commitments"
 	"github.com/cometsync/cometsync/participant/engine"
+	"github.com/cometsync/cometsync/participant/ledgerapi"
 	"github.com/cometsync/cometsync/participant/snapshot"
+	"github.com/cometsync/cometsync/participant/store"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
 	"github.com/cometsync/cometsync/protocol"
 )
@@ -290,7 +294,7 @@ func (n *Node) ExportParty(ctx context.Context, parties []ledger.Party) (*snapsh
 	n.mu.Lock()
 	if n.repl.export != nil {
 		n.mu.Unlock()
-		return nil, errors.New("an export is already waiting for its tick")
+		return nil, fmt.Errorf("%w: another export is already waiting for its tick: try again once it is done", ledgerapi.ErrSnapshotUnavailable)
 	}
 	n.repl.export = req
 	n.mu.Unlock()
@@ -412,4 +416,121 @@ func WriteImport(dir string, im PartyImport) (string, error) {
 	}
 	name := filepath.Join(dir, fmt.Sprintf("%020d-%s%s", im.Snapshot.Tick, importRoot(im.Snapshot).Short(), importExt))
 	return name, os.WriteFile(name, im.Snapshot.Encode(), 0o600)
+}
+
+// replicationHostWait bounds how long ExportForReplication waits for the new host to
+// show in this participant's topology (the change adding it may be sequenced and not
+// yet read here).
+const replicationHostWait = 20 * time.Second
+
+// replicationTicks bounds the reconciliation ticks ExportForReplication takes while the
+// new host does not host the party at the tick yet (a change not effective yet).
+const replicationTicks = 5
+
+// ExportForReplication returns party's snapshot for newHost to import (`parties
+// replicate --from-ledger-api`): taken at this participant's first reconciliation tick
+// at which it and newHost both host the party. It refuses a party this participant does
+// not host, and waits (replicationHostWait) until newHost hosts the party here, as an
+// observer at least; while it waits for the tick it sends itself time proofs, so its
+// stream crosses the tick without other traffic. Errors an operator can act on wrap
+// ledgerapi.ErrSnapshotUnavailable.
+func (n *Node) ExportForReplication(ctx context.Context, party ledger.Party, newHost string) (*snapshot.Snapshot, error) {
+	me := n.cfg.Driver.Member
+	hostsNow := func() (hosts []string) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return hosting{n.topo.Head()}.Participants(string(party))
+	}
+	if !slices.Contains(hostsNow(), me) {
+		return nil, fmt.Errorf("%w: %s does not host %s (hosts %v): export from one of its hosts", ledgerapi.ErrSnapshotUnavailable, me, party, hostsNow())
+	}
+	if newHost != "" {
+		wctx, cancel := context.WithTimeout(ctx, replicationHostWait)
+		err := n.await(wctx, func() bool { return slices.Contains(hosting{n.topo.Head()}.Participants(string(party)), newHost) })
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w: %s does not host %s in %s's topology after %v (hosts %v): add it as an observer first (cometsync parties enable %s --participant %s=observation ...)",
+				ledgerapi.ErrSnapshotUnavailable, newHost, party, me, replicationHostWait, hostsNow(), party, newHost)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go n.moveStream(pctx)
+	for range replicationTicks {
+		s, err := n.ExportParty(ctx, []ledger.Party{party})
+		if err != nil {
+			return nil, err
+		}
+		n.mu.Lock()
+		hosts := hosting{n.topo.SnapshotAt(s.Tick)}.Participants(string(party))
+		n.mu.Unlock()
+		switch {
+		case !slices.Contains(hosts, me):
+			return nil, fmt.Errorf("%w: %s no longer hosts %s at tick %d (hosts %v)", ledgerapi.ErrSnapshotUnavailable, me, party, s.Tick, hosts)
+		case newHost == "" || slices.Contains(hosts, newHost):
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s did not host %s at %d reconciliation ticks of %s in a row: is the change adding it effective?",
+		ledgerapi.ErrSnapshotUnavailable, newHost, party, replicationTicks, me)
+}
+
+// moveStream sends the participant empty batches (time proofs), one at a time paced at a
+// quarter of the reconciliation interval (100 ms to 5 s), until ctx ends: each receipt is
+// an event of its stream with the sequencer's time, so a pending ExportParty sees its
+// tick pass on a quiet synchronizer.
+func (n *Node) moveStream(ctx context.Context) {
+	for {
+		n.mu.Lock()
+		pace := n.topo.Head().ProtocolParameters().ReconciliationInterval / 4
+		n.mu.Unlock()
+		pace = min(max(pace, 100*time.Millisecond), 5*time.Second)
+		if _, err := n.client.SendAndWait(ctx, &pb.Batch{}, driver.SendOptions{}); err != nil && ctx.Err() == nil {
+			n.log.Warn("time proof for an export failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pace): // pacing the proofs, not waiting for an outcome
+		}
+	}
+}
+
+// ExportACSSnapshot implements ledgerapi.SnapshotBackend: a stored tick's snapshot, the
+// next tick's, or one for party replication (ExportForReplication).
+func (b LedgerBackend) ExportACSSnapshot(ctx context.Context, req ledgerapi.SnapshotRequest) (*snapshot.Snapshot, error) {
+	switch {
+	case req.NewHost != "":
+		return b.N.ExportForReplication(ctx, ledger.Party(req.Parties[0]), req.NewHost)
+	case req.NextTick:
+		ctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go b.N.moveStream(ctx)
+		ps := make([]ledger.Party, 0, len(req.Parties))
+		for _, p := range req.Parties {
+			ps = append(ps, ledger.Party(p))
+		}
+		if len(ps) == 0 {
+			return nil, fmt.Errorf("%w: the next tick's snapshot is for parties: name them", ledgerapi.ErrInvalidArgument)
+		}
+		return b.N.ExportParty(ctx, ps)
+	}
+	s, err := b.N.ExportSnapshot(req.Tick, req.Parties)
+	if errors.Is(err, store.ErrNoTick) {
+		return nil, fmt.Errorf("%w: %w (a tick is recorded at each reconciliation tick the participant's stream crosses with no request in flight: ask for the next tick instead)", ledgerapi.ErrSnapshotUnavailable, err)
+	}
+	return s, err
+}
+
+// PartyImports implements ledgerapi.SnapshotBackend.
+func (b LedgerBackend) PartyImports() []ledgerapi.PartyImportStatus {
+	var out []ledgerapi.PartyImportStatus
+	for _, o := range b.N.ImportOutcomes() {
+		out = append(out, ledgerapi.PartyImportStatus{Party: string(o.Party), Source: o.Source, Tick: o.Tick, Offset: o.Offset,
+			Imported: len(o.Report.Imported), AlreadyActive: len(o.Report.AlreadyActive), Rearmed: len(o.Report.Rearmed), Err: o.Err})
+	}
+	return out
 }

@@ -26,6 +26,7 @@ var ServiceNames = []string{
 	"cometsync.ledger.v1.PackageService",
 	"cometsync.ledger.v1.VersionService",
 	"cometsync.ledger.v1.CommitmentService",
+	"cometsync.ledger.v1.SnapshotService",
 }
 
 // Server implements the Ledger API services over a Backend, authenticating calls by JWT
@@ -82,6 +83,7 @@ func (s *Server) Register(gs *grpc.Server) {
 	pb.RegisterPackageServiceServer(gs, packageService{s})
 	pb.RegisterVersionServiceServer(gs, versionService{s})
 	pb.RegisterCommitmentServiceServer(gs, commitmentService{s})
+	pb.RegisterSnapshotServiceServer(gs, snapshotService{s})
 	healthpb.RegisterHealthServer(gs, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range ServiceNames {
