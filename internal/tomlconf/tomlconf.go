@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/viper"
 
@@ -78,4 +79,27 @@ func CheckOptionalAddress(field, addr string) error {
 		return &FieldError{field, fmt.Sprintf("%q: %v (empty turns it off)", addr, err)}
 	}
 	return nil
+}
+
+// DefaultPruneInterval is how often a member with prune_retention set prunes when
+// prune_interval is empty.
+const DefaultPruneInterval = time.Hour
+
+// PruneSchedule parses a member's automatic pruning settings, the prune_retention and
+// prune_interval keys: retention 0 (an empty retention) is off, an empty interval is
+// DefaultPruneInterval. A bad value is a *FieldError naming its key.
+func PruneSchedule(retentionValue, intervalValue string) (retention, interval time.Duration, err error) {
+	interval = DefaultPruneInterval
+	if intervalValue != "" {
+		if interval, err = time.ParseDuration(intervalValue); err != nil || interval <= 0 {
+			return 0, 0, &FieldError{"prune_interval", fmt.Sprintf("%q: want a positive duration such as \"1h\"", intervalValue)}
+		}
+	}
+	if retentionValue == "" {
+		return 0, interval, nil
+	}
+	if retention, err = time.ParseDuration(retentionValue); err != nil || retention <= 0 {
+		return 0, 0, &FieldError{"prune_retention", fmt.Sprintf("%q: want a positive duration such as \"720h\", or empty for no automatic pruning", retentionValue)}
+	}
+	return retention, interval, nil
 }

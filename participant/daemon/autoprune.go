@@ -3,32 +3,22 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/cometsync/cometsync/internal/tomlconf"
 
 	"github.com/cometsync/cometsync/participant"
 )
 
 // DefaultPruneInterval is how often a participant with prune_retention set prunes.
-const DefaultPruneInterval = time.Hour
+const DefaultPruneInterval = tomlconf.DefaultPruneInterval
 
 // PruneSchedule returns the automatic pruning's retention and interval (retention 0:
 // off), or a *ConfigError naming the bad key.
 func (c Config) PruneSchedule() (retention, interval time.Duration, err error) {
-	interval = DefaultPruneInterval
-	if c.PruneInterval != "" {
-		if interval, err = time.ParseDuration(c.PruneInterval); err != nil || interval <= 0 {
-			return 0, 0, &ConfigError{Field: "prune_interval", Reason: fmt.Sprintf("%q: want a positive duration such as \"1h\"", c.PruneInterval)}
-		}
-	}
-	if c.PruneRetention == "" {
-		return 0, interval, nil
-	}
-	if retention, err = time.ParseDuration(c.PruneRetention); err != nil || retention <= 0 {
-		return 0, 0, &ConfigError{Field: "prune_retention", Reason: fmt.Sprintf("%q: want a positive duration such as \"720h\", or empty for no automatic pruning", c.PruneRetention)}
-	}
-	return retention, interval, nil
+	retention, interval, err = tomlconf.PruneSchedule(c.PruneRetention, c.PruneInterval)
+	return retention, interval, fieldError(err)
 }
 
 // schedulePruning starts the automatic pruning when c sets a retention. The schedule
