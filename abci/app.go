@@ -58,6 +58,8 @@ type App struct {
 
 	snapshots *snapshotStore // nil: no local snapshots
 	restore   *restore       // state-sync restore in progress (snapshot connection only)
+
+	refusePeers atomic.Bool // the node is stopping: CometBFT's peer filter turns peers away
 }
 
 // BatchCacheBytes bounds the decoded batches of recent blocks the application keeps for

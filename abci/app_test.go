@@ -1,6 +1,7 @@
 package abci_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -92,5 +93,29 @@ func TestAppLifecycle(t *testing.T) {
 	}
 	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err == nil {
 		t.Fatal("Commit without FinalizeBlock succeeded")
+	}
+}
+
+// TestPeerFilterRefusesOnceStopping: CometBFT's peer filter queries are accepted before
+// InitChain (a state-syncing node needs peers) and refused with QueryCodeStopping once the
+// node calls RefusePeers, which makes the switch close the connection.
+func TestPeerFilterRefusesOnceStopping(t *testing.T) {
+	app := openApp(t)
+	ctx := context.Background()
+	paths := []string{abci.QueryPeerFilter + "addr/127.0.0.1:26656", abci.QueryPeerFilter + "id/0123456789abcdef0123456789abcdef01234567"}
+	for _, p := range paths {
+		if q, err := app.Query(ctx, &abcitypes.RequestQuery{Path: p}); err != nil || q.IsErr() {
+			t.Fatalf("%s before InitChain: code %d %q, err %v; want accepted", p, q.GetCode(), q.GetLog(), err)
+		}
+	}
+	if q, _ := app.Query(ctx, &abcitypes.RequestQuery{Path: abci.QueryMeta}); q.Code != abci.QueryCodeNotInitialized {
+		t.Fatalf("meta before InitChain answered with code %d", q.Code)
+	}
+	app.RefusePeers()
+	for _, p := range paths {
+		q, err := app.Query(ctx, &abcitypes.RequestQuery{Path: p})
+		if err != nil || q.Code != abci.QueryCodeStopping || q.Log != "node is stopping" {
+			t.Fatalf("%s after RefusePeers: code %d %q, err %v; want code %d", p, q.GetCode(), q.GetLog(), err, abci.QueryCodeStopping)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 )
@@ -16,11 +17,26 @@ const (
 	QueryGenesis = "/genesis"
 )
 
-// QueryCodeUnknownPath and QueryCodeNotInitialized are the error codes of Query.
+// QueryPeerFilter prefixes the queries of CometBFT's peer filter (filter_peers, which the
+// node turns on): "/p2p/filter/addr/<host:port>" for each connection and
+// "/p2p/filter/id/<node id>" for each peer, accepted unless the node is stopping.
+const QueryPeerFilter = "/p2p/filter/"
+
+// QueryCodeUnknownPath, QueryCodeNotInitialized and QueryCodeStopping are the error codes
+// of Query.
 const (
 	QueryCodeUnknownPath    uint32 = 1
 	QueryCodeNotInitialized uint32 = 2
+	QueryCodeStopping       uint32 = 3
 )
+
+// RefusePeers makes the peer filter turn every new connection and peer away: the node
+// calls it before it stops CometBFT. A stopping switch can still complete a dial that was
+// under way; CometBFT then neither starts that peer nor closes its connection, and the
+// remote node keeps it as a live peer, refusing the restarted node's connections as
+// duplicates until the ping timeout (minutes). A refusal from the filter closes the
+// connection, so the remote node sees the node go at once.
+func (a *App) RefusePeers() { a.refusePeers.Store(true) }
 
 // MetaView is the JSON answer of QueryMeta.
 type MetaView struct {
@@ -30,8 +46,17 @@ type MetaView struct {
 	SynchronizerID      string `json:"synchronizer_id"`
 }
 
-// Query answers QueryMeta and QueryGenesis with JSON.
+// Query answers QueryMeta and QueryGenesis with JSON, and the peer filter's queries
+// (QueryPeerFilter) with an empty answer.
 func (a *App) Query(_ context.Context, req *abcitypes.RequestQuery) (*abcitypes.ResponseQuery, error) {
+	if strings.HasPrefix(req.Path, QueryPeerFilter) {
+		// Before the machine check: a node that state-syncs has no machine yet and
+		// needs peers to get one.
+		if a.refusePeers.Load() {
+			return &abcitypes.ResponseQuery{Code: QueryCodeStopping, Log: "node is stopping", Codespace: "cometsync"}, nil
+		}
+		return &abcitypes.ResponseQuery{}, nil
+	}
 	meta := a.Meta()
 	m := a.Machine()
 	if m == nil {

@@ -142,6 +142,9 @@ func (n *Node) startCometBFT() error {
 	pv := privval.LoadFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	// cmtbadger serves db_backend = "badgerdb" without cometbft-db's build tag.
 	dbs := closingDBProvider(cmtbadger.Provider(n.logger.With("module", "cometbft-db")))
+	// The peer filter closes the connections a stopping node's switch still completes
+	// (abci.App.RefusePeers); it accepts every peer otherwise.
+	n.cmtCfg.FilterPeers = true
 	n.cmt, err = cmtnode.NewNode(n.cmtCfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(n.app),
 		cmtnode.DefaultGenesisDocProviderFunc(n.cmtCfg), dbs,
 		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation), newCmtLogger(n.logger, &n.stopping).onConsensusFailure(n.consensusFailed))
@@ -229,6 +232,9 @@ func (n *Node) Stop() {
 		}
 		if n.metrics != nil {
 			_ = n.metrics.Close()
+		}
+		if n.app != nil {
+			n.app.RefusePeers()
 		}
 		if n.cmt != nil && n.cmt.IsRunning() {
 			if err := n.cmt.Stop(); err != nil {
