@@ -45,6 +45,9 @@ func (n *Node) LightBlock(height int64) ([]byte, string, error) {
 	if height == 0 {
 		height = latest
 	}
+	if height > 0 && height < base {
+		return nil, "", &api.BlockPrunedError{Height: height, Earliest: base}
+	}
 	if height < base || height > latest || height <= 0 {
 		return nil, "", fmt.Errorf("%w: height %d, the block store holds %d to %d", api.ErrNoLightBlock, height, base, latest)
 	}

@@ -2,12 +2,19 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/internal/chaintest"
+	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/proto/sequencersvc"
+	"github.com/cometsync/cometsync/seqapi"
 	"github.com/cometsync/cometsync/testnet"
 )
 
@@ -46,6 +53,19 @@ func TestStateSyncedNodeServesSameEvents(t *testing.T) {
 		t.Fatalf("new node's block store starts at %d: it replayed blocks instead of restoring a snapshot", base)
 	}
 	c1 := dialRaw(t, net.APIAddress(idx))
+	// The blocks it never had are answered as pruned, with its earliest height.
+	base := net.Node(idx).CometBFT().BlockStore().Base()
+	_, err = sequencersvc.NewSequencerProofServiceClient(c1.conn).GetLightBlock(ctx, &pb.GetLightBlockRequest{Height: base - 1})
+	wantRefused(t, "light block below the block store's base", err, codes.FailedPrecondition, fmt.Sprintf("the block store holds heights from %d on", base))
+	var info *errdetails.ErrorInfo
+	for _, d := range status.Convert(err).Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			info = i
+		}
+	}
+	if info == nil || info.Reason != seqapi.ReasonBlocksPruned || info.Metadata[seqapi.MetadataEarliestHeight] != fmt.Sprint(base) {
+		t.Fatalf("error info %v, want %s with earliest height %d", info, seqapi.ReasonBlocksPruned, base)
+	}
 	for _, m := range []testnet.Member{alice, bob} {
 		want := c0.readEvents(t, c0.login(t, m), m.ID, 0, 9)
 		sameEvents(t, m.ID+" on the state-synced node", c1.readEvents(t, c1.login(t, m), m.ID, 0, 9), want)

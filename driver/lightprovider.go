@@ -110,13 +110,19 @@ func (p *lightProvider) String() string { return p.addr }
 func (p *lightProvider) ChainID() string { return p.chainID }
 
 // LightBlock fetches the light block at height (0: the latest). A node that has no such
-// block yet answers NotFound or OutOfRange (ErrHeightTooHigh), one that cannot be reached
-// ErrNoResponse; a malformed or foreign block is an ErrBadLightBlock.
+// block yet answers NotFound or OutOfRange (ErrHeightTooHigh), one that pruned it
+// ErrLightBlockNotFound, one that cannot be reached ErrNoResponse; a malformed or foreign
+// block is an ErrBadLightBlock. (fetch returns a pruned block's *BlocksPrunedError.)
 func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
 	if lb := p.takePrefetched(height); lb != nil {
 		return lb, nil
 	}
 	lb, err := p.fetch(ctx, height)
+	var pruned *BlocksPrunedError
+	if errors.As(err, &pruned) {
+		// The light client tells the sentinel errors apart by equality.
+		return nil, provider.ErrLightBlockNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +137,9 @@ func (p *lightProvider) fetch(ctx context.Context, height int64) (*cmttypes.Ligh
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	res, err := p.proofs.GetLightBlock(cctx, &pb.GetLightBlockRequest{Height: height})
+	if pruned := asBlocksPruned(err, p.addr, height); pruned != nil {
+		return nil, pruned
+	}
 	if err != nil {
 		return nil, providerError(ctx, err)
 	}

@@ -58,6 +58,46 @@ func asPruned(err error) *PrunedError {
 	return nil
 }
 
+// BlocksPrunedError is a node's answer for a light block below its block store's base
+// (reason seqapi.ReasonBlocksPruned): CometBFT dropped the block, following the
+// sequencer's pruning point or min_retain_blocks. It is not a delay: the header will not
+// come back.
+type BlocksPrunedError struct {
+	Endpoint string
+	Height   int64
+	// Earliest is the earliest height the node still serves.
+	Earliest int64
+	Err      error
+}
+
+func (e *BlocksPrunedError) Error() string {
+	return fmt.Sprintf("%s pruned the block of height %d (it serves heights from %d on)", e.Endpoint, e.Height, e.Earliest)
+}
+
+// Unwrap returns the server's status.
+func (e *BlocksPrunedError) Unwrap() error { return e.Err }
+
+// asBlocksPruned returns the BlocksPrunedError of a GetLightBlock status with ErrorInfo
+// reason seqapi.ReasonBlocksPruned, or nil.
+func asBlocksPruned(err error, endpoint string, height int64) *BlocksPrunedError {
+	st, ok := status.FromError(err)
+	if !ok {
+		return nil
+	}
+	for _, d := range st.Details() {
+		info, ok := d.(*errdetails.ErrorInfo)
+		if !ok || info.Reason != seqapi.ReasonBlocksPruned {
+			continue
+		}
+		earliest, perr := strconv.ParseInt(info.Metadata[seqapi.MetadataEarliestHeight], 10, 64)
+		if perr != nil || earliest <= height {
+			return nil // not a pruned height after all: treat it as any other failure
+		}
+		return &BlocksPrunedError{Endpoint: endpoint, Height: height, Earliest: earliest, Err: err}
+	}
+	return nil
+}
+
 // classifyPruned is Subscribe's verdict on a pruned answer: another endpoint may not
 // have pruned as far, so it fails over; once every endpoint in turn answered so, it
 // stops with the PrunedError.

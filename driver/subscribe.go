@@ -44,7 +44,9 @@ func (e *handlerError) Unwrap() error { return e.err }
 // endpoint) and resumes at the next expected counter, forever, until ctx ends (it then
 // returns ctx.Err()), h fails (its error is returned), the server refuses the
 // subscription for good (InvalidArgument, PermissionDenied), the client closes
-// (ErrClosed), or every endpoint in turn shows a gap or disorder (ErrGap, ErrOutOfOrder).
+// (ErrClosed), every endpoint in turn shows a gap or disorder (ErrGap, ErrOutOfOrder) or
+// has pruned the blocks its events need verifying against (*BlocksPrunedError), or the
+// verification's trust root cannot be had (a *ConfigError: a trusted header pruned).
 // One Subscribe may run per Client at a time; it also resolves Send handles.
 //
 // With Config.Verify on, every event is checked against the chain before h sees it, and a
@@ -111,7 +113,9 @@ func (s *subscription) classify(ctx context.Context, err error, faults *int) (bo
 		return true, ctx.Err()
 	case errors.As(err, &he):
 		return true, he.err
-	case errors.Is(err, ErrGap) || errors.Is(err, ErrOutOfOrder):
+	case errors.As(err, new(*ConfigError)): // the trust root cannot be had from the chain
+		return true, err
+	case errors.Is(err, ErrGap) || errors.Is(err, ErrOutOfOrder) || errors.As(err, new(*BlocksPrunedError)):
 		*faults++
 		if *faults >= len(s.c.cfg.Endpoints) {
 			return true, err

@@ -162,6 +162,8 @@ func (v *verifier) headerError(ctx context.Context, e *endpoint, h int64, err er
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case errors.As(err, new(*BlocksPrunedError)), errors.As(err, new(*ConfigError)):
+		return err // neither a lie nor a delay
 	case errors.Is(err, provider.ErrHeightTooHigh), errors.Is(err, provider.ErrLightBlockNotFound):
 		return err
 	case errors.Is(err, provider.ErrNoResponse):
@@ -243,28 +245,36 @@ func (v *verifier) witnesses(e *endpoint) []provider.Provider {
 }
 
 // trustOptions returns the configured trusted header, or header 1 (the genesis' initial
-// height) once it is shown to be signed by the genesis validators.
+// height) once it is shown to be signed by the genesis validators. On a chain whose
+// blocks were pruned below header 1 it starts from the earliest header the node serves
+// instead (trustPruned).
 func (v *verifier) trustOptions(ctx context.Context, primary *lightProvider) (light.TrustOptions, error) {
 	if v.cfg.TrustHeight > 0 {
+		if _, err := primary.fetch(ctx, v.cfg.TrustHeight); errors.As(err, new(*BlocksPrunedError)) {
+			return light.TrustOptions{}, &ConfigError{"trust_height", fmt.Sprintf("%v: configure a trusted header (trust_height, trust_hash) at or above it", err)}
+		}
 		return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: v.cfg.TrustHeight, Hash: v.cfg.trustHash()}, nil
 	}
 	g := v.cfg.Genesis
+	h := int64(1)
+	if g != nil {
+		h = max(g.InitialHeight, 1)
+	}
+	lb, err := primary.fetch(ctx, h)
+	var pruned *BlocksPrunedError
+	if errors.As(err, &pruned) {
+		return v.trustPruned(ctx, primary, pruned)
+	}
+	if err != nil {
+		return light.TrustOptions{}, err
+	}
 	if g == nil { // trust on first use
-		lb, err := primary.LightBlock(ctx, 1)
-		if err != nil {
-			return light.TrustOptions{}, err
-		}
 		if err := lb.ValidatorSet.VerifyCommitLight(v.chainID, lb.Commit.BlockID, 1, lb.Commit); err != nil {
 			return light.TrustOptions{}, fmt.Errorf("header 1 is not signed by its validators: %w", err)
 		}
 		v.c.logger.Warn("verified reads: trusting header 1 on first use (configure a genesis file or a trusted header to trust no node)",
 			"endpoint", primary.addr, "hash", fmt.Sprintf("%X", lb.Hash()), "validators", fmt.Sprintf("%X", lb.ValidatorsHash))
 		return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: 1, Hash: lb.Hash()}, nil
-	}
-	h := max(g.InitialHeight, 1)
-	lb, err := primary.LightBlock(ctx, h)
-	if err != nil {
-		return light.TrustOptions{}, err
 	}
 	vals, err := genesisValidators(g)
 	if err != nil {
@@ -276,6 +286,49 @@ func (v *verifier) trustOptions(ctx context.Context, primary *lightProvider) (li
 	if err := vals.VerifyCommitLight(g.ChainID, lb.Commit.BlockID, h, lb.Commit); err != nil {
 		return light.TrustOptions{}, fmt.Errorf("header %d is not signed by the genesis validators: %w", h, err)
 	}
+	return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: h, Hash: lb.Hash()}, nil
+}
+
+// trustPruned establishes the trust root on a chain whose first headers were pruned:
+// the earliest header the node serves, which (with a genesis) must be signed as the light
+// client's skipping verification from the genesis would require: by two thirds of the
+// genesis validators when they are still its validators, else, within the trusting period
+// after the genesis time, by a third of them and two thirds of its own. Without a genesis
+// it is trusted on first use, like header 1 would be.
+func (v *verifier) trustPruned(ctx context.Context, primary *lightProvider, pruned *BlocksPrunedError) (light.TrustOptions, error) {
+	lb, err := primary.fetch(ctx, pruned.Earliest)
+	if err != nil {
+		return light.TrustOptions{}, err
+	}
+	h := lb.Height
+	if err := lb.ValidatorSet.VerifyCommitLight(v.chainID, lb.Commit.BlockID, h, lb.Commit); err != nil {
+		return light.TrustOptions{}, fmt.Errorf("header %d is not signed by its validators: %w", h, err)
+	}
+	g := v.cfg.Genesis
+	if g == nil {
+		v.c.logger.Warn("verified reads: the chain is pruned below this header; trusting it on first use (configure a genesis file or a trusted header to trust no node)",
+			"endpoint", primary.addr, "height", h, "hash", fmt.Sprintf("%X", lb.Hash()), "validators", fmt.Sprintf("%X", lb.ValidatorsHash))
+		return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: h, Hash: lb.Hash()}, nil
+	}
+	vals, err := genesisValidators(g)
+	if err != nil {
+		return light.TrustOptions{}, err
+	}
+	switch {
+	case bytes.Equal(lb.ValidatorsHash, vals.Hash()):
+		if err := vals.VerifyCommitLight(g.ChainID, lb.Commit.BlockID, h, lb.Commit); err != nil {
+			return light.TrustOptions{}, fmt.Errorf("header %d (the earliest %s serves) is not signed by the genesis validators: %w", h, primary.addr, err)
+		}
+	case time.Since(g.GenesisTime) >= v.cfg.TrustPeriod:
+		return light.TrustOptions{}, &ConfigError{"trust_height", fmt.Sprintf("%v, its validators changed since the genesis and the genesis is older than the trusting period (%s): configure a trusted header (trust_height, trust_hash) at or above height %d",
+			pruned, v.cfg.TrustPeriod, h)}
+	default:
+		if err := vals.VerifyCommitLightTrusting(g.ChainID, lb.Commit, light.DefaultTrustLevel); err != nil {
+			return light.TrustOptions{}, fmt.Errorf("header %d (the earliest %s serves) is not signed by a third of the genesis validators: %w", h, primary.addr, err)
+		}
+	}
+	v.c.logger.Info("verified reads: the chain is pruned below this header; trusting it as signed by the genesis validators",
+		"endpoint", primary.addr, "height", h, "hash", fmt.Sprintf("%X", lb.Hash()))
 	return light.TrustOptions{Period: v.cfg.TrustPeriod, Height: h, Hash: lb.Hash()}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,6 +138,46 @@ func TestVerifiedSubscribeThroughAnHonestNode(t *testing.T) {
 	}
 }
 
+// TestVerifiedSubscribeFromAPrunedBlockStore: through a node whose block store starts
+// at height 2 (header 1, the genesis trust root, pruned), the client trusts the earliest
+// header it serves once the genesis validators signed it (or, trusting on first use, as
+// it would header 1), and verifies the whole stream; a configured trusted header below
+// the store's base is refused as a trust_height configuration error.
+func TestVerifiedSubscribeFromAPrunedBlockStore(t *testing.T) {
+	vc := startVerifiedChain(t)
+	pruned := lyingnode.Start(t, vc.net.APIAddress(0), lyingnode.Lie{ClaimPrunedBelow: 2})
+	c := vc.client(t, "alice", func(v *driver.VerifyConfig) { v.GiveUpAfter = 1 }, pruned.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	got, err := vc.collect(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.sameStream(t, got)
+	if first, _ := c.VerifiedHeights(); first < 2 {
+		t.Fatalf("verified from height %d, below the pruned store's base", first)
+	}
+	// Trust on first use takes the earliest header served instead of header 1.
+	tofu := vc.client(t, "alice", func(v *driver.VerifyConfig) {
+		v.Genesis, v.ChainID, v.TrustOnFirstUse, v.GiveUpAfter = nil, vc.genesis.ChainID, true, 1
+	}, pruned.Addr())
+	got, err = vc.collect(ctx, tofu)
+	if err != nil {
+		t.Fatalf("trust on first use of a pruned store: %v", err)
+	}
+	vc.sameStream(t, got)
+	// A trusted header the node pruned is a configuration error naming the field.
+	c2 := vc.client(t, "alice", func(v *driver.VerifyConfig) {
+		v.Genesis, v.ChainID, v.TrustHeight, v.TrustHash = nil, vc.genesis.ChainID, 1, strings.Repeat("AB", 32)
+	}, pruned.Addr())
+	_, err = vc.collect(ctx, c2)
+	var ce *driver.ConfigError
+	if !errors.As(err, &ce) || ce.Field != "trust_height" {
+		t.Fatalf("trusted header 1 pruned: %v, want a trust_height configuration error", err)
+	}
+	t.Logf("refused: %v", err)
+}
+
 // lies are the lying node's lies, each with the error a verifying client must give.
 func lies(vc *verifiedChain) []struct {
 	name string
@@ -156,6 +197,9 @@ func lies(vc *verifiedChain) []struct {
 		{"another member's events", lyingnode.Lie{OtherMember: bob.ID, OtherKey: bob.Key}, driver.ErrEventProof},
 		{"forged header", lyingnode.Lie{ForgeHeadersFrom: 2}, driver.ErrHeaderVerification},
 		{"header from a fork", lyingnode.Lie{ForkHeadersFrom: 2}, driver.ErrHeaderVerification},
+		// Blocks "pruned" below a forked header, which would become the trust root: it is
+		// not signed by the genesis validators.
+		{"pruned history below a fork", lyingnode.Lie{ClaimPrunedBelow: 2, ForkHeadersFrom: 2}, driver.ErrHeaderVerification},
 		{"withheld tail", lyingnode.Lie{HasWithhold: true, WithholdFrom: mid}, driver.ErrOmittedEvents},
 	}
 }

@@ -19,7 +19,7 @@ import (
 
 // TestRecoverFromSnapshotAfterPruning: the trader exports a snapshot, acknowledges its
 // stream past it and is wiped; the sequencer then prunes everything sequenced before the
-// snapshot's tick, so a replay from counter 0 is refused (EVENTS_PRUNED naming the
+// snapshot's tick (events, batches, and CometBFT's blocks below the pruning height), so a replay from counter 0 is refused (EVENTS_PRUNED naming the
 // earliest counter). The snapshot plus the stream after it rebuild the same ACS hash,
 // verified against the bank's commitment, and the recovered trader transacts, spending
 // nothing it lost.
@@ -80,7 +80,19 @@ func TestRecoverFromSnapshotAfterPruning(t *testing.T) {
 	if earliest <= 0 || earliest > snap.NextCounter {
 		t.Fatalf("pruned %+v: the trader's earliest counter is %d, want in (0, %d]", plan.Stats, earliest, snap.NextCounter)
 	}
-	t.Logf("pruned before tick %d: %+v; the trader's stream starts at counter %d, the snapshot at %d", snap.Tick, plan.Stats, earliest, snap.NextCounter)
+	// CometBFT drops its blocks below the pruning height at the next commits.
+	if plan.Point.Height <= 1 {
+		t.Fatalf("pruning point %v: no block may go", plan.Point)
+	}
+	for node.CometBFT().BlockStore().Base() < plan.Point.Height {
+		select {
+		case <-node.CommitNotify():
+		case <-ctx.Done():
+			t.Fatalf("block store base %d, pruning height %d", node.CometBFT().BlockStore().Base(), plan.Point.Height)
+		}
+	}
+	t.Logf("pruned before tick %d: %+v; the trader's stream starts at counter %d, the snapshot at %d; blocks from height %d kept",
+		snap.Tick, plan.Stats, earliest, snap.NextCounter, node.CometBFT().BlockStore().Base())
 	// A replay from counter 0 is no longer possible.
 	d, err := driver.New(driverConfig(e.net, e.net.Member("traderp")), nil)
 	if err != nil {

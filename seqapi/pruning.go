@@ -14,6 +14,14 @@ const (
 	// MetadataEarliestCounter is the ErrorInfo metadata key holding the earliest
 	// counter of the member's stream the node still has (decimal).
 	MetadataEarliestCounter = "earliest_counter"
+
+	// ReasonBlocksPruned is the ErrorInfo reason of a FailedPrecondition answering a
+	// GetLightBlock for a height below the node's block store base (CometBFT dropped it,
+	// following the pruning point or min_retain_blocks).
+	ReasonBlocksPruned = "BLOCKS_PRUNED"
+	// MetadataEarliestHeight is the ErrorInfo metadata key holding the earliest height
+	// whose light block the node still serves (decimal).
+	MetadataEarliestHeight = "earliest_height"
 )
 
 // SignAcknowledgement signs ack with the member's signing key: PurposeAcknowledgement

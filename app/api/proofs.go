@@ -4,18 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/cometsync/cometsync/abci/core"
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 // ErrNoLightBlock is what a LightBlockSource wraps for a height it has no light block
 // of: pruned from its block store, or not committed yet.
 var ErrNoLightBlock = errors.New("no light block at this height")
+
+// BlockPrunedError is what a LightBlockSource returns for a height below its block
+// store's base: the block existed and was pruned. It wraps ErrNoLightBlock.
+type BlockPrunedError struct{ Height, Earliest int64 }
+
+func (e *BlockPrunedError) Error() string {
+	return fmt.Sprintf("light block of height %d was pruned: the block store holds heights from %d on", e.Height, e.Earliest)
+}
+
+// Unwrap makes errors.Is(err, ErrNoLightBlock) hold.
+func (e *BlockPrunedError) Unwrap() error { return ErrNoLightBlock }
 
 // LightBlockSource is what SequencerProofService needs from CometBFT. A Backend that
 // implements it serves the service (the node assembly does, over its block and state
@@ -51,6 +65,15 @@ func (q proofService) GetLightBlock(_ context.Context, req *pb.GetLightBlockRequ
 		return nil, status.Errorf(codes.InvalidArgument, "height %d is negative", req.Height)
 	}
 	b, chainID, err := src.LightBlock(req.Height)
+	var pruned *BlockPrunedError
+	if errors.As(err, &pruned) {
+		st := status.New(codes.FailedPrecondition, err.Error())
+		if d, derr := st.WithDetails(&errdetails.ErrorInfo{Domain: seqapi.Codespace, Reason: seqapi.ReasonBlocksPruned,
+			Metadata: map[string]string{seqapi.MetadataEarliestHeight: strconv.FormatInt(pruned.Earliest, 10)}}); derr == nil {
+			st = d
+		}
+		return nil, st.Err()
+	}
 	if errors.Is(err, ErrNoLightBlock) {
 		return nil, status.Error(codes.NotFound, err.Error())
 	}

@@ -95,6 +95,9 @@ func exportFromLedgerAPI(ctx context.Context, o *ledgerOpts, req *pb.ExportAcsSn
 func printSnapshotSummary(out io.Writer, s *snapshot.Snapshot, size int, file string) {
 	fmt.Fprintf(out, "snapshot at tick %d (next counter %d, ledger offset %d): %d contracts, %d bytes, written to %s\n",
 		s.Tick, s.NextCounter, s.Offset, len(s.Contracts), size, file)
+	// What may go from the chain with the snapshot kept: what was sequenced before the tick.
+	fmt.Fprintf(out, "the tick is %s: recovery from this snapshot needs only what the sequencer sequenced from then on (node prune --before %[1]s keeps it)\n",
+		time.UnixMicro(s.Tick).UTC().Format(time.RFC3339Nano))
 }
 
 func newParticipantSnapshotExportCmd() *cobra.Command {

@@ -3,11 +3,16 @@ package lyingnode
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/cometsync/cometsync/proto/sequencerpb"
+	"github.com/cometsync/cometsync/seqapi"
 )
 
 type proofSvc struct{ n *Node }
@@ -18,11 +23,17 @@ func (s *proofSvc) GetStreamHead(ctx context.Context, r *pb.GetStreamHeadRequest
 
 // GetLightBlock forwards, then forges or forks the light block as the lie says.
 func (s *proofSvc) GetLightBlock(ctx context.Context, r *pb.GetLightBlockRequest) (*pb.GetLightBlockResponse, error) {
+	lie := s.n.currentLie()
+	if r.Height > 0 && r.Height < lie.ClaimPrunedBelow {
+		st := status.New(codes.FailedPrecondition, fmt.Sprintf("light block of height %d was pruned: the block store holds heights from %d on", r.Height, lie.ClaimPrunedBelow))
+		st, _ = st.WithDetails(&errdetails.ErrorInfo{Domain: seqapi.Codespace, Reason: seqapi.ReasonBlocksPruned,
+			Metadata: map[string]string{seqapi.MetadataEarliestHeight: strconv.FormatInt(lie.ClaimPrunedBelow, 10)}})
+		return nil, st.Err()
+	}
 	res, err := s.n.up.proofs.GetLightBlock(forward(ctx), r)
 	if err != nil {
 		return nil, err
 	}
-	lie := s.n.currentLie()
 	if lie.ForgeHeadersFrom == 0 && lie.ForkHeadersFrom == 0 {
 		return res, nil
 	}

@@ -44,6 +44,9 @@ type Lie struct {
 	// ForkHeadersFrom: serve, from this height on, light blocks of a fork: the header
 	// with another app hash, re-signed by a validator key not in the chain's set.
 	ForkHeadersFrom int64
+	// ClaimPrunedBelow: answer light blocks below this height as pruned (BLOCKS_PRUNED,
+	// earliest height ClaimPrunedBelow), as a node whose block store was pruned does.
+	ClaimPrunedBelow int64
 }
 
 // Node is a running lying proxy.
