@@ -40,22 +40,30 @@ func (e *PrunedError) Unwrap() error { return e.Err }
 // asPruned returns the PrunedError of a server status with ErrorInfo reason
 // seqapi.ReasonEventsPruned, or nil.
 func asPruned(err error) *PrunedError {
-	st, ok := status.FromError(err)
+	earliest, ok := prunedMetadata(err, seqapi.ReasonEventsPruned, seqapi.MetadataEarliestCounter)
 	if !ok {
 		return nil
 	}
-	for _, d := range st.Details() {
-		info, ok := d.(*errdetails.ErrorInfo)
-		if !ok || info.Reason != seqapi.ReasonEventsPruned {
-			continue
-		}
-		earliest, perr := strconv.ParseInt(info.Metadata[seqapi.MetadataEarliestCounter], 10, 64)
-		if perr != nil {
-			earliest = -1
-		}
-		return &PrunedError{Earliest: earliest, Err: err}
+	return &PrunedError{Earliest: earliest, Err: err}
+}
+
+// prunedMetadata returns the integer metadata key of err's ErrorInfo with reason (-1 when
+// it does not parse) and whether err carries one.
+func prunedMetadata(err error, reason, key string) (int64, bool) {
+	st, ok := status.FromError(err)
+	if !ok {
+		return 0, false
 	}
-	return nil
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.Reason == reason {
+			v, perr := strconv.ParseInt(info.Metadata[key], 10, 64)
+			if perr != nil {
+				v = -1
+			}
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // BlocksPrunedError is a node's answer for a light block below its block store's base
@@ -80,22 +88,11 @@ func (e *BlocksPrunedError) Unwrap() error { return e.Err }
 // asBlocksPruned returns the BlocksPrunedError of a GetLightBlock status with ErrorInfo
 // reason seqapi.ReasonBlocksPruned, or nil.
 func asBlocksPruned(err error, endpoint string, height int64) *BlocksPrunedError {
-	st, ok := status.FromError(err)
-	if !ok {
-		return nil
+	earliest, ok := prunedMetadata(err, seqapi.ReasonBlocksPruned, seqapi.MetadataEarliestHeight)
+	if !ok || earliest <= height {
+		return nil // not a pruned height after all: treated as any other failure
 	}
-	for _, d := range st.Details() {
-		info, ok := d.(*errdetails.ErrorInfo)
-		if !ok || info.Reason != seqapi.ReasonBlocksPruned {
-			continue
-		}
-		earliest, perr := strconv.ParseInt(info.Metadata[seqapi.MetadataEarliestHeight], 10, 64)
-		if perr != nil || earliest <= height {
-			return nil // not a pruned height after all: treat it as any other failure
-		}
-		return &BlocksPrunedError{Endpoint: endpoint, Height: height, Earliest: earliest, Err: err}
-	}
-	return nil
+	return &BlocksPrunedError{Endpoint: endpoint, Height: height, Earliest: earliest, Err: err}
 }
 
 // classifyPruned is Subscribe's verdict on a pruned answer: another endpoint may not
